@@ -1,0 +1,100 @@
+"""Write a synthetic, valid aideals package with N figure rows (plus matching deals, parties, sources).
+
+    python benchmarks/generate.py OUT_DIR --rows 1000000 [--errors 10] [--seed 1]
+
+Rows are written as they are generated (no table is held in memory). With --errors K, K figure
+rows get one defect each (a bad date, an unknown party, an inverted range, cycling through them),
+at reproducible positions; their expected (row, field, check) are written to OUT_DIR/injected.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import random
+import shutil
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+KINDS = ["company", "investment_fund", "government", "consortium"]
+DEFECTS = [("as_of", "type-error"), ("to_party", "foreign-key"), ("value_high", "range_high_not_below_low")]
+
+
+def generate(out: Path, rows: int, errors: int = 0, seed: int = 1) -> dict:
+    """Write the package; return {table: row count} and the injected defects."""
+    rng = random.Random(seed)
+    n_parties = max(10, rows // 200)
+    n_deals = max(5, rows // 20)
+    n_sources = max(5, rows // 100)
+    if out.exists():
+        shutil.rmtree(out)
+    (out / "data").mkdir(parents=True)
+    shutil.copytree(REPO / "schemas", out / "schemas")
+    desc = json.loads((REPO / "datapackage.json").read_text(encoding="utf-8"))
+    desc["name"] = "aideals-synthetic"
+    (out / "datapackage.json").write_text(json.dumps(desc, indent=1), encoding="utf-8")
+
+    def writer(name: str, header: list[str]):
+        fh = open(out / "data" / f"{name}.csv", "w", encoding="utf-8", newline="")
+        w = csv.writer(fh, lineterminator="\n")
+        w.writerow(header)
+        return fh, w
+
+    fh, w = writer("parties", ["party_id", "name", "kind", "country", "ticker", "parent_id", "wikidata", "note"])
+    for i in range(n_parties):
+        parent = f"party-{i - 1}" if i % 10 == 9 else ""
+        w.writerow([f"party-{i}", f"Party {i}", KINDS[i % 4], "US", "", parent, f"Q{i + 1}", ""])
+    fh.close()
+    fh, w = writer("sources", ["source_id", "title", "publisher", "author", "published", "published_precision", "url", "language", "kind", "retrieved", "note"])
+    for i in range(n_sources):
+        w.writerow([f"source-{i}", f"Article {i}", "Daily", "", "2025-01-01", "day", f"https://example.org/{i}", "en", "news", "2026-01-01", ""])
+    fh.close()
+    fh, w = writer("deals", ["deal_id", "title", "kind", "announced", "date_precision", "status", "party_a", "party_b", "source_id", "summary"])
+    deal_parties = []
+    for i in range(n_deals):
+        a, b = i % n_parties, (i * 7 + 1) % n_parties
+        if a == b:
+            b = (b + 1) % n_parties
+        deal_parties.append((a, b))
+        w.writerow([f"deal-{i}", f"Deal {i}", "cloud_contract", "2025-02-01", "month", "signed", f"party-{a}", f"party-{b}", f"source-{i % n_sources}", f"Deal {i}, synthetic."])
+    fh.close()
+    every = rows // errors if errors else 0
+    injected = []
+    fh, w = writer("figures", ["figure_id", "deal_id", "party_id", "from_party", "to_party", "flow", "measure", "value", "value_high", "unit", "qualifier", "period_start", "period_end", "as_of", "source_id", "quote", "note"])
+    for i in range(rows):
+        d = i % n_deals
+        a, b = deal_parties[d]
+        if (i // n_deals) % 2:
+            a, b = b, a
+        value = rng.randint(1, 10**6) * 1000
+        row = [f"fig-{i}", f"deal-{d}", "", f"party-{a}", f"party-{b}", "cash", "amount", value, "", "USD", "exact",
+               "", "", "2025-06-01", f"source-{d % n_sources}", f"about {value} dollars", ""]
+        if every and i % every == every // 2 and len(injected) < errors:
+            field, check = DEFECTS[len(injected) % len(DEFECTS)]
+            if field == "as_of":
+                row[13] = "2025-02-30"
+            elif field == "to_party":
+                row[4] = "nobody"
+            else:
+                row[8], row[10] = value - 1, "range"
+            injected.append({"row": i + 2, "field": field, "check": check})
+        w.writerow(row)
+    fh.close()
+    (out / "injected.json").write_text(json.dumps(injected, indent=1), encoding="utf-8")
+    return {"parties": n_parties, "sources": n_sources, "deals": n_deals, "figures": rows, "injected": injected}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("out", type=Path)
+    ap.add_argument("--rows", type=int, default=100_000)
+    ap.add_argument("--errors", type=int, default=0)
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+    info = generate(args.out, args.rows, args.errors, args.seed)
+    print(json.dumps({k: v for k, v in info.items() if k != "injected"}))
+
+
+if __name__ == "__main__":
+    main()

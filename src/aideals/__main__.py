@@ -1,0 +1,3 @@
+from aideals.cli import main
+
+main()

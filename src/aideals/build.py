@@ -1,0 +1,298 @@
+"""`aideals build`: validate the package, then write a SQL-ready release directory atomically.
+
+Layout of the release (the contract other commands rely on):
+
+    <out>/datapackage.json          the descriptor, each resource with `bytes` and `hash` (sha256:<hex>)
+    <out>/data/<table>.csv          the CSV files as validated (byte copies)
+    <out>/schemas/*.json            the Table Schemas and row rules
+    <out>/aideals.duckdb            typed tables with primary keys, the views, the metrics table
+    <out>/parquet/<table>.parquet   parties, sources, deals, figures, metrics
+    <out>/report.html               the offline report page (aideals.report)
+
+Everything is written into a temporary directory beside `out` (same file system) and renamed into
+place only when complete, so a failed or interrupted build leaves the previous release untouched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import shutil
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from aideals.errors import AidealsError
+from aideals.package import DESCRIPTOR, RESOURCE_NAMES, Package
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from aideals.checks import ExtraCheck
+
+DATABASE = "aideals.duckdb"
+REPORT = "report.html"
+PARQUET_TABLES = (*RESOURCE_NAMES, "metrics")
+SHOWN_FINDINGS = 5
+HASH_CHUNK = 1 << 20
+
+# One thread, a fixed compression and row-group size, and rows sorted by primary key: the Parquet
+# bytes then depend only on the data (and the DuckDB version), never on scheduling.
+# The oldest storage format that holds everything we write: a release built with a new DuckDB
+# stays readable by the DuckDB 1.x shells and libraries that users already have.
+STORAGE_COMPATIBILITY = "v1.0.0"
+PARQUET_COPY = "COPY (SELECT * FROM {table} ORDER BY {order}) TO ? (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)"
+
+Progress = Callable[[str], None]
+PopulateMetrics = Callable[["duckdb.DuckDBPyConnection", Package], None]
+
+
+@dataclass
+class BuildResult:
+    """What a build wrote: where, how many rows per table, which checks passed, which files."""
+
+    out: Path
+    rows: dict[str, int]
+    checks_run: list[str]
+    files: list[str]  # paths relative to `out`, sorted
+    warnings: list[str] = field(default_factory=list)
+
+
+def _hash_file(path: Path) -> tuple[int, str]:
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as fh:
+        while chunk := fh.read(HASH_CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    return size, digest.hexdigest()
+
+
+def _check_out(out: Path, pkg: Package) -> None:
+    """Refuse an `out` whose replacement would destroy something that is not a previous release."""
+    resolved = out.resolve()
+    if resolved == pkg.root or resolved in pkg.root.parents:
+        raise AidealsError(f"{out}: refused as --out: it holds the package itself; use a directory such as dist/")
+    if out.exists() or out.is_symlink():
+        if not out.is_dir() or out.is_symlink():
+            raise AidealsError(f"{out}: exists and is not a directory; remove it or choose another --out")
+        if any(out.iterdir()) and not ((out / DATABASE).is_file() and (out / DESCRIPTOR).is_file()):
+            raise AidealsError(
+                f"{out}: exists and is not an aideals release (no {DATABASE} and {DESCRIPTOR}); "
+                "remove it or choose another --out"
+            )
+
+
+def require_valid(pkg: Package, extra_checks: Iterable[ExtraCheck] = ()) -> list[str]:
+    """Validate `pkg` and return the checks run; raise AidealsError (exit 1) when it has findings."""
+    from aideals import checks
+
+    report = checks.validate(pkg, extra_checks=extra_checks)
+    if not report.ok:
+        n = len(report.findings)
+        shown = "\n".join("  " + f.line() for f in report.findings[:SHOWN_FINDINGS])
+        more = f"\n  ... and {n - SHOWN_FINDINGS} more" if n > SHOWN_FINDINGS else ""
+        raise AidealsError(
+            f"the package is invalid ({n} finding{'s' if n != 1 else ''}), nothing was built; "
+            f"run `aideals validate` for the full report:\n{shown}{more}",
+            exit_code=1,
+        )
+    return list(report.checks_run)
+
+
+def copy_files(pkg: Package, tmp: Path) -> dict:
+    """Copy the CSVs and schemas into `tmp`; return the descriptor rewritten to point at the copies."""
+    descriptor = json.loads(json.dumps(pkg.descriptor))
+    (tmp / "data").mkdir()
+    (tmp / "schemas").mkdir()
+    schemas_dir = pkg.root / "schemas"
+    if schemas_dir.is_dir():
+        for path in sorted(schemas_dir.glob("*.json")):
+            shutil.copyfile(path, tmp / "schemas" / path.name)
+    by_name = {r["name"]: r for r in descriptor["resources"] if isinstance(r, dict)}
+    for name, res in pkg.resources.items():
+        entry = by_name[name]
+        relpath = f"data/{name}{Path(res.relpath).suffix or '.csv'}"
+        shutil.copyfile(res.path, tmp / relpath)
+        size, hexdigest = _hash_file(tmp / relpath)
+        entry["path"] = relpath
+        entry["bytes"] = size
+        entry["hash"] = f"sha256:{hexdigest}"
+        if res.schema_relpath is not None:
+            schema_rel = f"schemas/{Path(res.schema_relpath).name}"
+            if not (tmp / schema_rel).exists():
+                shutil.copyfile(pkg.root / res.schema_relpath, tmp / schema_rel)
+            entry["schema"] = schema_rel
+    return descriptor
+
+
+def write_database(
+    pkg: Package, path: Path, populate_metrics: PopulateMetrics | None, progress: Progress | None
+) -> dict[str, int]:
+    """Write the DuckDB database and return the row count of each table."""
+    import duckdb
+
+    from aideals import db
+
+    con = duckdb.connect(str(path), config={"storage_compatibility_version": STORAGE_COMPATIBILITY})
+    try:
+        if progress:
+            progress("loading the tables into DuckDB")
+        db.load(con, pkg)
+        if populate_metrics is not None:
+            if progress:
+                progress("computing the metrics")
+            populate_metrics(con, pkg)
+        return {t: con.execute(f"SELECT count(*) FROM {db.quote_ident(t)}").fetchone()[0] for t in PARQUET_TABLES}
+    finally:
+        con.close()
+
+
+def _order_by(pkg: Package, table: str) -> str:
+    from aideals.db import quote_ident
+
+    if table in pkg.resources:
+        pk = pkg.resources[table].schema.get("primaryKey")
+        if pk:
+            return ", ".join(quote_ident(c) for c in ([pk] if isinstance(pk, str) else pk))
+    return "ALL"
+
+
+def write_parquet(pkg: Package, database: Path, parquet_dir: Path, progress: Progress | None) -> None:
+    """Export each table of the database to `<parquet_dir>/<table>.parquet`, reproducibly."""
+    import duckdb
+
+    from aideals.db import quote_ident
+
+    parquet_dir.mkdir()
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        con.execute("SET threads = 1")
+        for table in PARQUET_TABLES:
+            if progress:
+                progress(f"writing parquet/{table}.parquet")
+            sql = PARQUET_COPY.format(table=quote_ident(table), order=_order_by(pkg, table))
+            con.execute(sql, [str(parquet_dir / f"{table}.parquet")])
+    finally:
+        con.close()
+
+
+def write_report(pkg: Package, database: Path, out: Path, descriptor: dict, progress: Progress | None) -> None:
+    """Write the report page from the finished database (its date from SOURCE_DATE_EPOCH, else now)."""
+    import duckdb
+
+    from aideals import report
+
+    if progress:
+        progress("writing report.html")
+    con = duckdb.connect(str(database), read_only=True)
+    try:
+        report.write_report(con, out, version=pkg.version, built_at=report.parse_built_at(None), descriptor=descriptor)
+    finally:
+        con.close()
+
+
+def write_release(
+    pkg: Package, tmp: Path, populate_metrics: PopulateMetrics | None, progress: Progress | None
+) -> dict[str, int]:
+    """Write every file of a release into the empty directory `tmp`; return rows per table."""
+    if progress:
+        progress("copying the data files and schemas")
+    descriptor = copy_files(pkg, tmp)
+    rows = write_database(pkg, tmp / DATABASE, populate_metrics, progress)
+    write_parquet(pkg, tmp / DATABASE, tmp / "parquet", progress)
+    write_report(pkg, tmp / DATABASE, tmp / REPORT, descriptor, progress)
+    # The descriptor goes last: a directory holding it and the database is a complete release.
+    text = json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n"
+    (tmp / DESCRIPTOR).write_text(text, encoding="utf-8")
+    return rows
+
+
+def _sibling(out: Path, role: str) -> Path:
+    """A fresh hidden name beside `out`, on the same file system so that rename is atomic."""
+    return out.parent / f".{out.name}.{role}-{os.getpid()}-{secrets.token_hex(4)}"
+
+
+def swap_in(tmp: Path, out: Path) -> str | None:
+    """Put the complete release `tmp` in place of `out`; return a warning if the old one stays aside.
+
+    The old release is renamed aside before the new one is renamed in, and renamed back if that
+    fails, so at every moment `out` is either the old complete release or the new one.
+    """
+    old = None
+    if out.exists():
+        old = _sibling(out, "old")
+        os.rename(out, old)
+    try:
+        os.rename(tmp, out)
+    except BaseException:
+        if old is not None:
+            os.rename(old, out)
+        raise
+    if old is not None:
+        try:
+            shutil.rmtree(old)
+        except OSError as exc:
+            return f"the previous release was replaced but could not be deleted from {old}: {exc.strerror}"
+    return None
+
+
+def build(
+    pkg: Package,
+    out: Path,
+    *,
+    progress: Progress | None = None,
+    populate_metrics: PopulateMetrics | None = None,
+    extra_checks: Iterable[ExtraCheck] = (),
+) -> BuildResult:
+    """Validate `pkg`, refusing invalid data, then write its release to `out` atomically.
+
+    `progress` is called with the name of each step as it starts. `populate_metrics` is called
+    with the open database after the tables and views are loaded, to fill the `metrics` table;
+    without it that table stays empty. `extra_checks` (e.g. from plugins) run with the validation.
+    """
+    out = Path(out)
+    _check_out(out, pkg)
+    if progress:
+        progress("validating the package")
+    checks_run = require_valid(pkg, extra_checks)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _sibling(out, "tmp")
+    tmp.mkdir()  # unlike mkdtemp, honours the umask: the release gets ordinary permissions
+    try:
+        rows = write_release(pkg, tmp, populate_metrics, progress)
+        files = sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file())
+        warning = swap_in(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return BuildResult(out, rows, checks_run, files, [warning] if warning else [])
+
+
+def _display_path(path: Path) -> str:
+    try:
+        rel = os.path.relpath(path.resolve(), Path.cwd())
+    except ValueError:  # another drive on Windows
+        return str(path)
+    return rel if not rel.startswith("..") else str(path.resolve())
+
+
+def summary(result: BuildResult) -> str:
+    """The short text printed after a build: rows, checks, files, and a DuckDB command to paste."""
+    out = _display_path(result.out)
+    width = max(len(t) for t in result.rows)
+    lines = [f"built {out}/"]
+    lines.append("rows:")
+    lines += [f"  {t.ljust(width)}  {n:>9,}" for t, n in result.rows.items()]
+    lines.append(f"checks passed: {', '.join(result.checks_run)}")
+    lines.append(f"files: {out}/{DATABASE}, {out}/parquet/*.parquet, {out}/data/*.csv, {out}/{DESCRIPTOR}, {out}/{REPORT}")
+    lines += [f"warning: {w}" for w in result.warnings]
+    db_path = f"{out}/{DATABASE}"
+    if any(c in db_path for c in " '\"$`\\"):
+        db_path = "'" + db_path.replace("'", "'\\''") + "'"
+    lines.append("query it:")
+    lines.append(f'  duckdb {db_path} -c "SELECT * FROM flows WHERE to_party = \'openai\' ORDER BY value_high DESC"')
+    return "\n".join(lines)

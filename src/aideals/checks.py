@@ -1,0 +1,468 @@
+"""`aideals validate`: the three layers of checks, one report, on DuckDB.
+
+Interface used by build, release and plugins (keep it stable):
+    validate(pkg, *, max_errors=None, extra_checks=()) -> Report
+
+Layers (Finding.layer):
+  package       the descriptor and its files: a missing file (`scheme-error`), bytes that are not
+                UTF-8 (`encoding-error`), an empty file (`source-error`). One finding per file;
+                checks that need an unreadable file are skipped.
+  table-schema  `schemas/*.schema.json` compiled to SQL (`aideals.schema_sql`): header labels
+                (`incorrect-label`, `missing-label`, `extra-label`, `duplicate-label`,
+                `blank-label`), cells (`type-error`, `constraint-error`, `missing-cell`,
+                `extra-cell`, `blank-row`), `unique-error`, `primary-key`, `foreign-key`. Check
+                names and row numbers are frictionless-py's (header = row 1; a quoted newline does
+                not start a row). Plus `formula-injection`: a text cell starting with = + - @ that
+                a spreadsheet would run as a formula (aideals only; frictionless has no such check).
+  row-rule      `schemas/*.rules.json` compiled to SQL (`aideals.rules_sql`); check = rule title.
+  cross-table   `src/aideals/sql/checks/<name>.sql` and the `extra_checks` of plugins.
+
+Cross-table check contract (our SQL files and `ExtraCheck.sql` alike): a query over the typed
+tables `parties`, `sources`, `deals`, `figures` (columns as in the release; dates are DATEs) and
+the views `figures_resolved`, `flows`, `consensus`, returning one row per failure with columns
+    message   VARCHAR  required: what is wrong, one line
+    resource  VARCHAR  optional: the table the failing row is in (e.g. 'figures')
+    id        VARCHAR  optional: the primary key value of the failing row (mapped to its row number)
+    field     VARCHAR  optional: the field blamed
+    value     VARCHAR  optional: the offending value
+A check passes when it returns no rows. A check whose SQL fails is reported as one finding
+(check = its name, message = the DuckDB error), not raised.
+
+DuckDB runs with AIDEALS_THREADS (default: all cores), AIDEALS_MEMORY_LIMIT (default 1GB) and a
+temporary directory for spilling, so memory stays bounded on large packages.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib import resources as importlib_resources
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from aideals.db import DUCKDB_TYPES, quote_ident
+from aideals.findings import Finding
+from aideals.package import Package
+
+if TYPE_CHECKING:
+    import duckdb
+
+LAYERS = ("package", "table-schema", "row-rule", "cross-table")
+# Extra columns read past the header: a row with more cells than this is reported once, as a whole.
+EXTRA_SLOTS = 16
+FINDING_COLUMNS = "_row, field, check, message, value"
+
+
+@dataclass(frozen=True)
+class ExtraCheck:
+    """A cross-table check: SQL over the tables returning the failing rows (see the module doc)."""
+
+    name: str
+    description: str
+    sql: str
+    plugin: str = "aideals"
+
+
+@dataclass
+class Report:
+    """The findings of a validation and the checks that ran."""
+
+    findings: list[Finding] = field(default_factory=list)
+    checks_run: list[str] = field(default_factory=list)
+    truncated: bool = False
+    unusable: bool = False  # the package could not be read as a whole (a file missing or unreadable)
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+
+@dataclass
+class _Table:
+    """One resource as loaded for checking."""
+
+    name: str
+    file: str
+    fields: list[dict]
+    labels: list[str] = field(default_factory=list)
+    readable: bool = False  # its typed table exists (possibly empty)
+    blank_rows: list[int] = field(default_factory=list)
+    empty: bool = False  # the file has no header row at all
+    ragged: bool = False  # some rows have more or fewer cells than the header
+    primary_key: list[str] = field(default_factory=list)
+
+
+def builtin_checks() -> list[ExtraCheck]:
+    """The cross-table checks shipped in src/aideals/sql/checks/*.sql (first comment line = description)."""
+    folder = importlib_resources.files("aideals").joinpath("sql/checks")
+    out = []
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".sql"):
+            sql = entry.read_text(encoding="utf-8")
+            first = sql.lstrip().splitlines()[0] if sql.strip() else ""
+            out.append(ExtraCheck(entry.name[:-4], first.lstrip("- ").strip(), sql))
+    return out
+
+
+def connect() -> tuple[duckdb.DuckDBPyConnection, str]:
+    """An in-memory DuckDB with bounded memory and a temporary directory to spill to."""
+    import duckdb
+
+    tmp = tempfile.mkdtemp(prefix="aideals-validate-")
+    config = {
+        "memory_limit": os.environ.get("AIDEALS_MEMORY_LIMIT", "1GB"),
+        "temp_directory": tmp,
+        "preserve_insertion_order": True,  # row numbers are the order of rows in the file
+    }
+    threads = os.environ.get("AIDEALS_THREADS")
+    if threads:
+        config["threads"] = int(threads)
+    return duckdb.connect(":memory:", config=config), tmp
+
+
+def validate(pkg: Package, *, max_errors: int | None = None, extra_checks: Iterable[ExtraCheck] = ()) -> Report:
+    """Run every check over the package and return one report (findings sorted by layer, file, row)."""
+    con, tmp = connect()
+    try:
+        return _validate(con, pkg, max_errors, list(extra_checks))
+    finally:
+        con.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _validate(con: duckdb.DuckDBPyConnection, pkg: Package, max_errors: int | None, extra: list[ExtraCheck]) -> Report:
+    report = Report()
+    tables: dict[str, _Table] = {}
+    for name, res in pkg.resources.items():
+        t = _Table(name, res.relpath, list(res.schema.get("fields", [])), primary_key=_key_list(res.schema.get("primaryKey")))
+        tables[name] = t
+        report.findings.extend(_load(con, pkg, t, res.path, res.schema))
+    report.unusable = any(not t.readable for t in tables.values())
+    report.checks_run.append("package")
+    for t in tables.values():
+        if t.readable and not t.empty:
+            report.findings.extend(_header_findings(t))
+            report.findings.extend(_cell_findings(con, pkg, t))
+            report.findings.extend(_key_findings(con, pkg, t, tables))
+    report.checks_run.append("table-schema")
+    for t in tables.values():
+        if t.readable:
+            report.findings.extend(_rule_findings(con, pkg, t))
+    report.checks_run.append("row-rule")
+    if all(t.readable for t in tables.values()):
+        from aideals import db
+
+        db.create_views(con)
+        for check in [*builtin_checks(), *extra]:
+            report.findings.extend(_cross_findings(con, check, tables))
+            report.checks_run.append(check.name)
+    order = {name: i for i, name in enumerate(tables)}
+    files = {t.file: order[t.name] for t in tables.values()}
+    positions = {(t.file, f["name"]): i for t in tables.values() for i, f in enumerate(t.fields)}
+    report.findings.sort(
+        key=lambda f: (LAYERS.index(f.layer) if f.layer in LAYERS else 9, files.get(f.file, 99), f.row or 0,
+                       positions.get((f.file, f.field), 999), f.check, f.message)
+    )
+    if max_errors is not None and len(report.findings) > max_errors:
+        report.findings = report.findings[:max_errors]
+        report.truncated = True
+    return report
+
+
+# --- loading -------------------------------------------------------------------------------------
+
+def _read_header(path: Path) -> list[str]:
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        return next(csv.reader(fh), [])
+
+
+def _blank_lines(path: Path) -> list[int]:
+    """Row numbers (header = 1) of blank lines, which DuckDB skips but frictionless counts as rows.
+
+    Only files holding an empty line at all are parsed in Python, and only to number those lines.
+    """
+    with open(path, "rb") as fh:
+        data = fh.read(1 << 20)
+        found = data.startswith((b"\n", b"\r\n"))
+        tail = b""
+        while data and not found:
+            found = re.search(rb"\n\r?\n", tail + data) is not None
+            tail, data = data[-2:], fh.read(1 << 20)
+    if not found:
+        return []
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        return [i for i, row in enumerate(csv.reader(fh), start=1) if not row]
+
+
+def _load(con: duckdb.DuckDBPyConnection, pkg: Package, t: _Table, path: Path, schema: dict) -> list[Finding]:
+    """Read one CSV into `raw_<name>` (all VARCHAR), its cells view and its typed table."""
+    import duckdb
+
+    def fail(check: str, message: str, row: int | None = None) -> list[Finding]:
+        return [Finding(t.file, row, None, check, "package", message)]
+
+    if not path.is_file():
+        return fail("scheme-error", "file not found")
+    try:
+        t.labels = _read_header(path)
+    except UnicodeDecodeError as exc:
+        return fail("encoding-error", f"not UTF-8: byte {exc.object[exc.start]:#04x} at offset {exc.start}")
+    except csv.Error as exc:
+        return fail("format-error", f"not CSV: {exc}")
+    findings: list[Finding] = []
+    raw = quote_ident(f"raw_{t.name}")
+    width = len(t.labels)
+    if width == 0:
+        findings += fail("source-error", "the file is empty: no header row")
+        _create_typed(con, t, schema, empty=True)
+        t.readable = t.empty = True
+        return findings
+    t.blank_rows = _blank_lines(path)
+    names = [f"c{i}" for i in range(width + EXTRA_SLOTS)]
+    common = "header = false, quote = '\"', escape = '\"', delim = ',', nullstr = '\x01', auto_detect = false"
+    fast = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names[:width]) + "}"
+    slow = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names) + "}"
+    ragged = False
+    try:
+        con.execute(f"CREATE TABLE {raw} AS SELECT * FROM read_csv(?, columns = {fast}, {common})", [str(path)])
+    except duckdb.Error as exc:
+        if "unicode" in str(exc).lower() or "utf" in str(exc).lower():
+            return fail("encoding-error", "not UTF-8: " + _duck_line(exc))
+        ragged = True
+    if ragged:
+        # Rows of different lengths: pad them, single-threaded (DuckDB's parallel reader cannot pad
+        # rows holding quoted newlines).
+        try:
+            con.execute(
+                f"CREATE TABLE {raw} AS SELECT * FROM read_csv(?, columns = {slow}, null_padding = true, "
+                f"parallel = false, {common})",
+                [str(path)],
+            )
+        except duckdb.Error as exc:
+            return fail("format-error", f"cannot be read as CSV: {_duck_line(exc)}")
+    t.readable = True
+    n_cols = width + (EXTRA_SLOTS if ragged else 0)
+    if ragged:
+        n_expr = "greatest(" + ", ".join(f"CASE WHEN r.c{i} IS NOT NULL THEN {i + 1} ELSE 0 END" for i in range(n_cols)) + ")"
+        extra = "list_filter([" + ", ".join(f"r.c{i}" for i in range(width, n_cols)) + "], lambda x: x IS NOT NULL)"
+    else:
+        n_expr, extra = str(width), "[]::VARCHAR[]"
+    blank = " AND ".join(f"coalesce(r.c{i}, '') = ''" for i in range(n_cols))
+    t.ragged = ragged
+    # Row numbers: the file order (rowid) shifted past the blank lines DuckDB skipped.
+    offsets = _offsets(t.blank_rows)
+    if offsets:
+        off = quote_ident("off_" + t.name)
+        con.execute(f"CREATE TEMP TABLE {off} (start_k BIGINT, off BIGINT)")
+        con.executemany(f"INSERT INTO {off} VALUES (?, ?)", offsets)
+        source = f"{raw} r ASOF LEFT JOIN {off} o ON r.rowid >= o.start_k"
+        row = "r.rowid + 1 + coalesce(o.off, 0)"
+    else:
+        source, row = f"{raw} r", "r.rowid + 1"
+    from aideals.schema_sql import typed_value
+
+    missing = schema.get("missingValues", [""])
+    miss = ", ".join("'" + str(m).replace("'", "''") + "'" for m in missing) or "NULL"
+    typed = []
+    for i, f in enumerate(t.fields[:width]):
+        kind = f.get("type", "string")
+        value = f"(CASE WHEN r.c{i} IN ({miss}) THEN NULL ELSE r.c{i} END)"
+        typed.append(f"TRY_CAST({typed_value(kind, value, f.get('format'))} AS {DUCKDB_TYPES.get(kind, 'VARCHAR')}) AS t{i}")
+    cols = ", ".join([f"r.c{i}" for i in range(width)] + typed)
+    # Each cell raw and typed. A view over the raw table (parsing is cheaper than materialising
+    # twice the columns); a table only when blank lines shift the row numbers (rare, small files).
+    kind = "TABLE" if offsets else "VIEW"
+    con.execute(
+        f"CREATE {kind} {quote_ident('cells_' + t.name)} AS "
+        f"SELECT {row} AS _row, {n_expr} AS _n, ({blank}) AS _blank, {cols}, {extra} AS _extra "
+        f"FROM {source} WHERE r.rowid > 0"
+    )
+    _create_typed(con, t, schema)
+    return findings
+
+
+def _offsets(blank_rows: list[int]) -> list[tuple[int, int]]:
+    """(first record index after the j-th blank line, j + 1): how far row numbers shift from there."""
+    out: dict[int, int] = {}
+    for j, b in enumerate(sorted(blank_rows)):
+        out[b - j - 1] = j + 1
+    return sorted(out.items())
+
+
+def _duck_line(exc: Exception) -> str:
+    text = str(exc)
+    m = re.search(r"Line: (\d+)", text)
+    first = next((ln.strip() for ln in text.splitlines() if ln.strip() and "Error" not in ln and "Line:" not in ln), text)
+    return (f"line {m.group(1)}: " if m else "") + first[:200]
+
+
+def _create_typed(con: duckdb.DuckDBPyConnection, t: _Table, schema: dict, empty: bool = False) -> None:
+    """The typed view `<name>` (as in a release, plus `_row`) and the rule view `rules_<name>`."""
+    typed, rule_cols = [], []
+    for i, f in enumerate(t.fields):
+        kind = f.get("type", "string")
+        duck = DUCKDB_TYPES.get(kind, "VARCHAR")
+        name = quote_ident(f["name"])
+        rule_type = "DOUBLE" if kind in ("number", "integer") else "VARCHAR"
+        if empty or i >= len(t.labels):
+            typed.append(f"NULL::{duck} AS {name}")
+            rule_cols.append(f"NULL::{rule_type} AS {name}")
+            continue
+        typed.append(f"t{i} AS {name}")
+        # The rules see what aideals.rules.typed_row makes of a row: numbers, or the raw text.
+        rule_cols.append(f"t{i}::DOUBLE AS {name}" if rule_type == "DOUBLE" else f"NULLIF(c{i}, '') AS {name}")
+    source = "(SELECT NULL::BIGINT AS _row, false AS _blank WHERE false)" if empty else quote_ident("cells_" + t.name)
+    # Blank rows stay in the typed view: frictionless reports their empty primary key.
+    con.execute(f"CREATE VIEW {quote_ident(t.name)} AS SELECT {', '.join(typed)}, _row FROM {source}")
+    con.execute(f"CREATE VIEW {quote_ident('rules_' + t.name)} AS SELECT _row, {', '.join(rule_cols)} FROM {source} WHERE NOT _blank")
+
+
+# --- table schema --------------------------------------------------------------------------------
+
+def _header_findings(t: _Table) -> list[Finding]:
+    out = []
+    names = [f["name"] for f in t.fields]
+    seen: dict[str, int] = {}
+    for i, label in enumerate(t.labels):
+        field_name = names[i] if i < len(names) else None
+        if i >= len(names):
+            out.append(Finding(t.file, None, None, "extra-label", "table-schema", f"extra column {label!r} at position {i + 1}: not in the schema", label))
+        elif label == "":
+            out.append(Finding(t.file, None, field_name, "blank-label", "table-schema", f"column {i + 1} has a blank header", label))
+        elif label in seen:
+            out.append(Finding(t.file, None, field_name, "duplicate-label", "table-schema", f"header {label!r} at position {i + 1} repeats position {seen[label] + 1}", label))
+        elif label != field_name:
+            out.append(Finding(t.file, None, field_name, "incorrect-label", "table-schema", f"header {label!r} at position {i + 1} should be {field_name!r}", label))
+        seen.setdefault(label, i)
+    for i in range(len(t.labels), len(names)):
+        out.append(Finding(t.file, None, names[i], "missing-label", "table-schema", f"column {names[i]!r} (position {i + 1}) is missing from the header"))
+    return out
+
+
+def _run(con: duckdb.DuckDBPyConnection, sql, file: str, layer: str) -> list[Finding]:
+    rows = con.execute(sql.text, sql.params).fetchall()
+    return [Finding(file, r[0], r[1], r[2], layer, r[3], r[4]) for r in rows]
+
+
+def _cell_findings(con: duckdb.DuckDBPyConnection, pkg: Package, t: _Table) -> list[Finding]:
+    from aideals.schema_sql import cells_query
+
+    if not t.labels:
+        return []
+    res = pkg.resource(t.name)
+    query = cells_query(quote_ident("cells_" + t.name), t.fields, t.labels, res.schema.get("missingValues", [""]), t.ragged)
+    findings = _run(con, query, t.file, "table-schema")
+    findings += [Finding(t.file, b, None, "blank-row", "table-schema", "the row is blank") for b in t.blank_rows]
+    if res.schema.get("primaryKey"):
+        findings += [Finding(t.file, b, None, "primary-key", "table-schema", "the primary key is empty") for b in t.blank_rows]
+    return findings
+
+
+def _key_list(value: object) -> list[str]:
+    return [value] if isinstance(value, str) else list(value or [])
+
+
+def _key_findings(con: duckdb.DuckDBPyConnection, pkg: Package, t: _Table, tables: dict[str, _Table]) -> list[Finding]:
+    """unique fields, the primary key and foreign keys, over the typed tables."""
+    from aideals.schema_sql import Sql
+
+    schema = pkg.resource(t.name).schema
+    table = quote_ident(t.name)
+    present = set(f["name"] for f in t.fields[: len(t.labels)])
+    out: list[Finding] = []
+    for f in t.fields:
+        if (f.get("constraints") or {}).get("unique") and f["name"] in present:
+            col = quote_ident(f["name"])
+            sql = Sql(
+                f"SELECT _row, ? , 'unique-error', '\"' || CAST({col} AS VARCHAR) || '\" is not unique: first in row ' || first_row, "
+                f"CAST({col} AS VARCHAR) FROM (SELECT _row, {col}, min(_row) OVER (PARTITION BY {col}) AS first_row "
+                f"FROM {table} WHERE {col} IN (SELECT {col} FROM {table} WHERE {col} IS NOT NULL "
+                f"GROUP BY {col} HAVING count(*) > 1)) WHERE _row > first_row",
+                [f["name"]],
+            )
+            out += _run(con, sql, t.file, "table-schema")
+    pk = [c for c in _key_list(schema.get("primaryKey")) if c in present]
+    if pk and len(pk) == len(_key_list(schema.get("primaryKey"))):
+        cols = ", ".join(quote_ident(c) for c in pk)
+        shown = " || ', ' || ".join(f"coalesce(CAST({quote_ident(c)} AS VARCHAR), '')" for c in pk)
+        allnull = " AND ".join(f"{quote_ident(c)} IS NULL" for c in pk)
+        sql = Sql(
+            f"SELECT _row, NULL, 'primary-key', CASE WHEN {allnull} THEN 'the primary key is empty' ELSE "
+            f"'primary key \"' || {shown} || '\" is also in row ' || first_row END, CASE WHEN {allnull} THEN NULL ELSE {shown} END "
+            f"FROM (SELECT *, min(_row) OVER (PARTITION BY {cols}) AS first_row FROM {table} "
+            f"WHERE ({allnull}) OR ({cols}) IN (SELECT ({cols}) FROM {table} GROUP BY {cols} HAVING count(*) > 1)) "
+            f"WHERE ({allnull}) OR _row > first_row"
+        )
+        out += _run(con, sql, t.file, "table-schema")
+    for fk in schema.get("foreignKeys", []):
+        fields = _key_list(fk.get("fields"))
+        ref = fk.get("reference", {})
+        ref_name = ref.get("resource") or t.name
+        ref_fields = _key_list(ref.get("fields"))
+        target = tables.get(ref_name)
+        if target is None or not target.readable or not set(fields) <= present:
+            continue
+        local = " AND ".join(f"f.{quote_ident(a)} IS NOT NULL" for a in fields)
+        join = " AND ".join(f"r.{quote_ident(b)} = f.{quote_ident(a)}" for a, b in zip(fields, ref_fields))
+        shown = " || ', ' || ".join(f"CAST(f.{quote_ident(a)} AS VARCHAR)" for a in fields)
+        sql = Sql(
+            f"SELECT f._row, ?, 'foreign-key', '\"' || {shown} || ?, {shown} FROM {table} f "
+            f"WHERE {local} AND NOT EXISTS (SELECT 1 FROM {quote_ident(ref_name)} r WHERE {join})",
+            [fields[0], f"\" is not a {', '.join(ref_fields)} of {ref_name}"],
+        )
+        out += _run(con, sql, t.file, "table-schema")
+    return out
+
+
+# --- row rules and cross-table checks ------------------------------------------------------------
+
+def _rule_findings(con: duckdb.DuckDBPyConnection, pkg: Package, t: _Table) -> list[Finding]:
+    from aideals import rules
+    from aideals.rules_sql import rules_query
+
+    doc = rules.load_rules(pkg, t.name)
+    if not doc or not t.labels:
+        return []
+    kinds = {f["name"]: f.get("type", "string") for f in t.fields}
+    return _run(con, rules_query(quote_ident("rules_" + t.name), doc, kinds), t.file, "row-rule")
+
+
+def _cross_findings(con: duckdb.DuckDBPyConnection, check: ExtraCheck, tables: dict[str, _Table]) -> list[Finding]:
+    import duckdb
+
+    try:
+        cur = con.execute(check.sql)
+        cols = [d[0] for d in cur.description]
+        rows = cur.fetchall()
+    except duckdb.Error as exc:
+        return [Finding("datapackage.json", None, None, check.name, "cross-table", f"the check failed to run: {str(exc).splitlines()[0]}")]
+    if "message" not in cols:
+        return [Finding("datapackage.json", None, None, check.name, "cross-table", "the check returns no `message` column")]
+    records = [dict(zip(cols, r)) for r in rows]
+    # Row numbers of the ids the check names, one query per table.
+    rows_of: dict[tuple[str, str], int] = {}
+    for name in {rec.get("resource") for rec in records}:
+        t = tables.get(name or "")
+        if t is None or len(t.primary_key) != 1:
+            continue
+        ids = sorted({str(rec["id"]) for rec in records if rec.get("resource") == name and rec.get("id") is not None})
+        pk = quote_ident(t.primary_key[0])
+        found = con.execute(
+            f"SELECT CAST({pk} AS VARCHAR), min(_row) FROM {quote_ident(t.name)} "
+            f"WHERE CAST({pk} AS VARCHAR) IN (SELECT unnest(?::VARCHAR[])) GROUP BY 1",
+            [ids],
+        ).fetchall()
+        rows_of.update({(name, k): v for k, v in found})
+    out = []
+    for rec in records:
+        t = tables.get(rec.get("resource") or "")
+        row = rows_of.get((rec.get("resource"), str(rec.get("id")))) if t is not None else None
+        value = rec.get("value")
+        out.append(Finding(t.file if t else "datapackage.json", row, rec.get("field"), check.name, "cross-table",
+                           str(rec["message"]), None if value is None else str(value)))
+    return out

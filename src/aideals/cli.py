@@ -1,0 +1,85 @@
+"""The `aideals` command: parses arguments and calls the modules that do the work.
+
+Each sub-command lives in `aideals/commands/<name>.py` as a click command named `command`; they
+are found and imported lazily, so `aideals --help` never imports DuckDB, frictionless or pyarrow.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import pkgutil
+import sys
+
+import click
+
+from aideals import __version__
+
+DEBUG_ENV = "AIDEALS_DEBUG"
+
+
+class LazyGroup(click.Group):
+    """A click group whose sub-commands are the modules of `aideals.commands`."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        import aideals.commands
+
+        names = [m.name for m in pkgutil.iter_modules(aideals.commands.__path__) if not m.name.startswith("_")]
+        return sorted(n.replace("_", "-") for n in names)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.list_commands(ctx):
+            return None
+        module = importlib.import_module(f"aideals.commands.{cmd_name.replace('-', '_')}")
+        return module.command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="aideals")
+@click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """aideals: check, build, query and cite the AI compute deals data package.
+
+    Run a command with --help for its options and an example, e.g. `aideals validate --help`.
+    The package is found from the current directory upwards, or given with --package.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+def _debug_requested(argv: list[str]) -> bool:
+    return "--debug" in argv or os.environ.get(DEBUG_ENV, "") not in ("", "0")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the CLI, turning errors into one line on stderr and an exit code."""
+    from aideals.errors import AidealsError
+
+    args = sys.argv[1:] if argv is None else argv
+    debug = _debug_requested(args)
+    try:
+        rc = cli.main(args=args, prog_name="aideals", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Abort:
+        click.echo("aideals: aborted", err=True)
+        sys.exit(130)
+    except AidealsError as exc:
+        if debug:
+            raise
+        click.echo(f"aideals: error: {exc}", err=True)
+        sys.exit(exc.exit_code)
+    except BrokenPipeError:
+        sys.exit(0)
+    except Exception as exc:  # a bug, not bad data: still one line unless --debug
+        if debug:
+            raise
+        click.echo(
+            f"aideals: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", err=True
+        )
+        sys.exit(3)
+    sys.exit(rc if isinstance(rc, int) else 0)

@@ -1,0 +1,46 @@
+"""`aideals cite`: cite a release, or one figure with its original source."""
+
+from __future__ import annotations
+
+import click
+
+from aideals.options import package_option
+
+
+@click.command(name="cite")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["apa", "bibtex", "cff", "csl-json"]),
+    default="apa",
+    show_default=True,
+    help="Citation format.",
+)
+@click.option("--version", "version", default=None, metavar="X.Y.Z",
+              help="Cite this tagged release (tag vX.Y.Z) instead of the package as it is.")
+@click.option("--figure", "figure_id", default=None, metavar="ID",
+              help="Cite one number: its value, the release, and its original source with URL, date and quote.")
+@package_option
+def command(fmt: str, version: str | None, figure_id: str | None, package: str | None) -> None:
+    """Print how to cite the data: title, authors, version, date, URL (if the package has one), licence.
+
+    Without --version, cites the package in this repository as it is now; with it, the release
+    tagged vX.Y.Z, read from git.
+
+    Example: aideals cite --format bibtex --figure nvidia-openai-2025-investment-cafetech
+    """
+    from aideals import cite, gitrepo, snapshot
+    from aideals.errors import AidealsError
+    from aideals.package import resolve_root
+    from aideals.versioning import Version
+
+    root = resolve_root(package)
+    if version is None:
+        snap = snapshot.from_directory(root)
+    else:
+        wanted = Version.parse(version)
+        top = gitrepo.toplevel(root)
+        if top is None or wanted.tag not in gitrepo.tags(top):
+            raise AidealsError(f"--version {version}: no release {version}: tag {wanted.tag} not found")
+        snap = snapshot.from_git(root, wanted.tag)
+    click.echo(cite.render(snap, fmt, figure_id))

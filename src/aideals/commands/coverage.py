@@ -1,0 +1,26 @@
+"""`aideals coverage`: what the data covers, as the Markdown tables of the README."""
+
+from __future__ import annotations
+
+import click
+
+from aideals.options import package_option
+
+
+@click.command()
+@package_option
+@click.option("--write", is_flag=True, help="Replace the generated block in README.md instead of printing.")
+def command(package: str | None, write: bool) -> None:
+    """Print the coverage tables (deals per party, figures per measure, date range).
+
+    Example: aideals coverage --write   (after adding data, to refresh the README)
+    """
+    from aideals import coverage
+    from aideals import package as pkgmod
+
+    pkg = pkgmod.load(pkgmod.resolve_root(package))
+    if write:
+        changed = coverage.write_readme(pkg, pkg.root / "README.md")
+        click.echo("README.md updated" if changed else "README.md already up to date")
+    else:
+        click.echo(coverage.markdown(pkg))

@@ -1,0 +1,121 @@
+"""`aideals metrics`: list, run and explain the metrics of the loaded plugins."""
+
+from __future__ import annotations
+
+import click
+
+from aideals.options import package_option, plugins_dir_option
+
+database_option = click.option(
+    "--database",
+    type=click.Path(dir_okay=False, exists=True),
+    default=None,
+    help="Compute on this DuckDB file (default: dist/aideals.duckdb if it is newer than the data, "
+    "else the package loaded afresh).",
+)
+
+
+def _context(package: str | None, plugins_dirs: tuple[str, ...]):
+    from aideals import package as package_module
+    from aideals import plugins
+
+    root = package_module.resolve_root(package)
+    pkg = package_module.load(root)
+    loaded = plugins.load(root, plugins_dirs)
+    return pkg, loaded
+
+
+def _warn(problems) -> None:
+    for problem in problems:
+        click.echo(f"aideals: warning: {problem.line()} (skipped)", err=True)
+
+
+@click.group(name="metrics", invoke_without_command=True)
+@package_option
+@plugins_dir_option
+@click.option("--json", "as_json", is_flag=True, help="List as JSON.")
+@click.pass_context
+def command(ctx: click.Context, package: str | None, plugins_dirs: tuple[str, ...], as_json: bool) -> None:
+    """List the metrics of the loaded plugins, or run or explain them.
+
+    Examples:
+
+        aideals metrics
+        aideals metrics run vendor_financing_ratio --format csv
+        aideals metrics explain vendor_financing_ratio nvidia/openai
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from aideals import metrics, plugins
+
+    loaded = plugins.load(plugins.root_or_none(package), plugins_dirs)
+    found = loaded.metrics()
+    _warn(loaded.problems)
+    click.echo(metrics.render_metrics(found, as_json=as_json))
+
+
+@command.command(name="run")
+@click.argument("names", nargs=-1)
+@package_option
+@plugins_dir_option
+@database_option
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True,
+    help="Output format.",
+)
+def run_command(
+    names: tuple[str, ...], package: str | None, plugins_dirs: tuple[str, ...], database: str | None, fmt: str
+) -> None:
+    """Compute metrics (all, or those NAMEd) and print their rows.
+
+    A metric that fails is reported on stderr and skipped; the exit code is then 1.
+
+    Example:
+
+        aideals metrics run circularity cost_per_gigawatt --format json
+    """
+    from pathlib import Path
+
+    from aideals import metrics
+
+    pkg, loaded = _context(package, plugins_dirs)
+    chosen = metrics.select(loaded.metrics(), names)
+    with metrics.readonly_database(pkg, Path(database) if database else None) as con:
+        run = metrics.compute(con, chosen, schema=metrics.result_schema(pkg.root))
+    _warn(loaded.problems + run.problems)
+    click.echo(metrics.render_results(run.results, fmt))
+    if loaded.problems or run.problems:
+        raise click.exceptions.Exit(1)
+
+
+@command.command(name="explain")
+@click.argument("name")
+@click.argument("subject")
+@package_option
+@plugins_dir_option
+@database_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def explain_command(
+    name: str, subject: str, package: str | None, plugins_dirs: tuple[str, ...], database: str | None, as_json: bool
+) -> None:
+    """Explain one metric value: the value, its formula, and every input figure with its source.
+
+    SUBJECT is the row's subject_id: a deal or party id, or party ids joined by `/`.
+
+    Example:
+
+        aideals metrics explain vendor_financing_ratio nvidia/openai
+    """
+    import json
+    from pathlib import Path
+
+    from aideals import metrics
+
+    pkg, loaded = _context(package, plugins_dirs)
+    (metric,) = metrics.select(loaded.metrics(), [name])
+    with metrics.readonly_database(pkg, Path(database) if database else None) as con:
+        explanation = metrics.explain(con, metric, subject, schema=metrics.result_schema(pkg.root))
+    if as_json:
+        click.echo(json.dumps(explanation.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(metrics.render_explanation(explanation))

@@ -1,0 +1,69 @@
+"""`aideals query`: argument parsing only; the work is in aideals.query."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from aideals.options import package_option
+
+
+@click.command(name="query")
+@click.argument("sql")
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Release database to query (default: dist/aideals.duckdb of the package; "
+    "without one, the package is validated and loaded in memory).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "csv", "json", "markdown"]),
+    default="table",
+    show_default=True,
+    help="Output format.",
+)
+@package_option
+def command(sql: str, db_path: Path | None, fmt: str, package: str | None) -> None:
+    """Run read-only SQL on the release and print the result.
+
+    Tables: parties, sources, deals, figures, metrics. Views: figures_resolved, flows, consensus.
+    Statements that write, and any access to files, URLs or other databases, are refused.
+
+    Example:
+
+    \b
+        aideals query "SELECT from_party, flow, value_low, value_high FROM flows
+                       WHERE to_party = 'openai' AND unit = 'USD' ORDER BY value_high DESC"
+        aideals query "SELECT * FROM consensus WHERE sources_disagree" --format csv
+    """
+    from aideals import build
+    from aideals import package as packages
+    from aideals import query as querying
+
+    pkg = None
+    if db_path is None:
+        pkg = packages.load(packages.resolve_root(package))
+        default = pkg.root / "dist" / build.DATABASE
+        if default.is_file():
+            db_path = default
+            stale = querying.stale_files(pkg, default.parent)
+            if stale:
+                click.echo(
+                    f"aideals: warning: {', '.join(stale)} changed after {default.parent} was built; "
+                    "run `aideals build` to query the current data",
+                    err=True,
+                )
+        else:
+            click.echo(
+                f"aideals: no release at {default}: loading the package in memory (`aideals build` makes this faster)",
+                err=True,
+            )
+    result = querying.query(sql, db_path=db_path, pkg=pkg)
+    text = querying.render(result, fmt)
+    if text:
+        click.echo(text)

@@ -1,0 +1,46 @@
+"""`aideals report`: write the release as one offline HTML page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from aideals.options import package_option
+
+
+@click.command(name="report")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="HTML file to write (default: dist/report.html in the package directory).",
+)
+@click.option(
+    "--db",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Release database to read (default: dist/aideals.duckdb when present, else the package's CSVs).",
+)
+@click.option(
+    "--built-at",
+    default=None,
+    help="Build date shown on the page, ISO 8601 (default: SOURCE_DATE_EPOCH if set, else now).",
+)
+@package_option
+def command(out: Path | None, db: Path | None, built_at: str | None, package: str | None) -> None:
+    """Write one self-contained HTML page of the release: flow network, timeline, metrics, figures.
+
+    The page needs no network to open. It is built from the release database (dist/aideals.duckdb,
+    written by `aideals build`) when there is one, otherwise from the package's CSV files; with
+    --package the CSVs of that package are used.
+
+    Example:
+
+        aideals report --out dist/report.html
+    """
+    from aideals import report
+
+    source = report.resolve_source(package=package, db=db)
+    written = report.report_from_source(source, out or source.default_out, built_at=report.parse_built_at(built_at))
+    click.echo(f"wrote {written} (release {source.version}, from {source.label})", err=True)

@@ -1,0 +1,42 @@
+"""`aideals validate`: check a data package, all three layers, one report."""
+
+from __future__ import annotations
+
+import click
+
+from aideals.options import package_option, plugins_dir_option
+
+
+@click.command()
+@click.argument("path", required=False, type=click.Path())
+@package_option
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (for machines).")
+@click.option("--max-errors", type=click.IntRange(min=1), default=None, help="Stop reporting after N findings.")
+@plugins_dir_option
+def command(
+    path: str | None, package: str | None, as_json: bool, max_errors: int | None, plugins_dirs: tuple[str, ...]
+) -> None:
+    """Check the package: Table Schema, row rules and cross-table checks.
+
+    Prints each finding as `file:row: field: what is wrong`, grouped by check with counts.
+    Exit code: 0 clean, 1 findings, 2 the package cannot be read. Checks added by metric plugins
+    (installed, in plugins/, or --plugins-dir) run with the built-in cross-table checks.
+
+    Example:
+
+        aideals validate --max-errors 50
+
+        aideals validate path/to/package --json | jq '.counts'
+    """
+    from aideals import package as pkgmod
+    from aideals import validation_report as report
+    from aideals import plugins
+    from aideals.checks import validate
+
+    pkg = pkgmod.load(pkgmod.resolve_root(path or package))
+    loaded = plugins.load(pkg.root, plugins_dirs)
+    for problem in loaded.problems:
+        click.echo(f"aideals: warning: {problem}", err=True)
+    result = validate(pkg, max_errors=max_errors, extra_checks=loaded.checks())
+    click.echo(report.as_json(result) if as_json else report.as_text(result))
+    raise click.exceptions.Exit(report.exit_code(result))

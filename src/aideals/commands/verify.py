@@ -1,0 +1,30 @@
+"""`aideals verify PATH`: check a release against its recorded hashes and sizes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command(name="verify")
+@click.argument("path", type=click.Path(path_type=Path))
+def command(path: Path) -> None:
+    """Recompute every hash and byte count of a release and report each mismatch.
+
+    PATH is a release directory (dist/X.Y.Z), a release zip, or a datapackage.json whose
+    resources carry `bytes` and `hash`. Exit 1 on any mismatch.
+
+    Example: aideals verify dist/0.1.0
+    """
+    from aideals.verify import verify
+
+    report = verify(path)
+    for mismatch in report.mismatches:
+        click.echo(mismatch.line())
+    if report.ok:
+        click.echo(f"{path}: OK, {report.files_checked} files match their recorded hashes and sizes")
+        return
+    n = len(report.mismatches)
+    click.echo(f"{path}: {n} mismatch{'es' if n != 1 else ''} in {report.files_checked} files checked", err=True)
+    raise click.exceptions.Exit(1)

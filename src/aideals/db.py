@@ -1,0 +1,91 @@
+"""Loading a data package into DuckDB: typed tables with primary keys, and the release views."""
+
+from __future__ import annotations
+
+from importlib import resources as importlib_resources
+from typing import TYPE_CHECKING
+
+from aideals.package import RESOURCE_NAMES, Package
+
+if TYPE_CHECKING:
+    import duckdb
+
+# Table Schema type -> DuckDB type.
+DUCKDB_TYPES = {
+    "string": "VARCHAR",
+    "number": "DOUBLE",
+    "integer": "BIGINT",
+    "boolean": "BOOLEAN",
+    "date": "DATE",
+    "datetime": "TIMESTAMP",
+    "time": "TIME",
+    "year": "INTEGER",
+}
+
+# One row per metric result (schemas/metric-result.schema.json), plus the plugin that computed it.
+# qualifier reads like figures.qualifier (up_to / at_least / range ...).
+METRICS_DDL = """
+CREATE TABLE IF NOT EXISTS metrics (
+    metric VARCHAR NOT NULL,
+    subject_type VARCHAR NOT NULL,
+    subject_id VARCHAR NOT NULL,
+    value DOUBLE,
+    value_high DOUBLE,
+    unit VARCHAR,
+    figure_ids VARCHAR[] NOT NULL,
+    note VARCHAR,
+    qualifier VARCHAR,
+    plugin VARCHAR
+)
+"""
+
+
+def quote_ident(name: str) -> str:
+    """Quote an identifier for DuckDB SQL."""
+    return '"' + name.replace('"', '""') + '"'
+
+
+def column_types(schema: dict) -> dict[str, str]:
+    """Column name -> DuckDB type, in the Table Schema's order."""
+    return {f["name"]: DUCKDB_TYPES.get(f.get("type", "string"), "VARCHAR") for f in schema["fields"]}
+
+
+def create_table(con: duckdb.DuckDBPyConnection, pkg: Package, name: str) -> None:
+    """Create table `name` with its types and primary key, and load its CSV file into it."""
+    res = pkg.resource(name)
+    types = column_types(res.schema)
+    cols = [f"{quote_ident(c)} {t}" for c, t in types.items()]
+    pk = res.schema.get("primaryKey")
+    if pk:
+        pk = [pk] if isinstance(pk, str) else pk
+        cols.append("PRIMARY KEY (" + ", ".join(quote_ident(c) for c in pk) + ")")
+    con.execute(f"CREATE TABLE {quote_ident(name)} ({', '.join(cols)})")
+    columns_struct = "{" + ", ".join(f"'{c.replace(chr(39), chr(39) * 2)}': '{t}'" for c, t in types.items()) + "}"
+    con.execute(
+        f"INSERT INTO {quote_ident(name)} SELECT * FROM read_csv(?, header = true, columns = {columns_struct}, "
+        "nullstr = '', quote = '\"', escape = '\"', delim = ',', auto_detect = false)",
+        [str(res.path)],
+    )
+
+
+def create_views(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the release views (figures_resolved, flows, consensus) and the metrics table."""
+    sql = importlib_resources.files("aideals").joinpath("sql/views.sql").read_text(encoding="utf-8")
+    con.execute(sql)
+    con.execute(METRICS_DDL)
+
+
+def load(con: duckdb.DuckDBPyConnection, pkg: Package) -> None:
+    """Load the four tables of a (validated) package and create the views, in `con`."""
+    for name in RESOURCE_NAMES:
+        create_table(con, pkg, name)
+    create_views(con)
+
+
+def connect_memory(pkg: Package) -> duckdb.DuckDBPyConnection:
+    """An in-memory database holding the package's tables and views."""
+    import duckdb
+
+    con = duckdb.connect(":memory:")
+    load(con, pkg)
+    return con

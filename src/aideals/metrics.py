@@ -1,0 +1,533 @@
+"""Metrics: their definitions, running them on a read-only database, and checking their rows.
+
+Interface used by build (keep it stable):
+    populate(con, pkg) -> MetricsRun     computes every metric and inserts the rows into `metrics`
+
+A metric is SQL over the release tables and views, or a Python function given a connection.
+Either way it runs on a connection opened read-only on a database file, with external access
+(files, URLs, ATTACH) disabled and the configuration locked, so a plugin can read the release and
+nothing else. Its rows are checked against schemas/metric-result.schema.json, their figure_ids
+and subjects against the tables, before any is kept. A metric that raises, whose SQL fails or
+that returns a bad row is reported as a `PluginProblem` (plugin, metric, error) and skipped.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+import sys
+import tempfile
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from aideals.errors import AidealsError
+from aideals.plugins import Plugins, PluginProblem
+
+if TYPE_CHECKING:
+    import duckdb
+
+    from aideals.package import Package
+
+RESULT_SCHEMA = "schemas/metric-result.schema.json"
+# The toolkit's own copy, for packages that do not ship the schema (an editable install only).
+TOOLKIT_RESULT_SCHEMA = Path(__file__).resolve().parents[2] / RESULT_SCHEMA
+DIST_DATABASE = "dist/aideals.duckdb"
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+RESULT_COLUMNS = (
+    "metric",
+    "subject_type",
+    "subject_id",
+    "value",
+    "value_high",
+    "unit",
+    "figure_ids",
+    "note",
+    "qualifier",
+    "plugin",
+)
+INSERT_RESULT_SQL = f"INSERT INTO metrics ({', '.join(RESULT_COLUMNS)}) VALUES ({', '.join('?' * len(RESULT_COLUMNS))})"
+KNOWN_FIGURES_SQL = "SELECT figure_id FROM figures WHERE list_contains(?, figure_id)"
+KNOWN_SUBJECTS_SQL = {
+    "deal": "SELECT deal_id FROM deals WHERE list_contains(?, deal_id)",
+    "party": "SELECT party_id FROM parties WHERE list_contains(?, party_id)",
+}
+
+MetricFunction = Callable[["duckdb.DuckDBPyConnection"], Iterable[Mapping[str, Any]]]
+
+
+@dataclass(frozen=True)
+class Metric:
+    """A derived metric: what it is, its formula in words, and the SQL or function computing it.
+
+    Exactly one of `sql` (a query over the release tables and views returning result rows) or
+    `function` (called with a read-only DuckDB connection, returning result row dicts) is given.
+    A row may leave out `metric`: it is filled in with the metric's name. `plugin` is set by
+    the loader.
+    """
+
+    name: str
+    title: str
+    description: str
+    unit: str
+    formula: str
+    sql: str | None = None
+    function: MetricFunction | None = None
+    plugin: str = ""
+
+    def __post_init__(self) -> None:
+        if not NAME_PATTERN.match(self.name or ""):
+            raise ValueError(f"metric name {self.name!r} must match {NAME_PATTERN.pattern}")
+        if (self.sql is None) == (self.function is None):
+            raise ValueError(f"metric {self.name}: give exactly one of sql or function")
+
+    def with_plugin(self, plugin: str) -> Metric:
+        """A copy of the metric attributed to `plugin`."""
+        return dataclasses.replace(self, plugin=plugin)
+
+
+@dataclass(frozen=True)
+class MetricResult:
+    """One checked result row, as stored in the `metrics` table."""
+
+    metric: str
+    subject_type: str
+    subject_id: str
+    value: float
+    value_high: float | None
+    unit: str
+    figure_ids: tuple[str, ...]
+    note: str | None
+    qualifier: str | None
+    plugin: str
+
+    def to_dict(self) -> dict:
+        """The row as JSON-ready data, columns in table order."""
+        d = dataclasses.asdict(self)
+        d["figure_ids"] = list(self.figure_ids)
+        return {c: d[c] for c in RESULT_COLUMNS}
+
+
+@dataclass
+class MetricsRun:
+    """The rows of the metrics that ran, and the problems of those that were skipped."""
+
+    metrics: list[Metric]
+    results: list[MetricResult] = field(default_factory=list)
+    problems: list[PluginProblem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+class BadMetricRows(AidealsError):
+    """A metric returned rows that do not fit the result schema or the data."""
+
+
+# -- reading the schema ----------------------------------------------------------------------
+
+
+def result_schema(root: Path | None = None) -> dict:
+    """schemas/metric-result.schema.json, from the package at `root` or else the toolkit's copy."""
+    for path in ([root / RESULT_SCHEMA] if root is not None else []) + [TOOLKIT_RESULT_SCHEMA]:
+        if path.is_file():
+            return json.loads(path.read_text(encoding="utf-8"))
+    raise AidealsError(f"{RESULT_SCHEMA}: not found in the package or the toolkit")
+
+
+# -- connections -----------------------------------------------------------------------------
+
+
+def connect_readonly(path: Path) -> duckdb.DuckDBPyConnection:
+    """Open a database file read-only, with external access disabled and the settings locked."""
+    import duckdb
+
+    return duckdb.connect(
+        str(path), read_only=True, config={"enable_external_access": False, "lock_configuration": True}
+    )
+
+
+def snapshot(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Copy the database of `con` (tables and views) into a new database file at `path`."""
+    from aideals.db import quote_ident
+
+    source = con.execute("SELECT current_database()").fetchone()[0]
+    alias = "aideals_metrics_snapshot"
+    literal = "'" + str(path).replace("'", "''") + "'"  # ATTACH takes no parameters; the path is ours
+    con.execute(f"ATTACH {literal} AS {alias}")
+    try:
+        con.execute(f"COPY FROM DATABASE {quote_ident(source)} TO {alias}")
+    finally:
+        con.execute(f"DETACH {alias}")
+
+
+def dist_database(pkg: Package) -> Path | None:
+    """dist/aideals.duckdb when it exists and is not older than any data file, else None."""
+    path = pkg.root / DIST_DATABASE
+    if not path.is_file():
+        return None
+    newest_data = max((r.path.stat().st_mtime for r in pkg.resources.values() if r.path.is_file()), default=0)
+    return path if path.stat().st_mtime >= newest_data else None
+
+
+@contextmanager
+def readonly_database(pkg: Package, database: Path | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection on the package's data, closed on exit.
+
+    Uses `database` if given, else a fresh dist/aideals.duckdb, else loads the package into a
+    temporary database file (metrics always read from a file opened read-only).
+    """
+    path = database or dist_database(pkg)
+    if path is not None:
+        con = connect_readonly(path)
+        try:
+            yield con
+        finally:
+            con.close()
+        return
+    import duckdb
+
+    from aideals import db
+
+    with tempfile.TemporaryDirectory(prefix="aideals-metrics-") as tmp:
+        tmp_path = Path(tmp) / "aideals.duckdb"
+        writer = duckdb.connect(str(tmp_path))
+        try:
+            db.load(writer, pkg)
+        finally:
+            writer.close()
+        con = connect_readonly(tmp_path)
+        try:
+            yield con
+        finally:
+            con.close()
+
+
+# -- running ---------------------------------------------------------------------------------
+
+
+def select(metrics: Sequence[Metric], names: Sequence[str] = ()) -> list[Metric]:
+    """The metrics named (all when `names` is empty); an unknown name is an error."""
+    if not names:
+        return list(metrics)
+    by_name = {m.name: m for m in metrics}
+    unknown = [n for n in names if n not in by_name]
+    if unknown:
+        known = ", ".join(sorted(by_name)) or "none"
+        raise AidealsError(f"no metric named {', '.join(map(repr, unknown))} (known: {known})")
+    return [by_name[n] for n in dict.fromkeys(names)]
+
+
+def compute(
+    con: duckdb.DuckDBPyConnection, metrics: Sequence[Metric], *, schema: dict | None = None
+) -> MetricsRun:
+    """Run each metric on read-only `con`, keep the rows of those that succeed, report the others."""
+    schema = schema or result_schema()
+    run = MetricsRun(list(metrics))
+    for metric in metrics:
+        try:
+            raw = run_one(con, metric)
+            rows = check_rows(con, metric, raw, schema)
+        except BadMetricRows as exc:
+            run.problems.append(PluginProblem(metric.plugin, metric.name, str(exc)))
+            continue
+        except Exception as exc:  # the plugin's bug or its SQL: skip this metric only
+            first = (str(exc).strip().splitlines() or [""])[0]
+            error = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+            run.problems.append(PluginProblem(metric.plugin, metric.name, error))
+            continue
+        run.results.extend(rows)
+    run.results.sort(key=lambda r: (r.metric, r.subject_type, r.subject_id, r.value))
+    return run
+
+
+def run_one(con: duckdb.DuckDBPyConnection, metric: Metric) -> list[dict]:
+    """The raw rows of one metric, on a cursor of its own."""
+    cur = con.cursor()
+    try:
+        if metric.sql is not None:
+            cur.execute(metric.sql)
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+        rows = metric.function(cur)
+        if rows is None:
+            return []
+        out = []
+        for i, row in enumerate(rows, start=1):
+            if not isinstance(row, Mapping):
+                raise BadMetricRows(f"row {i}: is a {type(row).__name__}, not a mapping of column to value")
+            out.append(dict(row))
+        return out
+    finally:
+        cur.close()
+
+
+def _plain(value: Any) -> Any:
+    # DuckDB returns DECIMAL as Decimal and lists may be tuples; the schema speaks JSON.
+    if isinstance(value, Decimal):
+        return float(value)
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def check_rows(
+    con: duckdb.DuckDBPyConnection, metric: Metric, raw_rows: Sequence[Mapping], schema: dict
+) -> list[MetricResult]:
+    """Check raw rows against the result schema and the data; raise BadMetricRows on the first bad one."""
+    from aideals.rules import validator_class
+
+    validator = validator_class()(schema)
+    results = []
+    for i, raw in enumerate(raw_rows, start=1):
+        row = {k: _plain(v) for k, v in raw.items()}
+        row.setdefault("metric", metric.name)
+        if row["metric"] != metric.name:
+            raise BadMetricRows(f"row {i}: metric: {row['metric']!r} is not this metric's name {metric.name!r}")
+        # Like the row rules, a null is an absent cell: `value_high: null` is not compared.
+        present = {k: v for k, v in row.items() if v is not None}
+        errors = sorted(validator.iter_errors(present), key=lambda e: list(e.absolute_path))
+        if errors:
+            err = errors[0]
+            where = ".".join(str(p) for p in err.absolute_path) or "row"
+            raise BadMetricRows(f"row {i}: {where}: {err.message}")
+        results.append(
+            MetricResult(
+                metric.name,
+                row["subject_type"],
+                row["subject_id"],
+                float(row["value"]),
+                None if row.get("value_high") is None else float(row["value_high"]),
+                row["unit"],
+                tuple(row["figure_ids"]),
+                row.get("note"),
+                row.get("qualifier"),
+                metric.plugin,
+            )
+        )
+    _check_references(con, results)
+    return results
+
+
+def _check_references(con: duckdb.DuckDBPyConnection, results: Sequence[MetricResult]) -> None:
+    wanted = sorted({f for r in results for f in r.figure_ids})
+    known = {row[0] for row in con.execute(KNOWN_FIGURES_SQL, [wanted]).fetchall()} if wanted else set()
+    parties = {
+        p for r in results if r.subject_type in ("pair", "cycle") for p in r.subject_id.split("/")
+    } | {r.subject_id for r in results if r.subject_type == "party"}
+    deals = {r.subject_id for r in results if r.subject_type == "deal"}
+    known_parties = {row[0] for row in con.execute(KNOWN_SUBJECTS_SQL["party"], [sorted(parties)]).fetchall()}
+    known_deals = {row[0] for row in con.execute(KNOWN_SUBJECTS_SQL["deal"], [sorted(deals)]).fetchall()}
+    for i, r in enumerate(results, start=1):
+        missing = [f for f in r.figure_ids if f not in known]
+        if missing:
+            raise BadMetricRows(f"row {i}: figure_ids: no figure {missing[0]!r} in figures")
+        ids = [r.subject_id] if r.subject_type in ("deal", "party") else r.subject_id.split("/")
+        pool, table = (known_deals, "deals") if r.subject_type == "deal" else (known_parties, "parties")
+        absent = [s for s in ids if s not in pool]
+        if absent:
+            raise BadMetricRows(f"row {i}: subject_id: no {absent[0]!r} in {table}")
+
+
+def report_to_stderr(problem: PluginProblem) -> None:
+    """Print a skipped plugin or metric as a one-line warning."""
+    print(f"aideals: warning: {problem.line()} (skipped)", file=sys.stderr)
+
+
+def populate(
+    con: duckdb.DuckDBPyConnection,
+    pkg: Package,
+    *,
+    plugins: Plugins | None = None,
+    plugins_dirs: Sequence[Path | str] = (),
+    report: Callable[[PluginProblem], None] = report_to_stderr,
+    strict: bool = False,
+) -> MetricsRun:
+    """Compute every metric on the data of `con` and insert the checked rows into its `metrics` table.
+
+    The build calls this with its connection once the tables and views are loaded. Metrics read
+    a read-only snapshot of `con`, never `con` itself. Skipped plugins and metrics are passed to
+    `report` (a warning on stderr by default); with `strict`, any of them is an AidealsError.
+    """
+    from aideals import plugins as plugins_module
+
+    plugins = plugins or plugins_module.load(pkg.root, plugins_dirs)
+    metrics = plugins.metrics()
+    with tempfile.TemporaryDirectory(prefix="aideals-metrics-") as tmp:
+        path = Path(tmp) / "snapshot.duckdb"
+        snapshot(con, path)
+        ro = connect_readonly(path)
+        try:
+            run = compute(ro, metrics, schema=result_schema(pkg.root))
+        finally:
+            ro.close()
+    run.problems[:0] = plugins.problems
+    for problem in run.problems:
+        report(problem)
+    if strict and run.problems:
+        raise AidealsError(f"{len(run.problems)} plugin problem(s), first: {run.problems[0].line()}", exit_code=1)
+    if run.results:
+        con.executemany(INSERT_RESULT_SQL, [_db_row(r) for r in run.results])
+    return run
+
+
+def _db_row(r: MetricResult) -> list:
+    d = r.to_dict()
+    return [d[c] for c in RESULT_COLUMNS]
+
+
+# -- explaining ------------------------------------------------------------------------------
+
+EXPLAIN_FIGURES_SQL = """
+SELECT figure_id, deal_id, party_id, from_party, to_party, flow, measure, value, value_high, unit,
+       qualifier, period_start, period_end, source_id, source_title, source_publisher,
+       source_published, source_url, quote, note
+FROM figures_resolved
+WHERE list_contains(?, figure_id)
+ORDER BY figure_id
+"""
+
+
+@dataclass
+class Explanation:
+    """A metric's value for one subject, its formula, and every figure it was computed from."""
+
+    metric: Metric
+    subject_id: str
+    results: list[MetricResult]
+    figures: list[dict]
+
+    def to_dict(self) -> dict:
+        """JSON-ready form."""
+        return {
+            "metric": self.metric.name,
+            "title": self.metric.title,
+            "plugin": self.metric.plugin,
+            "formula": self.metric.formula,
+            "subject_id": self.subject_id,
+            "results": [r.to_dict() for r in self.results],
+            "figures": self.figures,
+        }
+
+
+def explain(con: duckdb.DuckDBPyConnection, metric: Metric, subject_id: str, *, schema: dict | None = None) -> Explanation:
+    """Compute `metric` and explain its rows for `subject_id` back to figures, sources and quotes."""
+    run = compute(con, [metric], schema=schema)
+    if run.problems:
+        raise AidealsError(run.problems[0].line())
+    rows = [r for r in run.results if r.subject_id == subject_id]
+    if not rows:
+        subjects = ", ".join(sorted({r.subject_id for r in run.results})) or "none"
+        raise AidealsError(f"metric {metric.name}: no result for subject {subject_id!r} (subjects: {subjects})")
+    ids = sorted({f for r in rows for f in r.figure_ids})
+    cur = con.execute(EXPLAIN_FIGURES_SQL, [ids])
+    names = [d[0] for d in cur.description]
+    figures = [{k: _json_value(v) for k, v in zip(names, row, strict=True)} for row in cur.fetchall()]
+    return Explanation(metric, subject_id, rows, figures)
+
+
+def _json_value(v: Any) -> Any:
+    if hasattr(v, "isoformat"):
+        return v.isoformat()
+    return _plain(v)
+
+
+# -- rendering for the command line ------------------------------------------------------------
+
+
+def format_number(value: float | None) -> str:
+    """A number for people: thousands separators, at most four decimals, no trailing zeros."""
+    if value is None:
+        return ""
+    if value == int(value) and abs(value) >= 1:
+        return f"{int(value):,}"
+    text = f"{value:,.4f}".rstrip("0").rstrip(".")
+    return text
+
+
+def text_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """An aligned plain-text table."""
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows, strict=True)] if header else []
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(header, widths, strict=True)).rstrip()]
+    lines.append("  ".join("-" * w for w in widths))
+    lines += ["  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
+    return "\n".join(lines)
+
+
+def render_results(results: Sequence[MetricResult], fmt: str) -> str:
+    """Result rows as `table`, `csv` or `json` text."""
+    if fmt == "json":
+        return json.dumps([r.to_dict() for r in results], indent=2, ensure_ascii=False)
+    if fmt == "csv":
+        import csv
+        import io
+
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(RESULT_COLUMNS)
+        for r in results:
+            d = r.to_dict()
+            d["figure_ids"] = " ".join(d["figure_ids"])
+            writer.writerow(["" if d[c] is None else d[c] for c in RESULT_COLUMNS])
+        return buf.getvalue().rstrip("\n")
+    header = ["metric", "subject", "value", "value_high", "qualifier", "unit", "figures"]
+    rows = [
+        [
+            r.metric,
+            f"{r.subject_type} {r.subject_id}",
+            format_number(r.value),
+            format_number(r.value_high),
+            r.qualifier or "",
+            r.unit,
+            str(len(r.figure_ids)),
+        ]
+        for r in results
+    ]
+    return text_table(header, rows)
+
+
+def render_explanation(ex: Explanation) -> str:
+    """An explanation as text: value, formula, note, then each input figure with its source."""
+    m = ex.metric
+    lines = [f"{m.name} ({m.title}) for {ex.subject_id}, from plugin {m.plugin}"]
+    for r in ex.results:
+        value = format_number(r.value)
+        if r.value_high is not None:
+            value += f" to {format_number(r.value_high)}"
+        lines.append(f"  value:   {value} {r.unit} ({r.qualifier or 'unqualified'})")
+        if r.note:
+            lines.append(f"  note:    {r.note}")
+    lines.append(f"  formula: {m.formula}")
+    lines.append(f"  inputs ({len(ex.figures)} figures):")
+    for f in ex.figures:
+        value = format_number(f["value"])
+        if f["value_high"] is not None:
+            value += f" to {format_number(f['value_high'])}"
+        direction = f" {f['from_party']} -> {f['to_party']}" if f["from_party"] else ""
+        lines.append(f"  - {f['figure_id']}: {f['measure']}{direction} ({f['flow']}) = {value} {f['unit']} [{f['qualifier']}]")
+        lines.append(f"    source: {f['source_title']} ({f['source_publisher']}, {f['source_published'] or 'undated'})")
+        lines.append(f"    url:    {f['source_url'] or '(none recorded)'}")
+        lines.append(f"    quote:  \u201c{f['quote']}\u201d")
+    return "\n".join(lines)
+
+
+def query(con: duckdb.DuckDBPyConnection, sql: str, params: Sequence[Any] = ()) -> list[dict]:
+    """Rows of a query as dicts (column name -> value): a convenience for metric functions."""
+    cur = con.execute(sql, list(params))
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+
+
+def render_metrics(found: Sequence[Metric], *, as_json: bool = False) -> str:
+    """The metric definitions as JSON or an aligned table (name, plugin, unit, title)."""
+    if as_json:
+        keys = ("name", "title", "description", "unit", "formula", "plugin")
+        return json.dumps(
+            [{**{k: getattr(m, k) for k in keys}, "kind": "sql" if m.sql else "function"} for m in found], indent=2
+        )
+    return text_table(["metric", "plugin", "unit", "title"], [[m.name, m.plugin, m.unit, m.title] for m in found])

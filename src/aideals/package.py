@@ -1,0 +1,124 @@
+"""Finding and reading the data package: its root, its descriptor and its resources."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aideals.errors import PackageError
+
+DESCRIPTOR = "datapackage.json"
+RESOURCE_NAMES = ("parties", "sources", "deals", "figures")
+
+
+@dataclass(frozen=True)
+class Resource:
+    """One tabular resource of the package, with its Table Schema loaded."""
+
+    name: str
+    path: Path  # absolute path of the CSV file
+    relpath: str  # path as written in datapackage.json, relative to the root
+    schema: dict
+    schema_relpath: str | None
+    descriptor: dict = field(repr=False)
+
+    @property
+    def field_names(self) -> list[str]:
+        return [f["name"] for f in self.schema.get("fields", [])]
+
+
+@dataclass(frozen=True)
+class Package:
+    """A data package on disk: its root directory, descriptor and resources by name."""
+
+    root: Path
+    descriptor: dict
+    resources: dict[str, Resource]
+
+    @property
+    def version(self) -> str:
+        return str(self.descriptor.get("version", ""))
+
+    def resource(self, name: str) -> Resource:
+        try:
+            return self.resources[name]
+        except KeyError:
+            raise PackageError(f"{DESCRIPTOR}: resources: no resource named {name!r}") from None
+
+
+def find_root(start: Path | None = None) -> Path:
+    """Return the nearest directory at or above `start` holding a datapackage.json, like git does."""
+    here = (start or Path.cwd()).resolve()
+    for candidate in (here, *here.parents):
+        if (candidate / DESCRIPTOR).is_file():
+            return candidate
+    raise PackageError(f"no {DESCRIPTOR} found in {here} or any parent directory (use --package)")
+
+
+def resolve_root(package: str | Path | None) -> Path:
+    """Turn a --package option (a directory or a datapackage.json path) into a package root."""
+    if package is None:
+        return find_root()
+    p = Path(package)
+    if p.is_file() and p.name.endswith(".json"):
+        return p.resolve().parent
+    if p.is_dir():
+        if not (p / DESCRIPTOR).is_file():
+            raise PackageError(f"{p}: no {DESCRIPTOR} in this directory")
+        return p.resolve()
+    raise PackageError(f"{p}: no such package directory or descriptor")
+
+
+def _read_json(path: Path, label: str) -> dict:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PackageError(f"{label}: file not found") from None
+    except UnicodeDecodeError as exc:
+        raise PackageError(f"{label}: not UTF-8 (byte {exc.start})") from None
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise PackageError(f"{label}:{exc.lineno}: not valid JSON: {exc.msg}") from None
+    if not isinstance(data, dict):
+        raise PackageError(f"{label}: must hold a JSON object, not {type(data).__name__}")
+    return data
+
+
+def safe_relpath(root: Path, relpath: object, label: str) -> Path:
+    """Resolve a path from the descriptor, refusing URLs, absolute paths and escapes from the root."""
+    if not isinstance(relpath, str) or not relpath:
+        raise PackageError(f"{label}: path must be a non-empty string, got {relpath!r}")
+    if "://" in relpath or relpath.startswith(("/", "\\")) or (len(relpath) > 1 and relpath[1] == ":"):
+        raise PackageError(f"{label}: path {relpath!r} is refused: only relative paths inside the package")
+    resolved = (root / relpath).resolve()
+    if resolved != root and root not in resolved.parents:
+        raise PackageError(f"{label}: path {relpath!r} is refused: it leaves the package directory")
+    return resolved
+
+
+def load(root: Path) -> Package:
+    """Read datapackage.json under `root` and the Table Schema of each resource."""
+    root = root.resolve()
+    descriptor = _read_json(root / DESCRIPTOR, DESCRIPTOR)
+    raw = descriptor.get("resources")
+    if not isinstance(raw, list) or not raw:
+        raise PackageError(f"{DESCRIPTOR}: resources: must be a non-empty list")
+    resources: dict[str, Resource] = {}
+    for i, res in enumerate(raw):
+        label = f"{DESCRIPTOR}: resources[{i}]"
+        if not isinstance(res, dict) or not isinstance(res.get("name"), str):
+            raise PackageError(f"{label}: must be an object with a name")
+        name = res["name"]
+        path = safe_relpath(root, res.get("path"), f"{label} ({name})")
+        schema = res.get("schema")
+        schema_rel = None
+        if isinstance(schema, str):
+            schema_rel = schema
+            schema_path = safe_relpath(root, schema, f"{label} ({name}): schema")
+            schema = _read_json(schema_path, schema)
+        if not isinstance(schema, dict):
+            raise PackageError(f"{label} ({name}): schema: missing or not a Table Schema")
+        resources[name] = Resource(name, path, res["path"], schema, schema_rel, res)
+    return Package(root, descriptor, resources)

@@ -1,0 +1,331 @@
+"""Finding and registering plugins: one pluggy PluginManager per run, three places to look.
+
+Like datasette's plugins.py, the built-ins are plugins too: the modules of the repository's
+`plugins/` directory are registered exactly as an installed package or a `--plugins-dir` module
+is. Where plugins come from, in this order:
+
+1. installed distributions with an entry point in group `aideals` (named after the distribution);
+2. `<package root>/plugins/*.py`, the repository's own plugins (named after the file);
+3. each `--plugins-dir DIR`, its `*.py` files (named after the file).
+
+Only top-level `*.py` files not starting with `_` or `test_` are loaded from a directory, so
+`plugins/examples/` (plugin packages meant for `pip install`) is never imported from there.
+`AIDEALS_PLUGINS=name,name` limits loading to the plugins named, built-ins included (an empty
+value loads none).
+
+A plugin that cannot be imported, or whose hook raises, is reported as a `PluginProblem` and
+skipped: one broken plugin must not stop the others. Two plugins with one name, or two metrics
+with one name, are errors (`AidealsError`), since which one wins would be an accident.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import importlib.util
+import os
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from aideals.errors import AidealsError
+
+if TYPE_CHECKING:
+    import pluggy
+
+    from aideals.checks import ExtraCheck
+    from aideals.metrics import Metric
+
+ENTRY_POINT_GROUP = "aideals"
+LIMIT_ENV = "AIDEALS_PLUGINS"
+REPOSITORY_DIR = "plugins"
+
+ORIGIN_ENTRY_POINT = "entry point"
+ORIGIN_REPOSITORY = "repository"
+ORIGIN_PLUGINS_DIR = "plugins-dir"
+
+
+@dataclass(frozen=True)
+class PluginProblem:
+    """A plugin, or one of its metrics, that failed and was skipped."""
+
+    plugin: str
+    metric: str | None
+    error: str
+
+    def line(self) -> str:
+        """One line for users: `plugin P: metric M: error`."""
+        where = f"plugin {self.plugin}" + (f": metric {self.metric}" if self.metric else "")
+        return f"{where}: {self.error}"
+
+
+@dataclass(frozen=True)
+class PluginInfo:
+    """Where a registered plugin came from."""
+
+    name: str
+    origin: str  # ORIGIN_ENTRY_POINT, ORIGIN_REPOSITORY or ORIGIN_PLUGINS_DIR
+    location: str  # the module file, or `module:attr` of the entry point
+    version: str | None = None
+
+
+@dataclass
+class Plugins:
+    """The plugin manager of this run, what each plugin is, and what went wrong while loading."""
+
+    manager: pluggy.PluginManager
+    info: dict[str, PluginInfo] = field(default_factory=dict)
+    problems: list[PluginProblem] = field(default_factory=list)
+
+    def names(self) -> list[str]:
+        """Names of the registered plugins, in registration order."""
+        return list(self.info)
+
+    def hooks(self, name: str) -> list[str]:
+        """The hooks plugin `name` implements."""
+        plugin = self.manager.get_plugin(name)
+        return sorted(caller.name for caller in self.manager.get_hookcallers(plugin) or [])
+
+    def call_each(self, hook_name: str) -> list[tuple[str, Any]]:
+        """Call a hook on each plugin separately: [(plugin name, its result)], problems recorded.
+
+        Results are kept per plugin so that each metric or check knows which plugin defined it,
+        and a hook that raises only loses that plugin's results.
+        """
+        results = []
+        hook = getattr(self.manager.hook, hook_name)
+        # get_hookimpls() is in registration order (pluggy *calls* them in reverse).
+        for impl in hook.get_hookimpls():
+            try:
+                result = impl.function()
+            except Exception as exc:  # a plugin's bug: report it, keep the others
+                self.problems.append(PluginProblem(impl.plugin_name, None, f"{hook_name}() raised {_describe(exc)}"))
+                continue
+            if result is not None:
+                results.append((impl.plugin_name, result))
+        return results
+
+    def metrics(self) -> list[Metric]:
+        """Every metric of every plugin, each with its plugin's name; duplicate names are an error."""
+        from aideals.metrics import Metric
+
+        by_name: dict[str, Metric] = {}
+        for plugin, result in self.call_each("aideals_register_metrics"):
+            for item in _as_list(result):
+                if not isinstance(item, Metric):
+                    self.problems.append(
+                        PluginProblem(plugin, None, f"aideals_register_metrics() returned {item!r}, not a Metric")
+                    )
+                    continue
+                metric = item.with_plugin(plugin)
+                if metric.name in by_name:
+                    raise AidealsError(
+                        f"metric {metric.name!r} is defined twice: by plugin {by_name[metric.name].plugin!r} "
+                        f"and by plugin {plugin!r} (rename one, or limit plugins with {LIMIT_ENV})"
+                    )
+                by_name[metric.name] = metric
+        return sorted(by_name.values(), key=lambda m: m.name)
+
+    def checks(self) -> list[ExtraCheck]:
+        """Every extra data check of every plugin, with `plugin` set to the plugin's name."""
+        import dataclasses
+
+        from aideals.checks import ExtraCheck
+
+        checks: list[ExtraCheck] = []
+        for plugin, result in self.call_each("aideals_register_checks"):
+            for item in _as_list(result):
+                if not isinstance(item, ExtraCheck):
+                    self.problems.append(
+                        PluginProblem(plugin, None, f"aideals_register_checks() returned {item!r}, not an ExtraCheck")
+                    )
+                    continue
+                checks.append(dataclasses.replace(item, plugin=plugin))
+        return checks
+
+
+def _as_list(result: Any) -> list:
+    return list(result) if isinstance(result, list | tuple) else [result]
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+def limit_from_env(environ: dict[str, str] | None = None) -> set[str] | None:
+    """The plugin names allowed by AIDEALS_PLUGINS, or None when it is not set (load all)."""
+    value = (os.environ if environ is None else environ).get(LIMIT_ENV)
+    if value is None:
+        return None
+    return {_normalise(name) for name in value.split(",") if name.strip()}
+
+
+def _normalise(name: str) -> str:
+    # Distribution names compare without regard to case, `-`, `_` or `.` (PEP 503).
+    return name.strip().lower().replace("_", "-").replace(".", "-")
+
+
+def discover_entry_points() -> list[importlib.metadata.EntryPoint]:
+    """Entry points of group `aideals` of the installed distributions."""
+    return list(importlib.metadata.entry_points(group=ENTRY_POINT_GROUP))
+
+
+def module_files(directory: Path) -> list[Path]:
+    """The plugin modules of a directory: top-level *.py, not private, not tests, sorted."""
+    return sorted(
+        p
+        for p in directory.glob("*.py")
+        if p.is_file() and not p.name.startswith(("_", "test_")) and p.name != "conftest.py"
+    )
+
+
+def load(
+    root: Path | None = None,
+    plugins_dirs: Sequence[Path | str] = (),
+    *,
+    limit: set[str] | None | str = "env",
+    entry_points: Iterable[importlib.metadata.EntryPoint] | None = None,
+) -> Plugins:
+    """Build this run's PluginManager and register every plugin found.
+
+    `root` is the package root whose `plugins/` holds the repository's plugins (None: none).
+    `limit` is a set of plugin names to load (default: from AIDEALS_PLUGINS; None: all).
+    `entry_points` replaces the installed entry points (tests pass their own).
+    """
+    import pluggy
+
+    from aideals import hookspecs
+
+    if limit == "env":
+        limit = limit_from_env()
+    manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
+    manager.add_hookspecs(hookspecs)
+    plugins = Plugins(manager)
+
+    def allowed(name: str) -> bool:
+        return limit is None or _normalise(name) in limit
+
+    for ep in discover_entry_points() if entry_points is None else entry_points:
+        dist = getattr(ep, "dist", None)
+        name = dist.name if dist is not None and dist.name else ep.name
+        if not (allowed(name) or allowed(ep.name)):
+            continue
+        try:
+            obj = ep.load()
+        except Exception as exc:
+            plugins.problems.append(PluginProblem(name, None, f"cannot load entry point {ep.value}: {_describe(exc)}"))
+            continue
+        _register(plugins, obj, PluginInfo(name, ORIGIN_ENTRY_POINT, ep.value, dist.version if dist else None))
+
+    dirs: list[tuple[Path, str]] = []
+    if root is not None and (Path(root) / REPOSITORY_DIR).is_dir():
+        dirs.append((Path(root) / REPOSITORY_DIR, ORIGIN_REPOSITORY))
+    for d in plugins_dirs:
+        d = Path(d)
+        if not d.is_dir():
+            raise AidealsError(f"--plugins-dir {d}: no such directory")
+        dirs.append((d, ORIGIN_PLUGINS_DIR))
+    seen: set[Path] = set()
+    for directory, origin in dirs:
+        directory = directory.resolve()
+        if directory in seen:  # --plugins-dir plugins/ in the repository: load it once
+            continue
+        seen.add(directory)
+        for path in module_files(directory):
+            if not allowed(path.stem):
+                continue
+            try:
+                module = import_file(path)
+            except Exception as exc:
+                plugins.problems.append(PluginProblem(path.stem, None, f"cannot import {path}: {_describe(exc)}"))
+                continue
+            _register(plugins, module, PluginInfo(path.stem, origin, str(path)))
+    return plugins
+
+
+def _register(plugins: Plugins, obj: object, info: PluginInfo) -> None:
+    if info.name in plugins.info:
+        other = plugins.info[info.name]
+        raise AidealsError(
+            f"plugin name {info.name!r} is used twice: {other.location} ({other.origin}) and "
+            f"{info.location} ({info.origin}); rename one"
+        )
+    try:
+        plugins.manager.register(obj, name=info.name)
+        # A misspelt hook (aideals_register_metric) would otherwise be ignored without a word.
+        plugins.manager.check_pending()
+    except Exception as exc:  # pluggy's PluginValidationError says which hook is wrong
+        if plugins.manager.is_registered(obj):
+            plugins.manager.unregister(obj)
+        plugins.problems.append(PluginProblem(info.name, None, f"cannot register: {_describe(exc)}"))
+        return
+    plugins.info[info.name] = info
+
+
+def import_file(path: Path) -> object:
+    """Import a plugin module from a file, under a private module name derived from its path."""
+    import hashlib
+
+    digest = hashlib.sha256(str(path.resolve()).encode()).hexdigest()[:12]
+    module_name = f"aideals_plugin_{path.stem}_{digest}"
+    spec = importlib.util.spec_from_file_location(module_name, path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"not a Python module: {path}")
+    module = importlib.util.module_from_spec(spec)
+    # dataclasses and pickling look modules up in sys.modules while the module executes.
+    sys.modules[module_name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[module_name]
+        raise
+    return module
+
+
+
+def describe(plugins: Plugins) -> list[dict]:
+    """One dict per plugin: name, version, origin, location, hooks and the metrics it defines."""
+    metrics_by_plugin: dict[str, list[str]] = {}
+    for metric in plugins.metrics():
+        metrics_by_plugin.setdefault(metric.plugin, []).append(metric.name)
+    return [
+        {
+            "name": info.name,
+            "version": info.version,
+            "origin": info.origin,
+            "location": info.location,
+            "hooks": plugins.hooks(info.name),
+            "metrics": metrics_by_plugin.get(info.name, []),
+        }
+        for info in plugins.info.values()
+    ]
+
+
+def render(descriptions: list[dict], *, as_json: bool = False) -> str:
+    """The plugin descriptions as JSON or an aligned table."""
+    if as_json:
+        import json
+
+        return json.dumps(descriptions, indent=2)
+    from aideals.metrics import text_table
+
+    rows = [
+        [d["name"], d["version"] or "", d["origin"], ", ".join(d["hooks"]), ", ".join(d["metrics"])]
+        for d in descriptions
+    ]
+    return text_table(["plugin", "version", "origin", "hooks", "metrics"], rows)
+
+
+def root_or_none(package: str | Path | None) -> Path | None:
+    """The package root for --package, or None when no package is given nor found (plugins only)."""
+    from aideals.errors import PackageError
+    from aideals.package import resolve_root
+
+    try:
+        return resolve_root(package)
+    except PackageError:
+        if package is not None:
+            raise
+        return None

@@ -1,0 +1,195 @@
+"""Quantities read from figures, with their low and high values, for metrics to compute with.
+
+A figure states a number with a qualifier (`exact`, `approximately`, `up_to`, `range` ...).
+A `Quantity` keeps what a metric needs to carry that through arithmetic:
+
+- `low`, `high`: the range of what the sources state (a `range` figure gives value..value_high;
+  when sources disagree, the lowest to the highest statement);
+- `lower_open`: the true value may be below `low` (an input was stated `up_to`);
+- `upper_open`: it may be above `high` (an input was stated `at_least` / `more_than`);
+- `approximate`: an input was `approximately` or an `estimate`;
+- `figure_ids`: every figure it was computed from.
+
+Figures of one group (one subject, flow, direction, measure) are combined like this: within one
+source they are parts that add up (the AMD deal's 1 GW first tranche and 5 GW later are 6 GW);
+across sources they are alternative statements of the same fact, so the quantity ranges from
+the lowest to the highest source's total. Nothing is averaged and nothing is invented.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+LOWER_BOUND_QUALIFIERS = frozenset({"at_least", "more_than"})  # true value may be higher
+UPPER_BOUND_QUALIFIERS = frozenset({"up_to"})  # true value may be lower
+APPROXIMATE_QUALIFIERS = frozenset({"approximately", "estimate"})
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A value known as a range [low, high], with open bounds and the figures it came from."""
+
+    low: float
+    high: float
+    figure_ids: tuple[str, ...]
+    lower_open: bool = False
+    upper_open: bool = False
+    approximate: bool = False
+
+    @classmethod
+    def from_figures(cls, rows: Iterable[Mapping], scale: float = 1.0) -> Quantity | None:
+        """Combine figure rows (figure_id, source_id, value, value_high, qualifier) into one quantity.
+
+        `scale` converts units (0.001 for MW to GW). Returns None when there are no rows.
+        """
+        by_source: dict[str, tuple[float, float]] = {}
+        ids: list[str] = []
+        lower_open = upper_open = approximate = False
+        for r in rows:
+            value = float(r["value"]) * scale
+            high = value if r.get("value_high") is None else float(r["value_high"]) * scale
+            lo, hi = by_source.get(r["source_id"], (0.0, 0.0))
+            by_source[r["source_id"]] = (lo + value, hi + high)
+            ids.append(r["figure_id"])
+            q = r.get("qualifier")
+            lower_open |= q in UPPER_BOUND_QUALIFIERS
+            upper_open |= q in LOWER_BOUND_QUALIFIERS
+            approximate |= q in APPROXIMATE_QUALIFIERS
+        if not by_source:
+            return None
+        return cls(
+            min(lo for lo, _ in by_source.values()),
+            max(hi for _, hi in by_source.values()),
+            tuple(sorted(set(ids))),
+            lower_open,
+            upper_open,
+            approximate,
+        )
+
+    def __add__(self, other: Quantity) -> Quantity:
+        return Quantity(
+            self.low + other.low,
+            self.high + other.high,
+            tuple(sorted(set(self.figure_ids) | set(other.figure_ids))),
+            self.lower_open or other.lower_open,
+            self.upper_open or other.upper_open,
+            self.approximate or other.approximate,
+        )
+
+    def divided_by(self, other: Quantity) -> Quantity | None:
+        """self / other, as a range; None when `other` can be zero or negative.
+
+        The low end is self.low / other.high and the high end self.high / other.low; a
+        denominator that may be lower (`up_to`) makes the result possibly higher, and so on.
+        """
+        if other.low <= 0:
+            return None
+        return Quantity(
+            self.low / other.high,
+            self.high / other.low,
+            tuple(sorted(set(self.figure_ids) | set(other.figure_ids))),
+            self.lower_open or other.upper_open,
+            self.upper_open or other.lower_open,
+            self.approximate or other.approximate,
+        )
+
+    def times(self, factor: float) -> Quantity:
+        """The quantity multiplied by a positive constant (a unit conversion)."""
+        return Quantity(
+            self.low * factor,
+            self.high * factor,
+            self.figure_ids,
+            self.lower_open,
+            self.upper_open,
+            self.approximate,
+        )
+
+    def at_most(self, cap: float) -> Quantity:
+        """The quantity capped at `cap` (a share cannot exceed 100 %): it can no longer be higher.
+
+        It may still be lower: a capped 125 % that may be lower may be below 100 %.
+        """
+        return Quantity(
+            min(self.low, cap),
+            min(self.high, cap),
+            self.figure_ids,
+            self.lower_open,
+            self.upper_open and self.high < cap,
+            self.approximate,
+        )
+
+    @property
+    def qualifier(self) -> str:
+        """How to read the result, in the figures' vocabulary (exact, up_to, at_least, range ...)."""
+        if self.low != self.high:
+            return "range"
+        if self.lower_open and self.upper_open:
+            return "estimate"
+        if self.lower_open:
+            return "up_to"
+        if self.upper_open:
+            return "at_least"
+        return "approximately" if self.approximate else "exact"
+
+    def caveat(self) -> str:
+        """A short phrase on how the true value may differ from the stated one ('' when exact)."""
+        parts = []
+        if self.lower_open:
+            parts.append("may be lower")
+        if self.upper_open:
+            parts.append("may be higher")
+        if parts:
+            parts = [" and ".join(parts) + " (an input is only stated as a bound: up to, at least, more than)"]
+        if self.approximate and not parts:
+            parts.append("is approximate (an input is approximate or an estimate)")
+        return "; ".join(parts)
+
+    def result(self) -> dict:
+        """The value fields of a metric result row: value, value_high, qualifier, figure_ids."""
+        return {
+            "value": self.low,
+            "value_high": self.high if self.high != self.low else None,
+            "qualifier": self.qualifier,
+            "figure_ids": list(self.figure_ids),
+        }
+
+
+def grouped(rows: Iterable[Mapping], key, scale: float = 1.0) -> dict:
+    """Figure rows grouped by `key(row)`, each group combined with Quantity.from_figures, keys sorted."""
+    groups: dict = {}
+    for r in rows:
+        groups.setdefault(key(r), []).append(r)
+    return {k: Quantity.from_figures(groups[k], scale) for k in sorted(groups)}
+
+
+def total(quantities: Iterable[Quantity]) -> Quantity | None:
+    """The sum of quantities that add up (different flows or deals); None when there are none."""
+    result = None
+    for q in quantities:
+        result = q if result is None else result + q
+    return result
+
+
+def smallest(quantities: Iterable[Quantity]) -> Quantity:
+    """The minimum of quantities (the bottleneck of a cycle): low of the lows, low of the highs."""
+    qs = list(quantities)
+    return Quantity(
+        min(q.low for q in qs),
+        min(q.high for q in qs),
+        tuple(sorted({f for q in qs for f in q.figure_ids})),
+        any(q.lower_open for q in qs),
+        any(q.upper_open for q in qs),
+        any(q.approximate for q in qs),
+    )
+
+
+def money(q: Quantity) -> str:
+    """A USD quantity in words for notes: `$100B`, `about $350B`, `$600B to $1,000B`."""
+
+    def billions(v: float) -> str:
+        return "$" + f"{v / 1e9:,.2f}".rstrip("0").rstrip(".") + "B"
+
+    text = billions(q.low) if q.low == q.high else f"{billions(q.low)} to {billions(q.high)}"
+    prefix = {"up_to": "up to ", "at_least": "at least ", "approximately": "about ", "estimate": "about "}
+    return prefix.get(q.qualifier, "") + text

@@ -1,0 +1,238 @@
+"""`aideals query`: run read-only SQL on a release and format the result.
+
+The release database is opened read-only, then external access (files, URLs, extensions, other
+databases) is switched off and the configuration locked, so a query can read the release and
+nothing else. Statements other than reads are refused before they run, which also covers the
+in-memory database built when there is no release yet.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import decimal
+import io
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from aideals.errors import AidealsError
+from aideals.package import Package
+
+if TYPE_CHECKING:
+    import duckdb
+
+FORMATS = ("table", "csv", "json", "markdown")
+READ_STATEMENTS = ("SELECT", "EXPLAIN", "PRAGMA", "CALL")
+SANDBOX = ("SET enable_external_access = false", "SET lock_configuration = true")
+
+
+@dataclass
+class QueryResult:
+    """Column names and rows (Python values) of a query."""
+
+    columns: list[str]
+    rows: list[tuple]
+
+
+def _one_line(exc: Exception) -> str:
+    """DuckDB's message up to its first blank line (drops the LINE 1: ... ^ caret), on one line."""
+    text = str(exc).strip()
+    head = text.split("\n\n", 1)[0]
+    return " ".join(part.strip() for part in head.splitlines() if part.strip())
+
+
+def sandbox(con: duckdb.DuckDBPyConnection) -> None:
+    """Forbid file, network and extension access on `con`, and lock its configuration."""
+    for statement in SANDBOX:
+        con.execute(statement)
+
+
+def open_release(db_path: Path) -> duckdb.DuckDBPyConnection:
+    """Open a release database read-only and sandboxed."""
+    import duckdb
+
+    try:
+        con = duckdb.connect(str(db_path), read_only=True)
+    except duckdb.Error as exc:
+        raise AidealsError(f"{db_path}: cannot open the database: {_one_line(exc)}") from None
+    sandbox(con)
+    return con
+
+
+def open_in_memory(pkg: Package) -> duckdb.DuckDBPyConnection:
+    """Validate the package and load it into a sandboxed in-memory database (when there is no build)."""
+    import duckdb
+
+    from aideals import build, db
+
+    build.require_valid(pkg)
+    con = duckdb.connect(":memory:")
+    db.load(con, pkg)
+    sandbox(con)
+    return con
+
+
+def run(con: duckdb.DuckDBPyConnection, sql: str) -> QueryResult:
+    """Run `sql` (one or more read statements) and return the result of the last one."""
+    import duckdb
+
+    try:
+        statements = con.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise AidealsError(f"query: {_one_line(exc)}") from None
+    if not statements:
+        raise AidealsError("query: no SQL statement given")
+    for st in statements:
+        kind = st.type.name
+        if kind not in READ_STATEMENTS:
+            raise AidealsError(
+                f"query: refused: {kind} statements are not allowed, the release is read-only "
+                "(use SELECT, or build a new release to change the data)"
+            )
+    try:
+        for st in statements[:-1]:
+            con.execute(st)
+        cursor = con.execute(statements[-1])
+        columns = [d[0] for d in cursor.description] if cursor.description else []
+        rows = cursor.fetchall() if columns else []
+    except duckdb.Error as exc:
+        raise AidealsError(f"query: {_one_line(exc)}") from None
+    return QueryResult(columns, rows)
+
+
+def stale_files(pkg: Package, release: Path) -> list[str]:
+    """The package's data and schema files changed after the release in `release` was built."""
+    descriptor = release / "datapackage.json"
+    if not descriptor.is_file():
+        return []
+    built = descriptor.stat().st_mtime
+    paths = [res.path for res in pkg.resources.values()]
+    paths += [pkg.root / res.schema_relpath for res in pkg.resources.values() if res.schema_relpath]
+    return [p.relative_to(pkg.root).as_posix() for p in paths if p.is_file() and p.stat().st_mtime > built]
+
+
+def query(sql: str, *, db_path: Path | None, pkg: Package | None) -> QueryResult:
+    """Run read-only SQL on the release at `db_path`, or on `pkg` loaded in memory when it is None."""
+    if db_path is None:
+        if pkg is None:
+            raise AidealsError("query: no database and no package to build one from")
+        con = open_in_memory(pkg)
+    else:
+        if not db_path.is_file():
+            raise AidealsError(f"{db_path}: no such database (run `aideals build` first)")
+        con = open_release(db_path)
+    try:
+        return run(con, sql)
+    finally:
+        con.close()
+
+
+# Formatting ---------------------------------------------------------------------------------
+
+
+def _plain(value: Any) -> Any:
+    """A JSON-ready form of a DuckDB value: integral floats as integers, dates as ISO strings."""
+    if isinstance(value, float):
+        if math.isfinite(value) and value.is_integer() and abs(value) < 2**53:
+            return int(value)
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, decimal.Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, (dt.date, dt.datetime, dt.time)):
+        return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (bytes, bytearray)):
+        return value.hex()
+    return value
+
+
+def _text(value: Any, null: str) -> str:
+    value = _plain(value)
+    if value is None:
+        return null
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return "[" + ", ".join(_text(v, "NULL") for v in value) + "]"
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float, decimal.Decimal)) and not isinstance(value, bool)
+
+
+def _numeric_columns(result: QueryResult) -> list[bool]:
+    """Columns holding numbers (and possibly NULLs) only: they are right-aligned."""
+    return [
+        any(_is_number(r[i]) for r in result.rows) and all(_is_number(r[i]) or r[i] is None for r in result.rows)
+        for i in range(len(result.columns))
+    ]
+
+
+def format_table(result: QueryResult) -> str:
+    """Aligned columns with a header rule; numbers right-aligned; NULL shown as NULL."""
+    if not result.columns:
+        return ""
+    cells = [[_text(v, "NULL").replace("\n", " ") for v in row] for row in result.rows]
+    widths = [len(c) for c in result.columns]
+    for row in cells:
+        widths = [max(w, len(c)) for w, c in zip(widths, row)]
+    numeric = _numeric_columns(result)
+
+    def line(values: list[str]) -> str:
+        parts = [v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric)]
+        return "  ".join(parts).rstrip()
+
+    out = [line(result.columns), "  ".join("-" * w for w in widths)]
+    out += [line(row) for row in cells]
+    n = len(result.rows)
+    out.append(f"({n} row{'s' if n != 1 else ''})")
+    return "\n".join(out)
+
+
+def format_csv(result: QueryResult) -> str:
+    """RFC 4180 CSV with a header row; NULL is an empty field."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(result.columns)
+    for row in result.rows:
+        writer.writerow([_text(v, "") for v in row])
+    return buf.getvalue().rstrip("\n")
+
+
+def format_json(result: QueryResult) -> str:
+    """A JSON array of objects, one per row."""
+    records = [dict(zip(result.columns, (_plain(v) for v in row))) for row in result.rows]
+    return json.dumps(records, indent=2, ensure_ascii=False)
+
+
+def format_markdown(result: QueryResult) -> str:
+    """A GitHub-flavoured Markdown table; numbers right-aligned; NULL is an empty cell."""
+
+    def esc(text: str) -> str:
+        return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+
+    numeric = _numeric_columns(result)
+    out = ["| " + " | ".join(esc(c) for c in result.columns) + " |"]
+    out.append("|" + "|".join("---:" if num else "---" for num in numeric) + "|")
+    out += ["| " + " | ".join(esc(_text(v, "")) for v in row) + " |" for row in result.rows]
+    return "\n".join(out)
+
+
+FORMATTERS = {"table": format_table, "csv": format_csv, "json": format_json, "markdown": format_markdown}
+
+
+def render(result: QueryResult, fmt: str) -> str:
+    """The result in one of FORMATS."""
+    try:
+        return FORMATTERS[fmt](result)
+    except KeyError:
+        raise AidealsError(f"--format: unknown format {fmt!r} (choose from {', '.join(FORMATS)})") from None

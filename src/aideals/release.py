@@ -1,0 +1,372 @@
+"""`aideals release X.Y.Z`: a tagged, citable, verifiable release.
+
+A release is checked first (clean tree, valid data, a version greater than the last tag, a
+CHANGELOG section with its date, no incompatible schema change under a MINOR or PATCH version);
+nothing is written unless every check passes. Then the version and date are set in
+datapackage.json, CITATION.cff and .zenodo.json, the package is built, and dist/X.Y.Z/ receives:
+
+    aideals-X.Y.Z.zip             the data package (datapackage.json with hashed resources, data/, schemas/)
+    aideals-X.Y.Z.duckdb          the typed tables and views
+    aideals-X.Y.Z-<table>.parquet one per table
+    release-manifest.json         version, date, commit, files (bytes, sha256), row counts, toolkit version
+    SHA256SUMS                    `sha256sum -c` compatible
+
+The zip and the Parquet files are byte-identical for two builds of the same commit: zip entries
+are sorted and carry the release date as their timestamp.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import secrets
+import shutil
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from aideals.errors import AidealsError
+from aideals.metadata import FileUpdate
+from aideals.verify import file_digest
+from aideals.versioning import Version
+
+SUMS = "SHA256SUMS"
+MANIFEST = "release-manifest.json"
+MANIFEST_SCHEMA = "schemas/release-manifest.schema.json"
+# Files of the repository that travel in the zip beside the package, so that the archive
+# explains itself: how to cite it and what changed.
+ZIP_EXTRAS = ("README.md", "CHANGELOG.md", "CITATION.cff")
+ZIP_MODE = 0o644 << 16
+ZIP_SYSTEM_UNIX = 3
+ZIP_LEVEL = 9
+
+
+@dataclass(frozen=True)
+class ReleaseFile:
+    """One file of a release directory."""
+
+    path: str
+    bytes: int
+    sha256: str
+
+
+def zip_members(build_dir: Path) -> list[str]:
+    """The files of a build that make up the data package in the zip: descriptor, data, schemas."""
+    members = ["datapackage.json"]
+    for sub in ("data", "schemas"):
+        members += [p.relative_to(build_dir).as_posix() for p in (build_dir / sub).rglob("*") if p.is_file()]
+    return sorted(members)
+
+
+def write_zip(dest: Path, files: dict[str, bytes], day: date) -> None:
+    """Write a zip whose bytes depend only on `files` and `day`: sorted entries, fixed times and modes."""
+    stamp = (max(day.year, 1980), day.month, day.day, 0, 0, 0)
+    with zipfile.ZipFile(dest, "w") as zf:
+        for name in sorted(files):
+            info = zipfile.ZipInfo(name, date_time=stamp)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = ZIP_MODE
+            info.create_system = ZIP_SYSTEM_UNIX
+            zf.writestr(info, files[name], compresslevel=ZIP_LEVEL)
+
+
+def list_files(release_dir: Path) -> list[ReleaseFile]:
+    """Every file of a release directory but the manifest and SHA256SUMS, sorted by path."""
+    out = []
+    for path in sorted(release_dir.rglob("*")):
+        rel = path.relative_to(release_dir).as_posix()
+        if path.is_file() and rel not in (MANIFEST, SUMS):
+            size, digest = file_digest(path)
+            out.append(ReleaseFile(rel, size, digest))
+    return out
+
+
+def _csv_row_count(data: bytes) -> int:
+    return sum(1 for _ in csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""))) - 1
+
+
+def row_counts(build_dir: Path) -> dict[str, int]:
+    """Rows of each table: from the build's DuckDB database (metrics included), else from its CSVs."""
+    db_path = build_dir / "aideals.duckdb"
+    if db_path.is_file():
+        import duckdb
+
+        with duckdb.connect(str(db_path), read_only=True) as con:
+            names = [r[0] for r in con.execute(
+                "SELECT table_name FROM information_schema.tables "
+                "WHERE table_type = 'BASE TABLE' AND table_schema = 'main' ORDER BY table_name"
+            ).fetchall()]
+            # Table names come from the database itself, quoted as identifiers.
+            return {n: con.execute(f'SELECT count(*) FROM "{n.replace(chr(34), chr(34) * 2)}"').fetchone()[0]
+                    for n in names}
+    descriptor = json.loads((build_dir / "datapackage.json").read_text(encoding="utf-8"))
+    return {r["name"]: _csv_row_count((build_dir / r["path"]).read_bytes()) for r in descriptor["resources"]}
+
+
+def make_manifest(
+    version: str, day: date, commit: str, files: list[ReleaseFile], rows: dict[str, int], toolkit_version: str
+) -> dict:
+    """The release-manifest.json document."""
+    return {
+        "name": "aideals",
+        "version": version,
+        "date": day.isoformat(),
+        "git_commit": commit,
+        "tag": f"v{version}",
+        "toolkit_version": toolkit_version,
+        "files": [{"path": f.path, "bytes": f.bytes, "sha256": f.sha256} for f in files],
+        "row_counts": dict(sorted(rows.items())),
+    }
+
+
+def validate_manifest(manifest: dict, schema: dict) -> None:
+    """Raise AidealsError naming the first problem when `manifest` does not fit its schema."""
+    from jsonschema import Draft202012Validator
+
+    errors = sorted(Draft202012Validator(schema).iter_errors(manifest), key=lambda e: [str(p) for p in e.absolute_path])
+    if errors:
+        where = "/".join(str(p) for p in errors[0].absolute_path) or "(root)"
+        raise AidealsError(f"{MANIFEST}: {where}: {errors[0].message}")
+
+
+def assemble(
+    build_dir: Path,
+    out_dir: Path,
+    *,
+    version: str,
+    day: date,
+    commit: str,
+    toolkit_version: str,
+    repo_root: Path | None = None,
+    rows: dict[str, int] | None = None,
+) -> dict:
+    """Turn a build (the `aideals build` layout) into the release directory `out_dir`; return the manifest.
+
+    `out_dir` must not exist yet: callers assemble into a temporary directory and rename it.
+    """
+    out_dir.mkdir(parents=True)
+    files = {name: (build_dir / name).read_bytes() for name in zip_members(build_dir)}
+    for extra in ZIP_EXTRAS if repo_root is not None else ():
+        if (repo_root / extra).is_file():
+            files[extra] = (repo_root / extra).read_bytes()
+    write_zip(out_dir / f"aideals-{version}.zip", files, day)
+    if (build_dir / "aideals.duckdb").is_file():
+        shutil.copyfile(build_dir / "aideals.duckdb", out_dir / f"aideals-{version}.duckdb")
+    for parquet in sorted((build_dir / "parquet").glob("*.parquet")):
+        shutil.copyfile(parquet, out_dir / f"aideals-{version}-{parquet.name}")
+    manifest = make_manifest(version, day, commit, list_files(out_dir), rows if rows is not None else row_counts(build_dir),
+                             toolkit_version)
+    schema_path = build_dir / MANIFEST_SCHEMA
+    if not schema_path.is_file():
+        raise AidealsError(f"{MANIFEST_SCHEMA}: not found in the build: the manifest cannot be validated")
+    validate_manifest(manifest, json.loads(schema_path.read_text(encoding="utf-8")))
+    (out_dir / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    listed = sorted([*list_files(out_dir), _entry(out_dir, MANIFEST)], key=lambda f: f.path)
+    sums = "".join(f"{f.sha256}  {f.path}\n" for f in listed)
+    (out_dir / SUMS).write_text(sums, encoding="utf-8")
+    return manifest
+
+
+def _entry(root: Path, rel: str) -> ReleaseFile:
+    size, digest = file_digest(root / rel)
+    return ReleaseFile(rel, size, digest)
+
+
+# ------------------------------------------------------------------------- checks, then release
+
+
+@dataclass
+class ReleasePlan:
+    """Everything `aideals release` checked and will do; nothing is written to make one."""
+
+    version: Version
+    day: date
+    previous: Version | None
+    root: Path  # the package root
+    repo: Path  # the git work tree top
+    out: Path  # dist/X.Y.Z
+    updates: list[FileUpdate]
+    checks_run: list[str]
+    compatible_since_previous: bool
+
+    def describe(self) -> list[str]:
+        """What the release will do, one step a line (printed by --dry-run)."""
+        since = f"after {self.previous.tag}" if self.previous else "the first release"
+        changed = [u.relpath for u in self.updates if u.changed]
+        lines = [f"release {self.version} dated {self.day.isoformat()} ({since})"]
+        lines.append(f"checks passed: clean work tree, {', '.join(self.checks_run)}, CHANGELOG section"
+                     + (", schemas compatible" if self.previous and self.compatible_since_previous else ""))
+        lines.append("set version and date in: " + (", ".join(changed) if changed else "nothing (already set)"))
+        lines.append(f"build into: {_shown(self.out)}/ (aideals-{self.version}.zip, aideals-{self.version}.duckdb, "
+                     f"aideals-{self.version}-<table>.parquet, {MANIFEST}, {SUMS})")
+        lines.append(f"commit: {'Release ' + str(self.version) if changed else 'none needed'}")
+        lines.append(f"tag: {self.version.tag} (annotated)")
+        return lines
+
+
+@dataclass
+class ReleaseResult:
+    """What a release made."""
+
+    plan: ReleasePlan
+    commit: str
+    manifest: dict
+    warnings: list[str]
+
+
+def _shown(path: Path) -> str:
+    try:
+        return path.relative_to(Path.cwd()).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def check(root: Path, version_text: str, *, dist: Path | None = None, extra_checks=()) -> ReleasePlan:
+    """Run every check a release needs and return the plan; raise AidealsError (one line) at the first that fails."""
+    from aideals import checks, compat, gitrepo, metadata, package, snapshot
+    from aideals.versioning import changelog_release_date, versions_from_tags
+
+    version = Version.parse(version_text)
+    repo = gitrepo.toplevel(root)
+    if repo is None:
+        raise AidealsError(f"{root}: not in a git repository: a release is a git tag")
+    dirty = gitrepo.dirty_paths(repo)
+    if dirty:
+        more = f" and {len(dirty) - 1} more" if len(dirty) > 1 else ""
+        raise AidealsError(f"the working tree is not clean ({dirty[0]}{more}): commit or stash first; nothing was written")
+    tags = gitrepo.tags(repo)
+    if version.tag in tags:
+        raise AidealsError(f"tag {version.tag} already exists: a release is never made twice; nothing was written")
+    released = versions_from_tags(tags)
+    previous = released[-1] if released else None
+    if previous is not None and not version > previous:
+        raise AidealsError(
+            f"version {version} is not greater than the last release {previous} ({previous.tag}); nothing was written"
+        )
+    changelog = root / "CHANGELOG.md"
+    if not changelog.is_file():
+        raise AidealsError("CHANGELOG.md: not found next to datapackage.json; nothing was written")
+    day = changelog_release_date(changelog.read_text(encoding="utf-8"), version)
+    if day is None:
+        raise AidealsError(
+            f"CHANGELOG.md has no section `## [{version}] - YYYY-MM-DD`: rename `## [Unreleased]` or add one; "
+            "nothing was written"
+        )
+    compatible = True
+    if previous is not None:
+        changes = compat.incompatible_changes(snapshot.from_git(root, previous.tag), snapshot.from_directory(root))
+        compatible = not changes
+        if changes and not version.is_major_bump_from(previous):
+            more = f" and {len(changes) - 1} more" if len(changes) > 1 else ""
+            raise AidealsError(
+                f"incompatible change since {previous.tag} ({changes[0].line()}{more}): "
+                f"a MAJOR version is needed, e.g. {previous.major + 1}.0.0; nothing was written"
+            )
+    pkg = package.load(root)
+    report = checks.validate(pkg, extra_checks=extra_checks)
+    if not report.ok:
+        n = len(report.findings)
+        raise AidealsError(
+            f"the data does not validate ({n} finding{'s' if n != 1 else ''}, first: {report.findings[0].line()}); "
+            "run `aideals validate`; nothing was written",
+            exit_code=1,
+        )
+    out = (dist if dist is not None else root / "dist") / str(version)
+    updates = metadata.release_updates(root, str(version), day)
+    return ReleasePlan(version, day, previous, root, repo, out, updates, list(report.checks_run), compatible)
+
+
+def _commit_message(plan: ReleasePlan) -> tuple[str, str]:
+    since = f"since {plan.previous.tag}" if plan.previous else ""
+    body = (f"Set version {plan.version} and date {plan.day.isoformat()} in datapackage.json, CITATION.cff "
+            f"and .zenodo.json for the release tagged {plan.version.tag}{' ' if since else ''}{since}.")
+    return f"Release {plan.version}", body
+
+
+def make(plan: ReleasePlan, *, progress=None, populate_metrics=None, extra_checks=()) -> ReleaseResult:
+    """Carry out a checked plan: set the metadata, build, commit, write dist/X.Y.Z, tag.
+
+    Metadata files are restored if the build fails. If writing the release directory fails after
+    the commit, running the same command again finishes the release (it tags the commit made).
+    """
+    from aideals import __version__, gitrepo, package
+    from aideals.build import build
+
+    changed = [u for u in plan.updates if u.changed]
+    for u in changed:
+        (plan.root / u.relpath).write_text(u.new, encoding="utf-8")
+    plan.out.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".release-{plan.version}-", dir=plan.out.parent))
+    try:
+        try:
+            result = build(package.load(plan.root), work / "build", progress=progress,
+                           populate_metrics=populate_metrics, extra_checks=extra_checks)
+            if changed:
+                paths = [str((plan.root / u.relpath).relative_to(plan.repo)) for u in changed]
+                gitrepo.run(plan.repo, "add", "--", *paths)
+                subject, body = _commit_message(plan)
+                gitrepo.run(plan.repo, "commit", "-q", "-m", subject, "-m", body, "--", *paths)
+        except BaseException:
+            for u in changed:
+                if u.old or u.relpath != ".zenodo.json":
+                    (plan.root / u.relpath).write_text(u.old, encoding="utf-8")
+                else:  # it did not exist before this release
+                    (plan.root / u.relpath).unlink(missing_ok=True)
+            if changed:
+                gitrepo.run(plan.repo, "reset", "-q", "--", *[str((plan.root / u.relpath).relative_to(plan.repo))
+                                                              for u in changed], check=False)
+            raise
+        commit = gitrepo.head_commit(plan.repo)
+        if progress:
+            progress(f"writing {_shown(plan.out)}")
+        staging = work / str(plan.version)
+        manifest = assemble(result.out, staging, version=str(plan.version), day=plan.day, commit=commit,
+                            toolkit_version=__version__, repo_root=plan.root, rows=result.rows)
+        warnings = list(result.warnings)
+        if plan.out.exists():
+            aside = plan.out.parent / f".{plan.out.name}.old-{os.getpid()}-{secrets.token_hex(4)}"
+            os.rename(plan.out, aside)
+            os.rename(staging, plan.out)
+            shutil.rmtree(aside, ignore_errors=True)
+        else:
+            os.rename(staging, plan.out)
+        gitrepo.run(plan.repo, "tag", "-a", plan.version.tag, "-m", f"aideals {plan.version} ({plan.day.isoformat()})",
+                    commit)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    return ReleaseResult(plan, commit, manifest, warnings)
+
+
+def summary(result: ReleaseResult) -> str:
+    """The lines printed after a release."""
+    plan = result.plan
+    lines = [f"released {plan.version} ({plan.day.isoformat()}), commit {result.commit[:12]}, tag {plan.version.tag}"]
+    paths = [f"{_shown(plan.out)}/{f['path']}" for f in result.manifest["files"]]
+    width = max(len(p) for p in paths)
+    for path, f in zip(paths, result.manifest["files"]):
+        lines.append(f"  {path.ljust(width)}  {f['bytes']:>12,} bytes  sha256:{f['sha256'][:16]}…")
+    lines.append("rows: " + ", ".join(f"{t} {n:,}" for t, n in result.manifest["row_counts"].items()))
+    lines += [f"warning: {w}" for w in result.warnings]
+    lines.append(f"check it: aideals verify {_shown(plan.out)}")
+    lines.append(f"publish: git push origin {plan.version.tag} (and the commit), then upload {_shown(plan.out)}/*")
+    return "\n".join(lines)
+
+
+def plugin_hooks(root: Path) -> tuple[list, object]:
+    """The plugins' extra checks and the metrics populator a release builds with.
+
+    Metrics run strictly: a metric that fails stops the release rather than publishing a
+    `metrics` table with a hole in it.
+    """
+    from aideals import metrics, plugins
+
+    loaded = plugins.load(root)
+
+    def populate(con, pkg):
+        return metrics.populate(con, pkg, plugins=loaded, strict=True)
+
+    return loaded.checks(), populate

@@ -1,0 +1,1214 @@
+"""The release as one offline HTML page: flow network, timeline, metrics, figures, citation.
+
+`write_report(con, out, version=..., built_at=...)` reads the tables and views of a release
+(`parties`, `deals`, `figures_resolved`, `flows`, `consensus`, `metrics`) from a DuckDB connection
+and writes a single self-contained HTML file. The charts are drawn by plotly.js, inlined from the
+`plotly` Python package; this module only computes the data, the positions of the parties and the
+figure specifications. Every text from the data reaches the page either HTML-escaped (server-side
+parts, chart labels) or as JSON rendered with `textContent` (the figures table), so a name holding
+`</script>` or quotes stays text. The same input and `built_at` give the same bytes.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import math
+import os
+import re
+import tempfile
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from importlib import resources as importlib_resources
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import duckdb
+
+# Above this many rows in `flows`, edges are aggregated by party pair and flow kind and drawn as a
+# few layered traces: one plotly trace per edge is exact but slow and unreadable at thousands.
+EDGE_TRACE_LIMIT = 400
+# At scale, only the largest aggregated edges are drawn at first; the others wait, thin and grey,
+# behind a legend entry. A few hundred edges is about what a reader can follow on one screen.
+SHOWN_EDGES = 300
+# Only the parties with the largest flows get a permanent label; every node keeps its hover text.
+LABEL_LIMIT = 30
+# Deal titles are written next to timeline points only while they can be read.
+TIMELINE_LABEL_LIMIT = 30
+FIGURES_PAGE_SIZE = 50
+UNDATED_OPEN_LIMIT = 30
+# Flow kinds, in legend order, with colour-blind-safe colours (Okabe–Ito).
+FLOW_COLOURS = {
+    "cash": "#E69F00",
+    "equity": "#0072B2",
+    "compute": "#009E73",
+    "cloud_services": "#CC79A7",
+    "chips": "#D55E00",
+}
+OTHER_COLOUR = "#777777"
+CYCLE_HALO = "rgba(255, 196, 0, 0.45)"
+CYCLE_NODE_LINE = "#B8860B"
+NODE_FILL = "#3B4A5E"
+QUALIFIER_WORDS = {
+    "exact": "",
+    "approximately": "about",
+    "up_to": "up to",
+    "at_least": "at least",
+    "more_than": "more than",
+    "estimate": "estimated",
+    "range": "",
+}
+SAFE_URL = re.compile(r"^https?://[^\s\"'<>`]+$", re.IGNORECASE)
+LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+
+PARTIES_SQL = "SELECT party_id, name, kind, country FROM parties ORDER BY party_id"
+DEALS_SQL = """
+SELECT deal_id, title, kind, announced, date_precision, status, party_a, party_b
+FROM deals
+ORDER BY announced NULLS LAST, deal_id
+"""
+FLOWS_SQL = """
+SELECT fl.deal_id, d.title AS deal_title, fl.from_party, fl.to_party, fl.flow, fl.measure, fl.unit,
+       fl.value_low, fl.value_high, fl.n_figures, fl.n_sources, fl.figure_ids
+FROM flows fl
+LEFT JOIN deals d ON d.deal_id = fl.deal_id
+ORDER BY fl.deal_id NULLS LAST, fl.from_party, fl.to_party, fl.flow, fl.measure, fl.unit
+"""
+FIGURES_SQL = """
+SELECT figure_id, deal_id, deal_title, party_id, party_name, from_party, from_name, to_party, to_name,
+       flow, measure, value, value_high, unit, qualifier, period_start, period_end, as_of,
+       source_id, source_title, source_publisher, source_published, source_published_precision,
+       source_url, source_language, quote, note
+FROM figures_resolved
+ORDER BY figure_id
+"""
+DISAGREEMENTS_SQL = "SELECT figure_ids FROM consensus WHERE sources_disagree ORDER BY figure_ids"
+METRICS_SQL = """
+SELECT metric, subject_type, subject_id, value, value_high, unit, qualifier, figure_ids, note
+FROM metrics
+ORDER BY metric, subject_type, subject_id, value
+"""
+
+
+@dataclass(frozen=True)
+class Edge:
+    """One drawn edge: a row of `flows`, or (at scale) all flows of one kind between two parties."""
+
+    source: str
+    target: str
+    kind: str
+    usd: float | None  # the largest amount stated in USD, None for non-monetary flows
+    hover: str  # plotly hover text, already HTML-escaped
+    n_flows: int
+    on_cycle: bool
+
+
+# ---------------------------------------------------------------------------------------------
+# Formatting
+
+
+def _number(x: float) -> str:
+    if x == int(x) and abs(x) < 1e15:
+        return f"{int(x):,}"
+    return f"{x:,.2f}".rstrip("0").rstrip(".")
+
+
+def _scaled(x: float) -> str:
+    for factor, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M")):
+        if abs(x) >= factor:
+            return _number(round(x / factor, 2)) + suffix
+    return _number(x)
+
+
+def format_value(value: float | None, unit: str | None) -> str:
+    """One value in its unit for readers: `$100B`, `10 %`, `4.5 GW`, `$50B per GW`."""
+    if value is None:
+        return ""
+    if unit == "USD":
+        return "$" + _scaled(value)
+    if unit == "USD_per_GW":
+        return "$" + _scaled(value) + " per GW"
+    if unit == "percent":
+        return f"{_number(value)} %"
+    if unit in ("shares", "chips"):
+        return f"{_scaled(value)} {unit}"
+    return f"{_number(value)} {unit}" if unit else _number(value)
+
+
+def format_stated(value: float | None, value_high: float | None, unit: str | None, qualifier: str | None) -> str:
+    """A figure as its source states it: `up to $100B`, `$50B–$60B per GW`, `about 10 %`."""
+    if value is None:
+        return ""
+    text = format_range(value, value_high, unit)
+    word = QUALIFIER_WORDS.get(qualifier or "", (qualifier or "").replace("_", " "))
+    return f"{word} {text}" if word else text
+
+
+def format_range(low: float | None, high: float | None, unit: str | None) -> str:
+    """`$50B–$60B per GW`: two values sharing their unit, or one when they are equal."""
+    first = format_value(low, unit)
+    if high is None or high == low:
+        return first
+    second = format_value(high, unit)
+    suffix = {"USD": "", "USD_per_GW": " per GW", "percent": " %", None: ""}.get(unit, f" {unit}")
+    if suffix and first.endswith(suffix):
+        first = first[: -len(suffix)]
+    return f"{first}–{second}"
+
+
+def format_date(day: date | None, precision: str | None) -> str:
+    """A date as precise as it is known: `2025-10-06`, `2025-10`, `2025`, `about 2025-09-23`."""
+    if day is None:
+        return ""
+    if precision == "month":
+        return day.strftime("%Y-%m")
+    if precision == "year":
+        return day.strftime("%Y")
+    if precision == "approximate":
+        return "about " + day.isoformat()
+    return day.isoformat()
+
+
+def _label(kind: str | None) -> str:
+    return (kind or "").replace("_", " ")
+
+
+def _e(text: object) -> str:
+    return html.escape("" if text is None else str(text), quote=True)
+
+
+def _p(text: object) -> str:
+    """Text for plotly labels and hover texts, which read `<b>`-like tags and decode `&lt;`, `&gt;`,
+    `&amp;` (but not `&quot;`): escaping those three keeps data from becoming markup."""
+    return html.escape("" if text is None else str(text), quote=False)
+
+
+def safe_url(url: str | None) -> str | None:
+    """The URL if it is a plain http(s) address, else None (no `javascript:` links from data)."""
+    return url if url and SAFE_URL.match(url) else None
+
+
+def json_for_script(obj: Any) -> str:
+    """JSON that cannot end or confuse the `<script>` element it is embedded in."""
+    text = json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    for char, escape in (
+        ("<", "\\u003c"),
+        (">", "\\u003e"),
+        ("&", "\\u0026"),
+        ("\u2028", "\\u2028"),
+        ("\u2029", "\\u2029"),
+    ):
+        text = text.replace(char, escape)
+    return text
+
+
+# ---------------------------------------------------------------------------------------------
+# Graph: cycles and layout
+
+
+def strong_components(nodes: list[str], edges: list[tuple[str, str]]) -> dict[str, int]:
+    """The strongly connected component number of each node (Tarjan, iterative).
+
+    Two parties in one component of more than one node lie on a cycle: value that leaves one can
+    come back to it. Iterative so that large synthetic graphs do not hit the recursion limit.
+    """
+    succ: dict[str, list[str]] = defaultdict(list)
+    for a, b in edges:
+        succ[a].append(b)
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    component: dict[str, int] = {}
+    counter = 0
+    n_components = 0
+    for root in nodes:
+        if root in index:
+            continue
+        work = [(root, iter(succ[root]))]
+        index[root] = low[root] = counter
+        counter += 1
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, children = work[-1]
+            child = next(children, None)
+            if child is not None:
+                if child not in index:
+                    index[child] = low[child] = counter
+                    counter += 1
+                    stack.append(child)
+                    on_stack.add(child)
+                    work.append((child, iter(succ[child])))
+                elif child in on_stack:
+                    low[node] = min(low[node], index[child])
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index[node]:
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component[member] = n_components
+                    if member == node:
+                        break
+                n_components += 1
+    return component
+
+
+def cycle_nodes(nodes: list[str], edges: list[tuple[str, str]]) -> set[str]:
+    """Nodes on at least one directed cycle."""
+    component = strong_components(nodes, edges)
+    sizes: dict[int, int] = defaultdict(int)
+    for number in component.values():
+        sizes[number] += 1
+    return {node for node, number in component.items() if sizes[number] > 1}
+
+
+def spring_layout(
+    nodes: list[str], edges: list[tuple[str, str]], iterations: int = 80
+) -> dict[str, tuple[float, float]]:
+    """Deterministic force-directed positions (Fruchterman–Reingold from a circle), in [-1, 1]².
+
+    plotly draws but does not lay out graphs; this computes where each party sits, nothing more.
+    """
+    n = len(nodes)
+    if n == 0:
+        return {}
+    if n == 1:
+        return {nodes[0]: (0.0, 0.0)}
+    at = {node: i for i, node in enumerate(nodes)}
+    pos = [[math.cos(2 * math.pi * i / n), math.sin(2 * math.pi * i / n)] for i in range(n)]
+    pairs = sorted({(min(at[a], at[b]), max(at[a], at[b])) for a, b in edges if a in at and b in at})
+    k = math.sqrt(4.0 / n)
+    temperature = 0.2
+    for step in range(iterations):
+        disp = [[0.0, 0.0] for _ in range(n)]
+        for i in range(n):
+            xi, yi = pos[i]
+            di = disp[i]
+            for j in range(i + 1, n):
+                dx = xi - pos[j][0]
+                dy = yi - pos[j][1]
+                d2 = dx * dx + dy * dy or 1e-9
+                f = k * k / d2
+                di[0] += dx * f
+                di[1] += dy * f
+                disp[j][0] -= dx * f
+                disp[j][1] -= dy * f
+        for i, j in pairs:
+            dx = pos[i][0] - pos[j][0]
+            dy = pos[i][1] - pos[j][1]
+            f = math.sqrt(dx * dx + dy * dy) / k
+            disp[i][0] -= dx * f
+            disp[i][1] -= dy * f
+            disp[j][0] += dx * f
+            disp[j][1] += dy * f
+        for i in range(n):
+            # A weak pull to the centre keeps parties without flows between them on the page.
+            disp[i][0] -= pos[i][0] * k
+            disp[i][1] -= pos[i][1] * k
+            length = math.hypot(*disp[i]) or 1e-9
+            move = min(length, temperature)
+            pos[i][0] += disp[i][0] / length * move
+            pos[i][1] += disp[i][1] / length * move
+        temperature = 0.2 * (1 - (step + 1) / (iterations + 1)) + 0.005
+    xs = [p[0] for p in pos]
+    ys = [p[1] for p in pos]
+    cx, cy = (max(xs) + min(xs)) / 2, (max(ys) + min(ys)) / 2
+    half = max(max(xs) - min(xs), max(ys) - min(ys)) / 2 or 1.0
+    return {node: (round((pos[i][0] - cx) / half, 4), round((pos[i][1] - cy) / half, 4)) for node, i in at.items()}
+
+
+def _curve(
+    p0: tuple[float, float], p1: tuple[float, float], bend: float, samples: int = 12
+) -> list[tuple[float, float]]:
+    """Points of a quadratic curve from p0 to p1 bending to the right of its direction.
+
+    Bending right separates A→B from B→A, and a larger bend separates several flows of one pair.
+    """
+    (x0, y0), (x1, y1) = p0, p1
+    dx, dy = x1 - x0, y1 - y0
+    cx, cy = (x0 + x1) / 2 + dy * bend, (y0 + y1) / 2 - dx * bend
+    points = []
+    for s in range(samples + 1):
+        t = s / samples
+        u = 1 - t
+        points.append(
+            (round(u * u * x0 + 2 * u * t * cx + t * t * x1, 4), round(u * u * y0 + 2 * u * t * cy + t * t * y1, 4))
+        )
+    return points
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading the release
+
+
+def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
+    cur = con.execute(sql)
+    names = [d[0] for d in cur.description]
+    return [dict(zip(names, row)) for row in cur.fetchall()]
+
+
+def _figure_line(fig: dict[str, Any]) -> str:
+    stated = format_stated(fig["value"], fig["value_high"], fig["unit"], fig["qualifier"])
+    source = fig["source_publisher"] or fig["source_id"]
+    published = format_date(fig["source_published"], fig["source_published_precision"])
+    return f"{stated} ({_label(fig['qualifier'])}) — {source}" + (f", {published}" if published else "")
+
+
+def _flow_hover(flow: dict[str, Any], names: dict[str, str], figures: dict[str, dict[str, Any]]) -> str:
+    deal = flow["deal_title"] or "(no deal)"
+    amount = format_range(flow["value_low"], flow["value_high"], flow["unit"])
+    lines = [
+        f"<b>{_p(deal)}</b>",
+        f"{_p(names.get(flow['from_party'], flow['from_party']))} → {_p(names.get(flow['to_party'], flow['to_party']))}"
+        f" · {_p(_label(flow['flow']))} ({_p(_label(flow['measure']))})",
+        f"Amount: {_p(amount)}",
+    ]
+    ids = list(flow["figure_ids"])
+    for fid in ids[:4]:
+        lines.append("• " + _p(_figure_line(figures[fid])))
+    if len(ids) > 4:
+        lines.append(f"• and {len(ids) - 4} more figures")
+    return "<br>".join(lines)
+
+
+def _usd(flow: dict[str, Any]) -> float | None:
+    return flow["value_high"] if flow["measure"] == "amount" and flow["unit"] == "USD" else None
+
+
+def collect(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    """Everything the page shows, read from a release connection, as plain sorted Python data."""
+    parties = _rows(con, PARTIES_SQL)
+    names = {p["party_id"]: p["name"] for p in parties}
+    deals = _rows(con, DEALS_SQL)
+    flows = _rows(con, FLOWS_SQL)
+    figures = _rows(con, FIGURES_SQL)
+    by_id = {f["figure_id"]: f for f in figures}
+    disagree_with: dict[str, list[str]] = {}
+    for (ids,) in con.execute(DISAGREEMENTS_SQL).fetchall():
+        for fid in ids:
+            disagree_with[fid] = sorted(set(disagree_with.get(fid, [])) | {i for i in ids if i != fid})
+    metrics = _rows(con, METRICS_SQL)
+    return {
+        "parties": parties,
+        "names": names,
+        "deals": deals,
+        "flows": flows,
+        "figures": figures,
+        "figures_by_id": by_id,
+        "disagree_with": disagree_with,
+        "metrics": metrics,
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# The network figure
+
+
+def network_edges(data: dict[str, Any], component: dict[str, int]) -> tuple[list[Edge], bool]:
+    """The edges to draw, and whether they are aggregated (more than EDGE_TRACE_LIMIT flows).
+
+    An edge is on a cycle when its two parties are in one strongly connected component.
+    """
+    flows, names, figures = data["flows"], data["names"], data["figures_by_id"]
+    if len(flows) <= EDGE_TRACE_LIMIT:
+        return [
+            Edge(
+                f["from_party"],
+                f["to_party"],
+                f["flow"],
+                _usd(f),
+                _flow_hover(f, names, figures),
+                1,
+                component[f["from_party"]] == component[f["to_party"]],
+            )
+            for f in flows
+        ], False
+    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+    for f in flows:
+        groups[(f["from_party"], f["to_party"], f["flow"])].append(f)
+    edges = []
+    for (a, b, kind), members in sorted(groups.items()):
+        amounts = [u for u in (_usd(f) for f in members) if u is not None]
+        total = sum(amounts) if amounts else None
+        deals = sorted({f["deal_title"] or "(no deal)" for f in members})
+        lines = [
+            f"<b>{_p(names.get(a, a))} → {_p(names.get(b, b))}</b> · {_p(_label(kind))}",
+            f"{len(members)} flows" + (f", {_p(format_value(total, 'USD'))} in all" if total is not None else ""),
+        ]
+        lines += ["• " + _p(d) for d in deals[:4]]
+        if len(deals) > 4:
+            lines.append(f"• and {len(deals) - 4} more deals")
+        edges.append(Edge(a, b, kind, total, "<br>".join(lines), len(members), component[a] == component[b]))
+    return edges, True
+
+
+def network_figure(data: dict[str, Any]) -> dict[str, Any]:
+    """The plotly figure (data + layout) of the flow network, with a summary for the page."""
+    flows, names = data["flows"], data["names"]
+    nodes = sorted({f["from_party"] for f in flows} | {f["to_party"] for f in flows})
+    pairs = [(f["from_party"], f["to_party"]) for f in flows]
+    component = strong_components(nodes, pairs)
+    on_cycle = cycle_nodes(nodes, pairs)
+    pos = spring_layout(nodes, pairs, iterations=80 if len(nodes) <= 60 else 40)
+    edges, aggregated = network_edges(data, component)
+    max_usd = max((e.usd for e in edges if e.usd), default=0.0)
+
+    def width(e: Edge) -> float:
+        if not e.usd or not max_usd:
+            return 1.5
+        return round(1.5 + 8.5 * math.sqrt(e.usd / max_usd), 2)
+
+    seen_pair: dict[tuple[str, str], int] = defaultdict(int)
+    geometry = []
+    for e in edges:
+        nth = seen_pair[(e.source, e.target)]
+        seen_pair[(e.source, e.target)] += 1
+        geometry.append(_curve(pos[e.source], pos[e.target], 0.12 + 0.1 * nth, samples=6 if aggregated else 12))
+
+    traces: list[dict[str, Any]] = []
+    if not aggregated:
+        for e, points in zip(edges, geometry):
+            if e.on_cycle:
+                traces.append(_line_trace([points], [], CYCLE_HALO, width(e) + 7, "cycle-halo", hoverable=False))
+        for e, points in zip(edges, geometry):
+            trace = _line_trace(
+                [points],
+                [e.hover],
+                FLOW_COLOURS.get(e.kind, OTHER_COLOUR),
+                width(e),
+                "edge",
+                dash=None if e.usd else "dot",
+            )
+            trace["legendgroup"] = e.kind
+            trace["meta"] = {"role": "edge", "kind": e.kind, "from": e.source, "to": e.target, "n_flows": 1}
+            trace["uid"] = f"edge-{len([t for t in traces if t['meta']['role'] == 'edge'])}"
+            traces.append(trace)
+    else:
+        ranked = sorted(range(len(edges)), key=lambda i: (-(edges[i].usd or 0.0), i))
+        shown = sorted(ranked[:SHOWN_EDGES])
+        hidden = sorted(ranked[SHOWN_EDGES:])
+        if hidden:
+            trace = _line_trace(
+                [geometry[i] for i in hidden], [], OTHER_COLOUR, 1, "edge-group", hoverable=False, opacity=0.35
+            )
+            trace.update(
+                visible="legendonly",
+                showlegend=True,
+                name=f"{len(hidden)} smaller edges (click to show)",
+                meta={
+                    "role": "edge-group",
+                    "kind": "smaller",
+                    "n_edges": len(hidden),
+                    "n_flows": sum(edges[i].n_flows for i in hidden),
+                },
+            )
+            traces.append(trace)
+        layers: dict[tuple[str, float], list[int]] = defaultdict(list)
+        for i in shown:
+            # Four widths are enough to read the order of magnitude, and keep the trace count small.
+            w = width(edges[i])
+            layers[(edges[i].kind, min((1.5, 3.0, 6.0, 10.0), key=lambda c: abs(c - w)))].append(i)
+        halos: dict[float, list[int]] = defaultdict(list)
+        for (_, w), members in layers.items():
+            halos[w] += [i for i in members if edges[i].on_cycle]
+        for w, members in sorted(halos.items()):
+            if members:
+                traces.append(
+                    _line_trace(
+                        [geometry[i] for i in sorted(members)], [], CYCLE_HALO, w + 6, "cycle-halo", hoverable=False
+                    )
+                )
+        for (kind, w), members in sorted(layers.items(), key=lambda kv: (_kind_order(kv[0][0]), kv[0][1])):
+            trace = _line_trace(
+                [geometry[i] for i in members],
+                [],
+                FLOW_COLOURS.get(kind, OTHER_COLOUR),
+                w,
+                "edge-group",
+                hoverable=False,
+                opacity=0.55 if w < 3 else 0.8,
+            )
+            trace["legendgroup"] = kind
+            trace["meta"] = {
+                "role": "edge-group",
+                "kind": kind,
+                "n_edges": len(members),
+                "n_flows": sum(edges[i].n_flows for i in members),
+            }
+            traces.append(trace)
+        # Hover and direction at scale: one arrowhead per edge, in one trace per kind. Hover texts
+        # on every point of every curve would multiply the page's size by the points per curve.
+        for kind in sorted({edges[i].kind for i in shown}, key=_kind_order):
+            members = [i for i in shown if edges[i].kind == kind]
+            traces.append(
+                _arrow_trace(
+                    [geometry[i] for i in members],
+                    [edges[i].hover for i in members],
+                    FLOW_COLOURS.get(kind, OTHER_COLOUR),
+                    kind,
+                )
+            )
+    kinds = sorted({e.kind for e in edges}, key=_kind_order)
+    for kind in kinds:
+        traces.append(
+            {
+                "type": "scatter",
+                "x": [None],
+                "y": [None],
+                "mode": "lines",
+                "line": {"color": FLOW_COLOURS.get(kind, OTHER_COLOUR), "width": 4},
+                "name": _label(kind),
+                "legendgroup": kind,
+                "showlegend": True,
+                "hoverinfo": "skip",
+                "meta": {"role": "legend"},
+            }
+        )
+    if on_cycle:
+        traces.append(
+            {
+                "type": "scatter",
+                "x": [None],
+                "y": [None],
+                "mode": "lines",
+                "line": {"color": CYCLE_HALO, "width": 10},
+                "name": "on a cycle (value comes back)",
+                "showlegend": True,
+                "hoverinfo": "skip",
+                "meta": {"role": "legend"},
+            }
+        )
+
+    totals_in: dict[str, float] = defaultdict(float)
+    totals_out: dict[str, float] = defaultdict(float)
+    counts: dict[str, int] = defaultdict(int)
+    for f in flows:
+        counts[f["from_party"]] += 1
+        counts[f["to_party"]] += 1
+        usd = _usd(f)
+        if usd:
+            totals_out[f["from_party"]] += usd
+            totals_in[f["to_party"]] += usd
+    total = {n: totals_in[n] + totals_out[n] for n in nodes}
+    max_total = max(total.values(), default=0.0)
+    ranked = sorted(nodes, key=lambda n: (-total[n], -counts[n], n))
+    labelled = set(ranked[:LABEL_LIMIT])
+    node_hover = []
+    for n in nodes:
+        lines = [
+            f"<b>{_p(names.get(n, n))}</b> ({_p(n)})",
+            f"{counts[n]} flows",
+            f"Pays or gives: {_p(format_value(totals_out[n], 'USD'))}",
+            f"Receives: {_p(format_value(totals_in[n], 'USD'))}",
+        ]
+        if n in on_cycle:
+            lines.append("On a cycle: value it gives comes back to it")
+        node_hover.append("<br>".join(lines))
+    traces.append(
+        {
+            "type": "scatter",
+            "mode": "markers+text",
+            "x": [pos[n][0] for n in nodes],
+            "y": [pos[n][1] for n in nodes],
+            "text": [_p(names.get(n, n)) if n in labelled else "" for n in nodes],
+            "textposition": "top center",
+            "textfont": {"size": 12 if len(nodes) <= 60 else 10, "color": "#1a202c", "shadow": "auto"},
+            "cliponaxis": False,
+            "hovertext": node_hover,
+            "hoverinfo": "text",
+            "marker": {
+                "size": [round(10 + 34 * math.sqrt(total[n] / max_total), 2) if max_total else 12 for n in nodes],
+                "color": NODE_FILL,
+                "opacity": 1,
+                "line": {
+                    "color": [CYCLE_NODE_LINE if n in on_cycle else "#FFFFFF" for n in nodes],
+                    "width": [3 if n in on_cycle else 1 for n in nodes],
+                },
+            },
+            "name": "parties",
+            "showlegend": False,
+            "customdata": nodes,
+            "meta": {"role": "nodes"},
+            "uid": "nodes",
+        }
+    )
+    layout = {
+        "height": 640 if len(nodes) <= 60 else 860,
+        "margin": {"l": 10, "r": 10, "t": 10, "b": 10},
+        "hovermode": "closest",
+        "hoverlabel": {"align": "left"},
+        "showlegend": True,
+        "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
+        "xaxis": {"visible": False, "range": [-1.2, 1.2]},
+        "yaxis": {"visible": False, "range": [-1.15, 1.15], "scaleanchor": "x"},
+        "plot_bgcolor": "#FFFFFF",
+        "paper_bgcolor": "#FFFFFF",
+    }
+    summary = {
+        "n_nodes": len(nodes),
+        "n_flows": len(flows),
+        "n_edges": len(edges),
+        "aggregated": aggregated,
+        "n_cycle_nodes": len(on_cycle),
+        "labelled": min(len(nodes), LABEL_LIMIT),
+    }
+    return {"data": traces, "layout": layout, "summary": summary}
+
+
+def _arrow_trace(curves: list[list[tuple[float, float]]], hovers: list[str], colour: str, kind: str) -> dict[str, Any]:
+    """Arrowheads at the middle of each curve, turned along it, carrying the curves' hover texts."""
+    xs, ys, angles = [], [], []
+    for curve in curves:
+        mid = len(curve) // 2
+        (x0, y0), (x1, y1) = curve[mid - 1], curve[mid]
+        xs.append(x1)
+        ys.append(y1)
+        # plotly turns markers clockwise from north; the axes share one scale, so data angles hold.
+        angles.append(round(math.degrees(math.atan2(x1 - x0, y1 - y0)), 1))
+    return {
+        "type": "scatter",
+        "mode": "markers",
+        "x": xs,
+        "y": ys,
+        "hovertext": hovers,
+        "hoverinfo": "text",
+        "marker": {"symbol": "arrow", "angle": angles, "size": 9, "color": colour},
+        "legendgroup": kind,
+        "showlegend": False,
+        "meta": {"role": "arrows", "kind": kind},
+    }
+
+
+def _kind_order(kind: str) -> tuple[int, str]:
+    order = list(FLOW_COLOURS)
+    return (order.index(kind) if kind in order else len(order), kind)
+
+
+def _line_trace(
+    curves: list[list[tuple[float, float]]],
+    hovers: list[str],
+    colour: str,
+    width: float,
+    role: str,
+    *,
+    dash: str | None = None,
+    hoverable: bool = True,
+    opacity: float = 0.9,
+) -> dict[str, Any]:
+    """One plotly trace drawing several curves, separated by gaps.
+
+    When `hoverable`, each curve has an arrowhead midway and `hovers` gives each curve's hover text.
+    """
+    xs: list[float | None] = []
+    ys: list[float | None] = []
+    texts: list[str] = []
+    sizes: list[float] = []
+    for k, curve in enumerate(curves):
+        hover = hovers[k] if hoverable else ""
+        mid = len(curve) // 2
+        for i, (x, y) in enumerate(curve):
+            xs.append(x)
+            ys.append(y)
+            texts.append(hover)
+            sizes.append(round(10 + width * 1.5, 1) if i == mid and hoverable else 0)
+        xs.append(None)
+        ys.append(None)
+        texts.append("")
+        sizes.append(0)
+    line: dict[str, Any] = {"color": colour, "width": width}
+    if dash:
+        line["dash"] = dash
+    trace: dict[str, Any] = {
+        "type": "scatter",
+        "x": xs[:-1],
+        "y": ys[:-1],
+        "mode": "lines+markers" if hoverable else "lines",
+        "line": line,
+        "opacity": opacity,
+        "showlegend": False,
+        "meta": {"role": role},
+    }
+    if hoverable:
+        trace["hovertext"] = texts[:-1]
+        trace["hoverinfo"] = "text"
+        trace["marker"] = {"symbol": "arrow", "angleref": "previous", "size": sizes[:-1], "color": colour}
+    else:
+        trace["hoverinfo"] = "skip"
+    return trace
+
+
+# ---------------------------------------------------------------------------------------------
+# The timeline figure
+
+
+def _period(day: date, precision: str | None) -> tuple[date, date]:
+    if precision == "month":
+        nxt = date(day.year + (day.month == 12), day.month % 12 + 1, 1)
+        return day, nxt - timedelta(days=1)
+    if precision == "year":
+        return day, date(day.year, 12, 31)
+    return day, day
+
+
+def timeline_figure(data: dict[str, Any]) -> dict[str, Any]:
+    """The plotly figure of dated deals: a point for a day, a span for a month or a year."""
+    dated = [d for d in data["deals"] if d["announced"] is not None]
+    names = data["names"]
+    kinds = sorted({d["kind"] for d in dated})
+    styles = {
+        "day": ("circle", "exact day"),
+        "approximate": ("circle-open", "approximate date"),
+        "month": ("square", "month only"),
+        "year": ("diamond", "year only"),
+    }
+    traces: list[dict[str, Any]] = []
+    label = len(dated) <= TIMELINE_LABEL_LIMIT
+    for precision, (symbol, legend) in styles.items():
+        members = [d for d in dated if (d["date_precision"] or "day") == precision]
+        if not members:
+            continue
+        xs, ys, hovers, texts = [], [], [], []
+        span_x: list[str | None] = []
+        span_y: list[str | None] = []
+        for d in members:
+            start, end = _period(d["announced"], d["date_precision"])
+            mid = start + (end - start) / 2
+            xs.append(mid.isoformat())
+            ys.append(_label(d["kind"]))
+            texts.append(_p(_shorten(d["title"], 38)) if label else "")
+            hovers.append(
+                "<br>".join(
+                    [
+                        f"<b>{_p(d['title'])}</b>",
+                        f"{_p(names.get(d['party_a'], d['party_a']))} – {_p(names.get(d['party_b'], d['party_b']))}",
+                        f"Announced: {_p(format_date(d['announced'], d['date_precision']))}",
+                        f"{_p(_label(d['kind']))}, {_p(_label(d['status']))}",
+                    ]
+                )
+            )
+            if end != start:
+                span_x += [start.isoformat(), end.isoformat(), None]
+                span_y += [_label(d["kind"]), _label(d["kind"]), None]
+        if span_x:
+            traces.append(
+                {
+                    "type": "scatter",
+                    "x": span_x[:-1],
+                    "y": span_y[:-1],
+                    "mode": "lines",
+                    "line": {"color": "#8896AB", "width": 8},
+                    "opacity": 0.6,
+                    "hoverinfo": "skip",
+                    "showlegend": False,
+                    "legendgroup": precision,
+                    "meta": {"role": "span"},
+                }
+            )
+        traces.append(
+            {
+                "type": "scatter",
+                "x": xs,
+                "y": ys,
+                "mode": "markers+text" if label else "markers",
+                "text": texts,
+                "textposition": "top center",
+                "textfont": {"size": 11},
+                "cliponaxis": False,
+                "hovertext": hovers,
+                "hoverinfo": "text",
+                # Many points: smaller and translucent, so that where deals crowd shows as density.
+                "marker": {
+                    "symbol": symbol,
+                    "size": 12 if label else 7,
+                    "opacity": 1 if label else 0.45,
+                    "color": "#3B4A5E",
+                    "line": {"color": "#3B4A5E", "width": 2 if label else 1},
+                },
+                "name": legend,
+                "legendgroup": precision,
+                "meta": {"role": "deals", "precision": precision},
+            }
+        )
+    xaxis: dict[str, Any] = {"type": "date", "title": {"text": "announced"}}
+    if dated:
+        first = min(_period(d["announced"], d["date_precision"])[0] for d in dated)
+        last = max(_period(d["announced"], d["date_precision"])[1] for d in dated)
+        # Room on both sides for the labels written above the first and last points.
+        pad = timedelta(days=max(120, (last - first).days // 12))
+        xaxis["range"] = [(first - pad).isoformat(), (last + pad).isoformat()]
+    layout = {
+        "height": max(260, 120 + 46 * len(kinds)),
+        "margin": {"l": 140, "r": 40, "t": 30, "b": 40},
+        "hovermode": "closest",
+        "hoverlabel": {"align": "left"},
+        "xaxis": xaxis,
+        "yaxis": {
+            "type": "category",
+            "categoryorder": "array",
+            "categoryarray": [_label(k) for k in kinds],
+            "automargin": True,
+        },
+        "legend": {"orientation": "h", "x": 0, "y": 1.0, "yanchor": "bottom"},
+        "plot_bgcolor": "#FFFFFF",
+        "paper_bgcolor": "#FFFFFF",
+    }
+    return {"data": traces, "layout": layout, "n_dated": len(dated)}
+
+
+def _shorten(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+# ---------------------------------------------------------------------------------------------
+# The figures table (rendered in the browser, from JSON, with textContent only)
+
+
+def figure_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """One JSON object per figure for the figures table."""
+    names = data["names"]
+    rows = []
+    for f in data["figures"]:
+        parties = sorted({p for p in (f["party_id"], f["from_party"], f["to_party"]) if p})
+        if f["from_party"] and f["to_party"]:
+            who = f"{names.get(f['from_party'], f['from_party'])} → {names.get(f['to_party'], f['to_party'])}"
+        else:
+            who = names.get(f["party_id"], f["party_id"] or "")
+        period = ""
+        if f["period_start"] or f["period_end"]:
+            period = f"{f['period_start'] or '…'} to {f['period_end'] or '…'}"
+        elif f["as_of"]:
+            period = f"as of {f['as_of']}"
+        lang = f["source_language"] if f["source_language"] and LANGUAGE_TAG.match(f["source_language"]) else None
+        rows.append(
+            {
+                "id": f["figure_id"],
+                "deal": f["deal_title"] or "",
+                "deal_id": f["deal_id"] or "",
+                "parties": parties,
+                "who": who,
+                "what": " · ".join(
+                    x for x in (_label(f["flow"]) if f["flow"] != "none" else "", _label(f["measure"])) if x
+                ),
+                "value": format_stated(f["value"], f["value_high"], f["unit"], f["qualifier"]),
+                "value_sort": f["value"],
+                "period": period,
+                "source": f["source_publisher"] or f["source_id"],
+                "source_date": format_date(f["source_published"], f["source_published_precision"]),
+                "source_title": f["source_title"] or "",
+                "source_id": f["source_id"],
+                "url": safe_url(f["source_url"]),
+                "lang": lang,
+                "quote": f["quote"] or "",
+                "note": f["note"] or "",
+                "disagree_with": data["disagree_with"].get(f["figure_id"], []),
+            }
+        )
+    return rows
+
+
+def party_options(data: dict[str, Any]) -> list[dict[str, str]]:
+    """Parties named by at least one figure, for the filter, ordered by name."""
+    used = {p for f in data["figures"] for p in (f["party_id"], f["from_party"], f["to_party"]) if p}
+    return [
+        {"id": p, "name": data["names"].get(p, p)}
+        for p in sorted(used, key=lambda p: (data["names"].get(p, p).casefold(), p))
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# Server-side HTML parts (escaped)
+
+
+def _metrics_html(data: dict[str, Any]) -> str:
+    metrics = data["metrics"]
+    if not metrics:
+        return '<p class="empty">No metrics in this release yet: metric plugins add rows to the <code>metrics</code> table.</p>'
+    names = data["names"]
+    deal_titles = {d["deal_id"]: d["title"] for d in data["deals"]}
+    rows = []
+    for m in metrics:
+        subject = m["subject_id"]
+        if m["subject_type"] == "party":
+            subject = names.get(subject, subject)
+        elif m["subject_type"] == "deal":
+            subject = deal_titles.get(subject, subject)
+        # A metric computed from "up to" or "at least" figures is itself a bound: say so, as for figures.
+        value = format_stated(m["value"], m["value_high"], m["unit"], m["qualifier"])
+        ids = list(m["figure_ids"] or [])
+        link = (
+            f'<a href="#figures" class="figure-link" data-figure-ids="{_e(" ".join(ids))}" '
+            f'title="Show the {len(ids)} input figures">{_e(value or "(none)")}</a> '
+            f'<span class="muted">({len(ids)} figure{"s" if len(ids) != 1 else ""})</span>'
+        )
+        rows.append(
+            f"<tr><td><code>{_e(m['metric'])}</code></td><td>{_e(_label(m['subject_type']))}</td>"
+            f'<td>{_e(subject)}</td><td class="num">{link}</td><td>{_e(m["note"] or "")}</td></tr>'
+        )
+    return (
+        '<table class="data" id="metrics-table"><thead><tr><th>metric</th><th>subject</th><th>name</th>'
+        "<th>value (inputs)</th><th>note</th></tr></thead><tbody>\n" + "\n".join(rows) + "\n</tbody></table>"
+    )
+
+
+def _undated_html(data: dict[str, Any]) -> str:
+    undated = sorted(
+        (d for d in data["deals"] if d["announced"] is None), key=lambda d: (d["title"].casefold(), d["deal_id"])
+    )
+    if not undated:
+        return '<p class="empty">Every deal has an announcement date.</p>'
+    names = data["names"]
+    items = [
+        f"<li><strong>{_e(d['title'])}</strong> — {_e(names.get(d['party_a'], d['party_a']))} and "
+        f"{_e(names.get(d['party_b'], d['party_b']))}; {_e(_label(d['kind']))}, {_e(_label(d['status']))}</li>"
+        for d in undated
+    ]
+    listing = '<ul class="undated" id="undated-deals">\n' + "\n".join(items) + "\n</ul>"
+    # A long list would push the rest of the page away: it stays folded until asked for.
+    opened = " open" if len(undated) <= UNDATED_OPEN_LIMIT else ""
+    return f'<details class="undated"{opened}><summary>{len(undated)} deals</summary>\n{listing}\n</details>'
+
+
+def _summary_text(summary: dict[str, Any]) -> str:
+    parts = [
+        f"{summary['n_nodes']} parties with flows, {summary['n_flows']} flows",
+    ]
+    if summary["aggregated"]:
+        parts.append(
+            f"drawn as {summary['n_edges']} edges (flows of one kind between two parties added up), of which the "
+            f"{min(summary['n_edges'], SHOWN_EDGES)} largest are shown (the legend shows the others); labels on the "
+            f"{summary['labelled']} parties with the largest flows, every party named on hover"
+        )
+    else:
+        parts.append("one edge per flow")
+    parts.append(f"{summary['n_cycle_nodes']} parties on a cycle")
+    return "; ".join(parts) + "."
+
+
+def citation_text(descriptor: dict[str, Any] | None, version: str, year: str) -> str:
+    """A plain-text citation of the release (authors, year, title, version, licence)."""
+    descriptor = descriptor or {}
+    authors = (
+        ", ".join(c.get("title", "") for c in descriptor.get("contributors", []) if c.get("title"))
+        or "aideals contributors"
+    )
+    title = descriptor.get("title") or "aideals: the deals that finance the AI compute build-out"
+    licences = (
+        ", ".join(lic.get("name", "") for lic in descriptor.get("licenses", []) if lic.get("name")) or "CC-BY-4.0"
+    )
+    return f"{authors} ({year}). {title} (version {version}) [Data set]. Licensed {licences}."
+
+
+def _built_at_text(built_at: datetime | str) -> str:
+    if isinstance(built_at, datetime):
+        if built_at.tzinfo is not None:
+            built_at = built_at.astimezone(timezone.utc).replace(tzinfo=None)
+        return built_at.replace(microsecond=0).isoformat() + "Z"
+    return str(built_at)
+
+
+def _asset(name: str) -> str:
+    return importlib_resources.files("aideals").joinpath(f"report_assets/{name}").read_text(encoding="utf-8")
+
+
+def plotly_js() -> tuple[str, str]:
+    """The plotly.js bundle shipped by the `plotly` package, and its version."""
+    try:
+        from plotly.offline import get_plotlyjs, get_plotlyjs_version
+    except ImportError:  # pragma: no cover - plotly is a dependency
+        from aideals.errors import AidealsError
+
+        raise AidealsError("the report needs the plotly package: pip install plotly") from None
+    # The bundle holds no `</script`, but a future one might: this keeps the element closed where we say.
+    return get_plotlyjs().replace("</script", "<\\/script"), get_plotlyjs_version()
+
+
+def render_html(
+    con: duckdb.DuckDBPyConnection, *, version: str, built_at: datetime | str, descriptor: dict[str, Any] | None = None
+) -> str:
+    """The whole page as a string."""
+    from aideals import __version__ as toolkit_version
+
+    data = collect(con)
+    network = network_figure(data)
+    timeline = timeline_figure(data)
+    built = _built_at_text(built_at)
+    payload = {
+        "network": {"data": network["data"], "layout": network["layout"]},
+        "timeline": {"data": timeline["data"], "layout": timeline["layout"]},
+        "figures": figure_rows(data),
+        "parties": party_options(data),
+        "page_size": FIGURES_PAGE_SIZE,
+    }
+    js, js_version = plotly_js()
+    citation = citation_text(descriptor, version, built[:4])
+    counts = {
+        "parties": len(data["parties"]),
+        "deals": len(data["deals"]),
+        "figures": len(data["figures"]),
+        "sources": len({f["source_id"] for f in data["figures"]}),
+        "flows": len(data["flows"]),
+        "metrics": len(data["metrics"]),
+    }
+    replacements = {
+        "VERSION": _e(version),
+        "BUILT_AT": _e(built),
+        "TOOLKIT_VERSION": _e(toolkit_version),
+        "PLOTLY_VERSION": _e(js_version),
+        "COUNTS": ", ".join(f"{n} {_e(k)}" for k, n in counts.items()),
+        "NETWORK_SUMMARY": _e(_summary_text(network["summary"])),
+        "N_DATED": str(timeline["n_dated"]),
+        "UNDATED": _undated_html(data),
+        "METRICS": _metrics_html(data),
+        "CITATION": _e(citation),
+        "BIBTEX": _e(_bibtex(descriptor, version, built[:4])),
+        "CSS": _asset("report.css"),
+        "PLOTLY_JS": js,
+        "DATA_JSON": json_for_script(payload),
+        "APP_JS": _asset("report.js"),
+    }
+    template = _asset("report.html")
+    # One pass, so that a value can never be taken for a later placeholder.
+    return re.sub(r"\{\{([A-Z_]+)\}\}", lambda m: replacements[m.group(1)], template)
+
+
+def _bibtex(descriptor: dict[str, Any] | None, version: str, year: str) -> str:
+    descriptor = descriptor or {}
+    title = descriptor.get("title") or "aideals: the deals that finance the AI compute build-out"
+    authors = (
+        " and ".join(c.get("title", "") for c in descriptor.get("contributors", []) if c.get("title"))
+        or "aideals contributors"
+    )
+    key = "aideals_" + re.sub(r"[^0-9A-Za-z]+", "_", version)
+    return f"@misc{{{key},\n  author = {{{{{authors}}}}},\n  title = {{{title}}},\n  year = {{{year}}},\n  version = {{{version}}},\n  note = {{Data set}}\n}}"
+
+
+def write_report(
+    con: duckdb.DuckDBPyConnection,
+    out: Path,
+    *,
+    version: str,
+    built_at: datetime | str,
+    descriptor: dict[str, Any] | None = None,
+) -> Path:
+    """Write the report of the release in `con` to `out` (one self-contained HTML file); return `out`.
+
+    `built_at` is shown as the build date (a datetime, or a string shown as is); `descriptor`
+    (the package's datapackage.json) gives the title, contributors and licence for the citation.
+    The file is written to a temporary name beside `out` and renamed, so a reader never sees half.
+    """
+    page = render_html(con, version=version, built_at=built_at, descriptor=descriptor)
+    out = Path(out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".report-", suffix=".html", dir=out.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(page)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Where the report is built from (for `aideals report`)
+
+RELEASE_DB = Path("dist") / "aideals.duckdb"
+
+
+@dataclass(frozen=True)
+class ReportSource:
+    """What a report is built from: a release database, or a package's CSVs loaded in memory."""
+
+    root: Path | None  # package directory, when known
+    db: Path | None  # release database, or None for the package in memory
+    descriptor: dict[str, Any] | None
+    default_out: Path
+
+    @property
+    def version(self) -> str:
+        return str((self.descriptor or {}).get("version") or "unknown")
+
+    @property
+    def label(self) -> str:
+        return str(self.db) if self.db else f"the package in {self.root}"
+
+
+def resolve_source(*, package: str | Path | None = None, db: Path | None = None) -> ReportSource:
+    """Pick the input: `db` if given; the CSVs of `package` if given; else dist/aideals.duckdb
+    under the package found from the current directory when it exists, else that package's CSVs."""
+    from aideals import package as package_mod
+    from aideals.errors import AidealsError
+
+    if db is not None:
+        if not Path(db).is_file():
+            raise AidealsError(f"{db}: no such release database (run `aideals build` first)")
+        beside = Path(db).parent / package_mod.DESCRIPTOR
+        root = None
+        descriptor = None
+        if beside.is_file():
+            descriptor = json.loads(beside.read_text(encoding="utf-8"))
+        else:
+            try:
+                root = package_mod.find_root()
+                descriptor = package_mod.load(root).descriptor
+            except AidealsError:
+                pass
+        return ReportSource(root, Path(db), descriptor, Path(db).parent / "report.html")
+    root = package_mod.resolve_root(package)
+    release = root / RELEASE_DB
+    if package is None and release.is_file():
+        beside = release.parent / package_mod.DESCRIPTOR
+        path = beside if beside.is_file() else root / package_mod.DESCRIPTOR
+        return ReportSource(root, release, json.loads(path.read_text(encoding="utf-8")), release.parent / "report.html")
+    return ReportSource(root, None, package_mod.load(root).descriptor, root / "dist" / "report.html")
+
+
+def parse_built_at(text: str | None) -> datetime:
+    """`--built-at`: an ISO 8601 date-time; by default SOURCE_DATE_EPOCH (reproducible builds), else now."""
+    from aideals.errors import AidealsError
+
+    if text is None:
+        epoch = os.environ.get("SOURCE_DATE_EPOCH")
+        if epoch:
+            try:
+                return datetime.fromtimestamp(int(epoch), tz=timezone.utc)
+            except ValueError:
+                raise AidealsError(f"SOURCE_DATE_EPOCH: {epoch!r} is not a number of seconds") from None
+        return datetime.now(tz=timezone.utc).replace(microsecond=0)
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise AidealsError(f"--built-at: {text!r} is not an ISO 8601 date or date-time") from None
+
+
+def report_from_source(source: ReportSource, out: Path, *, built_at: datetime | str) -> Path:
+    """Open the source read-only, write the report to `out`, return `out`."""
+    import duckdb
+
+    from aideals import db as db_mod
+    from aideals import package as package_mod
+    from aideals.errors import AidealsError
+
+    if source.db is not None:
+        try:
+            con = duckdb.connect(str(source.db), read_only=True)
+        except duckdb.Error as exc:
+            raise AidealsError(f"{source.db}: cannot open as a DuckDB database: {str(exc).splitlines()[0]}") from None
+    else:
+        assert source.root is not None
+        con = db_mod.connect_memory(package_mod.load(source.root))
+    try:
+        return write_report(con, out, version=source.version, built_at=built_at, descriptor=source.descriptor)
+    except duckdb.CatalogException as exc:
+        raise AidealsError(f"{source.label}: not an aideals release: {str(exc).splitlines()[0]}") from None
+    finally:
+        con.close()

@@ -1,0 +1,153 @@
+/* aideals report: draws the two plotly figures and runs the figures table.
+   Data arrives as JSON and reaches the page through textContent and setAttribute only. */
+(function () {
+  "use strict";
+  var data = JSON.parse(document.getElementById("report-data").textContent);
+  var config = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["select2d", "lasso2d"] };
+
+  function drawPlots() {
+    if (!window.Plotly) {
+      document.getElementById("network-plot").textContent = "plotly.js did not load: the charts cannot be drawn.";
+      return;
+    }
+    window.Plotly.newPlot("network-plot", data.network.data, data.network.layout, config);
+    window.Plotly.newPlot("timeline-plot", data.timeline.data, data.timeline.layout, config);
+  }
+
+  // ---- figures table ----
+  var rows = data.figures;
+  var byId = {};
+  rows.forEach(function (r, i) { byId[r.id] = r; r._index = i; r._text = [r.id, r.deal, r.who, r.what, r.value, r.period, r.source, r.source_title, r.quote, r.note].join(" ").toLowerCase(); });
+  var state = { party: "", text: "", disagreeOnly: false, ids: null, key: "id", dir: 1, page: 0 };
+  var tbody = document.querySelector("#figures-table tbody");
+  var status = document.getElementById("figures-status");
+  var pageInfo = document.getElementById("page-info");
+  var prev = document.getElementById("page-prev");
+  var next = document.getElementById("page-next");
+  var partySelect = document.getElementById("party-filter");
+  var textInput = document.getElementById("text-filter");
+  var disagreeBox = document.getElementById("disagree-filter");
+  var idsNote = document.getElementById("ids-filter");
+
+  data.parties.forEach(function (p) {
+    var opt = document.createElement("option");
+    opt.value = p.id;
+    opt.textContent = p.name;
+    partySelect.appendChild(opt);
+  });
+
+  function matches(r) {
+    if (state.party && r.parties.indexOf(state.party) < 0) return false;
+    if (state.disagreeOnly && !r.disagree_with.length) return false;
+    if (state.ids && !state.ids[r.id]) return false;
+    if (state.text && r._text.indexOf(state.text) < 0) return false;
+    return true;
+  }
+
+  function compare(a, b) {
+    var x = a[state.key], y = b[state.key];
+    var missingX = x === null || x === undefined || x === "", missingY = y === null || y === undefined || y === "";
+    if (missingX || missingY) return missingX === missingY ? a._index - b._index : (missingX ? 1 : -1);
+    var c = typeof x === "number" && typeof y === "number" ? x - y : String(x).localeCompare(String(y));
+    return c ? c * state.dir : a._index - b._index;
+  }
+
+  function el(tag, text, cls) {
+    var e = document.createElement(tag);
+    if (text !== undefined && text !== null) e.textContent = text;
+    if (cls) e.className = cls;
+    return e;
+  }
+
+  function row(r) {
+    var tr = el("tr");
+    tr.setAttribute("data-figure-id", r.id);
+    tr.setAttribute("data-parties", r.parties.join(" "));
+    if (r.disagree_with.length) tr.className = "disagree";
+    var c1 = el("td");
+    c1.appendChild(el("code", r.id));
+    if (r.deal) c1.appendChild(el("span", r.deal, "small"));
+    tr.appendChild(c1);
+    tr.appendChild(el("td", r.who));
+    var c3 = el("td", r.what);
+    if (r.period) c3.appendChild(el("span", r.period, "small"));
+    tr.appendChild(c3);
+    var c4 = el("td", r.value, "num");
+    if (r.disagree_with.length) {
+      var badge = el("span", "sources disagree", "badge disagree");
+      badge.title = "Other sources state it differently: " + r.disagree_with.join(", ");
+      c4.appendChild(el("br"));
+      c4.appendChild(badge);
+    }
+    tr.appendChild(c4);
+    var c5 = el("td");
+    if (r.url && /^https?:\/\//i.test(r.url)) {
+      var a = el("a", r.source);
+      a.href = r.url;
+      a.rel = "noopener noreferrer";
+      a.target = "_blank";
+      a.title = r.source_title;
+      c5.appendChild(a);
+    } else {
+      c5.appendChild(el("span", r.source)).title = r.source_title;
+    }
+    c5.appendChild(el("span", [r.source_date, r.source_id].filter(Boolean).join(" · "), "small"));
+    tr.appendChild(c5);
+    var c6 = el("td");
+    var q = el("q", r.quote);
+    if (r.lang) q.setAttribute("lang", r.lang);
+    c6.appendChild(q);
+    if (r.note) c6.appendChild(el("span", r.note, "small"));
+    tr.appendChild(c6);
+    return tr;
+  }
+
+  function render() {
+    var shown = rows.filter(matches).sort(compare);
+    var size = data.page_size;
+    var pages = Math.max(1, Math.ceil(shown.length / size));
+    state.page = Math.min(state.page, pages - 1);
+    var start = state.page * size;
+    var frag = document.createDocumentFragment();
+    shown.slice(start, start + size).forEach(function (r) { frag.appendChild(row(r)); });
+    tbody.replaceChildren(frag);
+    status.textContent = shown.length + " of " + rows.length + " figures";
+    status.setAttribute("data-count", String(shown.length));
+    pageInfo.textContent = shown.length ? "rows " + (start + 1) + "–" + Math.min(start + size, shown.length) + " of " + shown.length + " (page " + (state.page + 1) + " of " + pages + ")" : "no rows";
+    prev.disabled = state.page === 0;
+    next.disabled = state.page >= pages - 1;
+    idsNote.hidden = !state.ids;
+  }
+
+  document.querySelectorAll("#figures-table th[data-key]").forEach(function (th) {
+    th.querySelector("button").addEventListener("click", function () {
+      var key = th.getAttribute("data-key");
+      state.dir = state.key === key ? -state.dir : 1;
+      state.key = key;
+      document.querySelectorAll("#figures-table th[data-key]").forEach(function (other) { other.setAttribute("aria-sort", "none"); });
+      th.setAttribute("aria-sort", state.dir > 0 ? "ascending" : "descending");
+      state.page = 0;
+      render();
+    });
+  });
+  partySelect.addEventListener("change", function () { state.party = partySelect.value; state.page = 0; render(); });
+  textInput.addEventListener("input", function () { state.text = textInput.value.trim().toLowerCase(); state.page = 0; render(); });
+  disagreeBox.addEventListener("change", function () { state.disagreeOnly = disagreeBox.checked; state.page = 0; render(); });
+  prev.addEventListener("click", function () { state.page -= 1; render(); });
+  next.addEventListener("click", function () { state.page += 1; render(); });
+  document.getElementById("ids-clear").addEventListener("click", function () { state.ids = null; state.page = 0; render(); });
+  document.querySelectorAll("a.figure-link").forEach(function (a) {
+    a.addEventListener("click", function () {
+      var ids = {};
+      (a.getAttribute("data-figure-ids") || "").split(" ").forEach(function (id) { if (id) ids[id] = true; });
+      state.ids = ids;
+      state.party = "";
+      partySelect.value = "";
+      state.page = 0;
+      render();
+    });
+  });
+
+  render();
+  drawPlots();
+})();

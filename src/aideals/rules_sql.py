@@ -1,0 +1,175 @@
+"""The JSON Schema row rules (schemas/<resource>.rules.json) compiled to DuckDB SQL.
+
+A row is the JSON object of its non-empty cells, numbers typed as numbers (see `aideals.rules`,
+the jsonschema reference these compiled rules are tested against). The keywords compiled are the
+ones our rule files use: `properties`, `required`, `if`/`then`/`else`, `allOf`, `anyOf`, `oneOf`,
+`not`, `dependentRequired`, `const`, `enum`, `minimum`/`maximum` (and exclusive ones),
+`minLength`/`maxLength`, `pattern`, and our own `fieldComparisons`. Any other keyword is refused
+with an AidealsError rather than silently ignored.
+"""
+
+from __future__ import annotations
+
+import string
+
+from aideals.db import quote_ident
+from aideals.errors import AidealsError
+from aideals.schema_sql import Sql, union_all
+
+IGNORED = {"title", "description", "x-field", "x-message", "$schema", "$id", "$comment", "type"}
+NUMERIC = ("number", "integer")
+
+
+class RuleCompiler:
+    """Compiles the rules of one resource; `kinds` maps field name -> Table Schema type."""
+
+    def __init__(self, kinds: dict[str, str]) -> None:
+        self.kinds = kinds
+
+    def col(self, name: str) -> str:
+        if name not in self.kinds:
+            raise AidealsError(f"row rules: field {name!r} is not in the Table Schema")
+        return quote_ident(name)
+
+    def present(self, name: str) -> str:
+        return f"({self.col(name)} IS NOT NULL)"
+
+    def row(self, schema: dict | bool) -> Sql:
+        """SQL true when the row object is valid against `schema`."""
+        if schema is True:
+            return Sql("true")
+        if schema is False:
+            return Sql("false")
+        terms: list[Sql] = []
+        for key, arg in schema.items():
+            if key in IGNORED or key in ("then", "else"):
+                continue
+            if key == "properties":
+                for name, sub in arg.items():
+                    terms.append(Sql(f"(NOT {self.present(name)} OR ") + self.value(name, sub) + ")")
+            elif key == "required":
+                terms.extend(Sql(self.present(n)) for n in arg)
+            elif key == "if":
+                cond = self.row(arg)
+                then = self.row(schema.get("then", True))
+                other = self.row(schema.get("else", True))
+                terms.append(Sql("(CASE WHEN ") + cond + " THEN " + then + " ELSE " + other + " END)")
+            elif key == "allOf":
+                terms.extend(self.row(s) for s in arg)
+            elif key == "anyOf":
+                terms.append(self._join([self.row(s) for s in arg], "OR"))
+            elif key == "oneOf":
+                terms.append(self._join([Sql("(") + self.row(s) + ")::INTEGER" for s in arg], "+") + " = 1")
+            elif key == "not":
+                terms.append(Sql("NOT ") + self.row(arg))
+            elif key == "dependentRequired":
+                for name, needed in arg.items():
+                    terms.append(Sql(f"(NOT {self.present(name)} OR (" + " AND ".join(self.present(n) for n in needed) + "))"))
+            elif key == "fieldComparisons":
+                for comp in arg:
+                    if comp["op"] not in (">=", "<=", ">", "<", "!=", "=="):
+                        raise AidealsError(f"row rules: unknown comparison {comp['op']!r}")
+                    op = "=" if comp["op"] == "==" else comp["op"]
+                    left, right = self.col(comp["left"]), self.col(comp["right"])
+                    terms.append(Sql(f"({left} IS NULL OR {right} IS NULL OR {left} {op} {right})"))
+            else:
+                raise AidealsError(f"row rules: keyword {key!r} is not supported by the SQL engine")
+        return self._join(terms, "AND") if terms else Sql("true")
+
+    def value(self, name: str, schema: dict | bool) -> Sql:
+        """SQL true when the (present) value of field `name` is valid against `schema`."""
+        if isinstance(schema, bool):
+            return Sql(str(schema).lower())
+        col = self.col(name)
+        numeric = self.kinds[name] in NUMERIC
+        terms: list[Sql] = []
+        for key, arg in schema.items():
+            if key in IGNORED:
+                continue
+            if key in ("const", "enum"):
+                options = [arg] if key == "const" else list(arg)
+                same_type = [o for o in options if _json_matches(o, numeric)]
+                if not same_type:
+                    terms.append(Sql("false"))
+                elif numeric:
+                    terms.append(Sql(f"list_contains(?::DOUBLE[], {col}::DOUBLE)", [[float(o) for o in same_type]]))
+                else:
+                    terms.append(Sql(f"list_contains(?::VARCHAR[], {col})", [same_type]))
+            elif key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+                op = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">", "exclusiveMaximum": "<"}[key]
+                # JSON Schema bounds apply to numbers only; NaN fails them as it does in Python.
+                terms.append(Sql(f"(NOT isnan({col}) AND {col} {op} ?)", [float(arg)]) if numeric else Sql("true"))
+            elif key in ("minLength", "maxLength"):
+                op = ">=" if key == "minLength" else "<="
+                terms.append(Sql("true") if numeric else Sql(f"length({col}) {op} ?", [int(arg)]))
+            elif key == "pattern":
+                terms.append(Sql("true") if numeric else Sql(f"regexp_matches({col}, ?)", [arg]))
+            elif key == "not":
+                terms.append(Sql("NOT ") + self.value(name, arg))
+            elif key in ("allOf", "anyOf"):
+                terms.append(self._join([self.value(name, s) for s in arg], "AND" if key == "allOf" else "OR"))
+            else:
+                raise AidealsError(f"row rules: keyword {key!r} on field {name!r} is not supported by the SQL engine")
+        return self._join(terms, "AND") if terms else Sql("true")
+
+    @staticmethod
+    def _join(terms: list[Sql], op: str) -> Sql:
+        out = Sql("(")
+        for j, t in enumerate(terms):
+            out = out + (f" {op} " if j else "") + t
+        return out + ")"
+
+
+def _json_matches(option: object, numeric: bool) -> bool:
+    is_number = isinstance(option, (int, float)) and not isinstance(option, bool)
+    return is_number if numeric else isinstance(option, str)
+
+
+def shown(col: str, kind: str) -> str:
+    """A field as `aideals.rules._show` prints it: integral numbers without `.0`, empty for null."""
+    if kind in NUMERIC:
+        return (
+            f"coalesce(CASE WHEN isfinite({col}) AND {col} = trunc({col}) AND abs({col}) < 1e38 "
+            f"THEN CAST(CAST({col} AS HUGEINT) AS VARCHAR) ELSE CAST({col} AS VARCHAR) END, '')"
+        )
+    return f"coalesce(CAST({col} AS VARCHAR), '')"
+
+
+def message_sql(rule: dict, kinds: dict[str, str]) -> Sql:
+    """The rule's x-message as SQL: {value} is the blamed field, {other} the field compared to it."""
+    blamed = rule.get("x-field")
+    other = None
+    for comp in rule.get("fieldComparisons", []):
+        if comp["left"] == blamed:
+            other = comp["right"]
+    template = rule.get("x-message", rule.get("title", "rule failed"))
+    out = Sql("(''")
+    for text, name, _spec, _conv in string.Formatter().parse(template):
+        if text:
+            out = out + Sql(" || ?", [text])
+        if name is None:
+            continue
+        target = blamed if name == "value" else other if name == "other" else name
+        if target in kinds:
+            out = out + f" || {shown(quote_ident(target), kinds[target])}"
+    return out + ")"
+
+
+def rules_query(table: str, rules: dict, kinds: dict[str, str]) -> Sql:
+    """One query over `table` (typed as `aideals.rules.typed_row` types a row) returning
+    (_row, field, check, message, value) for every failed rule."""
+    comp = RuleCompiler(kinds)
+    parts = []
+    for rule in rules.get("allOf", []):
+        field = rule.get("x-field")
+        value = f"NULLIF({shown(quote_ident(field), kinds[field])}, '')" if field in kinds else "NULL"
+        parts.append(
+            Sql("SELECT _row, ? AS field, ? AS check, ", [field, rule.get("title", "rule")])
+            + message_sql(rule, kinds)
+            + f" AS message, {value} AS value FROM {table} WHERE NOT coalesce("
+            + comp.row(rule)
+            + ", false)"
+        )
+    return union_all(parts) if parts else Sql("SELECT NULL::BIGINT, NULL, NULL, NULL, NULL WHERE false")
+
+

@@ -1,0 +1,149 @@
+-- Views of a release. They are part of the public interface: metric plugins and users query them.
+
+-- Every figure with its deal, parties and source spelled out.
+CREATE OR REPLACE VIEW figures_resolved AS
+SELECT
+    f.figure_id,
+    f.deal_id,
+    d.title            AS deal_title,
+    d.kind             AS deal_kind,
+    d.announced        AS deal_announced,
+    d.date_precision   AS deal_date_precision,
+    d.status           AS deal_status,
+    d.part_of          AS deal_part_of,
+    f.party_id,
+    p.name             AS party_name,
+    f.from_party,
+    pf.name            AS from_name,
+    f.to_party,
+    pt.name            AS to_name,
+    f.flow,
+    f.measure,
+    f.value,
+    f.value_high,
+    f.unit,
+    f.qualifier,
+    f.component,
+    f.period_start,
+    f.period_end,
+    f.as_of,
+    f.source_id,
+    s.title            AS source_title,
+    s.publisher        AS source_publisher,
+    s.published        AS source_published,
+    s.published_precision AS source_published_precision,
+    s.url              AS source_url,
+    s.language         AS source_language,
+    f.quote,
+    f.note,
+    d.party_a          AS deal_party_a,
+    d.party_b          AS deal_party_b,
+    s.kind             AS source_kind
+FROM figures f
+LEFT JOIN deals d    ON d.deal_id = f.deal_id
+LEFT JOIN parties p  ON p.party_id = f.party_id
+LEFT JOIN parties pf ON pf.party_id = f.from_party
+LEFT JOIN parties pt ON pt.party_id = f.to_party
+LEFT JOIN sources s  ON s.source_id = f.source_id;
+
+-- Directed flows between two parties: one row per deal, direction, flow kind, measure and unit,
+-- summarising every figure (from any source) that states it. Only measures that size a flow
+-- (money, power, stakes, shares, chips) count: a contract's duration is not a flow.
+CREATE OR REPLACE VIEW flows AS
+WITH sized AS (
+    -- A flow is sized by the figures that state the whole of it; only when no source states the
+    -- whole do its parts (tranches, shares, ...) stand in, and `components` then says which.
+    SELECT
+        f.*,
+        bool_or(f.component IS NULL) OVER (
+            PARTITION BY f.deal_id, f.from_party, f.to_party, f.flow, f.measure, f.unit
+        ) AS has_whole
+    FROM figures f
+    WHERE f.from_party IS NOT NULL AND f.to_party IS NOT NULL AND f.flow <> 'none'
+      AND f.measure IN ('amount', 'power', 'equity_stake', 'shares', 'chip_count')
+)
+SELECT
+    f.deal_id,
+    f.from_party,
+    f.to_party,
+    f.flow,
+    f.measure,
+    f.unit,
+    min(f.value)                          AS value_low,
+    max(coalesce(f.value_high, f.value))  AS value_high,
+    count(*)                              AS n_figures,
+    count(DISTINCT f.source_id)           AS n_sources,
+    list(f.figure_id ORDER BY f.figure_id) AS figure_ids,
+    any_value(pf.name)                    AS from_name,
+    any_value(pt.name)                    AS to_name,
+    list(DISTINCT f.qualifier ORDER BY f.qualifier) AS qualifiers,
+    list(DISTINCT f.component ORDER BY f.component) FILTER (WHERE f.component IS NOT NULL) AS components,
+    any_value(d.part_of)                  AS part_of,
+    -- true when the umbrella deal (part_of) states the same flow: leave it out of sums across deals
+    bool_or(d.part_of IS NOT NULL AND EXISTS (
+        SELECT 1 FROM figures p
+        WHERE p.deal_id = d.part_of AND p.component IS NULL
+          AND p.measure = f.measure AND p.unit = f.unit AND p.flow = f.flow
+          AND p.from_party = f.from_party AND p.to_party = f.to_party
+    ))                                    AS counted_in_parent
+FROM sized f
+LEFT JOIN deals d ON d.deal_id = f.deal_id
+LEFT JOIN parties pf ON pf.party_id = f.from_party
+LEFT JOIN parties pt ON pt.party_id = f.to_party
+WHERE f.component IS NULL OR NOT f.has_whole
+GROUP BY f.deal_id, f.from_party, f.to_party, f.flow, f.measure, f.unit;
+
+-- One row per subject (a deal, or a party for party-level facts) × measure × flow × direction ×
+-- unit × component (a first tranche is not compared with the whole), and for party-level facts ×
+-- period × as_of (H1 revenue and annual revenue, or two dates' stakes, are different facts):
+-- the range of what the sources say, and whether two sources disagree on the value or the period
+-- (`sources_disagree`) or only on how they qualify it, e.g. "up to" against "exactly"
+-- (`qualifiers_differ`). A period missing from one source is not a disagreement.
+CREATE OR REPLACE VIEW consensus AS
+SELECT
+    f.deal_id,
+    f.party_id,
+    f.measure,
+    f.flow,
+    f.from_party,
+    f.to_party,
+    f.unit,
+    f.component,
+    CASE WHEN f.deal_id IS NULL THEN f.period_start END AS period_start,
+    CASE WHEN f.deal_id IS NULL THEN f.period_end END   AS period_end,
+    CASE WHEN f.deal_id IS NULL THEN f.as_of END        AS as_of,
+    min(f.value)                          AS value_min,
+    max(coalesce(f.value_high, f.value))  AS value_max,
+    count(*)                              AS n_figures,
+    count(DISTINCT f.source_id)           AS n_sources,
+    count(DISTINCT f.source_id) > 1 AND (
+        count(DISTINCT f.value) > 1
+        OR count(DISTINCT coalesce(f.value_high, f.value)) > 1
+        OR count(DISTINCT f.period_start) > 1
+        OR count(DISTINCT f.period_end) > 1
+    )                                     AS sources_disagree,
+    list(DISTINCT f.source_id ORDER BY f.source_id) AS source_ids,
+    list(f.figure_id ORDER BY f.figure_id) AS figure_ids,
+    list(DISTINCT f.qualifier ORDER BY f.qualifier) AS qualifiers,
+    count(DISTINCT f.source_id) > 1 AND count(DISTINCT f.qualifier) > 1 AS qualifiers_differ
+FROM figures f
+GROUP BY ALL;
+
+-- The figures that can be added up across deals: whole figures (no `component`) that are not
+-- already counted by the umbrella deal their deal is part of (`deals.part_of`), i.e. a part's flow
+-- is left out when its umbrella deal states a whole figure for the same measure, unit, flow and
+-- direction. Metrics that sum over deals read this view, not `figures`.
+CREATE OR REPLACE VIEW figures_counted AS
+SELECT f.*
+FROM figures f
+LEFT JOIN deals d ON d.deal_id = f.deal_id
+WHERE f.component IS NULL
+  AND NOT EXISTS (
+        SELECT 1 FROM figures p
+        WHERE d.part_of IS NOT NULL
+          AND p.deal_id = d.part_of
+          AND p.component IS NULL
+          AND p.measure = f.measure AND p.unit = f.unit AND p.flow = f.flow
+          AND p.from_party IS NOT DISTINCT FROM f.from_party
+          AND p.to_party IS NOT DISTINCT FROM f.to_party
+  );

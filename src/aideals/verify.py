@@ -1,0 +1,254 @@
+"""`aideals verify`: recompute the hashes and byte counts of a release and report each mismatch.
+
+A release directory is checked three ways: every line of SHA256SUMS, every file of
+release-manifest.json (which must also be valid against its schema), and every resource of the
+datapackage.json inside the zip. A zip or a datapackage.json is checked against its descriptor.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zipfile
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aideals.errors import PackageError
+
+DESCRIPTOR = "datapackage.json"
+SUMS = "SHA256SUMS"
+MANIFEST = "release-manifest.json"
+MANIFEST_SCHEMA = "schemas/release-manifest.schema.json"
+CHUNK = 1 << 20
+# Frictionless: a hash without an `algorithm:` prefix is MD5.
+HASH_ALGORITHMS = ("md5", "sha1", "sha256", "sha512")
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """One file whose bytes do not match what the release recorded for it."""
+
+    file: str
+    check: str  # "sha256", "bytes", "missing", "unlisted", "no-hash", "manifest-schema"
+    expected: str | None
+    actual: str | None
+
+    def line(self) -> str:
+        """The one-line form shown to users."""
+        if self.check == "missing":
+            return f"{self.file}: missing (listed in {self.expected})"
+        if self.check == "unlisted":
+            return f"{self.file}: not listed in {self.expected}"
+        if self.check == "no-hash":
+            return f"{self.file}: no {self.expected} recorded for it"
+        if self.check == "manifest-schema":
+            return f"{self.file}: {self.actual}"
+        return f"{self.file}: {self.check}: expected {self.expected}, got {self.actual}"
+
+
+@dataclass
+class VerifyReport:
+    """What verify checked and what did not match."""
+
+    path: str
+    files_checked: int = 0
+    mismatches: list[Mismatch] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.mismatches
+
+    def add(self, mismatch: Mismatch) -> None:
+        """Record a mismatch once, even when SHA256SUMS and the manifest both catch it."""
+        if not any(m.file == mismatch.file and m.check == mismatch.check for m in self.mismatches):
+            self.mismatches.append(mismatch)
+
+
+def digest_stream(chunks: Iterable[bytes], algorithm: str = "sha256") -> tuple[int, str]:
+    """(byte count, hex digest) of a stream of byte chunks."""
+    h = hashlib.new(algorithm)
+    size = 0
+    for chunk in chunks:
+        h.update(chunk)
+        size += len(chunk)
+    return size, h.hexdigest()
+
+
+def _file_chunks(path: Path) -> Iterable[bytes]:
+    with open(path, "rb") as fh:
+        while chunk := fh.read(CHUNK):
+            yield chunk
+
+
+def file_digest(path: Path, algorithm: str = "sha256") -> tuple[int, str]:
+    """(byte count, hex digest) of a file, read in chunks so that large files stay out of memory."""
+    return digest_stream(_file_chunks(path), algorithm)
+
+
+def split_hash(value: str) -> tuple[str, str]:
+    """`sha256:abc…` -> ("sha256", "abc…"); a bare hex digest is MD5, as in Frictionless."""
+    algorithm, _, digest = value.rpartition(":")
+    algorithm = algorithm.lower() or "md5"
+    if algorithm not in HASH_ALGORITHMS:
+        raise PackageError(f"hash {value!r}: unknown algorithm {algorithm!r}")
+    return algorithm, digest.lower()
+
+
+def _check_resources(
+    descriptor: dict,
+    label: str,
+    opener: Callable[[str], Iterable[bytes] | None],
+    report: VerifyReport,
+) -> None:
+    """Check each resource of `descriptor` against the bytes `opener(relpath)` yields."""
+    resources = descriptor.get("resources")
+    if not isinstance(resources, list):
+        raise PackageError(f"{label}{DESCRIPTOR}: resources: must be a list")
+    for res in resources:
+        relpath = res.get("path") if isinstance(res, dict) else None
+        if not isinstance(relpath, str):
+            raise PackageError(f"{label}{DESCRIPTOR}: resource {res.get('name')!r}: path must be one relative path")
+        shown = label + relpath
+        chunks = opener(relpath)
+        report.files_checked += 1
+        if chunks is None:
+            report.add(Mismatch(shown, "missing", label + DESCRIPTOR, None))
+            continue
+        if "hash" not in res and "bytes" not in res:
+            report.add(Mismatch(shown, "no-hash", "hash or byte count", None))
+            continue
+        algorithm, expected = split_hash(str(res["hash"])) if "hash" in res else ("sha256", None)
+        size, actual = digest_stream(chunks, algorithm)
+        if expected is not None and actual != expected:
+            report.add(Mismatch(shown, algorithm, expected, actual))
+        if "bytes" in res and res["bytes"] != size:
+            report.add(Mismatch(shown, "bytes", str(res["bytes"]), str(size)))
+
+
+def verify_directory_package(root: Path, report: VerifyReport) -> None:
+    """Check the resources of the datapackage.json in `root` against the files beside it."""
+    try:
+        descriptor = json.loads((root / DESCRIPTOR).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise PackageError(f"{root / DESCRIPTOR}: cannot read: {exc}") from None
+
+    def opener(relpath: str) -> Iterable[bytes] | None:
+        path = root / relpath
+        return _file_chunks(path) if path.is_file() else None
+
+    _check_resources(descriptor, "", opener, report)
+
+
+def verify_zip(path: Path, report: VerifyReport, label: str = "") -> zipfile.ZipFile:
+    """Check the resources of the datapackage.json inside a release zip against the zip's entries."""
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise PackageError(f"{path}: not a readable zip file: {exc}") from None
+    names = set(zf.namelist())
+    if DESCRIPTOR not in names:
+        raise PackageError(f"{path}: no {DESCRIPTOR} at the root of this zip")
+    try:
+        descriptor = json.loads(zf.read(DESCRIPTOR).decode("utf-8"))
+    except ValueError as exc:
+        raise PackageError(f"{path}: {DESCRIPTOR}: not valid JSON: {exc}") from None
+    corrupt = zf.testzip()
+    if corrupt is not None:
+        report.add(Mismatch(f"{label}{corrupt}", "crc", "the CRC stored in the zip", "another"))
+
+    def opener(relpath: str) -> Iterable[bytes] | None:
+        return [zf.read(relpath)] if relpath in names else None
+
+    _check_resources(descriptor, label, opener, report)
+    return zf
+
+
+def _read_sums(path: Path) -> list[tuple[str, str]]:
+    pairs = []
+    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        digest, sep, name = line.partition("  ")
+        if not sep or len(digest) != 64:
+            raise PackageError(f"{path.name}:{lineno}: expected `<sha256>  <file>`, got {line!r}")
+        pairs.append((digest.lower(), name.lstrip("*")))
+    return pairs
+
+
+def _check_manifest_schema(manifest: dict, zf: zipfile.ZipFile | None, report: VerifyReport) -> None:
+    """Validate the manifest against the schema the release itself ships (in its zip)."""
+    if zf is None or MANIFEST_SCHEMA not in zf.namelist():
+        return
+    from jsonschema import Draft202012Validator
+
+    schema = json.loads(zf.read(MANIFEST_SCHEMA).decode("utf-8"))
+    for err in sorted(Draft202012Validator(schema).iter_errors(manifest), key=lambda e: [str(p) for p in e.absolute_path]):
+        where = "/".join(str(p) for p in err.absolute_path) or "(root)"
+        report.mismatches.append(Mismatch(MANIFEST, "manifest-schema", None, f"{where}: {err.message}"))
+
+
+def verify_release_dir(root: Path, report: VerifyReport) -> None:
+    """Check a release directory: SHA256SUMS, release-manifest.json and the zip's own hashes."""
+    listed: set[str] = set()
+    if (root / SUMS).is_file():
+        for expected, name in _read_sums(root / SUMS):
+            listed.add(name)
+            path = root / name
+            report.files_checked += 1
+            if not path.is_file():
+                report.add(Mismatch(name, "missing", SUMS, None))
+                continue
+            _, actual = file_digest(path)
+            if actual != expected:
+                report.add(Mismatch(name, "sha256", expected, actual))
+        present = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+        for name in sorted(present - listed - {SUMS}):
+            report.add(Mismatch(name, "unlisted", SUMS, None))
+    else:
+        report.add(Mismatch(SUMS, "missing", "a release directory", None))
+
+    zpath = next(iter(sorted(root.glob("aideals-*.zip"))), None)
+    zf = verify_zip(zpath, report, label=f"{zpath.name}!") if zpath else None
+
+    if not (root / MANIFEST).is_file():
+        report.add(Mismatch(MANIFEST, "missing", "a release directory", None))
+        return
+    try:
+        manifest = json.loads((root / MANIFEST).read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise PackageError(f"{root / MANIFEST}: not valid JSON: {exc}") from None
+    _check_manifest_schema(manifest, zf, report)
+    for entry in manifest.get("files", []) if isinstance(manifest, dict) else []:
+        name = entry.get("path") if isinstance(entry, dict) else None
+        if not isinstance(name, str):
+            continue
+        path = root / name
+        if name not in listed:
+            report.files_checked += 1
+        if not path.is_file():
+            report.add(Mismatch(name, "missing", MANIFEST, None))
+            continue
+        size, actual = file_digest(path)
+        if entry.get("sha256") != actual:
+            report.add(Mismatch(name, "sha256", str(entry.get("sha256")), actual))
+        if entry.get("bytes") != size:
+            report.add(Mismatch(name, "bytes", str(entry.get("bytes")), str(size)))
+
+
+def verify(path: Path) -> VerifyReport:
+    """Verify a release directory, a release zip, a package directory or a datapackage.json."""
+    report = VerifyReport(str(path))
+    if path.is_file() and path.name.endswith(".json"):
+        verify_directory_package(path.resolve().parent, report)
+    elif path.is_file():
+        verify_zip(path, report)
+    elif path.is_dir() and ((path / SUMS).is_file() or (path / MANIFEST).is_file()):
+        verify_release_dir(path, report)
+    elif path.is_dir() and (path / DESCRIPTOR).is_file():
+        verify_directory_package(path, report)
+    elif path.is_dir():
+        raise PackageError(f"{path}: not a release: no {SUMS}, {MANIFEST} or {DESCRIPTOR} in it")
+    else:
+        raise PackageError(f"{path}: no such file or directory")
+    return report

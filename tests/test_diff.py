@@ -1,0 +1,117 @@
+"""aideals diff: rows added, removed and changed by primary key, between releases or git revisions."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from datetime import date
+from pathlib import Path
+
+from aideals import diff, release, snapshot
+from conftest import RELEASES, fake_build
+
+V1, V2 = str(RELEASES / "v1"), str(RELEASES / "v2")
+
+EXPECTED_TEXT = f"""diff {V1} -> {V2}
+parties: 1 added, 0 removed, 1 changed
+  + delta
+  ~ acme
+      name: "Acme Chips" → "Acme Chips Inc."
+sources: 0 added, 0 removed, 0 changed
+deals: 0 added, 1 removed, 0 changed
+  - beta-gamma-2025
+figures: 1 added, 1 removed, 1 changed
+  + delta-beta-cash
+  - beta-gamma-cost
+  ~ acme-beta-amount
+      value: "100000000000" → "90000000000"
+      qualifier: "up_to" → "approximately"
+      note: "" → "corrected"
+"""
+
+EXPECTED_MARKDOWN = """#### `parties`: 1 added, 0 removed, 1 changed
+- Added: `delta`
+- Changed `acme`: `name` `Acme Chips` → `Acme Chips Inc.`
+
+#### `deals`: 0 added, 1 removed, 0 changed
+- Removed: `beta-gamma-2025`
+
+#### `figures`: 1 added, 1 removed, 1 changed
+- Added: `delta-beta-cash`
+- Removed: `beta-gamma-cost`
+- Changed `acme-beta-amount`: `value` `100000000000` → `90000000000`; `qualifier` `up_to` → `approximately`; `note` (empty) → `corrected`
+"""
+
+
+def run(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "aideals", *args], capture_output=True, text=True, cwd=cwd)
+
+
+def test_text_diff_lists_rows_by_primary_key_with_old_and_new_values():
+    proc = run("diff", V1, V2)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == EXPECTED_TEXT
+
+
+def test_markdown_diff_is_ready_for_the_changelog():
+    proc = run("diff", V1, V2, "--format", "markdown")
+    assert proc.stdout == EXPECTED_MARKDOWN
+
+
+def test_json_diff_has_every_change():
+    data = json.loads(run("diff", V1, V2, "--format", "json").stdout)
+    figures = next(t for t in data["tables"] if t["name"] == "figures")
+    assert figures["key_fields"] == ["figure_id"]
+    assert figures["added"] == ["delta-beta-cash"]
+    assert figures["removed"] == ["beta-gamma-cost"]
+    assert figures["changed"] == [{"key": "acme-beta-amount", "changes": [
+        {"field": "value", "old": "100000000000", "new": "90000000000"},
+        {"field": "qualifier", "old": "up_to", "new": "approximately"},
+        {"field": "note", "old": "", "new": "corrected"},
+    ]}]
+
+
+def test_a_package_compared_with_itself_has_no_differences():
+    assert run("diff", V1, V1, "--format", "markdown").stdout == "No changes to the data.\n"
+    assert run("diff", V1, V1).stdout.endswith("figures: 0 added, 0 removed, 0 changed\nno differences\n")
+
+
+def test_release_zips_and_release_directories_are_read_through_their_zip(tmp_path: Path):
+    for name, version in (("v1", "1.0.0"), ("v2", "1.1.0")):
+        build = fake_build(RELEASES / name, tmp_path / f"build-{name}")
+        release.assemble(build, tmp_path / version, version=version, day=date(2025, 3, 1),
+                         commit="0" * 40, toolkit_version="0.1.0")
+    d = diff.diff_packages(snapshot.open_snapshot(str(tmp_path / "1.0.0")),
+                           snapshot.open_snapshot(str(tmp_path / "1.1.0" / "aideals-1.1.0.zip")))
+    assert diff.format_markdown(d) + "\n" == EXPECTED_MARKDOWN
+
+
+def git(cwd: Path, *args: str) -> None:
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args], cwd=cwd, check=True,
+                   capture_output=True)
+
+
+def test_two_git_revisions_are_compared(tmp_path: Path):
+    repo = tmp_path / "repo"
+    shutil.copytree(RELEASES / "v1", repo)
+    git(repo, "init", "-q")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "v1")
+    git(repo, "tag", "v1.0.0")
+    shutil.rmtree(repo / "data")
+    shutil.copytree(RELEASES / "v2" / "data", repo / "data")
+    git(repo, "commit", "-qam", "v2")
+    proc = run("diff", "v1.0.0", "HEAD", "--format", "markdown", cwd=repo)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == EXPECTED_MARKDOWN
+    text = run("diff", "v1.0.0", "HEAD", cwd=repo).stdout
+    assert text.splitlines()[0] == "diff git:v1.0.0 -> git:HEAD"
+
+
+def test_an_unknown_revision_is_a_one_line_error(tmp_path: Path):
+    proc = run("diff", "no-such-rev", V2, "--package", V1)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith("aideals: error: ")
+    assert proc.stderr.count("\n") == 1

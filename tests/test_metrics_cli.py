@@ -1,0 +1,144 @@
+"""`aideals plugins` and `aideals metrics` (list, run, explain), as a user runs them."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+from aideals.cli import main
+from conftest import ROOT
+
+BUILTINS = ["--plugins-dir", str(ROOT / "plugins")]
+
+
+def run_cli(capsys, monkeypatch, *args: str) -> tuple[int, str, str]:
+    monkeypatch.setenv("AIDEALS_PLUGINS", "circularity,commitments_vs_revenue,cost_per_gigawatt,vendor_financing_ratio,sloppy")
+    with pytest.raises(SystemExit) as exc:
+        main(list(args))
+    out, err = capsys.readouterr()
+    return exc.value.code, out, err
+
+
+def test_plugins_lists_each_plugin_with_origin_hooks_and_metrics(capsys, monkeypatch):
+    rc, out, _ = run_cli(capsys, monkeypatch, "plugins", "--package", str(ROOT), "--json")
+    assert rc == 0
+    listed = json.loads(out)
+    assert listed[0] == {
+        "name": "circularity",
+        "version": None,
+        "origin": "repository",
+        "location": str(ROOT / "plugins" / "circularity.py"),
+        "hooks": ["aideals_register_metrics"],
+        "metrics": ["circularity"],
+    }
+    assert [p["name"] for p in listed] == [
+        "circularity",
+        "commitments_vs_revenue",
+        "cost_per_gigawatt",
+        "vendor_financing_ratio",
+    ]
+
+
+def test_metrics_lists_the_metrics(capsys, monkeypatch):
+    rc, out, _ = run_cli(capsys, monkeypatch, "metrics", "--package", str(ROOT))
+    assert rc == 0
+    assert out.splitlines()[2].split() == ["circularity", "circularity", "percent", "Circularity", "of", "money", "flows"]
+    assert len(out.splitlines()) == 6
+
+
+def test_metrics_run_prints_csv_of_the_metrics_named(capsys, monkeypatch, metrics_package):
+    rc, out, err = run_cli(
+        capsys, monkeypatch, "metrics", "run", "vendor_financing_ratio", "--package", str(metrics_package), *BUILTINS,
+        "--format", "csv",
+    )
+    assert (rc, err) == (0, "")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert [(r["subject_id"], r["value"], r["value_high"], r["qualifier"], r["figure_ids"]) for r in rows] == [
+        ("a/b", "3.5", "", "at_least", "ab-chips ab-invest-s1 ab-invest-s2"),
+        ("c/b", "10.0", "15.0", "range", "bc-cloud bc-equity"),
+    ]
+
+
+def test_metrics_run_json_and_a_failing_metric_exits_1(capsys, monkeypatch, metrics_package, tmp_path):
+    (tmp_path / "sloppy.py").write_text(
+        "from aideals import hookimpl\nfrom aideals.metrics import Metric\n"
+        "@hookimpl\ndef aideals_register_metrics():\n"
+        "    return Metric('sloppy', 'T', 'D', 'u', 'F', sql='SELECT 1/0 AS value')\n",
+        encoding="utf-8",
+    )
+    rc, out, err = run_cli(
+        capsys, monkeypatch, "metrics", "run", "--package", str(metrics_package), *BUILTINS,
+        "--plugins-dir", str(tmp_path), "--format", "json",
+    )
+    assert rc == 1
+    assert err.startswith("aideals: warning: plugin sloppy: metric sloppy: ")
+    assert len(json.loads(out)) == 14
+
+
+def test_unknown_metric_is_a_one_line_error(capsys, monkeypatch, metrics_package):
+    rc, _, err = run_cli(capsys, monkeypatch, "metrics", "run", "nope", "--package", str(metrics_package), *BUILTINS)
+    assert rc == 2
+    assert err == (
+        "aideals: error: no metric named 'nope' (known: circularity, commitments_vs_revenue, "
+        "cost_per_gigawatt, vendor_financing_ratio)\n"
+    )
+
+
+def test_explain_shows_value_formula_and_every_input_with_source_url_and_quote(capsys, monkeypatch, metrics_package):
+    rc, out, _ = run_cli(
+        capsys, monkeypatch, "metrics", "explain", "cost_per_gigawatt", "d-bc", "--package", str(metrics_package), *BUILTINS
+    )
+    assert rc == 0
+    assert out.splitlines() == [
+        "cost_per_gigawatt (Cost per gigawatt) for d-bc, from plugin cost_per_gigawatt",
+        "  value:   40,000,000,000 to 60,000,000,000 USD_per_GW (range)",
+        "  note:    $20B to $30B of capacity purchases for 0.5 GW: $40B to $60B per GW; "
+        "0.67x to 1.2x the $50B to $60B per GW stated in a-unit-cost",
+        "  formula: sum of the deal's capacity amounts (USD: chips, compute, cloud_services; else flow none) "
+        "/ sum of its power figures (GW)",
+        "  inputs (2 figures):",
+        "  - bc-cloud: amount b -> c (cloud_services) = 20,000,000,000 to 30,000,000,000 USD [range]",
+        "    source: Second fixture source (Other Press, 2025-11-01)",
+        "    url:    (none recorded)",
+        "    quote:  \u201c$20B to $30B of cloud services\u201d",
+        "  - bc-power: power c -> b (cloud_services) = 0.5 GW [exact]",
+        "    source: Second fixture source (Other Press, 2025-11-01)",
+        "    url:    (none recorded)",
+        "    quote:  \u201chalf a gigawatt\u201d",
+    ]
+
+
+def test_explain_json_on_the_real_data_traces_nvidia_ratio_to_its_quotes(capsys, monkeypatch):
+    rc, out, _ = run_cli(
+        capsys, monkeypatch, "metrics", "explain", "vendor_financing_ratio", "nvidia/openai", "--package", str(ROOT), "--json"
+    )
+    assert rc == 0
+    ex = json.loads(out)
+    assert [r["subject_id"] for r in ex["results"]] == ["nvidia/openai"]
+    quotes = {f["figure_id"]: f["quote"] for f in ex["figures"]}
+    assert quotes["nvidia-openai-2025-gpu-purchases-cafetech"] == "la start-up devra acheter pour environ 350 milliards de GPU"
+    assert quotes["nvidia-openai-2025-amount-openai-pr"] == (
+        "NVIDIA intends to invest up to $100 billion in OpenAI as the new NVIDIA systems are deployed"
+    )
+    assert all(f["source_title"] and f["quote"] for f in ex["figures"])
+
+
+def test_explain_of_an_unknown_subject_lists_the_known_ones(capsys, monkeypatch, metrics_package):
+    rc, _, err = run_cli(
+        capsys, monkeypatch, "metrics", "explain", "vendor_financing_ratio", "x/y", "--package", str(metrics_package), *BUILTINS
+    )
+    assert rc == 2
+    assert err == "aideals: error: metric vendor_financing_ratio: no result for subject 'x/y' (subjects: a/b, c/b)\n"
+
+
+def test_help_stays_free_of_heavy_imports():
+    import subprocess
+    import sys
+
+    code = "import sys; from aideals.cli import main\ntry: main(['--help'])\nexcept SystemExit: pass\n" \
+        "print(sorted(m for m in ('pluggy', 'duckdb', 'jsonschema', 'frictionless') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"

@@ -1,0 +1,141 @@
+"""The data package: it validates, its rows pass the row rules, its ids hold together."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from aideals import package, rules
+from conftest import FIXTURES, ROOT
+
+ID_COLUMNS = {"parties": "party_id", "sources": "source_id", "deals": "deal_id", "figures": "figure_id"}
+
+
+def test_frictionless_finds_the_package_valid():
+    from frictionless import Package
+
+    report = Package(str(ROOT / "datapackage.json")).validate()
+    assert report.flatten(["rowNumber", "fieldName", "type", "note"]) == []
+    assert report.valid is True
+    assert [t.name for t in report.tasks] == ["parties", "sources", "deals", "figures"]
+
+
+def test_descriptor_declares_the_required_metadata():
+    desc = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))
+    assert desc["$schema"] == "https://datapackage.org/profiles/2.0/datapackage.json"
+    assert desc["name"] == "aideals"
+    assert desc["version"] == "0.1.0"
+    assert [lic["name"] for lic in desc["licenses"]] == ["CC-BY-4.0"]
+    assert [r["name"] for r in desc["resources"]] == ["parties", "sources", "deals", "figures"]
+    for res in desc["resources"]:
+        schema = json.loads((ROOT / res["schema"]).read_text(encoding="utf-8"))
+        assert schema["missingValues"] == [""], res["name"]
+        assert all(f.get("description") for f in schema["fields"]), res["name"]
+    figures_schema = json.loads((ROOT / "schemas/figures.schema.json").read_text(encoding="utf-8"))
+    assert {fk["reference"]["resource"] for fk in figures_schema["foreignKeys"]} == {"deals", "parties", "sources"}
+    parties_schema = json.loads((ROOT / "schemas/parties.schema.json").read_text(encoding="utf-8"))
+    assert parties_schema["foreignKeys"] == [
+        {"fields": ["parent_id"], "reference": {"resource": "parties", "fields": ["party_id"]}}
+    ]
+
+
+def test_every_row_passes_the_row_rules():
+    pkg = package.load(ROOT)
+    assert rules.check_package(pkg) == []
+
+
+def test_rule_documents_are_valid_draft_2020_12():
+    from jsonschema import Draft202012Validator
+
+    for name in ID_COLUMNS:
+        doc = json.loads((ROOT / "schemas" / f"{name}.rules.json").read_text(encoding="utf-8"))
+        Draft202012Validator.check_schema(doc)
+        assert all(r.get("title") and r.get("x-field") and r.get("x-message") for r in doc["allOf"]), name
+
+
+# (resource, row number, rule, field, message) for each deliberately broken row of tests/fixtures/rules/.
+BROKEN_ROWS = [
+    ("figures", 3, "range_has_high_value", "value_high", "qualifier=range needs a value_high"),
+    ("figures", 4, "high_value_only_for_ranges", "value_high", "value_high 20 is given but qualifier is not range"),
+    ("figures", 5, "range_high_not_below_low", "value_high", "12 is below value 20 (qualifier=range)"),
+    ("figures", 6, "percent_at_most_100", "value", "120 is above 100 (unit=percent)"),
+    ("figures", 7, "percent_high_at_most_100", "value_high", "101 is above 100 (unit=percent)"),
+    ("figures", 8, "unit_fits_measure", "unit", "GW does not fit measure amount"),
+    ("figures", 9, "unit_fits_measure", "unit", "USD does not fit measure power"),
+    ("figures", 10, "flow_parties_differ", "to_party", "a is also from_party: a flow needs two different parties"),
+    ("figures", 11, "figure_has_deal_or_party", "deal_id", "a figure needs a deal_id or a party_id"),
+    ("figures", 12, "period_in_order", "period_end", "2025-01-01 is before period_start 2025-06-30"),
+    ("deals", 3, "announced_has_precision", "date_precision", "announced is set but date_precision is empty"),
+    ("deals", 4, "precision_needs_date", "date_precision", "day is set but announced is empty"),
+    ("deals", 5, "deal_parties_differ", "party_b", "a is also party_a: a deal needs two different parties"),
+    ("deals", 6, "not_part_of_itself", "part_of", "own-umbrella is the deal itself: a deal cannot be part of itself"),
+    ("sources", 3, "published_has_precision", "published_precision", "published is set but published_precision is empty"),
+    ("sources", 4, "precision_needs_date", "published_precision", "month is set but published is empty"),
+    ("sources", 5, "published_not_after_retrieved", "published", "2027-01-01 is after retrieved 2026-11-23"),
+    ("parties", 3, "not_own_parent", "parent_id", "own-parent is the party itself: a party cannot be its own parent"),
+]
+
+
+def _fixture_findings(resource: str):
+    pkg = package.load(ROOT)
+    res = pkg.resource(resource)
+    fields = {f["name"]: f.get("type", "string") for f in res.schema["fields"]}
+    path = FIXTURES / "rules" / f"{resource}.csv"
+    doc = rules.load_rules(pkg, resource)
+    return list(rules.check_rows(doc, rules.read_rows(path), fields, f"{resource}.csv"))
+
+
+@pytest.mark.parametrize("resource,row,rule,field,message", BROKEN_ROWS, ids=[f"{b[0]}-{b[2]}-{b[1]}" for b in BROKEN_ROWS])
+def test_broken_row_is_reported_with_its_row_and_field(resource, row, rule, field, message):
+    findings = [f for f in _fixture_findings(resource) if f.row == row]
+    assert [(f.check, f.field, f.message) for f in findings] == [(rule, field, message)]
+    assert findings[0].line() == f"{resource}.csv:{row}: {field}: {message}"
+
+
+@pytest.mark.parametrize("resource", list(ID_COLUMNS))
+def test_the_valid_fixture_rows_raise_nothing(resource):
+    assert [f for f in _fixture_findings(resource) if f.row == 2] == []
+
+
+def test_every_rule_has_a_broken_fixture_row():
+    pkg = package.load(ROOT)
+    titles = {(name, r["title"]) for name in ID_COLUMNS for r in rules.rule_list(rules.load_rules(pkg, name))}
+    assert titles == {(b[0], b[2]) for b in BROKEN_ROWS}
+
+
+@pytest.mark.parametrize("name,column", list(ID_COLUMNS.items()))
+def test_ids_are_unique_slugs(tables, name, column):
+    ids = [row[column] for row in tables[name]]
+    assert len(ids) == len(set(ids))
+    assert all(package_id_ok(i) for i in ids), [i for i in ids if not package_id_ok(i)]
+
+
+def package_id_ok(value: str) -> bool:
+    import re
+
+    return re.fullmatch(r"[a-z0-9][a-z0-9-]*", value) is not None
+
+
+def test_no_id_is_used_by_two_tables(tables):
+    seen: dict[str, str] = {}
+    clashes = []
+    for name, column in ID_COLUMNS.items():
+        for row in tables[name]:
+            if row[column] in seen:
+                clashes.append((row[column], seen[row[column]], name))
+            seen[row[column]] = name
+    assert clashes == []
+
+
+def test_every_figure_names_a_source_that_exists(tables):
+    sources = {s["source_id"] for s in tables["sources"]}
+    missing = [(f["figure_id"], f["source_id"]) for f in tables["figures"] if f["source_id"] not in sources]
+    assert missing == []
+    assert all(f["quote"].strip() for f in tables["figures"])
+
+
+def test_every_source_is_cited_by_a_figure_or_a_deal(tables):
+    used = {f["source_id"] for f in tables["figures"]} | {d["source_id"] for d in tables["deals"] if d["source_id"]}
+    assert sorted(s["source_id"] for s in tables["sources"] if s["source_id"] not in used) == []

@@ -1,0 +1,286 @@
+"""Loading plugins from the three places, limiting them, and what happens when one misbehaves."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from aideals import metrics, package, plugins
+from aideals.errors import AidealsError
+from conftest import ROOT
+
+BUILTINS = ["circularity", "commitments_vs_revenue", "cost_per_gigawatt", "vendor_financing_ratio"]
+EXAMPLE = ROOT / "plugins" / "examples" / "aideals-example-metric"
+
+ONE_METRIC = """
+from aideals import hookimpl
+from aideals.metrics import Metric
+
+@hookimpl
+def aideals_register_metrics():
+    return [Metric(name={name!r}, title="T", description="D", unit="ratio", formula="F", sql={sql!r})]
+"""
+GOOD_SQL = (
+    "SELECT 'party' AS subject_type, party_id AS subject_id, 1.0 AS value, 'ratio' AS unit, "
+    "[figure_id] AS figure_ids FROM figures WHERE figure_id = 'c-revenue'"
+)
+
+
+def write_plugin(directory: Path, module: str, metric: str, sql: str = GOOD_SQL) -> Path:
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{module}.py"
+    path.write_text(ONE_METRIC.format(name=metric, sql=sql), encoding="utf-8")
+    return path
+
+
+def load(root=None, dirs=(), **kw):
+    kw.setdefault("limit", None)
+    kw.setdefault("entry_points", [])
+    return plugins.load(root, dirs, **kw)
+
+
+def test_repository_plugins_are_registered_like_any_plugin():
+    loaded = load(ROOT)
+    assert loaded.names() == BUILTINS
+    assert {i.origin for i in loaded.info.values()} == {"repository"}
+    assert [m.name for m in loaded.metrics()] == BUILTINS
+    assert [m.plugin for m in loaded.metrics()] == BUILTINS
+    assert loaded.hooks("circularity") == ["aideals_register_metrics"]
+
+
+def test_repository_loader_skips_the_example_packages_and_private_modules(tmp_path):
+    write_plugin(tmp_path / "plugins", "mine", "mine")
+    write_plugin(tmp_path / "plugins", "_private", "private")
+    write_plugin(tmp_path / "plugins" / "examples" / "pkg", "nested", "nested")
+    assert load(tmp_path).names() == ["mine"]
+    assert EXAMPLE.is_dir() and "aideals_example_metric" not in load(ROOT).names()
+
+
+def test_plugins_dir_adds_its_modules(tmp_path):
+    write_plugin(tmp_path / "extra", "extra_plugin", "extra_metric")
+    loaded = load(ROOT, [tmp_path / "extra"])
+    assert loaded.info["extra_plugin"].origin == "plugins-dir"
+    assert [m.name for m in loaded.metrics()] == sorted(BUILTINS + ["extra_metric"])
+
+
+def test_missing_plugins_dir_is_an_error(tmp_path):
+    with pytest.raises(AidealsError, match="--plugins-dir .*nope: no such directory"):
+        load(None, [tmp_path / "nope"])
+
+
+def make_distribution(site: Path, module: str, metric: str) -> None:
+    """An installed distribution `aideals-fake` 1.2 with an entry point in group aideals."""
+    write_plugin(site, module, metric)
+    info = site / "aideals_fake-1.2.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: aideals-fake\nVersion: 1.2\n", encoding="utf-8")
+    (info / "entry_points.txt").write_text(f"[aideals]\nfake = {module}\n", encoding="utf-8")
+
+
+def test_installed_entry_points_are_loaded_with_their_version(tmp_path, monkeypatch):
+    make_distribution(tmp_path, "aideals_fake_plugin", "fake_metric")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    loaded = plugins.load(None, [], limit=None)  # discovers the installed entry points
+    assert loaded.info["aideals-fake"] == plugins.PluginInfo(
+        "aideals-fake", "entry point", "aideals_fake_plugin", "1.2"
+    )
+    assert "fake_metric" in [m.name for m in loaded.metrics()]
+
+
+def test_example_plugin_package_entry_point_loads_its_metric(monkeypatch):
+    monkeypatch.syspath_prepend(str(EXAMPLE))
+    pyproject = (EXAMPLE / "pyproject.toml").read_text(encoding="utf-8")
+    assert '[project.entry-points.aideals]\nexample = "aideals_example_metric"' in pyproject
+    ep = importlib.metadata.EntryPoint("example", "aideals_example_metric", "aideals")
+    loaded = load(None, entry_points=[ep])
+    assert [(m.name, m.plugin) for m in loaded.metrics()] == [("deals_per_party", "example")]
+
+
+def test_env_limit_loads_only_the_plugins_named(tmp_path, monkeypatch):
+    make_distribution(tmp_path, "aideals_fake_limited", "fake_limited")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setenv("AIDEALS_PLUGINS", "circularity, aideals_fake")
+    loaded = plugins.load(ROOT)
+    assert loaded.names() == ["aideals-fake", "circularity"]
+    monkeypatch.setenv("AIDEALS_PLUGINS", "")
+    assert plugins.load(ROOT).names() == []
+
+
+def test_a_metric_defined_twice_is_an_error_naming_both_plugins(tmp_path):
+    write_plugin(tmp_path / "extra", "copycat", "circularity")
+    loaded = load(ROOT, [tmp_path / "extra"])
+    with pytest.raises(AidealsError) as exc:
+        loaded.metrics()
+    assert str(exc.value) == (
+        "metric 'circularity' is defined twice: by plugin 'circularity' and by plugin 'copycat' "
+        "(rename one, or limit plugins with AIDEALS_PLUGINS)"
+    )
+
+
+def test_a_plugin_name_used_twice_is_an_error(tmp_path):
+    write_plugin(tmp_path / "extra", "circularity", "other")
+    with pytest.raises(AidealsError, match="plugin name 'circularity' is used twice"):
+        load(ROOT, [tmp_path / "extra"])
+
+
+def test_a_plugin_that_cannot_load_is_reported_and_skipped(tmp_path):
+    d = tmp_path / "extra"
+    write_plugin(d, "fine", "fine_metric")
+    (d / "broken.py").write_text("import nonexistent_module_xyz\n", encoding="utf-8")
+    (d / "typo.py").write_text(
+        "from aideals import hookimpl\n@hookimpl\ndef aideals_register_metric():\n    return []\n", encoding="utf-8"
+    )
+    (d / "raises.py").write_text(
+        "from aideals import hookimpl\n@hookimpl\ndef aideals_register_metrics():\n    raise RuntimeError('boom')\n",
+        encoding="utf-8",
+    )
+    loaded = load(None, [d])
+    assert [m.name for m in loaded.metrics()] == ["fine_metric"]
+    lines = [p.line() for p in loaded.problems]
+    assert lines[0] == f"plugin broken: cannot import {d / 'broken.py'}: ModuleNotFoundError: No module named 'nonexistent_module_xyz'"
+    assert lines[1].startswith("plugin typo: cannot register: PluginValidationError: unknown hook 'aideals_register_metric'")
+    assert lines[2] == "plugin raises: aideals_register_metrics() raised RuntimeError: boom"
+
+
+def test_extra_checks_hook_returns_checks_with_their_plugin(tmp_path):
+    d = tmp_path / "extra"
+    d.mkdir()
+    (d / "checker.py").write_text(
+        textwrap.dedent(
+            """
+            from aideals import hookimpl
+            from aideals.checks import ExtraCheck
+
+            @hookimpl
+            def aideals_register_checks():
+                return ExtraCheck("no_negative_amounts", "Amounts are not negative.",
+                                  "SELECT figure_id FROM figures WHERE value < 0")
+            """
+        ),
+        encoding="utf-8",
+    )
+    checks = load(None, [d]).checks()
+    assert [(c.name, c.plugin) for c in checks] == [("no_negative_amounts", "checker")]
+
+
+# -- running metrics ---------------------------------------------------------------------------
+
+
+def run_dir(root: Path, directory: Path):
+    pkg = package.load(root)
+    loaded = load(None, [directory])
+    with metrics.readonly_database(pkg) as con:
+        return metrics.compute(con, loaded.metrics())
+
+
+def test_a_metric_whose_sql_fails_is_reported_and_the_others_still_run(metrics_package, tmp_path):
+    write_plugin(tmp_path / "x", "good", "good_metric")
+    write_plugin(tmp_path / "x", "bad_sql", "bad_sql_metric", sql="SELECT * FROM no_such_table")
+    run = run_dir(metrics_package, tmp_path / "x")
+    assert [r.metric for r in run.results] == ["good_metric"]
+    assert len(run.problems) == 1
+    assert run.problems[0].plugin == "bad_sql" and run.problems[0].metric == "bad_sql_metric"
+    assert run.problems[0].error.startswith("CatalogException: Catalog Error: Table with name no_such_table does not exist")
+
+
+@pytest.mark.parametrize(
+    ("sql", "error"),
+    [
+        (
+            "SELECT 'party' AS subject_type, 'c' AS subject_id, 1.0 AS value, 'ratio' AS unit, [] AS figure_ids",
+            "row 1: figure_ids: [] should be non-empty",
+        ),
+        (
+            "SELECT 'party' AS subject_type, 'c' AS subject_id, 1.0 AS value, 'ratio' AS unit, ['made-up'] AS figure_ids",
+            "row 1: figure_ids: no figure 'made-up' in figures",
+        ),
+        (
+            "SELECT 'party' AS subject_type, 'zz' AS subject_id, 1.0 AS value, 'ratio' AS unit, ['c-revenue'] AS figure_ids",
+            "row 1: subject_id: no 'zz' in parties",
+        ),
+        (
+            "SELECT 'party' AS subject_type, 'c' AS subject_id, 2.0 AS value, 1.0 AS value_high, 'ratio' AS unit, "
+            "['c-revenue'] AS figure_ids",
+            "row 1: row: value_high 1.0 is not >= value 2.0",
+        ),
+        (
+            "SELECT 'planet' AS subject_type, 'c' AS subject_id, 1.0 AS value, 'ratio' AS unit, ['c-revenue'] AS figure_ids",
+            "row 1: subject_type: 'planet' is not one of ['deal', 'party', 'pair', 'cycle']",
+        ),
+        (
+            "SELECT 'party' AS subject_type, 'c' AS subject_id, 'ratio' AS unit, ['c-revenue'] AS figure_ids",
+            "row 1: row: 'value' is a required property",
+        ),
+    ],
+)
+def test_bad_metric_rows_are_a_clear_error_naming_plugin_and_metric(metrics_package, tmp_path, sql, error):
+    write_plugin(tmp_path / "x", "sloppy", "sloppy_metric", sql=sql)
+    run = run_dir(metrics_package, tmp_path / "x")
+    assert run.results == []
+    assert [p.line() for p in run.problems] == [f"plugin sloppy: metric sloppy_metric: {error}"]
+
+
+def test_metric_functions_get_a_read_only_connection_without_file_access(metrics_package, tmp_path):
+    d = tmp_path / "x"
+    d.mkdir()
+    (d / "snoop.py").write_text(
+        textwrap.dedent(
+            """
+            from aideals import hookimpl
+            from aideals.metrics import Metric
+
+            def writes(con):
+                con.execute("CREATE TABLE evil (a INTEGER)")
+
+            def reads_files(con):
+                con.execute("SELECT * FROM read_csv('/etc/passwd')")
+
+            @hookimpl
+            def aideals_register_metrics():
+                return [Metric("writes", "T", "D", "u", "F", function=writes),
+                        Metric("reads_files", "T", "D", "u", "F", function=reads_files)]
+            """
+        ),
+        encoding="utf-8",
+    )
+    run = run_dir(metrics_package, d)
+    errors = {p.metric: p.error for p in run.problems}
+    assert "read-only" in errors["writes"]
+    assert errors["reads_files"].startswith("PermissionException")
+
+
+def test_populate_inserts_checked_rows_into_the_metrics_table(metrics_package):
+    from aideals import db
+
+    pkg = package.load(metrics_package)
+    con = db.connect_memory(pkg)
+    problems = []
+    run = metrics.populate(
+        con, pkg, plugins=load(None, [ROOT / "plugins"]), report=problems.append
+    )
+    assert problems == []
+    rows = con.execute(
+        "SELECT metric, subject_id, value, value_high, figure_ids, qualifier, plugin FROM metrics "
+        "WHERE metric = 'vendor_financing_ratio' ORDER BY subject_id"
+    ).fetchall()
+    assert rows == [
+        ("vendor_financing_ratio", "a/b", 3.5, None, ["ab-chips", "ab-invest-s1", "ab-invest-s2"], "at_least", "vendor_financing_ratio"),
+        ("vendor_financing_ratio", "c/b", 10.0, 15.0, ["bc-cloud", "bc-equity"], "range", "vendor_financing_ratio"),
+    ]
+    assert con.execute("SELECT count(*) FROM metrics").fetchone()[0] == len(run.results) == 14
+
+
+def test_populate_reports_failures_and_strict_makes_them_an_error(metrics_package, tmp_path):
+    from aideals import db
+
+    write_plugin(tmp_path / "x", "bad_sql", "bad_sql_metric", sql="SELECT nonsense")
+    pkg = package.load(metrics_package)
+    con = db.connect_memory(pkg)
+    seen = []
+    metrics.populate(con, pkg, plugins=load(None, [tmp_path / "x"]), report=seen.append)
+    assert [(p.plugin, p.metric) for p in seen] == [("bad_sql", "bad_sql_metric")]
+    with pytest.raises(AidealsError, match="1 plugin problem"):
+        metrics.populate(con, pkg, plugins=load(None, [tmp_path / "x"]), report=seen.append, strict=True)

@@ -1,0 +1,292 @@
+"""`aideals query`: read-only, sandboxed SQL on a release, in four output formats."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import duckdb
+import pytest
+from cli_runner import run_cli
+from fixture_packages import make_package
+
+from aideals import build, package
+from aideals import query as querying
+from aideals.errors import AidealsError
+
+FLOWS_SQL = (
+    "SELECT from_party, to_party, flow, measure, value_low, value_high, n_sources, figure_ids"
+    " FROM flows ORDER BY value_high DESC, from_party"
+)
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory):
+    """A package and its built release (shared: queries cannot change it)."""
+    base = tmp_path_factory.mktemp("query")
+    pkg = package.load(make_package(base / "pkg"))
+    build.build(pkg, pkg.root / "dist")
+    return pkg.root
+
+
+def q(capsys, release, sql, *args):
+    return run_cli(["query", sql, "--package", str(release), *args], capsys)
+
+
+def test_table_output_is_aligned_with_numbers_right_aligned(capsys, release):
+    rc, out, err = q(capsys, release, FLOWS_SQL)
+    assert (rc, err) == (0, "")
+    assert out == (
+        "from_party  to_party  flow   measure  value_low  value_high  n_sources  figure_ids\n"
+        "----------  --------  -----  -------  ---------  ----------  ---------  ----------------------\n"
+        "beta        alpha     chips  amount         250         300          1  [chips-cost-one]\n"
+        "alpha       beta      cash   amount         100         100          2  [cash-one, cash-two]\n"
+        "beta        alpha     chips  power            1           1          2  [chips-one, chips-two]\n"
+        "(3 rows)\n"
+    )
+
+
+def test_table_output_shows_null_and_booleans(capsys, release):
+    rc, out, _ = q(capsys, release, "SELECT NULL AS nothing, true AS yes, 1.5 AS x, DATE '2025-01-02' AS d")
+    assert out == (
+        "nothing  yes     x  d\n"
+        "-------  ----  ---  ----------\n"
+        "NULL     true  1.5  2025-01-02\n"
+        "(1 row)\n"
+    )
+
+
+def test_csv_output(capsys, release):
+    rc, out, _ = q(capsys, release, FLOWS_SQL, "--format", "csv")
+    assert (rc, out) == (
+        0,
+        "from_party,to_party,flow,measure,value_low,value_high,n_sources,figure_ids\n"
+        "beta,alpha,chips,amount,250,300,1,[chips-cost-one]\n"
+        'alpha,beta,cash,amount,100,100,2,"[cash-one, cash-two]"\n'
+        'beta,alpha,chips,power,1,1,2,"[chips-one, chips-two]"\n',
+    )
+
+
+def test_csv_output_quotes_commas_and_leaves_null_empty(capsys, release):
+    rc, out, _ = q(capsys, release, "SELECT party_id, ticker, note FROM parties WHERE party_id = 'gamma'", "--format", "csv")
+    assert out == "party_id,ticker,note\ngamma,,\"Alpha's subsidiary, for party-level facts.\"\n"
+
+
+def test_json_output(capsys, release):
+    rc, out, _ = q(
+        capsys, release, "SELECT figure_id, value, value_high, period_start FROM figures WHERE figure_id LIKE 'chips-%' ORDER BY 1",
+        "--format", "json",
+    )  # fmt: skip
+    assert rc == 0
+    assert json.loads(out) == [
+        {"figure_id": "chips-cost-one", "value": 250, "value_high": 300, "period_start": None},
+        {"figure_id": "chips-one", "value": 1, "value_high": None, "period_start": "2026-01-01"},
+        {"figure_id": "chips-two", "value": 1, "value_high": None, "period_start": "2026-07-01"},
+    ]
+    assert '"value": 250,' in out  # integral doubles print as integers, not 250.0
+
+
+def test_markdown_output(capsys, release):
+    rc, out, _ = q(capsys, release, "SELECT party_id, name, ticker, 2 AS n FROM parties ORDER BY 1 LIMIT 2", "--format", "markdown")
+    assert out == (
+        "| party_id | name | ticker | n |\n"
+        "|---|---|---|---:|\n"
+        "| alpha | Alpha |  | 2 |\n"
+        "| beta | Beta |  | 2 |\n"
+    )
+
+
+def test_empty_result_keeps_the_header(capsys, release):
+    rc, out, _ = q(capsys, release, "SELECT party_id FROM parties WHERE false")
+    assert out == "party_id\n--------\n(0 rows)\n"
+    rc, out, _ = q(capsys, release, "SELECT party_id FROM parties WHERE false", "--format", "json")
+    assert out == "[]\n"
+
+
+def test_several_statements_print_the_last_result(capsys, release):
+    rc, out, _ = q(capsys, release, "SELECT 1 AS a; SELECT 2 AS b", "--format", "csv")
+    assert out == "b\n2\n"
+
+
+def test_unknown_format_is_refused(capsys, release):
+    rc, _, err = q(capsys, release, "SELECT 1", "--format", "xml")
+    assert rc == 2
+    assert "Invalid value for '--format': 'xml' is not one of 'table', 'csv', 'json', 'markdown'." in err
+
+
+# Read-only and sandboxed --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "sql, kind",
+    [
+        ("INSERT INTO parties (party_id, name, kind, country) VALUES ('x', 'X', 'company', 'US')", "INSERT"),
+        ("DELETE FROM figures", "DELETE"),
+        ("UPDATE figures SET value = 0", "UPDATE"),
+        ("DROP VIEW flows", "DROP"),
+        ("CREATE TEMP TABLE scratch AS SELECT 1", "CREATE"),
+        ("SELECT 1; DELETE FROM figures", "DELETE"),
+        ("SET threads = 1", "SET"),
+    ],
+)
+def test_writes_are_refused_with_one_line(capsys, release, sql, kind):
+    rc, out, err = q(capsys, release, sql)
+    assert (rc, out) == (2, "")
+    assert err == (
+        f"aideals: error: query: refused: {kind} statements are not allowed, the release is read-only "
+        "(use SELECT, or build a new release to change the data)\n"
+    )
+
+
+def test_a_refused_write_changes_nothing(capsys, release):
+    q(capsys, release, "SELECT 1; DELETE FROM figures")
+    rc, out, _ = q(capsys, release, "SELECT count(*) AS n FROM figures", "--format", "csv")
+    assert out == "n\n10\n"
+
+
+def test_the_release_is_opened_read_only(release):
+    con = querying.open_release(release / "dist" / "aideals.duckdb")
+    try:
+        with pytest.raises(Exception, match='attached in read-only mode'):
+            con.execute("DELETE FROM figures")
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "COPY figures TO '{tmp}/stolen.csv'",
+        "ATTACH '{tmp}/other.duckdb' AS other",
+        "SELECT * FROM read_csv('/etc/passwd')",
+        "SELECT * FROM read_text('/etc/hostname')",
+        "SELECT * FROM glob('/*')",
+        "INSTALL httpfs",
+    ],
+)
+def test_file_and_network_access_is_refused(capsys, release, tmp_path, sql):
+    rc, out, err = q(capsys, release, sql.format(tmp=tmp_path))
+    assert (rc, out) == (2, "")
+    assert err.startswith("aideals: error: query: ")
+    assert err.count("\n") == 1
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "SELECT * FROM read_csv('/etc/passwd')",
+        "COPY figures TO '{tmp}/stolen.csv'",
+        "ATTACH '{tmp}/other.duckdb' AS other",
+    ],
+)
+def test_the_connection_itself_refuses_file_access_and_stays_locked(release, tmp_path, sql):
+    """Below the statement filter, the sandbox alone refuses: defence in depth."""
+    con = querying.open_release(release / "dist" / "aideals.duckdb")
+    try:
+        with pytest.raises(duckdb.PermissionException, match="file system operations are disabled by configuration"):
+            con.execute(sql.format(tmp=tmp_path))
+        with pytest.raises(duckdb.Error, match="the configuration has been locked"):
+            con.execute("SET enable_external_access = true")
+    finally:
+        con.close()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_sql_errors_are_one_line(capsys, release):
+    rc, out, err = q(capsys, release, "SELECT * FROM flowz")
+    assert (rc, out) == (2, "")
+    assert err == 'aideals: error: query: Catalog Error: Table with name flowz does not exist! Did you mean "flows"?\n'
+    rc, out, err = q(capsys, release, "SELEC 1")
+    assert err == 'aideals: error: query: Parser Error: syntax error at or near "SELEC"\n'
+
+
+def test_empty_sql_is_refused(capsys, release):
+    rc, _, err = q(capsys, release, "  ")
+    assert (rc, err) == (2, "aideals: error: query: no SQL statement given\n")
+
+
+# Where the data comes from ------------------------------------------------------------------
+
+
+def test_query_with_an_explicit_db(capsys, release, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # no package here: --db is enough
+    rc, out, err = run_cli(["query", "SELECT count(*) AS n FROM deals", "--db", str(release / "dist/aideals.duckdb"), "--format", "csv"], capsys)
+    assert (rc, out, err) == (0, "n\n1\n", "")
+
+
+def test_query_with_a_missing_db_is_an_error(capsys, tmp_path):
+    rc, out, err = run_cli(["query", "SELECT 1", "--db", str(tmp_path / "nope.duckdb")], capsys)
+    assert (rc, out) == (2, "")
+    assert err == f"aideals: error: {tmp_path / 'nope.duckdb'}: no such database (run `aideals build` first)\n"
+
+
+def test_query_without_a_build_loads_the_package_in_memory(capsys, tmp_path, monkeypatch):
+    root = make_package(tmp_path / "pkg")
+    monkeypatch.chdir(root)
+    rc, out, err = run_cli(["query", FLOWS_SQL, "--format", "csv"], capsys)
+    assert rc == 0
+    assert err == (
+        f"aideals: no release at {root / 'dist' / 'aideals.duckdb'}: loading the package in memory "
+        "(`aideals build` makes this faster)\n"
+    )
+    assert out.splitlines()[1] == "beta,alpha,chips,amount,250,300,1,[chips-cost-one]"
+    assert not (root / "dist").exists()
+
+
+def test_query_without_a_build_is_read_only_and_sandboxed_too(capsys, tmp_path, monkeypatch):
+    root = make_package(tmp_path / "pkg")
+    monkeypatch.chdir(root)
+    rc, _, err = run_cli(["query", "DELETE FROM figures"], capsys)
+    assert rc == 2 and "refused: DELETE statements are not allowed" in err
+    rc, _, err = run_cli(["query", "SELECT * FROM read_csv('data/figures.csv')"], capsys)
+    assert rc == 2 and "Permission Error: Cannot access file" in err
+
+
+def test_query_without_a_build_refuses_an_invalid_package(capsys, tmp_path, monkeypatch):
+    root = make_package(tmp_path / "pkg")
+    figures = root / "data" / "figures.csv"
+    figures.write_text(figures.read_text(encoding="utf-8").replace(",250,300,USD,range,", ",250,,USD,range,"), encoding="utf-8")
+    monkeypatch.chdir(root)
+    rc, out, err = run_cli(["query", "SELECT 1"], capsys)
+    assert (rc, out) == (1, "")
+    assert err.splitlines()[1:] == [
+        "aideals: error: the package is invalid (1 finding), nothing was built; run `aideals validate` for the full report:",
+        "  data/figures.csv:6: value_high: qualifier=range needs a value_high",
+    ]
+
+
+def test_query_help_has_an_example(capsys):
+    rc, out, _ = run_cli(["query", "--help"], capsys)
+    assert rc == 0
+    assert 'aideals query "SELECT' in out
+    for option in ("--db", "--format", "--package"):
+        assert option in out
+
+
+def test_the_build_and_query_commands_do_not_import_heavy_modules_for_help():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, aideals.commands.build, aideals.commands.query; "
+        "print(sorted(m for m in ('duckdb', 'pyarrow', 'frictionless', 'jsonschema') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out == "[]\n"
+
+
+def test_query_warns_when_the_data_changed_after_the_build(capsys, tmp_path, monkeypatch):
+    root = make_package(tmp_path / "pkg")
+    build.build(package.load(root), root / "dist")
+    monkeypatch.chdir(root)
+    rc, _, err = run_cli(["query", "SELECT 1"], capsys)
+    assert (rc, err) == (0, "")
+    later = (root / "dist" / "datapackage.json").stat().st_mtime + 10
+    os.utime(root / "data" / "figures.csv", (later, later))
+    rc, out, err = run_cli(["query", "SELECT count(*) AS n FROM figures", "--format", "csv"], capsys)
+    assert (rc, out) == (0, "n\n10\n")
+    assert err == (
+        f"aideals: warning: data/figures.csv changed after {root / 'dist'} was built; "
+        "run `aideals build` to query the current data\n"
+    )

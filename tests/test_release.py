@@ -1,0 +1,269 @@
+"""aideals release: each refusal writes nothing; a release commits, tags and writes verifiable artifacts."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, read_csv
+
+PACKAGE_FILES = ("datapackage.json", "data", "schemas", "plugins", "CHANGELOG.md", "CITATION.cff", ".zenodo.json",
+                 "README.md", ".gitignore")
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "Release Test", "GIT_AUTHOR_EMAIL": "release@example.org",
+    "GIT_COMMITTER_NAME": "Release Test", "GIT_COMMITTER_EMAIL": "release@example.org",
+    "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1",
+}
+
+
+def git(repo: Path, *args: str) -> str:
+    proc = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, env={**os.environ, **GIT_ENV})
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def aideals(repo: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "aideals", *args], cwd=repo, capture_output=True, text=True,
+                          env={**os.environ, **GIT_ENV})
+
+
+def set_changelog_section(repo: Path, heading: str) -> None:
+    path = repo / "CHANGELOG.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("## [Unreleased]", heading, 1), encoding="utf-8")
+
+
+def make_repo(path: Path, changelog_heading: str | None = "## [0.1.0] - 2026-11-23") -> Path:
+    """A git repository holding a copy of this repository's data package, committed."""
+    path.mkdir()
+    for name in PACKAGE_FILES:
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, path / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", "build"))
+        else:
+            shutil.copyfile(src, path / name)
+    if changelog_heading:
+        set_changelog_section(path, changelog_heading)
+    git(path, "init", "-q", "-b", "main")
+    git(path, "add", "-A")
+    git(path, "commit", "-qm", "Seed data")
+    return path
+
+
+def snapshot_state(repo: Path) -> tuple[str, str, str, list[str]]:
+    """Everything a refused release must leave as it was."""
+    return (git(repo, "rev-parse", "HEAD"), git(repo, "status", "--porcelain", "--untracked-files=all"),
+            git(repo, "tag", "--list"), sorted(p.name for p in repo.iterdir()))
+
+
+@pytest.fixture()
+def repo(tmp_path: Path) -> Path:
+    return make_repo(tmp_path / "repo")
+
+
+def refuse(repo: Path, *args: str, exit_code: int = 2) -> str:
+    before = snapshot_state(repo)
+    proc = aideals(repo, "release", *args)
+    assert proc.returncode == exit_code, proc.stdout + proc.stderr
+    assert proc.stdout == ""
+    assert snapshot_state(repo) == before
+    assert proc.stderr.startswith("aideals: error: ") and proc.stderr.count("\n") == 1, proc.stderr
+    return proc.stderr.removeprefix("aideals: error: ").rstrip("\n")
+
+
+def test_a_version_that_is_not_semver_is_refused(repo: Path):
+    assert refuse(repo, "0.2") == "'0.2' is not a semantic version (expected X.Y.Z, e.g. 0.2.0)"
+    assert refuse(repo, "v0.2.0") == "'v0.2.0' is not a semantic version (expected X.Y.Z, e.g. 0.2.0)"
+
+
+def test_a_dirty_work_tree_is_refused(repo: Path):
+    with open(repo / "data" / "parties.csv", "a", encoding="utf-8") as fh:
+        fh.write("\n")
+    (repo / "notes.txt").write_text("draft\n")
+    assert refuse(repo, "0.1.0") == (
+        "the working tree is not clean (data/parties.csv and 1 more): commit or stash first; nothing was written"
+    )
+
+
+def test_a_version_not_greater_than_the_last_tag_is_refused(repo: Path):
+    git(repo, "tag", "-a", "v0.1.0", "-m", "first")
+    assert refuse(repo, "0.1.0") == "tag v0.1.0 already exists: a release is never made twice; nothing was written"
+    assert refuse(repo, "0.0.9") == (
+        "version 0.0.9 is not greater than the last release 0.1.0 (v0.1.0); nothing was written"
+    )
+    assert refuse(repo, "0.1.0-rc.1") == (
+        "version 0.1.0-rc.1 is not greater than the last release 0.1.0 (v0.1.0); nothing was written"
+    )
+
+
+def test_a_release_without_its_changelog_section_is_refused(tmp_path: Path):
+    repo = make_repo(tmp_path / "repo", changelog_heading=None)
+    assert refuse(repo, "0.1.0") == (
+        "CHANGELOG.md has no section `## [0.1.0] - YYYY-MM-DD`: rename `## [Unreleased]` or add one; nothing was written"
+    )
+    set_changelog_section(repo, "## [0.1.0]")
+    git(repo, "commit", "-qam", "undated")
+    assert refuse(repo, "0.1.0").startswith("CHANGELOG.md:8: the section of 0.1.0 needs a date")
+
+
+def test_invalid_data_is_refused_with_its_first_finding(repo: Path):
+    path = repo / "data" / "parties.csv"
+    path.write_text(path.read_text(encoding="utf-8").replace("openai,OpenAI,company,US", "openai,OpenAI,company,USA", 1),
+                    encoding="utf-8")
+    git(repo, "commit", "-qam", "break a country code")
+    message = refuse(repo, "0.1.0", exit_code=1)
+    assert message.startswith("the data does not validate (1 finding, first: data/parties.csv:2: country: ")
+    assert message.endswith("); run `aideals validate`; nothing was written")
+
+
+def test_an_incompatible_schema_change_needs_a_major_version(repo: Path):
+    git(repo, "tag", "-a", "v0.1.0", "-m", "first")
+    schema_path = repo / "schemas" / "parties.schema.json"
+    schema = json.loads(schema_path.read_text(encoding="utf-8"))
+    kind = next(f for f in schema["fields"] if f["name"] == "kind")
+    kind["constraints"]["enum"].remove("person")
+    schema_path.write_text(json.dumps(schema, indent=2) + "\n", encoding="utf-8")
+    changelog = repo / "CHANGELOG.md"
+    changelog.write_text(changelog.read_text(encoding="utf-8").replace(
+        "## [0.1.0] - 2026-11-23", "## [1.0.0] - 2026-12-02\n\n## [0.2.0] - 2026-12-01\n\n## [0.1.0] - 2026-11-23"),
+        encoding="utf-8")
+    git(repo, "commit", "-qam", "drop person")
+    assert refuse(repo, "0.2.0") == (
+        "incompatible change since v0.1.0 (parties: kind: enum value removed: person): "
+        "a MAJOR version is needed, e.g. 1.0.0; nothing was written"
+    )
+    proc = aideals(repo, "release", "1.0.0", "--dry-run")
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_dry_run_shows_the_plan_and_writes_nothing(repo: Path):
+    before = snapshot_state(repo)
+    proc = aideals(repo, "release", "0.1.0", "--dry-run")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == (
+        "dry run: nothing written\n"
+        "release 0.1.0 dated 2026-11-23 (the first release)\n"
+        "checks passed: clean work tree, package, table-schema, row-rule, deal_parties_appear_in_its_flows,"
+        " figure_not_dated_after_its_source, no_cycle_in_party_parents, CHANGELOG section\n"
+        "set version and date in: nothing (already set)\n"
+        "build into: dist/0.1.0/ (aideals-0.1.0.zip, aideals-0.1.0.duckdb, aideals-0.1.0-<table>.parquet, "
+        "release-manifest.json, SHA256SUMS)\n"
+        "commit: none needed\n"
+        "tag: v0.1.0 (annotated)\n"
+    )
+    assert snapshot_state(repo) == before
+
+
+@pytest.fixture(scope="module")
+def two_releases(tmp_path_factory) -> tuple[Path, Path, subprocess.CompletedProcess]:
+    """Release 0.1.0 made twice, in two repositories holding the same package."""
+    base = tmp_path_factory.mktemp("releases")
+    first, second = make_repo(base / "first"), make_repo(base / "second")
+    proc = aideals(first, "release", "0.1.0")
+    assert proc.returncode == 0, proc.stderr
+    proc2 = aideals(second, "release", "0.1.0")
+    assert proc2.returncode == 0, proc2.stderr
+    return first, second, proc
+
+
+RELEASE_FILES = [
+    "SHA256SUMS", "aideals-0.1.0-deals.parquet", "aideals-0.1.0-figures.parquet", "aideals-0.1.0-metrics.parquet",
+    "aideals-0.1.0-parties.parquet", "aideals-0.1.0-sources.parquet", "aideals-0.1.0.duckdb", "aideals-0.1.0.zip",
+    "release-manifest.json",
+]
+
+
+def test_a_release_writes_its_files_tags_and_verifies(two_releases):
+    repo, _, proc = two_releases
+    out = repo / "dist" / "0.1.0"
+    assert sorted(p.name for p in out.iterdir()) == RELEASE_FILES
+    assert git(repo, "status", "--porcelain") == ""
+    assert git(repo, "tag", "--list") == "v0.1.0\n"
+    assert git(repo, "cat-file", "-t", "v0.1.0") == "tag\n"  # annotated
+    assert git(repo, "rev-parse", "v0.1.0^{commit}") == git(repo, "rev-parse", "HEAD")
+    assert proc.stdout.splitlines()[0].startswith("released 0.1.0 (2026-11-23), commit ")
+    verified = aideals(repo, "verify", "dist/0.1.0")
+    assert verified.returncode == 0, verified.stdout
+    assert verified.stdout == "dist/0.1.0: OK, 12 files match their recorded hashes and sizes\n"
+
+
+def test_the_manifest_records_commit_files_rows_and_toolkit(two_releases):
+    import hashlib
+
+    import jsonschema
+
+    from aideals import __version__
+
+    repo, _, _ = two_releases
+    out = repo / "dist" / "0.1.0"
+    manifest = json.loads((out / "release-manifest.json").read_text())
+    schema = json.loads((ROOT / "schemas" / "release-manifest.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(manifest)
+    assert (manifest["version"], manifest["date"], manifest["tag"]) == ("0.1.0", "2026-11-23", "v0.1.0")
+    assert manifest["git_commit"] == git(repo, "rev-parse", "HEAD").strip()
+    assert manifest["toolkit_version"] == __version__
+    expected_rows = {name: len(read_csv(ROOT / "data" / f"{name}.csv")) for name in ("deals", "figures", "parties", "sources")}
+    import duckdb
+
+    with duckdb.connect(str(out / "aideals-0.1.0.duckdb"), read_only=True) as con:
+        metrics = con.execute("SELECT count(*) FROM metrics").fetchone()[0]
+    assert metrics > 0
+    assert manifest["row_counts"] == {**expected_rows, "metrics": metrics}
+    assert [f["path"] for f in manifest["files"]] == [n for n in RELEASE_FILES if n not in ("SHA256SUMS", "release-manifest.json")]
+    for f in manifest["files"]:
+        data = (out / f["path"]).read_bytes()
+        assert (f["bytes"], f["sha256"]) == (len(data), hashlib.sha256(data).hexdigest())
+
+
+def test_the_zip_holds_the_hashed_package_with_fixed_timestamps(two_releases):
+    import zipfile
+
+    repo, _, _ = two_releases
+    with zipfile.ZipFile(repo / "dist" / "0.1.0" / "aideals-0.1.0.zip") as zf:
+        names = zf.namelist()
+        assert names == sorted(names)
+        assert {"datapackage.json", "data/figures.csv", "schemas/figures.schema.json", "CITATION.cff"} <= set(names)
+        assert {i.date_time for i in zf.infolist()} == {(2026, 11, 23, 0, 0, 0)}
+        desc = json.loads(zf.read("datapackage.json"))
+        assert desc["version"] == "0.1.0"
+        assert all(r["hash"].startswith("sha256:") and r["bytes"] > 0 for r in desc["resources"])
+        assert zf.read("data/figures.csv") == (ROOT / "data" / "figures.csv").read_bytes()
+
+
+def test_two_builds_of_the_same_release_are_byte_identical(two_releases):
+    first, second, _ = two_releases
+    for name in RELEASE_FILES:
+        if name.endswith((".zip", ".parquet")):
+            assert (first / "dist/0.1.0" / name).read_bytes() == (second / "dist/0.1.0" / name).read_bytes(), name
+
+
+def test_a_release_sets_version_and_date_commits_and_tags(tmp_path: Path):
+    import yaml
+
+    repo = make_repo(tmp_path / "repo")
+    git(repo, "tag", "-a", "v0.1.0", "-m", "first")
+    changelog = repo / "CHANGELOG.md"
+    changelog.write_text(changelog.read_text().replace("## [0.1.0] - 2026-11-23",
+                                                       "## [0.2.0] - 2026-12-01\n\n## [0.1.0] - 2026-11-23"))
+    git(repo, "commit", "-qam", "Notes for 0.2.0")
+    proc = aideals(repo, "release", "0.2.0", "--dist", str(tmp_path / "out"))
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads((repo / "datapackage.json").read_text())["version"] == "0.2.0"
+    assert json.loads((repo / "datapackage.json").read_text())["created"] == "2026-12-01T00:00:00Z"
+    cff = yaml.safe_load((repo / "CITATION.cff").read_text())
+    assert (cff["version"], cff["date-released"]) == ("0.2.0", "2026-12-01")
+    zenodo = json.loads((repo / ".zenodo.json").read_text())
+    assert (zenodo["version"], zenodo["publication_date"]) == ("0.2.0", "2026-12-01")
+    assert git(repo, "log", "-1", "--format=%s").strip() == "Release 0.2.0"
+    assert git(repo, "show", "--name-only", "--format=", "HEAD").split() == [".zenodo.json", "CITATION.cff",
+                                                                            "datapackage.json"]
+    assert git(repo, "status", "--porcelain") == ""
+    assert git(repo, "tag", "--list").split() == ["v0.1.0", "v0.2.0"]
+    assert (tmp_path / "out" / "0.2.0" / "aideals-0.2.0.zip").is_file()
+    cited = aideals(repo, "cite", "--version", "0.2.0")
+    assert "(Version 0.2.0)" in cited.stdout and "(2026)" in cited.stdout

@@ -1,0 +1,333 @@
+"""The HTML report: its data, its escaping, its determinism and its command (no browser here)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import date, datetime, timezone
+from html.parser import HTMLParser
+
+import pytest
+
+from aideals import db, package, report
+from aideals.cli import main
+from conftest import FIXTURES, ROOT
+from fixture_packages import make_package
+
+BUILT_AT = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
+HOSTILE_NAME = (
+    """SoftBank </script><script>window.__pwned=1</script> "quoted" 'single' & <img src=x onerror="window.__pwned=2">"""
+)
+
+
+@pytest.fixture(scope="module")
+def seed_root(tmp_path_factory):
+    """The seed articles' data frozen in tests/fixtures/seed: the exact values below depend on it."""
+    return make_package(tmp_path_factory.mktemp("seed") / "pkg", FIXTURES / "seed")
+
+
+@pytest.fixture()
+def con(seed_root):
+    connection = db.connect_memory(package.load(seed_root))
+    yield connection
+    connection.close()
+
+
+class Scripts(HTMLParser):
+    """Collects the <script> elements of a page with their text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.scripts: list[tuple[dict, str]] = []
+        self._open: dict | None = None
+        self.tags: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        if tag == "script":
+            self._open = dict(attrs)
+            self.scripts.append((self._open, ""))
+
+    def handle_data(self, data):
+        if self._open is not None:
+            attrs, text = self.scripts[-1]
+            self.scripts[-1] = (attrs, text + data)
+
+    def handle_endtag(self, tag):
+        if tag == "script":
+            self._open = None
+
+
+def parse(page: str) -> Scripts:
+    parser = Scripts()
+    parser.feed(page)
+    return parser
+
+
+def payload(page: str) -> dict:
+    (data,) = [text for attrs, text in parse(page).scripts if attrs.get("id") == "report-data"]
+    return json.loads(data)
+
+
+def test_values_are_written_in_their_units():
+    assert report.format_value(100e9, "USD") == "$100B"
+    assert report.format_value(1.4e12, "USD") == "$1.4T"
+    assert report.format_value(350e6, "USD") == "$350M"
+    assert report.format_value(10, "percent") == "10 %"
+    assert report.format_value(4.5, "GW") == "4.5 GW"
+    assert report.format_stated(50e9, 60e9, "USD_per_GW", "range") == "$50B–$60B per GW"
+    assert report.format_stated(100e9, None, "USD", "up_to") == "up to $100B"
+    assert report.format_stated(13e9, None, "USD", "exact") == "$13B"
+    assert report.format_date(date(2025, 10, 1), "month") == "2025-10"
+    assert report.format_date(date(2025, 9, 23), "approximate") == "about 2025-09-23"
+
+
+def test_cycles_are_the_nodes_of_strongly_connected_components():
+    edges = [("a", "b"), ("b", "c"), ("c", "a"), ("c", "d"), ("e", "f"), ("f", "e")]
+    assert report.cycle_nodes(["a", "b", "c", "d", "e", "f"], edges) == {"a", "b", "c", "e", "f"}
+    assert report.cycle_nodes(["a", "b"], [("a", "b")]) == set()
+
+
+def test_network_draws_one_edge_per_flow_and_one_node_per_party_with_flows(con):
+    data = report.collect(con)
+    fig = report.network_figure(data)
+    edges = [t for t in fig["data"] if t["meta"]["role"] == "edge"]
+    flows = con.execute("SELECT from_party, to_party, flow FROM flows ORDER BY ALL").fetchall()
+    assert sorted((t["meta"]["from"], t["meta"]["to"], t["meta"]["kind"]) for t in edges) == flows
+    (nodes,) = [t for t in fig["data"] if t["meta"]["role"] == "nodes"]
+    assert nodes["customdata"] == [
+        "amd",
+        "aws",
+        "coreweave",
+        "intel",
+        "microsoft",
+        "nvidia",
+        "openai",
+        "oracle",
+        "softbank",
+    ]
+    # A contract's duration (OpenAI-Oracle's term) is not a flow: 13 flows, one edge each.
+    assert fig["summary"] == {
+        "n_nodes": 9,
+        "n_flows": 13,
+        "n_edges": 13,
+        "aggregated": False,
+        "n_cycle_nodes": 4,
+        "labelled": 9,
+    }
+
+
+def test_flows_that_come_back_are_haloed(con):
+    fig = report.network_figure(report.collect(con))
+    traces = fig["data"]
+    # A halo follows the same curve as the edge it lies under.
+    haloed = {(tuple(t["x"]), tuple(t["y"])) for t in traces if t["meta"]["role"] == "cycle-halo"}
+    on_cycle = {
+        (t["meta"]["from"], t["meta"]["to"])
+        for t in traces
+        if t["meta"]["role"] == "edge" and (tuple(t["x"]), tuple(t["y"])) in haloed
+    }
+    assert on_cycle == {
+        ("coreweave", "openai"),
+        ("openai", "coreweave"),
+        ("microsoft", "openai"),
+        ("openai", "microsoft"),
+        ("nvidia", "openai"),
+        ("openai", "nvidia"),
+    }
+
+
+def test_edge_hover_shows_deal_amount_qualifier_and_source(con):
+    fig = report.network_figure(report.collect(con))
+    (edge,) = [
+        t
+        for t in fig["data"]
+        if t["meta"]["role"] == "edge" and t["meta"]["from"] == "nvidia" and t["meta"]["to"] == "openai"
+    ]
+    assert edge["hovertext"][0] == (
+        "<b>Nvidia–OpenAI strategic partnership and investment</b><br>"
+        "Nvidia → OpenAI · cash (amount)<br>"
+        "Amount: $100B<br>"
+        "• up to $100B (up to) — Cafétech, 2025-10-07<br>"
+        "• up to $100B (up to) — HyperAI, about 2025-10-08<br>"
+        "• $100B (exact) — nikareklama.com.ua"
+    )
+
+
+def test_many_flows_are_aggregated_by_party_pair_and_kind(con, monkeypatch):
+    # A second cash flow from Microsoft to OpenAI, in another deal: two flows, one edge.
+    con.execute(
+        "INSERT INTO figures (figure_id, deal_id, from_party, to_party, flow, measure, value, unit, qualifier,"
+        " source_id, quote) VALUES ('extra-cash', 'microsoft-openai-recapitalization-2025', 'microsoft', 'openai',"
+        " 'cash', 'amount', 1e9, 'USD', 'exact', 'hyperai-2025-10-altman-new-deals', 'extra')"
+    )
+    monkeypatch.setattr(report, "EDGE_TRACE_LIMIT", 5)
+    fig = report.network_figure(report.collect(con))
+    groups = [t for t in fig["data"] if t["meta"]["role"] == "edge-group"]
+    assert sum(t["meta"]["n_flows"] for t in groups) == 14
+    pairs = con.execute("SELECT count(*) FROM (SELECT DISTINCT from_party, to_party, flow FROM flows)").fetchone()[0]
+    assert sum(t["meta"]["n_edges"] for t in groups) == pairs == 13
+    assert fig["summary"]["aggregated"] is True
+    assert len(groups) < pairs
+
+
+def test_timeline_places_dated_deals_and_lists_the_others_apart(con):
+    page = report.render_html(con, version="0.1.0", built_at=BUILT_AT)
+    timeline = payload(page)["timeline"]
+    points = {t["meta"]["precision"]: len(t["x"]) for t in timeline["data"] if t["meta"]["role"] == "deals"}
+    assert points == {"day": 1, "approximate": 1, "month": 1, "year": 3}
+    # A year-only date sits mid-year with a bar over the whole year.
+    (years,) = [t for t in timeline["data"] if t["meta"].get("precision") == "year"]
+    assert "2019-07-02" in years["x"]
+    undated = page.split('<ul class="undated" id="undated-deals">')[1].split("</ul>")[0]
+    assert undated.count("<li>") == 7
+    assert "<strong>OpenAI–Oracle cloud computing contract</strong>" in undated
+
+
+def test_figures_table_marks_disagreements_and_keeps_sources(con):
+    rows = {r["id"]: r for r in payload(report.render_html(con, version="0.1.0", built_at=BUILT_AT))["figures"]}
+    assert len(rows) == 32
+    assert rows["openai-commitments-total-blognt"]["disagree_with"] == ["openai-commitments-total-developpez"]
+    assert rows["amd-openai-2025-equity-stake-hyperai"]["disagree_with"] == []
+    row = rows["nvidia-openai-2025-amount-cafetech"]
+    assert row["url"] == "https://cafetech.fr/2025/10/07/comment-lia-est-devenue-un-gigantesque-meccano-capitalistique/"
+    assert row["quote"] == "un investissement pouvant aller jusqu’à 100 milliards de dollars"
+    assert row["lang"] == "fr"
+    assert row["parties"] == ["nvidia", "openai"]
+
+
+def test_hostile_text_stays_text(con):
+    con.execute("UPDATE parties SET name = ? WHERE party_id = 'softbank'", [HOSTILE_NAME])
+    con.execute(
+        "UPDATE sources SET url = 'javascript:alert(1)', publisher = ? WHERE source_id = 'hyperai-2025-10-altman-new-deals'",
+        [HOSTILE_NAME],
+    )
+    page = report.render_html(con, version="0.1.0</title><script>x()</script>", built_at=BUILT_AT)
+    parsed = parse(page)
+    assert [attrs for attrs, _ in parsed.scripts] == [{}, {"type": "application/json", "id": "report-data"}, {}]
+    assert parsed.tags.count("img") == 0
+    assert "</script><script>window.__pwned" not in page
+    assert "<title>aideals 0.1.0&lt;/title&gt;&lt;script&gt;x()&lt;/script&gt;: the money going round</title>" in page
+    data = payload(page)
+    (softbank,) = [p for p in data["parties"] if p["id"] == "softbank"]
+    assert softbank["name"] == HOSTILE_NAME
+    assert all(r["url"] is None for r in data["figures"] if r["source_id"] == "hyperai-2025-10-altman-new-deals")
+    (nodes,) = [t for t in data["network"]["data"] if t["meta"]["role"] == "nodes"]
+    # plotly reads its labels as HTML-like text: the name must arrive entity-escaped.
+    assert nodes["text"][nodes["customdata"].index("softbank")].startswith("SoftBank &lt;/script&gt;&lt;script&gt;")
+
+
+def test_metric_values_link_to_their_input_figures(con):
+    con.execute(
+        "INSERT INTO metrics VALUES ('cost_per_gigawatt', 'deal', 'amd-openai-2025', 50e9, 60e9, 'USD_per_GW', "
+        "['amd-openai-2025-equity-stake-cafetech', 'nvidia-unit-cost-per-gw-hyperai'], 'a <b>note</b>', 'range', "
+        "'builtin')"
+    )
+    page = report.render_html(con, version="0.1.0", built_at=BUILT_AT)
+    assert (
+        '<a href="#figures" class="figure-link" data-figure-ids="amd-openai-2025-equity-stake-cafetech '
+        'nvidia-unit-cost-per-gw-hyperai" title="Show the 2 input figures">$50B–$60B per GW</a>'
+    ) in page
+    assert "<td>AMD–OpenAI GPU supply agreement with AMD warrants</td>" in page
+    assert "<td>a &lt;b&gt;note&lt;/b&gt;</td>" in page
+
+
+def test_a_metric_that_is_a_bound_says_so(con):
+    con.execute(
+        "INSERT INTO metrics VALUES ('vendor_financing_ratio', 'pair', 'nvidia/openai', 3.5, NULL, 'ratio', "
+        "['nvidia-openai-2025-amount-cafetech', 'nvidia-openai-2025-gpu-purchases-cafetech'], NULL, 'at_least', "
+        "'builtin')"
+    )
+    page = report.render_html(con, version="0.1.0", built_at=BUILT_AT)
+    assert 'title="Show the 2 input figures">at least 3.5 ratio</a>' in page
+
+
+def test_empty_metrics_table_says_so(con):
+    assert "No metrics in this release yet" in report.render_html(con, version="0.1.0", built_at=BUILT_AT)
+
+
+def test_same_input_and_build_date_give_the_same_bytes(con, tmp_path):
+    a = report.write_report(con, tmp_path / "a.html", version="0.1.0", built_at=BUILT_AT)
+    b = report.write_report(con, tmp_path / "b.html", version="0.1.0", built_at=BUILT_AT)
+    assert a.read_bytes() == b.read_bytes()
+    c = report.write_report(
+        con, tmp_path / "c.html", version="0.1.0", built_at=datetime(2027, 1, 1, tzinfo=timezone.utc)
+    )
+    assert a.read_bytes() != c.read_bytes()
+    assert '<dd id="built-at">2026-11-23T12:00:00Z</dd>' in a.read_text(encoding="utf-8")
+
+
+def test_page_needs_nothing_from_outside(con):
+    page = report.render_html(con, version="0.1.0", built_at=BUILT_AT)
+    assert 'src="http' not in page and "<link" not in page
+    assert len([s for s in parse(page).scripts if "Plotly" in s[1]]) >= 1
+
+
+def test_command_writes_the_report_from_the_package(tmp_path, capsys):
+    out = tmp_path / "r.html"
+    with pytest.raises(SystemExit) as exc:
+        main(["report", "--package", str(ROOT), "--out", str(out), "--built-at", "2026-11-23T00:00:00+00:00"])
+    assert exc.value.code == 0
+    assert f"wrote {out} (release 0.1.0, from the package in {ROOT})" in capsys.readouterr().err
+    assert '<dd id="release-version">0.1.0</dd>' in out.read_text(encoding="utf-8")
+
+
+def test_command_reads_a_release_database_with_its_descriptor(tmp_path, capsys):
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    import duckdb
+
+    with duckdb.connect(str(dist / "aideals.duckdb")) as release:
+        db.load(release, package.load(ROOT))
+    descriptor = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))
+    descriptor["version"] = "9.9.9"
+    (dist / "datapackage.json").write_text(json.dumps(descriptor), encoding="utf-8")
+    with pytest.raises(SystemExit) as exc:
+        main(["report", "--db", str(dist / "aideals.duckdb"), "--built-at", "2026-11-23"])
+    assert exc.value.code == 0
+    assert f"(release 9.9.9, from {dist / 'aideals.duckdb'})" in capsys.readouterr().err
+    assert '<dd id="release-version">9.9.9</dd>' in (dist / "report.html").read_text(encoding="utf-8")
+
+
+def test_command_prefers_the_built_release_found_under_the_package(tmp_path, monkeypatch, capsys):
+    pkg = tmp_path / "pkg"
+    pkg.mkdir()
+    shutil.copy(ROOT / "datapackage.json", pkg)
+    shutil.copytree(ROOT / "data", pkg / "data")
+    shutil.copytree(ROOT / "schemas", pkg / "schemas")
+    import duckdb
+
+    (pkg / "dist").mkdir()
+    with duckdb.connect(str(pkg / "dist" / "aideals.duckdb")) as release:
+        db.load(release, package.load(pkg))
+    monkeypatch.chdir(pkg)
+    with pytest.raises(SystemExit) as exc:
+        main(["report", "--built-at", "2026-11-23"])
+    assert exc.value.code == 0
+    assert f"from {pkg / 'dist' / 'aideals.duckdb'})" in capsys.readouterr().err
+    assert (pkg / "dist" / "report.html").is_file()
+
+
+def test_command_rejects_a_missing_database_in_one_line(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["report", "--db", str(tmp_path / "none.duckdb")])
+    assert exc.value.code == 2
+    assert (
+        capsys.readouterr().err
+        == f"aideals: error: {tmp_path / 'none.duckdb'}: no such release database (run `aideals build` first)\n"
+    )
+
+
+def test_command_rejects_a_database_that_is_not_a_release(tmp_path, capsys):
+    import duckdb
+
+    with duckdb.connect(str(tmp_path / "other.duckdb")) as other:
+        other.execute("CREATE TABLE t (x INTEGER)")
+    with pytest.raises(SystemExit) as exc:
+        main(["report", "--db", str(tmp_path / "other.duckdb"), "--out", str(tmp_path / "r.html")])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith(
+        f"aideals: error: {tmp_path / 'other.duckdb'}: not an aideals release: Catalog Error: Table with name parties does not exist!"
+    )
+    assert not (tmp_path / "r.html").exists()

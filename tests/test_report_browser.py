@@ -1,0 +1,184 @@
+"""The report opened in a real browser: headless Chromium (Debian's) driven by playwright.
+
+Skipped only where no Chromium is found; `.ci/run` installs Debian's `chromium` first.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+
+from aideals import db, package, report
+from conftest import FIXTURES
+from fixture_packages import make_package
+
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+HOSTILE_NAME = (
+    """SoftBank </script><script>window.__pwned=1</script> "quoted" 'single' & <img src=x onerror="window.__pwned=2">"""
+)
+
+
+def find_chromium() -> str | None:
+    """Debian's chromium (or AIDEALS_CHROMIUM), never a browser downloaded by playwright."""
+    for candidate in (os.environ.get("AIDEALS_CHROMIUM"), shutil.which("chromium"), "/usr/bin/chromium"):
+        if candidate and Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+@pytest.fixture(scope="module")
+def release(tmp_path_factory):
+    """The seed package (tests/fixtures/seed) with one hostile party name and one metric row, and its report."""
+    root = make_package(tmp_path_factory.mktemp("seed") / "pkg", FIXTURES / "seed")
+    con = db.connect_memory(package.load(root))
+    con.execute("UPDATE parties SET name = ? WHERE party_id = 'softbank'", [HOSTILE_NAME])
+    con.execute(
+        "INSERT INTO metrics VALUES ('vendor_financing_ratio', 'deal', 'nvidia-openai-2025', 3.5, NULL, NULL, "
+        "['nvidia-openai-2025-amount-cafetech', 'nvidia-openai-2025-gpu-purchases-cafetech'], NULL, 'at_least', NULL)"
+    )
+    ARTIFACTS.mkdir(exist_ok=True)
+    out = report.write_report(
+        con, ARTIFACTS / "report.html", version="0.1.0", built_at=datetime(2026, 11, 23, tzinfo=timezone.utc)
+    )
+    yield con, out
+    con.close()
+
+
+@pytest.fixture(scope="module")
+def page(release):
+    chromium = find_chromium()
+    if chromium is None:
+        pytest.skip(
+            "no Chromium found: install Debian's chromium (apt-get install -y chromium chromium-driver) to run this test"
+        )
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="playwright is not installed: pip install -e '.[test]'"
+    )
+    _, out = release
+    problems: list[str] = []
+    outside: list[str] = []
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, headless=True, args=CHROMIUM_ARGS)
+        tab = browser.new_page(viewport={"width": 1300, "height": 900})
+        tab.on(
+            "console", lambda msg: problems.append(f"console {msg.type}: {msg.text}") if msg.type == "error" else None
+        )
+        tab.on("pageerror", lambda exc: problems.append(f"page error: {exc}"))
+
+        def only_the_file(route):
+            if route.request.url.startswith("file://") and route.request.url.endswith("report.html"):
+                route.continue_()
+            else:
+                outside.append(route.request.url)
+                route.abort()
+
+        tab.route("**/*", only_the_file)
+        tab.goto(out.as_uri())
+        tab.wait_for_selector("#network-plot .main-svg")
+        tab.wait_for_selector("#timeline-plot .main-svg")
+        tab.wait_for_selector("#figures-table tbody tr")
+        tab.locator("#network").screenshot(path=str(ARTIFACTS / "report-network.png"))
+        tab.screenshot(path=str(ARTIFACTS / "report.png"), full_page=True)
+        yield tab, problems, outside
+        browser.close()
+
+
+def test_page_opens_without_errors_or_requests(page):
+    tab, problems, outside = page
+    assert problems == []
+    assert outside == []
+    assert tab.evaluate("window.__pwned") is None
+    assert (ARTIFACTS / "report.png").stat().st_size > 10_000
+
+
+def test_network_shows_one_node_per_party_and_one_edge_per_flow(page, release):
+    tab, _, _ = page
+    con, _ = release
+    n_flows = con.execute("SELECT count(*) FROM flows").fetchone()[0]
+    n_parties = con.execute(
+        "SELECT count(*) FROM (SELECT from_party FROM flows UNION SELECT to_party FROM flows)"
+    ).fetchone()[0]
+    drawn = tab.evaluate(
+        """() => {
+          const gd = document.getElementById('network-plot');
+          const edges = gd.querySelectorAll('.scatterlayer .trace[class*="traceedge-"] path.js-line');
+          const nodes = gd.querySelectorAll('.scatterlayer .tracenodes path.point');
+          return {
+            edges: [...edges].filter(p => (p.getAttribute('d') || '').length > 0).length,
+            nodes: nodes.length,
+            labels: [...gd.querySelectorAll('.tracenodes .textpoint text')].map(t => t.textContent),
+          };
+        }"""
+    )
+    assert (drawn["edges"], drawn["nodes"]) == (n_flows, n_parties) == (13, 9)
+    assert HOSTILE_NAME in drawn["labels"]
+
+
+def test_hovering_an_edge_shows_deal_amount_qualifier_and_source(page):
+    tab, _, _ = page
+    text = tab.evaluate(
+        """() => {
+          const gd = document.getElementById('network-plot');
+          const i = gd.data.findIndex(t => t.meta && t.meta.role === 'edge' && t.meta.from === 'softbank');
+          Plotly.Fx.hover(gd, [{curveNumber: i, pointNumber: 6}]);
+          return gd.querySelector('.hoverlayer .hovertext').textContent;
+        }"""
+    )
+    assert text.startswith(
+        "SoftBank-led funding round of OpenAI" + HOSTILE_NAME + " → OpenAI · cash (amount)Amount: $40B"
+    )
+    assert "(exact) — " in text
+
+
+def test_filtering_the_figures_by_a_party_shows_only_its_figures(page, release):
+    tab, _, _ = page
+    con, _ = release
+    for party in ("nvidia", "softbank"):
+        expected = [
+            r[0]
+            for r in con.execute(
+                "SELECT figure_id FROM figures WHERE ? IN (party_id, from_party, to_party) ORDER BY figure_id", [party]
+            ).fetchall()
+        ]
+        tab.select_option("#party-filter", party)
+        shown = tab.eval_on_selector_all(
+            "#figures-table tbody tr", "rows => rows.map(r => [r.dataset.figureId, r.dataset.parties])"
+        )
+        assert [figure_id for figure_id, _ in shown] == expected
+        assert all(party in parties.split() for _, parties in shown)
+        assert tab.inner_text("#figures-status") == f"{len(expected)} of 32 figures"
+    assert HOSTILE_NAME + " → OpenAI" in tab.inner_text("#figures-table tbody")
+    tab.select_option("#party-filter", "")
+    assert tab.inner_text("#figures-status") == "32 of 32 figures"
+
+
+def test_sorting_the_figures_by_value(page, release):
+    tab, _, _ = page
+    con, _ = release
+    tab.click("#figures-table th[data-key=value_sort] button")
+    tab.click("#figures-table th[data-key=value_sort] button")
+    largest = con.execute("SELECT figure_id FROM figures ORDER BY value DESC, figure_id LIMIT 1").fetchone()[0]
+    assert tab.get_attribute("#figures-table tbody tr", "data-figure-id") == largest
+    assert tab.get_attribute("#figures-table th[data-key=value_sort]", "aria-sort") == "descending"
+    tab.click("#figures-table th[data-key=id] button")
+
+
+def test_a_metric_value_shows_its_input_figures(page):
+    tab, _, _ = page
+    tab.click("a.figure-link")
+    shown = tab.eval_on_selector_all("#figures-table tbody tr", "rows => rows.map(r => r.dataset.figureId)")
+    assert shown == ["nvidia-openai-2025-amount-cafetech", "nvidia-openai-2025-gpu-purchases-cafetech"]
+    tab.click("#ids-clear")
+    assert tab.inner_text("#figures-status") == "32 of 32 figures"

@@ -1,0 +1,185 @@
+"""`aideals validate`: exact findings on the corpus, parity with frictionless-py and jsonschema, the CLI."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from aideals import checks, package, rules
+from aideals.cli import cli
+from conftest import ROOT
+
+AIDEALS_ONLY = {"formula-injection"}
+
+CORPUS = Path(__file__).resolve().parent / "corpus"
+CASES = sorted(p.parent.name for p in CORPUS.glob("*/expected.json"))
+FINDING_CASES = [c for c in CASES if "findings" in json.loads((CORPUS / c / "expected.json").read_text(encoding="utf-8"))]
+DESCRIPTOR_CASES = [c for c in CASES if c not in FINDING_CASES]
+
+
+def expected(case: str) -> dict:
+    return json.loads((CORPUS / case / "expected.json").read_text(encoding="utf-8"))
+
+
+def findings(root: Path) -> list[dict]:
+    return [f.to_dict() for f in checks.validate(package.load(root)).findings]
+
+
+def test_the_corpus_is_large_enough():
+    assert len(CASES) >= 40
+    assert {"valid-crlf", "valid-bom", "valid-quoted-newline"} <= set(CASES)
+
+
+@pytest.mark.parametrize("case", FINDING_CASES)
+def test_corpus_case_gives_exactly_its_findings(case):
+    assert findings(CORPUS / case) == expected(case)["findings"]
+
+
+@pytest.mark.parametrize("case", DESCRIPTOR_CASES)
+def test_unusable_descriptor_is_one_error_and_exit_2(case):
+    result = CliRunner().invoke(cli, ["validate", str(CORPUS / case)], standalone_mode=False, catch_exceptions=True)
+    assert type(result.exception).__name__ == "PackageError"
+    assert expected(case)["error"] in str(result.exception)
+    assert result.exception.exit_code == 2
+
+
+def test_the_repository_package_is_valid():
+    report = checks.validate(package.load(ROOT))
+    assert report.findings == []
+    assert report.checks_run[:3] == ["package", "table-schema", "row-rule"]
+    assert "no_cycle_in_party_parents" in report.checks_run
+
+
+# --- parity with frictionless-py ----------------------------------------------------------------
+
+FRICTIONLESS_SAMPLE = ["blank-row", "duplicate-primary-key", "latin1-bytes", "ragged-long-row", "type-bad-date"]
+
+
+def our_table_schema_set(case: str) -> list[list]:
+    return sorted(
+        ([f["file"], f["row"], f["field"], f["check"]] for f in expected(case)["findings"]
+         if f["layer"] in ("package", "table-schema") and f["check"] not in AIDEALS_ONLY),
+        key=repr,
+    )
+
+
+@pytest.mark.parametrize("case", FINDING_CASES)
+def test_table_schema_findings_equal_frictionless(case):
+    """frictionless.json holds what frictionless-py reports on the case (written by make.py)."""
+    stored = json.loads((CORPUS / case / "frictionless.json").read_text(encoding="utf-8"))
+    assert our_table_schema_set(case) == stored
+
+
+@pytest.mark.parametrize("case", FRICTIONLESS_SAMPLE)
+def test_stored_frictionless_findings_are_what_frictionless_reports(case):
+    """frictionless is slow: a sample of cases is re-run live to keep the stored answers honest."""
+    import sys
+
+    sys.path.insert(0, str(CORPUS))
+    from make import frictionless_findings
+
+    stored = json.loads((CORPUS / case / "frictionless.json").read_text(encoding="utf-8"))
+    assert frictionless_findings(CORPUS / case) == stored
+
+
+# --- parity with the jsonschema reference of the row rules ----------------------------------------
+
+# The reference reads cells by header name, aideals (like frictionless) by position: they differ only
+# when the header is wrong, which the Table Schema layer reports.
+HEADER_OR_FILE_DEFECTS = ("latin1-bytes", "missing-file", "empty-file", "renamed-header", "missing-column", "extra-column")
+
+
+@pytest.mark.parametrize("case", [c for c in FINDING_CASES if c not in HEADER_OR_FILE_DEFECTS])
+def test_row_rules_in_sql_equal_jsonschema(case):
+    pkg = package.load(CORPUS / case)
+    blank = {(f["file"], f["row"]) for f in expected(case)["findings"] if f["check"] == "blank-row"}
+    reference = sorted(tuple(f.to_dict().values()) for f in rules.check_package(pkg) if (f.file, f.row) not in blank)
+    ours = sorted(tuple(f.values()) for f in expected(case)["findings"] if f["layer"] == "row-rule")
+    assert ours == reference
+
+
+def test_row_rules_in_sql_equal_jsonschema_on_the_rule_fixtures(tmp_path):
+    import shutil
+
+    shutil.copytree(ROOT / "schemas", tmp_path / "schemas")
+    shutil.copytree(ROOT / "tests" / "fixtures" / "rules", tmp_path / "data")
+    shutil.copy(ROOT / "datapackage.json", tmp_path / "datapackage.json")
+    pkg = package.load(tmp_path)
+    ours = sorted(tuple(f.to_dict().values()) for f in checks.validate(pkg).findings if f.layer == "row-rule")
+    reference = sorted(tuple(f.to_dict().values()) for f in rules.check_package(pkg))
+    assert len(reference) == 18
+    assert ours == reference
+
+
+# --- extra checks from plugins -------------------------------------------------------------------
+
+def test_extra_check_rows_become_findings_with_row_numbers():
+    check = checks.ExtraCheck(
+        "no_fund_parties", "Funds are not parties here",
+        "SELECT 'parties' AS resource, party_id AS id, 'kind' AS field, kind AS value, "
+        "'funds are not allowed' AS message FROM parties WHERE kind = 'investment_fund'",
+        plugin="test",
+    )
+    report = checks.validate(package.load(CORPUS / "valid-base"), extra_checks=[check])
+    assert [f.line() for f in report.findings] == ["data/parties.csv:5: kind: funds are not allowed"]
+    assert report.findings[0].check == "no_fund_parties"
+    assert "no_fund_parties" in report.checks_run
+
+
+def test_extra_check_that_fails_to_run_is_one_finding():
+    check = checks.ExtraCheck("broken", "", "SELECT nope FROM nowhere")
+    report = checks.validate(package.load(CORPUS / "valid-base"), extra_checks=[check])
+    assert len(report.findings) == 1
+    assert report.findings[0].message.startswith("the check failed to run: Catalog Error")
+
+
+# --- the command ---------------------------------------------------------------------------------
+
+def run(*args: str):
+    return CliRunner().invoke(cli, ["validate", *args])
+
+
+def test_clean_package_exits_0():
+    result = run(str(CORPUS / "valid-bom"))
+    assert result.exit_code == 0
+    assert result.output == "valid: 6 checks passed.\n"
+
+
+def test_findings_are_grouped_by_check_with_counts_and_exit_1():
+    result = run("--package", str(CORPUS / "ragged-short-row"))
+    assert result.exit_code == 1
+    assert result.output == (
+        "constraint-error (table-schema): 1\n"
+        "  data/deals.csv:3: summary: is required but empty\n"
+        "missing-cell (table-schema): 1\n"
+        "  data/deals.csv:3: summary: missing cell: the row has fewer cells than the header's 11\n"
+        "2 findings in 2 checks.\n"
+    )
+
+
+def test_unreadable_file_exits_2():
+    result = run(str(CORPUS / "latin1-bytes"))
+    assert result.exit_code == 2
+    assert "data/sources.csv: not UTF-8: byte 0xe8" in result.output
+
+
+def test_json_output_has_counts_and_findings():
+    result = run(str(CORPUS / "duplicate-primary-key"), "--json")
+    doc = json.loads(result.output)
+    assert result.exit_code == 1
+    assert (doc["valid"], doc["exit_code"], doc["truncated"]) == (False, 1, False)
+    assert doc["counts"] == {"unique-error": 1, "primary-key": 1}
+    assert doc["findings"][0] == {
+        "file": "data/parties.csv", "row": 6, "field": "party_id", "check": "unique-error",
+        "layer": "table-schema", "message": '"beta" is not unique: first in row 4', "value": "beta",
+    }
+
+
+def test_max_errors_truncates_the_report():
+    result = run(str(CORPUS / "ragged-short-row"), "--max-errors", "1", "--json")
+    doc = json.loads(result.output)
+    assert (len(doc["findings"]), doc["truncated"]) == (1, True)

@@ -1,0 +1,121 @@
+"""aideals verify: every recorded hash and size is recomputed; each mismatch is reported."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+import zipfile
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from aideals import release, verify
+from conftest import RELEASES, fake_build
+
+COMMIT = "0123456789abcdef0123456789abcdef01234567"
+
+
+@pytest.fixture()
+def release_dir(tmp_path: Path) -> Path:
+    build = fake_build(RELEASES / "v1", tmp_path / "build")
+    out = tmp_path / "dist" / "1.0.0"
+    release.assemble(build, out, version="1.0.0", day=date(2025, 3, 1), commit=COMMIT, toolkit_version="0.1.0")
+    return out
+
+
+def run_verify(path: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "aideals", "verify", str(path)], capture_output=True, text=True)
+
+
+def test_an_untouched_release_verifies(release_dir: Path):
+    report = verify.verify(release_dir)
+    assert report.mismatches == []
+    # the 2 files SHA256SUMS lists, and the 4 resources inside the zip
+    assert sorted(p.name for p in release_dir.iterdir()) == ["SHA256SUMS", "aideals-1.0.0.zip", "release-manifest.json"]
+    assert report.files_checked == 2 + 4
+    proc = run_verify(release_dir)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == f"{release_dir}: OK, 6 files match their recorded hashes and sizes\n"
+
+
+def test_sha256sums_is_compatible_with_sha256sum(release_dir: Path):
+    lines = (release_dir / "SHA256SUMS").read_text().splitlines()
+    assert [line.split("  ")[1] for line in lines] == ["aideals-1.0.0.zip", "release-manifest.json"]
+    for line in lines:
+        digest, name = line.split("  ")
+        assert hashlib.sha256((release_dir / name).read_bytes()).hexdigest() == digest
+
+
+def tamper_zip_member(zpath: Path, member: str) -> None:
+    with zipfile.ZipFile(zpath) as zf:
+        files = {n: zf.read(n) for n in zf.namelist()}
+    files[member] = files[member].replace(b"Acme Chips", b"Acme Chipz")
+    release.write_zip(zpath, files, date(2025, 3, 1))
+
+
+def test_a_tampered_csv_in_the_zip_is_reported_with_its_hash(release_dir: Path):
+    zpath = release_dir / "aideals-1.0.0.zip"
+    old_zip_hash = hashlib.sha256(zpath.read_bytes()).hexdigest()
+    with zipfile.ZipFile(zpath) as zf:
+        old = hashlib.sha256(zf.read("data/parties.csv")).hexdigest()
+    tamper_zip_member(zpath, "data/parties.csv")
+    with zipfile.ZipFile(zpath) as zf:
+        new = hashlib.sha256(zf.read("data/parties.csv")).hexdigest()
+    new_zip_hash = hashlib.sha256(zpath.read_bytes()).hexdigest()
+    proc = run_verify(release_dir)
+    assert proc.returncode == 1
+    assert proc.stdout.splitlines() == [
+        f"aideals-1.0.0.zip: sha256: expected {old_zip_hash}, got {new_zip_hash}",
+        f"aideals-1.0.0.zip!data/parties.csv: sha256: expected {old}, got {new}",
+    ]
+    assert proc.stderr == f"{release_dir}: 2 mismatches in 6 files checked\n"
+
+
+def test_a_zip_alone_is_checked_against_its_descriptor(release_dir: Path):
+    zpath = release_dir / "aideals-1.0.0.zip"
+    assert verify.verify(zpath).ok
+    tamper_zip_member(zpath, "data/parties.csv")
+    lines = [m.line() for m in verify.verify(zpath).mismatches]
+    assert len(lines) == 1 and lines[0].startswith("data/parties.csv: sha256: expected ")
+
+
+def test_a_changed_byte_count_and_a_missing_file_are_each_reported(tmp_path: Path):
+    build = fake_build(RELEASES / "v1", tmp_path / "pkg")
+    with open(build / "data" / "deals.csv", "a", encoding="utf-8") as fh:
+        fh.write("extra-deal,Extra,acme,beta\n")
+    (build / "data" / "sources.csv").unlink()
+    report = verify.verify(build / "datapackage.json")
+    checks = [(m.file, m.check) for m in report.mismatches]
+    assert checks == [("data/sources.csv", "missing"), ("data/deals.csv", "sha256"), ("data/deals.csv", "bytes")]
+    deals = [m for m in report.mismatches if m.check == "bytes"][0]
+    assert int(deals.actual) - int(deals.expected) == len("extra-deal,Extra,acme,beta\n")
+    assert report.mismatches[0].line() == "data/sources.csv: missing (listed in datapackage.json)"
+
+
+def test_a_package_without_hashes_is_not_a_verifiable_release():
+    report = verify.verify(RELEASES / "v1")
+    assert [m.line() for m in report.mismatches][0] == "data/parties.csv: no hash or byte count recorded for it"
+    assert len(report.mismatches) == 4
+
+
+def test_an_extra_file_and_a_broken_manifest_are_reported(release_dir: Path):
+    (release_dir / "notes.txt").write_text("not part of the release\n")
+    manifest = json.loads((release_dir / "release-manifest.json").read_text())
+    manifest["files"][0]["bytes"] += 1
+    manifest["version"] = "one"
+    (release_dir / "release-manifest.json").write_text(json.dumps(manifest))
+    lines = [m.line() for m in verify.verify(release_dir).mismatches]
+    assert "notes.txt: not listed in SHA256SUMS" in lines
+    assert any(line.startswith("release-manifest.json: sha256: expected ") for line in lines)
+    assert "release-manifest.json: version: 'one' does not match '^(0|[1-9][0-9]*)\\\\.(0|[1-9][0-9]*)\\\\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?(\\\\+[0-9A-Za-z.-]+)?$'" in lines
+    size = (release_dir / "aideals-1.0.0.zip").stat().st_size
+    assert f"aideals-1.0.0.zip: bytes: expected {size + 1}, got {size}" in lines
+
+
+def test_verify_of_a_path_that_is_not_a_release_is_a_one_line_error(tmp_path: Path):
+    proc = run_verify(tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr == f"aideals: error: {tmp_path}: not a release: no SHA256SUMS, release-manifest.json or datapackage.json in it\n"
