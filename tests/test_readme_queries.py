@@ -15,7 +15,7 @@ COMMAND = re.compile(r'```console\n\$ aideals query "(?P<sql>.*?)"\n(?P<output>.
 
 def readme_queries() -> list[tuple[str, str]]:
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    section = text.split("## Query the data", 1)[1].split("\n## ", 1)[0]
+    section = text.split("## Build and query the data", 1)[1].split("\n## ", 1)[0]
     return [(m["sql"], m["output"]) for m in COMMAND.finditer(section)]
 
 
