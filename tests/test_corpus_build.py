@@ -107,7 +107,7 @@ def test_the_corpus_holds_every_case_of_issue_8():
 def test_build_refuses_a_broken_case_and_leaves_the_previous_release(previous, capsys, case):
     out, before = previous
     rc, stdout, stderr = run_cli(["build", "--package", str(CORPUS / case), "--out", str(out)], capsys)
-    assert (rc, stdout) == (1, "")
+    assert (rc, stdout) == (1, ""), stderr
     assert stderr == refusal(expected(case)["findings"])
     assert snapshot(out) == before
     assert os.listdir(out.parent) == ["dist"]
