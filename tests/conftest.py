@@ -73,3 +73,36 @@ def metrics_package(tmp_path: Path) -> Path:
     directory = tmp_path / "pkg"
     directory.mkdir()
     return make_package(directory, FIXTURES / "metrics")
+
+
+CORPUS = Path(__file__).resolve().parent / "corpus"
+_CORPUS_REPORTS: dict[Path, object] = {}
+
+
+def corpus_report(root: Path, validate=None):
+    """checks.validate of a corpus case, run once per session (the cases are committed files).
+
+    test_validate asserts each report's findings; test_corpus_build asserts what `aideals build`
+    does with the same report, without validating every case a second time."""
+    from aideals import checks, package
+
+    root = Path(root).resolve()
+    if root not in _CORPUS_REPORTS:
+        _CORPUS_REPORTS[root] = (validate or checks.validate)(package.load(root))
+    return _CORPUS_REPORTS[root]
+
+
+@pytest.fixture
+def shared_corpus_validation(monkeypatch):
+    """checks.validate answering from corpus_report for a corpus case without plugin checks."""
+    from aideals import checks
+
+    real = checks.validate
+
+    def validate(pkg, *, max_errors=None, extra_checks=()):
+        extra_checks = list(extra_checks)
+        if pkg.root.parent == CORPUS and max_errors is None and not extra_checks:
+            return corpus_report(pkg.root, real)
+        return real(pkg, max_errors=max_errors, extra_checks=extra_checks)
+
+    monkeypatch.setattr(checks, "validate", validate)

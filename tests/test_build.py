@@ -62,11 +62,18 @@ def release(tmp_path_factory):
     return pkg, build.build(pkg, pkg.root.parent / "dist")
 
 
+@pytest.fixture(scope="module")
+def baseline(release):
+    """The bytes of one build of the small package, built once for the module."""
+    pkg, result = release
+    return result.out
+
+
 @pytest.fixture
-def built(pkg, tmp_path):
-    """A package with a previous release in tmp_path/dist, and that release's bytes."""
+def built(pkg, tmp_path, baseline):
+    """A package with a previous release in tmp_path/dist (a copy of the module's build), and its bytes."""
     out = tmp_path / "dist"
-    build.build(pkg, out)
+    shutil.copytree(baseline, out)
     return pkg, out, snapshot(out)
 
 
@@ -257,51 +264,89 @@ def boom(*args, **kwargs):
     raise OSError(28, "No space left on device")
 
 
-@pytest.mark.parametrize(
-    "target",
-    ["copy_files", "write_database", "write_parquet", "_hash_file", "swap_in"],
-)
-def test_a_failure_in_any_step_leaves_the_previous_release_untouched(built, monkeypatch, target):
+def interrupt(*args, **kwargs):
+    raise KeyboardInterrupt
+
+
+BUILD_STEPS = ["require_valid", "copy_files", "write_database", "write_parquet", "metrics", "write_report",
+               "write_release", "_hash_file", "swap_in"]
+
+
+@pytest.fixture
+def private_tempdir(tmp_path, monkeypatch):
+    """The system temporary directory, redirected to an empty directory of this test."""
+    import tempfile
+
+    directory = tmp_path / "systmp"
+    directory.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(directory))
+    return directory
+
+
+@pytest.mark.parametrize("failure, raised", [(boom, OSError), (interrupt, KeyboardInterrupt)], ids=["oserror", "interrupt"])
+@pytest.mark.parametrize("step", BUILD_STEPS)
+def test_a_failure_in_any_step_leaves_the_previous_release_untouched(built, monkeypatch, private_tempdir, step, failure, raised):
     pkg, out, before = built
-    monkeypatch.setattr(build, target, boom)
-    with pytest.raises(OSError):
-        build.build(pkg, out)
-    assert snapshot(out) == before
-    assert sorted(os.listdir(out.parent)) == ["dist", "pkg"]  # no temporary directory left behind
-
-
-def test_a_failure_in_the_metrics_leaves_the_previous_release_untouched(built):
-    pkg, out, before = built
-
-    def populate(con, p):
-        raise RuntimeError("metric failed")
-
-    with pytest.raises(RuntimeError):
+    populate = None
+    if step == "metrics":
+        populate = failure
+    else:
+        monkeypatch.setattr(build, step, failure)
+    with pytest.raises(raised):
         build.build(pkg, out, populate_metrics=populate)
     assert snapshot(out) == before
-    assert sorted(os.listdir(out.parent)) == ["dist", "pkg"]
+    assert sorted(os.listdir(out.parent)) == ["dist", "pkg", "systmp"]  # no temporary directory left beside it
+    assert list(private_tempdir.iterdir()) == []  # nor in the system's temporary directory
 
 
-def test_an_interrupted_build_leaves_the_previous_release_untouched(built, monkeypatch):
+def interrupt_on_call(n: int):
+    """A function that returns None n - 1 times, then raises KeyboardInterrupt."""
+    calls = []
+
+    def f(*args, **kwargs):
+        calls.append(args)
+        if len(calls) >= n:
+            raise KeyboardInterrupt
+
+    return f
+
+
+@pytest.mark.parametrize("step", ["loading", "parquet", "report"])
+def test_an_interrupt_inside_a_step_leaves_the_previous_release_untouched(built, monkeypatch, private_tempdir, step):
+    """Interrupted half-way through a step: some tables loaded, some Parquet files or the page written."""
+    from aideals import db, report
+
     pkg, out, before = built
-    monkeypatch.setattr(build, "write_parquet", lambda *a: (_ for _ in ()).throw(KeyboardInterrupt()))
+    if step == "loading":
+        real = db.create_table
+        stop = interrupt_on_call(3)
+        monkeypatch.setattr(db, "create_table", lambda *a: (stop(), real(*a)))
+    elif step == "parquet":
+        real_order = build._order_by
+        stop = interrupt_on_call(3)
+        monkeypatch.setattr(build, "_order_by", lambda *a: (stop(), real_order(*a))[1])
+    else:
+        monkeypatch.setattr(report.os, "chmod", interrupt)  # the page is written, not yet renamed
     with pytest.raises(KeyboardInterrupt):
         build.build(pkg, out)
     assert snapshot(out) == before
-    assert sorted(os.listdir(out.parent)) == ["dist", "pkg"]
+    assert sorted(os.listdir(out.parent)) == ["dist", "pkg", "systmp"]
+    assert list(private_tempdir.iterdir()) == []
 
 
-def test_failing_to_rename_the_new_release_in_puts_the_old_one_back(built, monkeypatch):
+@pytest.mark.parametrize("error", [OSError(13, "Permission denied"), KeyboardInterrupt()], ids=["oserror", "interrupt"])
+def test_failing_to_rename_the_new_release_in_puts_the_old_one_back(built, monkeypatch, error):
     pkg, out, before = built
     real_rename = os.rename
 
     def rename(src, dst):
         if Path(src).name.startswith(".dist.tmp-"):
-            raise OSError(13, "Permission denied")
+            assert not out.exists()  # the old release is aside at this moment
+            raise error
         real_rename(src, dst)
 
     monkeypatch.setattr(build.os, "rename", rename)
-    with pytest.raises(OSError):
+    with pytest.raises(type(error)):
         build.build(pkg, out)
     assert snapshot(out) == before
     assert sorted(os.listdir(out.parent)) == ["dist", "pkg"]

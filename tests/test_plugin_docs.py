@@ -42,3 +42,24 @@ def test_every_builtin_metric_is_documented_with_its_formula():
         assert "Formula" in section.group(1) and "Caveats" in section.group(1), name
         module = ROOT / "plugins" / f"{name}.py"
         assert "Formula" in (inspect.getdoc(plugins.import_file(module)) or ""), name
+
+
+def test_the_checks_example_follows_the_check_contract(tmp_path):
+    """The example of aideals_register_checks runs: no finding on a valid package, one on a negative amount."""
+    import shutil
+
+    from aideals import checks, package
+
+    section = README.read_text(encoding="utf-8").split("### `aideals_register_checks()`", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section, flags=re.S).group(1)
+    namespace: dict = {}
+    exec(compile(code, "plugins/README.md", "exec"), namespace)
+    example = namespace["aideals_register_checks"]()
+    shutil.copytree(ROOT / "tests" / "corpus" / "valid-base", tmp_path / "pkg")
+    assert checks.validate(package.load(tmp_path / "pkg"), extra_checks=example).findings == []
+    figures = tmp_path / "pkg" / "data" / "figures.csv"
+    figures.write_text(figures.read_text(encoding="utf-8").replace(",1000000000,", ",-1000000000,"), encoding="utf-8")
+    found = checks.validate(package.load(tmp_path / "pkg"), extra_checks=example).findings
+    assert [f.line() for f in found if f.check == "amounts_are_not_negative"] == [
+        "data/figures.csv:2: value: a USD amount below zero"
+    ]

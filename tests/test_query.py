@@ -193,6 +193,62 @@ def test_the_connection_itself_refuses_file_access_and_stays_locked(release, tmp
     assert list(tmp_path.iterdir()) == []
 
 
+REFUSED = (
+    "aideals: error: query: refused: {} statements are not allowed, the release is read-only "
+    "(use SELECT, or build a new release to change the data)\n"
+)
+NO_FILES = 'aideals: error: query: Permission Error: Cannot access file "{}" - file system operations are disabled by configuration\n'
+ESCAPES = [
+    ("COPY figures TO '{tmp}/stolen.csv'", REFUSED.format("COPY")),
+    ("COPY (SELECT * FROM parties) TO '{tmp}/stolen.parquet' (FORMAT parquet)", REFUSED.format("COPY")),
+    ("EXPORT DATABASE '{tmp}/export'", REFUSED.format("EXPORT")),
+    ("ATTACH '{tmp}/other.duckdb' AS other", REFUSED.format("ATTACH")),
+    ("DETACH aideals", REFUSED.format("DETACH")),
+    ("SELECT * FROM read_csv('/etc/passwd')", NO_FILES.format("/etc/passwd")),
+    ("SELECT * FROM read_text('/etc/hostname')", NO_FILES.format("/etc/hostname")),
+    ("SELECT * FROM '{tmp}/x.parquet'", NO_FILES.format("{tmp}/x.parquet")),
+    ("EXPLAIN COPY figures TO '{tmp}/stolen.csv'", NO_FILES.format("{tmp}/stolen.csv")),
+    ("INSTALL httpfs", REFUSED.format("INSTALL")),
+    ("FORCE INSTALL httpfs", REFUSED.format("FORCE INSTALL")),
+    ("LOAD httpfs", REFUSED.format("LOAD")),
+    ("SET enable_external_access = true", REFUSED.format("SET")),
+    ("SET GLOBAL lock_configuration = false", REFUSED.format("SET")),
+    ("RESET enable_external_access", REFUSED.format("RESET")),
+    ("PRAGMA enable_external_access = true", REFUSED.format("PRAGMA setting")),
+    ("SELECT 1; SET enable_external_access = true", REFUSED.format("SET")),
+    ("USE memory", REFUSED.format("USE")),
+]
+
+
+@pytest.mark.parametrize("sql, error", ESCAPES)
+def test_escaping_the_release_is_refused_with_one_exact_line(capsys, release, tmp_path, sql, error):
+    rc, out, err = q(capsys, release, sql.format(tmp=tmp_path))
+    assert (rc, out, err) == (2, "", error.format(tmp=tmp_path))
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.fixture(scope="module")
+def unbuilt(tmp_path_factory):
+    """A valid package without a release: `aideals query` loads it in memory."""
+    return make_package(tmp_path_factory.mktemp("unbuilt") / "pkg")
+
+
+@pytest.mark.parametrize("sql, error", [e for e in ESCAPES if e[0].split()[0] in ("COPY", "ATTACH", "INSTALL", "SET")]
+                         + [ESCAPES[5]])
+def test_escaping_the_in_memory_database_is_refused_too(capsys, unbuilt, tmp_path, monkeypatch, sql, error):
+    monkeypatch.chdir(unbuilt)
+    rc, out, err = run_cli(["query", sql.format(tmp=tmp_path)], capsys)
+    assert (rc, out) == (2, "")
+    assert err.splitlines(keepends=True)[1:] == [error.format(tmp=tmp_path)]  # after the "no release" notice
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_sandbox_settings_cannot_be_read_back_as_changed(capsys, release):
+    rc, out, _ = q(capsys, release, "SELECT name, value FROM duckdb_settings() "
+                   "WHERE name IN ('enable_external_access', 'lock_configuration') ORDER BY name", "--format", "csv")
+    assert (rc, out) == (0, "name,value\nenable_external_access,false\nlock_configuration,true\n")
+
+
 def test_sql_errors_are_one_line(capsys, release):
     rc, out, err = q(capsys, release, "SELECT * FROM flowz")
     assert (rc, out) == (2, "")

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from aideals import checks, package, rules
 from aideals.cli import cli
-from conftest import ROOT
+from conftest import ROOT, corpus_report
 
 AIDEALS_ONLY = {"formula-injection"}
 
@@ -26,6 +26,8 @@ def expected(case: str) -> dict:
 
 
 def findings(root: Path) -> list[dict]:
+    if root.parent == CORPUS:
+        return [f.to_dict() for f in corpus_report(root).findings]
     return [f.to_dict() for f in checks.validate(package.load(root)).findings]
 
 
@@ -43,7 +45,7 @@ def test_corpus_case_gives_exactly_its_findings(case):
 def test_unusable_descriptor_is_one_error_and_exit_2(case):
     result = CliRunner().invoke(cli, ["validate", str(CORPUS / case)], standalone_mode=False, catch_exceptions=True)
     assert type(result.exception).__name__ == "PackageError"
-    assert expected(case)["error"] in str(result.exception)
+    assert str(result.exception) == expected(case)["error"]
     assert result.exception.exit_code == 2
 
 
@@ -135,6 +137,82 @@ def test_extra_check_that_fails_to_run_is_one_finding():
     report = checks.validate(package.load(CORPUS / "valid-base"), extra_checks=[check])
     assert len(report.findings) == 1
     assert report.findings[0].message.startswith("the check failed to run: Catalog Error")
+
+
+# Plugin checks cannot change what they check: they run on a read-only, sandboxed copy.
+
+READ_ONLY = 'Invalid Input Error: Cannot execute statement of type "{}" on database "plugin-checks" which is attached in read-only mode!'
+HOSTILE = [
+    ("drop_figures", "DROP TABLE figures", READ_ONLY.format("DROP")),
+    ("insert_party", "INSERT INTO parties (party_id, name, kind, country) VALUES ('x', 'X', 'company', 'US')", READ_ONLY.format("INSERT")),
+    ("delete_deals", "DELETE FROM deals", READ_ONLY.format("DELETE")),
+    ("update_figures", "UPDATE figures SET value = -1", READ_ONLY.format("UPDATE")),
+    ("replace_view", "CREATE OR REPLACE VIEW flows AS SELECT 1 AS x", READ_ONLY.format("CREATE")),
+    ("select_then_drop", "SELECT 'x' AS message; DROP VIEW consensus", READ_ONLY.format("DROP")),
+    ("copy_out", "COPY figures TO '{tmp}/stolen.csv'",
+     'Permission Error: Cannot access file "{tmp}/stolen.csv" - file system operations are disabled by configuration'),
+    ("read_passwd", "SELECT line AS message FROM read_csv('/etc/passwd', columns = {{'line': 'VARCHAR'}})",
+     'Permission Error: Cannot access file "/etc/passwd" - file system operations are disabled by configuration'),
+    ("attach", "ATTACH '{tmp}/other.duckdb' AS other",
+     'Permission Error: Cannot access file "{tmp}/other.duckdb" - file system operations are disabled by configuration'),
+    ("unlock", "SET enable_external_access = true",
+     'Invalid Input Error: Cannot change configuration option ""enable_external_access"" - the configuration has been locked'),
+]
+# Runs after the hostile checks: sees every table whole.
+COUNTS = checks.ExtraCheck(
+    "counts", "", "SELECT (SELECT count(*) FROM parties) || ' ' || (SELECT count(*) FROM deals) || ' ' || "
+    "(SELECT count(*) FROM figures) || ' ' || (SELECT count(*) FROM flows) || ' ' || (SELECT min(value) FROM figures) AS message",
+    plugin="good",
+)
+
+
+def test_plugin_checks_that_write_or_escape_fail_alone_and_change_nothing(tmp_path):
+    hostile = [checks.ExtraCheck(name, "", sql.format(tmp=tmp_path), plugin="evil") for name, sql, _ in HOSTILE]
+    report = checks.validate(package.load(CORPUS / "range-inverted"), extra_checks=[*hostile, COUNTS])
+    failed = [(f.file, f.row, f.check, f.layer, f.message) for f in report.findings if f.check in dict((h[0], h) for h in HOSTILE)]
+    assert sorted(failed) == sorted(
+        ("datapackage.json", None, name, "cross-table", f"plugin evil: the check failed to run: {error.format(tmp=tmp_path)}")
+        for name, _, error in HOSTILE
+    )
+    # the package's own findings are exactly those found without plugins, and the tables are whole
+    rest = [f.to_dict() for f in report.findings if f.layer != "cross-table"]
+    assert rest == expected("range-inverted")["findings"]
+    assert [f.message for f in report.findings if f.check == "counts"] == ["4 2 4 3 10.0"]  # range-inverted: the stake is 10 to 5
+    assert report.checks_run[-len(HOSTILE) - 1:] == [name for name, _, _ in HOSTILE] + ["counts"]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_plugin_check_cannot_shadow_a_table_for_the_next_check():
+    shadows = [
+        checks.ExtraCheck("temp_table", "", "CREATE TEMP TABLE figures AS SELECT 1 AS message", plugin="evil"),
+        checks.ExtraCheck("temp_view", "", "CREATE TEMP VIEW deals AS SELECT 1 AS message", plugin="evil"),
+    ]
+    report = checks.validate(package.load(CORPUS / "valid-base"), extra_checks=[*shadows, COUNTS])
+    assert [f.line() for f in report.findings] == [
+        "datapackage.json: 4 2 4 3 5.0",
+        "datapackage.json: plugin evil: the check returns no `message` column",
+        "datapackage.json: plugin evil: the check returns no `message` column",
+    ]
+
+
+def test_a_hostile_plugin_check_is_reported_by_the_command(tmp_path):
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "vandal.py").write_text(
+        "from aideals import hookimpl\n"
+        "from aideals.checks import ExtraCheck\n\n\n"
+        "@hookimpl\n"
+        "def aideals_register_checks():\n"
+        "    return ExtraCheck('drop_figures', 'Drops a table.', 'DROP TABLE figures')\n",
+        encoding="utf-8",
+    )
+    result = run(str(CORPUS / "valid-base"), "--plugins-dir", str(plugins))
+    assert result.exit_code == 1
+    assert result.output == (
+        "drop_figures (cross-table): 1\n"
+        f"  datapackage.json: plugin vandal: the check failed to run: {READ_ONLY.format('DROP')}\n"
+        "1 finding in 1 check.\n"
+    )
 
 
 # --- the command ---------------------------------------------------------------------------------

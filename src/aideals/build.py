@@ -222,14 +222,14 @@ def swap_in(tmp: Path, out: Path) -> str | None:
     The old release is renamed aside before the new one is renamed in, and renamed back if that
     fails, so at every moment `out` is either the old complete release or the new one.
     """
-    old = None
-    if out.exists():
-        old = _sibling(out, "old")
-        os.rename(out, old)
+    old = _sibling(out, "old") if out.exists() else None
     try:
+        if old is not None:
+            os.rename(out, old)
         os.rename(tmp, out)
     except BaseException:
-        if old is not None:
+        # Interrupted or failed between the two renames: put the old release back.
+        if old is not None and old.exists() and not out.exists():
             os.rename(old, out)
         raise
     if old is not None:

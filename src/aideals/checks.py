@@ -26,7 +26,11 @@ the views `figures_resolved`, `flows`, `consensus`, returning one row per failur
     field     VARCHAR  optional: the field blamed
     value     VARCHAR  optional: the offending value
 A check passes when it returns no rows. A check whose SQL fails is reported as one finding
-(check = its name, message = the DuckDB error), not raised.
+(check = its name, message = the DuckDB error, after `plugin NAME: ` for a plugin's), not raised.
+The `extra_checks` run on a read-only copy of the typed tables and views (a DuckDB file in the
+validation's temporary directory, opened read-only with external access off and the
+configuration locked), each on a connection of its own: a plugin's check can neither change the
+data other checks read nor touch files.
 
 DuckDB runs with AIDEALS_THREADS (default: all cores), AIDEALS_MEMORY_LIMIT (default 1GB) and a
 temporary directory for spilling, so memory stays bounded on large packages.
@@ -129,13 +133,49 @@ def validate(pkg: Package, *, max_errors: int | None = None, extra_checks: Itera
     """Run every check over the package and return one report (findings sorted by layer, file, row)."""
     con, tmp = connect()
     try:
-        return _validate(con, pkg, max_errors, list(extra_checks))
+        return _validate(con, pkg, max_errors, list(extra_checks), Path(tmp))
     finally:
         con.close()
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _validate(con: duckdb.DuckDBPyConnection, pkg: Package, max_errors: int | None, extra: list[ExtraCheck]) -> Report:
+def _plugin_connection(con: duckdb.DuckDBPyConnection, tables: Iterable[str], tmp: Path) -> duckdb.DuckDBPyConnection:
+    """A read-only, sandboxed connection on a copy of the typed tables and views of `con`.
+
+    Plugins' checks run there, never on the working connection: DuckDB refuses any write to a
+    database opened read-only (DROP, INSERT, CREATE...), and with external access disabled and the
+    configuration locked a check can neither read nor write files, ATTACH nor install extensions.
+    """
+    import duckdb
+
+    from aideals import db
+
+    path = tmp / "plugin-checks.duckdb"
+    literal = "'" + str(path).replace("'", "''") + "'"  # ATTACH takes no parameters; the path is ours
+    source = quote_ident(con.execute("SELECT current_database()").fetchone()[0])
+    con.execute(f"ATTACH {literal} AS aideals_plugin_checks")
+    try:
+        for name in tables:
+            table = quote_ident(name)
+            con.execute(f"CREATE TABLE aideals_plugin_checks.{table} AS SELECT * FROM {source}.{table}")
+    finally:
+        con.execute("DETACH aideals_plugin_checks")
+    writer = duckdb.connect(str(path))
+    try:
+        db.create_views(writer)
+    finally:
+        writer.close()
+    config = {"enable_external_access": False, "lock_configuration": True,
+              "memory_limit": os.environ.get("AIDEALS_MEMORY_LIMIT", "1GB")}
+    threads = os.environ.get("AIDEALS_THREADS")
+    if threads:
+        config["threads"] = int(threads)
+    return duckdb.connect(str(path), read_only=True, config=config)
+
+
+def _validate(
+    con: duckdb.DuckDBPyConnection, pkg: Package, max_errors: int | None, extra: list[ExtraCheck], tmp: Path
+) -> Report:
     report = Report()
     tables: dict[str, _Table] = {}
     for name, res in pkg.resources.items():
@@ -158,9 +198,23 @@ def _validate(con: duckdb.DuckDBPyConnection, pkg: Package, max_errors: int | No
         from aideals import db
 
         db.create_views(con)
-        for check in [*builtin_checks(), *extra]:
+        for check in builtin_checks():
             report.findings.extend(_cross_findings(con, check, tables))
             report.checks_run.append(check.name)
+        if extra:
+            plugin_con = _plugin_connection(con, tables, tmp)
+            try:
+                for check in extra:
+                    # Each check on a connection of its own: the temporary tables, views or macros
+                    # one creates cannot shadow the tables another reads.
+                    cursor = plugin_con.cursor()
+                    try:
+                        report.findings.extend(_cross_findings(plugin_con, check, tables, run_on=cursor))
+                    finally:
+                        cursor.close()
+                    report.checks_run.append(check.name)
+            finally:
+                plugin_con.close()
     order = {name: i for i, name in enumerate(tables)}
     files = {t.file: order[t.name] for t in tables.values()}
     positions = {(t.file, f["name"]): i for t in tables.values() for i, f in enumerate(t.fields)}
@@ -432,17 +486,26 @@ def _rule_findings(con: duckdb.DuckDBPyConnection, pkg: Package, t: _Table) -> l
     return _run(con, rules_query(quote_ident("rules_" + t.name), doc, kinds), t.file, "row-rule")
 
 
-def _cross_findings(con: duckdb.DuckDBPyConnection, check: ExtraCheck, tables: dict[str, _Table]) -> list[Finding]:
+def _by(check: ExtraCheck) -> str:
+    """`plugin NAME: ` for a plugin's check, nothing for the toolkit's own."""
+    return "" if check.plugin == "aideals" else f"plugin {check.plugin}: "
+
+
+def _cross_findings(
+    con: duckdb.DuckDBPyConnection, check: ExtraCheck, tables: dict[str, _Table], run_on: duckdb.DuckDBPyConnection | None = None
+) -> list[Finding]:
+    """Run `check` (on `run_on` if given, else `con`) and turn its rows into findings; row numbers from `con`."""
     import duckdb
 
     try:
-        cur = con.execute(check.sql)
+        cur = (run_on or con).execute(check.sql)
         cols = [d[0] for d in cur.description]
         rows = cur.fetchall()
     except duckdb.Error as exc:
-        return [Finding("datapackage.json", None, None, check.name, "cross-table", f"the check failed to run: {str(exc).splitlines()[0]}")]
+        return [Finding("datapackage.json", None, None, check.name, "cross-table",
+                        f"{_by(check)}the check failed to run: {str(exc).splitlines()[0]}")]
     if "message" not in cols:
-        return [Finding("datapackage.json", None, None, check.name, "cross-table", "the check returns no `message` column")]
+        return [Finding("datapackage.json", None, None, check.name, "cross-table", f"{_by(check)}the check returns no `message` column")]
     records = [dict(zip(cols, r)) for r in rows]
     # Row numbers of the ids the check names, one query per table.
     rows_of: dict[tuple[str, str], int] = {}

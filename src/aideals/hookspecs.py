@@ -42,5 +42,6 @@ def aideals_register_checks():
 
     Called once per run by validation. Each check has a name, a description of what it asserts,
     and `sql` returning the failing rows (the check passes when it returns none). The plugin
-    field is filled in by the loader with the plugin's name.
+    field is filled in by the loader with the plugin's name. The SQL runs on a read-only,
+    sandboxed copy of the tables: a check that writes or touches files fails alone, as a finding.
     """

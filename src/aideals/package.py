@@ -117,6 +117,8 @@ def load(root: Path) -> Package:
         if isinstance(schema, str):
             schema_rel = schema
             schema_path = safe_relpath(root, schema, f"{label} ({name}): schema")
+            if not schema_path.is_file():
+                raise PackageError(f"{label} ({name}): schema {schema!r}: file not found")
             schema = _read_json(schema_path, schema)
         if not isinstance(schema, dict):
             raise PackageError(f"{label} ({name}): schema: missing or not a Table Schema")

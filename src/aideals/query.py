@@ -44,6 +44,17 @@ def _one_line(exc: Exception) -> str:
     return " ".join(part.strip() for part in head.splitlines() if part.strip())
 
 
+# Statements DuckDB files under another type (INSTALL is a LOAD, PRAGMA x = y and USE are SETs):
+# the refusal names what the user typed.
+OWN_NAMES = ("FORCE INSTALL", "INSTALL", "PRAGMA", "USE", "RESET")
+
+
+def _statement_name(text: str, kind: str) -> str:
+    words = " ".join(text.split()[:2]).upper()
+    name = next((name for name in OWN_NAMES if words == name or words.startswith(name + " ")), kind)
+    return "PRAGMA setting" if name == "PRAGMA" else name
+
+
 def sandbox(con: duckdb.DuckDBPyConnection) -> None:
     """Forbid file, network and extension access on `con`, and lock its configuration."""
     for statement in SANDBOX:
@@ -89,7 +100,7 @@ def run(con: duckdb.DuckDBPyConnection, sql: str) -> QueryResult:
         kind = st.type.name
         if kind not in READ_STATEMENTS:
             raise AidealsError(
-                f"query: refused: {kind} statements are not allowed, the release is read-only "
+                f"query: refused: {_statement_name(st.query, kind)} statements are not allowed, the release is read-only "
                 "(use SELECT, or build a new release to change the data)"
             )
     try:

@@ -216,12 +216,39 @@ CASES: list[Case] = [
 ]
 
 # Packages whose descriptor cannot be used at all: `aideals validate` exits 2 with this error.
+def without_name(desc: dict) -> dict:
+    del desc["resources"][0]["name"]
+    return desc
+
+
+def resources_as_object(desc: dict) -> dict:
+    desc["resources"] = {r["name"]: r for r in desc["resources"]}
+    return desc
+
+
+def missing_schema(desc: dict) -> dict:
+    desc["resources"][1]["schema"] = "schemas/nope.schema.json"
+    return desc
+
+
 BROKEN_DESCRIPTORS = {
-    "descriptor-not-json": ("{\"name\": \"x\",\n", "datapackage.json:2: not valid JSON"),
+    "descriptor-not-json": ("{\"name\": \"x\",\n",
+                            "datapackage.json:2: not valid JSON: Expecting property name enclosed in double quotes"),
+    "descriptor-not-object": ("[]\n", "datapackage.json: must hold a JSON object, not list"),
     "descriptor-no-resources": ('{"name": "x", "resources": []}\n', "datapackage.json: resources: must be a non-empty list"),
-    "path-escapes-package": (resource_path("parties", "../../etc/passwd"), "leaves the package directory"),
-    "path-absolute": (resource_path("parties", "/etc/passwd"), "only relative paths inside the package"),
-    "path-url": (resource_path("parties", "https://example.org/parties.csv"), "only relative paths inside the package"),
+    "descriptor-resources-not-list": (resources_as_object, "datapackage.json: resources: must be a non-empty list"),
+    "descriptor-resource-without-name": (without_name, "datapackage.json: resources[0]: must be an object with a name"),
+    "descriptor-schema-missing": (missing_schema,
+                                  "datapackage.json: resources[1] (sources): schema 'schemas/nope.schema.json': file not found"),
+    "path-escapes-package": (resource_path("parties", "../../etc/passwd"),
+                             "datapackage.json: resources[0] (parties): path '../../etc/passwd' is refused: "
+                             "it leaves the package directory"),
+    "path-absolute": (resource_path("parties", "/etc/passwd"),
+                      "datapackage.json: resources[0] (parties): path '/etc/passwd' is refused: "
+                      "only relative paths inside the package"),
+    "path-url": (resource_path("parties", "https://example.org/parties.csv"),
+                 "datapackage.json: resources[0] (parties): path 'https://example.org/parties.csv' is refused: "
+                 "only relative paths inside the package"),
 }
 
 
