@@ -35,7 +35,6 @@ temporary directory for spilling, so memory stays bounded on large packages.
 from __future__ import annotations
 
 import csv
-import os
 import re
 import shutil
 import tempfile
@@ -113,15 +112,11 @@ def connect() -> tuple[duckdb.DuckDBPyConnection, str]:
     """An in-memory DuckDB with bounded memory and a temporary directory to spill to."""
     import duckdb
 
+    from aideals.db import resource_config
+
     tmp = tempfile.mkdtemp(prefix="aideals-validate-")
-    config = {
-        "memory_limit": os.environ.get("AIDEALS_MEMORY_LIMIT", "1GB"),
-        "temp_directory": tmp,
-        "preserve_insertion_order": True,  # row numbers are the order of rows in the file
-    }
-    threads = os.environ.get("AIDEALS_THREADS")
-    if threads:
-        config["threads"] = int(threads)
+    config = resource_config(tmp)
+    config["preserve_insertion_order"] = True  # row numbers are the order of rows in the file
     return duckdb.connect(":memory:", config=config), tmp
 
 
