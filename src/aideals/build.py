@@ -37,6 +37,7 @@ DATABASE = "aideals.duckdb"
 REPORT = "report.html"
 PARQUET_TABLES = (*RESOURCE_NAMES, "metrics")
 SHOWN_FINDINGS = 5
+COUNTED_FINDINGS = 1000  # findings counted before a build is refused (`aideals validate` lists them all)
 HASH_CHUNK = 1 << 20
 
 # One thread, a fixed compression and row-group size, and rows sorted by primary key: the Parquet
@@ -90,13 +91,15 @@ def require_valid(pkg: Package, extra_checks: Iterable[ExtraCheck] = ()) -> list
     """Validate `pkg` and return the checks run; raise AidealsError (exit 1) when it has findings."""
     from aideals import checks
 
-    report = checks.validate(pkg, extra_checks=extra_checks)
+    # Bounded: a package with a defect in each of millions of rows is refused without holding them all.
+    report = checks.validate(pkg, max_errors=COUNTED_FINDINGS, extra_checks=extra_checks)
     if not report.ok:
         n = len(report.findings)
         shown = "\n".join("  " + f.line() for f in report.findings[:SHOWN_FINDINGS])
-        more = f"\n  ... and {n - SHOWN_FINDINGS} more" if n > SHOWN_FINDINGS else ""
+        more = f"\n  ... and {n - SHOWN_FINDINGS}{'+' if report.truncated else ''} more" if n > SHOWN_FINDINGS else ""
+        count = f"more than {n} findings" if report.truncated else f"{n} finding{'s' if n != 1 else ''}"
         raise AidealsError(
-            f"the package is invalid ({n} finding{'s' if n != 1 else ''}), nothing was built; "
+            f"the package is invalid ({count}), nothing was built; "
             f"run `aideals validate` for the full report:\n{shown}{more}",
             exit_code=1,
         )

@@ -1141,12 +1141,17 @@ def plotly_js() -> tuple[str, str]:
 
 
 def render_html(
-    con: duckdb.DuckDBPyConnection, *, version: str, built_at: datetime | str, descriptor: dict[str, Any] | None = None
+    con: duckdb.DuckDBPyConnection,
+    *,
+    version: str,
+    built_at: datetime | str,
+    descriptor: dict[str, Any] | None = None,
+    caps: dict[str, int] | None = None,
 ) -> str:
-    """The whole page as a string."""
+    """The whole page as a string. `caps` overrides collect's max_* limits (e.g. {"max_figures": 3})."""
     from aideals import __version__ as toolkit_version
 
-    data = collect(con)
+    data = collect(con, **(caps or {}))
     network = network_figure(data)
     timeline = timeline_figure(data)
     built = _built_at_text(built_at)
@@ -1203,6 +1208,7 @@ def write_report(
     version: str,
     built_at: datetime | str,
     descriptor: dict[str, Any] | None = None,
+    caps: dict[str, int] | None = None,
 ) -> Path:
     """Write the report of the release in `con` to `out` (one self-contained HTML file); return `out`.
 
@@ -1210,7 +1216,7 @@ def write_report(
     (the package's datapackage.json) gives the title, contributors and licence for the citation.
     The file is written to a temporary name beside `out` and renamed, so a reader never sees half.
     """
-    page = render_html(con, version=version, built_at=built_at, descriptor=descriptor)
+    page = render_html(con, version=version, built_at=built_at, descriptor=descriptor, caps=caps)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".report-", suffix=".html", dir=out.parent)
