@@ -77,13 +77,6 @@ SELECT deal_id, title, kind, announced, date_precision, status, party_a, party_b
 FROM deals
 ORDER BY announced NULLS LAST, deal_id
 """
-FLOWS_SQL = """
-SELECT fl.deal_id, d.title AS deal_title, fl.from_party, fl.to_party, fl.flow, fl.measure, fl.unit,
-       fl.value_low, fl.value_high, fl.n_figures, fl.n_sources, fl.figure_ids
-FROM flows fl
-LEFT JOIN deals d ON d.deal_id = fl.deal_id
-ORDER BY fl.deal_id NULLS LAST, fl.from_party, fl.to_party, fl.flow, fl.measure, fl.unit
-"""
 FIGURES_SQL = """
 SELECT figure_id, deal_id, deal_title, party_id, party_name, from_party, from_name, to_party, to_name,
        flow, measure, value, value_high, unit, qualifier, period_start, period_end, as_of,
@@ -97,29 +90,36 @@ DISAGREEMENTS_SQL = (
 )
 FIGURES_BY_ID_SQL = FIGURES_SQL.replace("ORDER BY", "WHERE list_contains(?, figure_id)\nORDER BY")
 PARTIES_NAMED_SQL = PARTIES_SQL.replace("ORDER BY", "WHERE list_contains(?, party_id) ORDER BY")
-TOTALS_SQL = """
+# `flows` is computed once into a temporary table (at millions of figures it is the costly view).
+REPORT_FLOWS = "aideals_report_flows"
+REPORT_FLOWS_SQL = f"""
+CREATE OR REPLACE TEMP TABLE {REPORT_FLOWS} AS
+SELECT fl.deal_id, d.title AS deal_title, fl.from_party, fl.to_party, fl.flow, fl.measure, fl.unit,
+       fl.value_low, fl.value_high, fl.n_figures, fl.n_sources, fl.figure_ids,
+       CASE WHEN fl.measure = 'amount' AND fl.unit = 'USD' THEN fl.value_high END AS usd
+FROM flows fl
+LEFT JOIN deals d ON d.deal_id = fl.deal_id
+"""
+TOTALS_SQL = f"""
 SELECT (SELECT count(*) FROM parties), (SELECT count(*) FROM deals), (SELECT count(*) FROM figures),
-       (SELECT count(DISTINCT source_id) FROM figures), (SELECT count(*) FROM flows), (SELECT count(*) FROM metrics)
+       (SELECT count(DISTINCT source_id) FROM figures), (SELECT count(*) FROM {REPORT_FLOWS}),
+       (SELECT count(*) FROM metrics)
 """
 # Parties ranked by the USD they pay and receive in flows, then by their number of flows.
-FLOW_PARTIES_SQL = """
+FLOW_PARTIES_SQL = f"""
 WITH ends AS (
-    SELECT from_party AS party, CASE WHEN measure = 'amount' AND unit = 'USD' THEN value_high END AS usd FROM flows
+    SELECT from_party AS party, usd FROM {REPORT_FLOWS}
     UNION ALL
-    SELECT to_party, CASE WHEN measure = 'amount' AND unit = 'USD' THEN value_high END FROM flows
+    SELECT to_party, usd FROM {REPORT_FLOWS}
 )
 SELECT party FROM ends GROUP BY party ORDER BY coalesce(sum(usd), 0) DESC, count(*) DESC, party LIMIT ?
 """
-# The largest flows first when there are too many, then in the order of FLOWS_SQL.
-FLOWS_LIMITED_SQL = """
+# The largest flows first when there are too many, then by deal, parties, kind, measure and unit.
+FLOWS_LIMITED_SQL = f"""
 SELECT * EXCLUDE (usd) FROM (
-    SELECT fl.deal_id, d.title AS deal_title, fl.from_party, fl.to_party, fl.flow, fl.measure, fl.unit,
-           fl.value_low, fl.value_high, fl.n_figures, fl.n_sources, fl.figure_ids,
-           CASE WHEN fl.measure = 'amount' AND fl.unit = 'USD' THEN fl.value_high END AS usd
-    FROM flows fl
-    LEFT JOIN deals d ON d.deal_id = fl.deal_id
-    {where}
-    ORDER BY usd DESC NULLS LAST, fl.deal_id NULLS LAST, fl.from_party, fl.to_party, fl.flow, fl.measure, fl.unit
+    SELECT * FROM {REPORT_FLOWS}
+    {{where}}
+    ORDER BY usd DESC NULLS LAST, deal_id NULLS LAST, from_party, to_party, flow, measure, unit
     LIMIT $limit
 )
 ORDER BY deal_id NULLS LAST, from_party, to_party, flow, measure, unit
@@ -439,6 +439,16 @@ def collect(
     At most `max_*` rows of each kind are read (never a whole large table); `totals` gives the
     counts in the release, so the page can say what part it shows.
     """
+    con.execute(REPORT_FLOWS_SQL)
+    try:
+        return _collect(con, max_figures, max_parties, max_flows, max_deals, max_metrics)
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS temp.{REPORT_FLOWS}")
+
+
+def _collect(
+    con: duckdb.DuckDBPyConnection, max_figures: int, max_parties: int, max_flows: int, max_deals: int, max_metrics: int
+) -> dict[str, Any]:
     totals = dict(
         zip(
             ("parties", "deals", "figures", "sources", "flows", "metrics"),
@@ -456,7 +466,7 @@ def collect(
     else:
         flows = _rows(
             con,
-            FLOWS_LIMITED_SQL.format(where="WHERE list_contains($parties, fl.from_party) AND list_contains($parties, fl.to_party)"),
+            FLOWS_LIMITED_SQL.format(where="WHERE list_contains($parties, from_party) AND list_contains($parties, to_party)"),
             {"parties": network_parties, "limit": max_flows},
         )
     figures = _rows(con, _limited(FIGURES_SQL), [max_figures])
