@@ -371,9 +371,10 @@ def populate(
         with tempfile.TemporaryDirectory(prefix="aideals-metrics-") as tmp:
             path = Path(tmp) / "snapshot.duckdb"
             snapshot(con, path)
-            spill = Path(tmp) / "spill"
-            spill.mkdir()
-            ro = connect_readonly(path, resource_config(spill))
+            # The memory limit and threads only: a locked connection without external access
+            # may not be given a directory (it then spills beside the snapshot, or not at all).
+            limits = {k: v for k, v in resource_config(tmp).items() if k != "temp_directory"}
+            ro = connect_readonly(path, limits)
             try:
                 run = compute(ro, metrics, schema=result_schema(pkg.root))
             finally:
