@@ -160,3 +160,33 @@ def test_report_page_says_what_part_it_shows(seed_con):
     )
     # The header counts the whole release, not the part shown.
     assert "13 parties, 13 deals, 32 figures, 5 sources, 13 flows, 0 metrics" in page
+
+
+# Metrics: bounded too, and no snapshot of the database when there is nothing to compute ----------
+
+
+def test_metrics_readonly_connection_takes_the_memory_limit_and_stays_locked(tmp_path):
+    from aideals import metrics
+
+    duckdb.connect(str(tmp_path / "r.duckdb")).close()
+    con = metrics.connect_readonly(tmp_path / "r.duckdb", {"memory_limit": "256MiB", "threads": 1})
+    try:
+        assert con.execute("SELECT current_setting('memory_limit'), current_setting('threads')").fetchone() == ("256.0 MiB", 1)
+        with pytest.raises(duckdb.Error):
+            con.execute("SET memory_limit = '8GB'")
+    finally:
+        con.close()
+
+
+def test_populate_without_metrics_takes_no_snapshot(tmp_path, monkeypatch):
+    from aideals import metrics, plugins
+
+    def no_snapshot(con, path):
+        raise AssertionError("snapshot taken")
+
+    monkeypatch.setattr(metrics, "snapshot", no_snapshot)
+    pkg = package.load(make_package(tmp_path / "pkg"))
+    con = db.connect_memory(pkg)
+    empty = plugins.load(None, [], limit=None, entry_points=[])
+    run = metrics.populate(con, pkg, plugins=empty, report=lambda p: None)
+    assert (run.results, run.problems, con.execute("SELECT count(*) FROM metrics").fetchone()[0]) == ([], [], 0)
