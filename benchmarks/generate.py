@@ -50,18 +50,18 @@ def generate(out: Path, rows: int, errors: int = 0, seed: int = 1) -> dict:
     for i in range(n_sources):
         w.writerow([f"source-{i}", f"Article {i}", "Daily", "", "2025-01-01", "day", f"https://example.org/{i}", "en", "news", "2026-01-01", ""])
     fh.close()
-    fh, w = writer("deals", ["deal_id", "title", "kind", "announced", "date_precision", "status", "party_a", "party_b", "source_id", "summary"])
+    fh, w = writer("deals", ["deal_id", "title", "kind", "announced", "date_precision", "status", "party_a", "party_b", "part_of", "source_id", "summary"])
     deal_parties = []
     for i in range(n_deals):
         a, b = i % n_parties, (i * 7 + 1) % n_parties
         if a == b:
             b = (b + 1) % n_parties
         deal_parties.append((a, b))
-        w.writerow([f"deal-{i}", f"Deal {i}", "cloud_contract", "2025-02-01", "month", "signed", f"party-{a}", f"party-{b}", f"source-{i % n_sources}", f"Deal {i}, synthetic."])
+        w.writerow([f"deal-{i}", f"Deal {i}", "cloud_contract", "2025-02-01", "month", "signed", f"party-{a}", f"party-{b}", "", f"source-{i % n_sources}", f"Deal {i}, synthetic."])
     fh.close()
     every = rows // errors if errors else 0
     injected = []
-    fh, w = writer("figures", ["figure_id", "deal_id", "party_id", "from_party", "to_party", "flow", "measure", "value", "value_high", "unit", "qualifier", "period_start", "period_end", "as_of", "source_id", "quote", "note"])
+    fh, w = writer("figures", ["figure_id", "deal_id", "party_id", "from_party", "to_party", "flow", "measure", "value", "value_high", "unit", "qualifier", "component", "period_start", "period_end", "as_of", "source_id", "quote", "note"])
     for i in range(rows):
         d = i % n_deals
         a, b = deal_parties[d]
@@ -69,11 +69,11 @@ def generate(out: Path, rows: int, errors: int = 0, seed: int = 1) -> dict:
             a, b = b, a
         value = rng.randint(1, 10**6) * 1000
         row = [f"fig-{i}", f"deal-{d}", "", f"party-{a}", f"party-{b}", "cash", "amount", value, "", "USD", "exact",
-               "", "", "2025-06-01", f"source-{d % n_sources}", f"about {value} dollars", ""]
+               "", "", "", "2024-12-01", f"source-{d % n_sources}", f"about {value} dollars", ""]
         if every and i % every == every // 2 and len(injected) < errors:
             field, check = DEFECTS[len(injected) % len(DEFECTS)]
             if field == "as_of":
-                row[13] = "2025-02-30"
+                row[14] = "2025-02-30"
             elif field == "to_party":
                 row[4] = "nobody"
             else:

@@ -1,11 +1,16 @@
-"""Benchmark `aideals validate` (and `aideals build` when it exists) against `frictionless validate`.
+"""Benchmark `aideals validate` and `aideals build` against `frictionless validate` and a bare DuckDB scan.
 
-    python benchmarks/run.py [--sizes 100000 1000000] [--work /tmp/aideals-bench] [--no-frictionless]
+    python benchmarks/run.py [--sizes 10000 100000 1000000 10000000] [--work /tmp/aideals-bench]
+                             [--frictionless-max 1000000] [--note TEXT] [--keep]
 
-For each size: generate a package with 9 injected defects, then time each tool in a subprocess
-(wall time and peak RSS from wait4), check that aideals and frictionless report the same
-Table Schema findings (row, field, type), and write the table into benchmarks/README.md between
-the RESULTS markers. Not a test: it takes minutes (frictionless at 1M rows is the slow part).
+For each size: generate a package with 9 injected defects and a clean copy (build refuses invalid
+data), then time in subprocesses (wall time and peak RSS from wait4): `aideals validate --json`,
+`frictionless validate --json` (up to --frictionless-max rows), `benchmarks/bare_scan.py` (DuckDB
+parsing every cell of the four CSVs as text with the same settings: the floor) and `aideals build`
+of the clean copy. Checks that aideals and frictionless report the same Table Schema findings
+(row, field, type), and writes the table into benchmarks/README.md between the RESULTS markers.
+Packages are kept in --work and reused by the next run when generated with the same parameters;
+the releases built are deleted. Not a test: at 10M rows it takes tens of minutes.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import json
 import os
 import platform
 import re
+import shutil
 import subprocess
 import sys
 import time
@@ -27,6 +33,18 @@ from generate import generate  # noqa: E402
 BIN = Path(sys.executable).parent
 README = HERE / "README.md"
 START, END = "<!-- RESULTS:START -->", "<!-- RESULTS:END -->"
+
+
+def package(work: Path, n: int, errors: int) -> Path:
+    """The synthetic package of n rows (generated unless the last run left the same one)."""
+    path = work / (f"rows-{n}" if errors else f"valid-{n}")
+    stamp = path / "generated.json"
+    params = {"rows": n, "errors": errors, "generator": (HERE / "generate.py").read_text(encoding="utf-8")}
+    if stamp.is_file() and json.loads(stamp.read_text(encoding="utf-8")) == params:
+        return path
+    generate(path, n, errors=errors)
+    stamp.write_text(json.dumps(params), encoding="utf-8")
+    return path
 
 
 def timed(cmd: list[str], out: Path | None = None) -> tuple[float, float, int]:
@@ -69,43 +87,49 @@ def machine() -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000, 10_000_000])
     ap.add_argument("--work", type=Path, default=Path("/tmp/aideals-bench"))
-    ap.add_argument("--no-frictionless", action="store_true")
+    ap.add_argument("--frictionless-max", type=int, default=1_000_000, help="largest size frictionless runs on")
     ap.add_argument("--note", default="")
     args = ap.parse_args()
-    has_build = (HERE.parent / "src" / "aideals" / "commands" / "build.py").is_file()
-    lines = ["| figure rows | tool | wall time (s) | peak RSS (MiB) | findings | same findings as frictionless | speed-up |",
+    args.work.mkdir(parents=True, exist_ok=True)
+    lines = ["| figure rows | tool | wall time (s) | peak RSS (MiB) | findings | same findings as frictionless | × bare scan |",
              "|---:|---|---:|---:|---:|---|---:|"]
+    verdicts: list[str] = []
+    peaks: list[float] = []
     for n in args.sizes:
-        pkg = args.work / f"rows-{n}"
-        generate(pkg, n, errors=9)
+        pkg = package(args.work, n, errors=9)
+        valid = package(args.work, n, errors=0)
+        t_s, rss_s, rc_s = timed([sys.executable, str(HERE / "bare_scan.py"), str(pkg)])
         ours_json = args.work / f"aideals-{n}.json"
         t_a, rss_a, _ = timed([str(BIN / "aideals"), "validate", str(pkg), "--json"], ours_json)
         ours = aideals_set(ours_json)
         n_all = len(json.loads(ours_json.read_text())["findings"])
+        same = "not run"
         row_f = None
-        if not args.no_frictionless:
+        if n <= args.frictionless_max:
             fl_json = args.work / f"frictionless-{n}.json"
             t_f, rss_f, _ = timed([str(BIN / "frictionless"), "validate", "--json", str(pkg / "datapackage.json")], fl_json)
             theirs = frictionless_set(fl_json)
             same = "yes" if theirs == ours else f"NO ({len(theirs ^ ours)} differ)"
-            row_f = f"| {n:,} | frictionless validate | {t_f:.1f} | {rss_f:.0f} | {len(theirs)} | | 1× |"
-            lines.append(f"| {n:,} | aideals validate | {t_a:.2f} | {rss_a:.0f} | {n_all} | {same} | {t_f / t_a:.0f}× |")
+            row_f = f"| {n:,} | frictionless validate | {t_f:.1f} | {rss_f:.0f} | {len(theirs)} | | {t_f / t_s:.1f}× |"
+        dist = args.work / f"dist-{n}"
+        t_b, rss_b, rc_b = timed([str(BIN / "aideals"), "build", "--package", str(valid), "--out", str(dist)])
+        shutil.rmtree(dist, ignore_errors=True)
+        ratio = t_a / t_s
+        lines.append(f"| {n:,} | bare DuckDB scan (floor) | {t_s:.2f} | {rss_s:.0f} | {'' if rc_s == 0 else f'exit {rc_s}'} | | 1× |")
+        lines.append(f"| {n:,} | **aideals validate** | {t_a:.2f} | {rss_a:.0f} | {n_all} | {same} | **{ratio:.1f}×** |")
+        if row_f:
             lines.append(row_f)
-        else:
-            lines.append(f"| {n:,} | aideals validate | {t_a:.2f} | {rss_a:.0f} | {n_all} | not run | |")
-        if has_build:
-            valid = args.work / f"valid-{n}"
-            generate(valid, n, errors=0)
-            t_b, rss_b, rc = timed([str(BIN / "aideals"), "build", "--package", str(valid), "--out", str(args.work / f"dist-{n}")])
-            lines.append(f"| {n:,} | aideals build (valid copy) | {t_b:.2f} | {rss_b:.0f} | exit {rc} | | |")
-        print(f"{n:,} rows done", flush=True)
-    if not has_build:
-        lines.append("")
-        lines.append("`aideals build` was not on this branch when this ran: not measured.")
+        lines.append(f"| {n:,} | aideals build (clean copy) | {t_b:.2f} | {rss_b:.0f} | exit {rc_b} | | {t_b / t_s:.1f}× |")
+        verdicts.append(f"{n:,}: {ratio:.1f}× ({'met' if ratio <= 3 else 'not met'})")
+        peaks.append(max(rss_a, rss_b))
+        print(f"{n:,} rows done: {lines[-3:]}", flush=True)
     note = f" {args.note}" if args.note else ""
-    block = "\n".join([START, f"Ran {time.strftime('%Y-%m-%d')} on: {machine()}.{note}", "", *lines, END])
+    target = "Target `aideals validate` within 3× of the bare scan: " + "; ".join(verdicts) + "."
+    peak = max(peaks, default=0)
+    target += f" Largest peak RSS of `aideals validate` or `aideals build`: {peak:,.0f} MiB ({'under' if peak < 2048 else 'OVER'} 2 GiB)."
+    block = "\n".join([START, f"Ran {time.strftime('%Y-%m-%d')} on: {machine()}.{note}", "", *lines, "", target, END])
     text = README.read_text(encoding="utf-8") if README.exists() else f"# Benchmarks\n\n{START}\n{END}\n"
     README.write_text(re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: block, text, flags=re.S), encoding="utf-8")
     print(block)

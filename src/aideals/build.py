@@ -37,6 +37,7 @@ DATABASE = "aideals.duckdb"
 REPORT = "report.html"
 PARQUET_TABLES = (*RESOURCE_NAMES, "metrics")
 SHOWN_FINDINGS = 5
+COUNTED_FINDINGS = 1000  # findings counted before a build is refused (`aideals validate` lists them all)
 HASH_CHUNK = 1 << 20
 
 # One thread, a fixed compression and row-group size, and rows sorted by primary key: the Parquet
@@ -90,13 +91,15 @@ def require_valid(pkg: Package, extra_checks: Iterable[ExtraCheck] = ()) -> list
     """Validate `pkg` and return the checks run; raise AidealsError (exit 1) when it has findings."""
     from aideals import checks
 
-    report = checks.validate(pkg, extra_checks=extra_checks)
+    # Bounded: a package with a defect in each of millions of rows is refused without holding them all.
+    report = checks.validate(pkg, max_errors=COUNTED_FINDINGS, extra_checks=extra_checks)
     if not report.ok:
         n = len(report.findings)
         shown = "\n".join("  " + f.line() for f in report.findings[:SHOWN_FINDINGS])
-        more = f"\n  ... and {n - SHOWN_FINDINGS} more" if n > SHOWN_FINDINGS else ""
+        more = f"\n  ... and {n - SHOWN_FINDINGS}{'+' if report.truncated else ''} more" if n > SHOWN_FINDINGS else ""
+        count = f"more than {n} findings" if report.truncated else f"{n} finding{'s' if n != 1 else ''}"
         raise AidealsError(
-            f"the package is invalid ({n} finding{'s' if n != 1 else ''}), nothing was built; "
+            f"the package is invalid ({count}), nothing was built; "
             f"run `aideals validate` for the full report:\n{shown}{more}",
             exit_code=1,
         )
@@ -130,14 +133,21 @@ def copy_files(pkg: Package, tmp: Path) -> dict:
 
 
 def write_database(
-    pkg: Package, path: Path, populate_metrics: PopulateMetrics | None, progress: Progress | None
+    pkg: Package,
+    path: Path,
+    populate_metrics: PopulateMetrics | None,
+    progress: Progress | None,
+    limits: dict | None = None,
 ) -> dict[str, int]:
-    """Write the DuckDB database and return the row count of each table."""
+    """Write the DuckDB database and return the row count of each table.
+
+    `limits`: DuckDB settings bounding memory (aideals.db.resource_config), as for validate.
+    """
     import duckdb
 
     from aideals import db
 
-    con = duckdb.connect(str(path), config={"storage_compatibility_version": STORAGE_COMPATIBILITY})
+    con = duckdb.connect(str(path), config={**(limits or {}), "storage_compatibility_version": STORAGE_COMPATIBILITY})
     try:
         if progress:
             progress("loading the tables into DuckDB")
@@ -161,14 +171,16 @@ def _order_by(pkg: Package, table: str) -> str:
     return "ALL"
 
 
-def write_parquet(pkg: Package, database: Path, parquet_dir: Path, progress: Progress | None) -> None:
+def write_parquet(
+    pkg: Package, database: Path, parquet_dir: Path, progress: Progress | None, limits: dict | None = None
+) -> None:
     """Export each table of the database to `<parquet_dir>/<table>.parquet`, reproducibly."""
     import duckdb
 
     from aideals.db import quote_ident
 
     parquet_dir.mkdir()
-    con = duckdb.connect(str(database), read_only=True)
+    con = duckdb.connect(str(database), read_only=True, config=dict(limits or {}))
     try:
         con.execute("SET threads = 1")
         for table in PARQUET_TABLES:
@@ -180,7 +192,9 @@ def write_parquet(pkg: Package, database: Path, parquet_dir: Path, progress: Pro
         con.close()
 
 
-def write_report(pkg: Package, database: Path, out: Path, descriptor: dict, progress: Progress | None) -> None:
+def write_report(
+    pkg: Package, database: Path, out: Path, descriptor: dict, progress: Progress | None, limits: dict | None = None
+) -> None:
     """Write the report page from the finished database (its date from SOURCE_DATE_EPOCH, else now)."""
     import duckdb
 
@@ -188,7 +202,7 @@ def write_report(pkg: Package, database: Path, out: Path, descriptor: dict, prog
 
     if progress:
         progress("writing report.html")
-    con = duckdb.connect(str(database), read_only=True)
+    con = duckdb.connect(str(database), read_only=True, config=dict(limits or {}))
     try:
         report.write_report(con, out, version=pkg.version, built_at=report.parse_built_at(None), descriptor=descriptor)
     finally:
@@ -201,10 +215,17 @@ def write_release(
     """Write every file of a release into the empty directory `tmp`; return rows per table."""
     if progress:
         progress("copying the data files and schemas")
+    import tempfile
+
+    from aideals.db import resource_config
+
     descriptor = copy_files(pkg, tmp)
-    rows = write_database(pkg, tmp / DATABASE, populate_metrics, progress)
-    write_parquet(pkg, tmp / DATABASE, tmp / "parquet", progress)
-    write_report(pkg, tmp / DATABASE, tmp / REPORT, descriptor, progress)
+    # DuckDB spills outside the release directory, so nothing of it can end up in the release.
+    with tempfile.TemporaryDirectory(prefix="aideals-build-") as spill:
+        limits = resource_config(spill)
+        rows = write_database(pkg, tmp / DATABASE, populate_metrics, progress, limits)
+        write_parquet(pkg, tmp / DATABASE, tmp / "parquet", progress, limits)
+        write_report(pkg, tmp / DATABASE, tmp / REPORT, descriptor, progress, limits)
     # The descriptor goes last: a directory holding it and the database is a complete release.
     text = json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n"
     (tmp / DESCRIPTOR).write_text(text, encoding="utf-8")

@@ -39,7 +39,6 @@ temporary directory for spilling, so memory stays bounded on large packages.
 from __future__ import annotations
 
 import csv
-import os
 import re
 import shutil
 import tempfile
@@ -117,15 +116,11 @@ def connect() -> tuple[duckdb.DuckDBPyConnection, str]:
     """An in-memory DuckDB with bounded memory and a temporary directory to spill to."""
     import duckdb
 
+    from aideals.db import resource_config
+
     tmp = tempfile.mkdtemp(prefix="aideals-validate-")
-    config = {
-        "memory_limit": os.environ.get("AIDEALS_MEMORY_LIMIT", "1GB"),
-        "temp_directory": tmp,
-        "preserve_insertion_order": True,  # row numbers are the order of rows in the file
-    }
-    threads = os.environ.get("AIDEALS_THREADS")
-    if threads:
-        config["threads"] = int(threads)
+    config = resource_config(tmp)
+    config["preserve_insertion_order"] = True  # row numbers are the order of rows in the file
     return duckdb.connect(":memory:", config=config), tmp
 
 
@@ -187,12 +182,12 @@ def _validate(
     for t in tables.values():
         if t.readable and not t.empty:
             report.findings.extend(_header_findings(t))
-            report.findings.extend(_cell_findings(con, pkg, t))
-            report.findings.extend(_key_findings(con, pkg, t, tables))
+            report.findings.extend(_cell_findings(con, pkg, t, max_errors))
+            report.findings.extend(_key_findings(con, pkg, t, tables, max_errors))
     report.checks_run.append("table-schema")
     for t in tables.values():
         if t.readable:
-            report.findings.extend(_rule_findings(con, pkg, t))
+            report.findings.extend(_rule_findings(con, pkg, t, max_errors))
     report.checks_run.append("row-rule")
     if all(t.readable for t in tables.values()):
         from aideals import db
@@ -398,19 +393,39 @@ def _header_findings(t: _Table) -> list[Finding]:
     return out
 
 
-def _run(con: duckdb.DuckDBPyConnection, sql, file: str, layer: str) -> list[Finding]:
-    rows = con.execute(sql.text, sql.params).fetchall()
+# Rows fetched from DuckDB at a time when findings are bounded.
+FETCH_BATCH = 2048
+
+
+def _run(con: duckdb.DuckDBPyConnection, sql, file: str, layer: str, limit: int | None = None) -> list[Finding]:
+    """The findings of one check query (columns: row, field, check, message, value).
+
+    With `limit`, only the findings of the query's first rows are kept: at least `limit` of them
+    (all of one row number or none), so that the report's first `limit` findings, sorted by row,
+    are exact while a query matching millions of rows never comes into Python whole.
+    """
+    if limit is None:
+        rows = con.execute(sql.text, sql.params).fetchall()
+    else:
+        cur = con.execute(f"SELECT * FROM ({sql.text}) ORDER BY 1 NULLS FIRST", sql.params)
+        rows = []
+        while batch := cur.fetchmany(FETCH_BATCH):
+            rows += batch
+            if len(rows) > limit and rows[limit][0] != rows[-1][0]:
+                last = rows[limit][0]
+                rows = [r for r in rows if r[0] is None or (last is not None and r[0] <= last)]
+                break
     return [Finding(file, r[0], r[1], r[2], layer, r[3], r[4]) for r in rows]
 
 
-def _cell_findings(con: duckdb.DuckDBPyConnection, pkg: Package, t: _Table) -> list[Finding]:
+def _cell_findings(con: duckdb.DuckDBPyConnection, pkg: Package, t: _Table, limit: int | None = None) -> list[Finding]:
     from aideals.schema_sql import cells_query
 
     if not t.labels:
         return []
     res = pkg.resource(t.name)
     query = cells_query(quote_ident("cells_" + t.name), t.fields, t.labels, res.schema.get("missingValues", [""]), t.ragged)
-    findings = _run(con, query, t.file, "table-schema")
+    findings = _run(con, query, t.file, "table-schema", limit)
     findings += [Finding(t.file, b, None, "blank-row", "table-schema", "the row is blank") for b in t.blank_rows]
     if res.schema.get("primaryKey"):
         findings += [Finding(t.file, b, None, "primary-key", "table-schema", "the primary key is empty") for b in t.blank_rows]
@@ -421,7 +436,9 @@ def _key_list(value: object) -> list[str]:
     return [value] if isinstance(value, str) else list(value or [])
 
 
-def _key_findings(con: duckdb.DuckDBPyConnection, pkg: Package, t: _Table, tables: dict[str, _Table]) -> list[Finding]:
+def _key_findings(
+    con: duckdb.DuckDBPyConnection, pkg: Package, t: _Table, tables: dict[str, _Table], limit: int | None = None
+) -> list[Finding]:
     """unique fields, the primary key and foreign keys, over the typed tables."""
     from aideals.schema_sql import Sql
 
@@ -439,7 +456,7 @@ def _key_findings(con: duckdb.DuckDBPyConnection, pkg: Package, t: _Table, table
                 f"GROUP BY {col} HAVING count(*) > 1)) WHERE _row > first_row",
                 [f["name"]],
             )
-            out += _run(con, sql, t.file, "table-schema")
+            out += _run(con, sql, t.file, "table-schema", limit)
     pk = [c for c in _key_list(schema.get("primaryKey")) if c in present]
     if pk and len(pk) == len(_key_list(schema.get("primaryKey"))):
         cols = ", ".join(quote_ident(c) for c in pk)
@@ -452,7 +469,7 @@ def _key_findings(con: duckdb.DuckDBPyConnection, pkg: Package, t: _Table, table
             f"WHERE ({allnull}) OR ({cols}) IN (SELECT ({cols}) FROM {table} GROUP BY {cols} HAVING count(*) > 1)) "
             f"WHERE ({allnull}) OR _row > first_row"
         )
-        out += _run(con, sql, t.file, "table-schema")
+        out += _run(con, sql, t.file, "table-schema", limit)
     for fk in schema.get("foreignKeys", []):
         fields = _key_list(fk.get("fields"))
         ref = fk.get("reference", {})
@@ -469,13 +486,13 @@ def _key_findings(con: duckdb.DuckDBPyConnection, pkg: Package, t: _Table, table
             f"WHERE {local} AND NOT EXISTS (SELECT 1 FROM {quote_ident(ref_name)} r WHERE {join})",
             [fields[0], f"\" is not a {', '.join(ref_fields)} of {ref_name}"],
         )
-        out += _run(con, sql, t.file, "table-schema")
+        out += _run(con, sql, t.file, "table-schema", limit)
     return out
 
 
 # --- row rules and cross-table checks ------------------------------------------------------------
 
-def _rule_findings(con: duckdb.DuckDBPyConnection, pkg: Package, t: _Table) -> list[Finding]:
+def _rule_findings(con: duckdb.DuckDBPyConnection, pkg: Package, t: _Table, limit: int | None = None) -> list[Finding]:
     from aideals import rules
     from aideals.rules_sql import rules_query
 
@@ -483,7 +500,7 @@ def _rule_findings(con: duckdb.DuckDBPyConnection, pkg: Package, t: _Table) -> l
     if not doc or not t.labels:
         return []
     kinds = {f["name"]: f.get("type", "string") for f in t.fields}
-    return _run(con, rules_query(quote_ident("rules_" + t.name), doc, kinds), t.file, "row-rule")
+    return _run(con, rules_query(quote_ident("rules_" + t.name), doc, kinds), t.file, "row-rule", limit)
 
 
 def _by(check: ExtraCheck) -> str:

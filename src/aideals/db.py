@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from importlib import resources as importlib_resources
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from aideals.package import RESOURCE_NAMES, Package
@@ -38,6 +40,22 @@ CREATE TABLE IF NOT EXISTS metrics (
     plugin VARCHAR
 )
 """
+
+
+DEFAULT_MEMORY_LIMIT = "1GB"
+
+
+def resource_config(temp_directory: str | Path) -> dict[str, object]:
+    """DuckDB settings that bound memory: AIDEALS_MEMORY_LIMIT (default 1GB), a directory to spill
+    to, and AIDEALS_THREADS when set (default: all cores). Validate and build use the same."""
+    config: dict[str, object] = {
+        "memory_limit": os.environ.get("AIDEALS_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT),
+        "temp_directory": str(temp_directory),
+    }
+    threads = os.environ.get("AIDEALS_THREADS")
+    if threads:
+        config["threads"] = int(threads)
+    return config
 
 
 def quote_ident(name: str) -> str:

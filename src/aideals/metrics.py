@@ -143,12 +143,17 @@ def result_schema(root: Path | None = None) -> dict:
 # -- connections -----------------------------------------------------------------------------
 
 
-def connect_readonly(path: Path) -> duckdb.DuckDBPyConnection:
-    """Open a database file read-only, with external access disabled and the settings locked."""
+def connect_readonly(path: Path, limits: Mapping[str, object] | None = None) -> duckdb.DuckDBPyConnection:
+    """Open a database file read-only, with external access disabled and the settings locked.
+
+    `limits`: DuckDB settings bounding memory (aideals.db.resource_config), fixed before the lock.
+    """
     import duckdb
 
     return duckdb.connect(
-        str(path), read_only=True, config={"enable_external_access": False, "lock_configuration": True}
+        str(path),
+        read_only=True,
+        config={**(limits or {}), "enable_external_access": False, "lock_configuration": True},
     )
 
 
@@ -356,16 +361,24 @@ def populate(
     """
     from aideals import plugins as plugins_module
 
+    from aideals.db import resource_config
+
     plugins = plugins or plugins_module.load(pkg.root, plugins_dirs)
     metrics = plugins.metrics()
-    with tempfile.TemporaryDirectory(prefix="aideals-metrics-") as tmp:
-        path = Path(tmp) / "snapshot.duckdb"
-        snapshot(con, path)
-        ro = connect_readonly(path)
-        try:
-            run = compute(ro, metrics, schema=result_schema(pkg.root))
-        finally:
-            ro.close()
+    run = MetricsRun([])
+    # No metric, no snapshot: copying a large database for nothing would double the build's writes.
+    if metrics:
+        with tempfile.TemporaryDirectory(prefix="aideals-metrics-") as tmp:
+            path = Path(tmp) / "snapshot.duckdb"
+            snapshot(con, path)
+            # The memory limit and threads only: a locked connection without external access
+            # may not be given a directory (it then spills beside the snapshot, or not at all).
+            limits = {k: v for k, v in resource_config(tmp).items() if k != "temp_directory"}
+            ro = connect_readonly(path, limits)
+            try:
+                run = compute(ro, metrics, schema=result_schema(pkg.root))
+            finally:
+                ro.close()
     run.problems[:0] = plugins.problems
     for problem in run.problems:
         report(problem)

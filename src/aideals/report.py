@@ -38,6 +38,14 @@ LABEL_LIMIT = 30
 # Deal titles are written next to timeline points only while they can be read.
 TIMELINE_LABEL_LIMIT = 30
 FIGURES_PAGE_SIZE = 50
+# Caps on what one page embeds, so that a release of millions of figures still gives a page a
+# browser opens (and a build that stays within its memory): beyond them the page shows a
+# deterministic part and says so. The scale measured in benchmarks/report_scale.py is within them.
+FIGURE_LIMIT = 10_000  # the first figures by figure_id
+NETWORK_PARTY_LIMIT = 200  # the parties with the most USD in flows (the layout is quadratic in parties)
+FLOW_LIMIT = 5_000  # flows between those parties, largest first
+DEAL_LIMIT = 2_500  # deals on the timeline and the undated list, by date then deal_id
+METRIC_LIMIT = 2_000  # metric rows, in table order
 UNDATED_OPEN_LIMIT = 30
 # Flow kinds, in legend order, with colour-blind-safe colours (Okabe–Ito).
 FLOW_COLOURS = {
@@ -69,13 +77,6 @@ SELECT deal_id, title, kind, announced, date_precision, status, party_a, party_b
 FROM deals
 ORDER BY announced NULLS LAST, deal_id
 """
-FLOWS_SQL = """
-SELECT fl.deal_id, d.title AS deal_title, fl.from_party, fl.to_party, fl.flow, fl.measure, fl.unit,
-       fl.value_low, fl.value_high, fl.n_figures, fl.n_sources, fl.figure_ids
-FROM flows fl
-LEFT JOIN deals d ON d.deal_id = fl.deal_id
-ORDER BY fl.deal_id NULLS LAST, fl.from_party, fl.to_party, fl.flow, fl.measure, fl.unit
-"""
 FIGURES_SQL = """
 SELECT figure_id, deal_id, deal_title, party_id, party_name, from_party, from_name, to_party, to_name,
        flow, measure, value, value_high, unit, qualifier, period_start, period_end, as_of,
@@ -84,7 +85,45 @@ SELECT figure_id, deal_id, deal_title, party_id, party_name, from_party, from_na
 FROM figures_resolved
 ORDER BY figure_id
 """
-DISAGREEMENTS_SQL = "SELECT figure_ids FROM consensus WHERE sources_disagree ORDER BY figure_ids"
+DISAGREEMENTS_SQL = (
+    "SELECT figure_ids FROM consensus WHERE sources_disagree AND list_has_any(figure_ids, ?) ORDER BY figure_ids"
+)
+FIGURES_BY_ID_SQL = FIGURES_SQL.replace("ORDER BY", "WHERE list_contains(?, figure_id)\nORDER BY")
+PARTIES_NAMED_SQL = PARTIES_SQL.replace("ORDER BY", "WHERE list_contains(?, party_id) ORDER BY")
+# `flows` is computed once into a temporary table (at millions of figures it is the costly view).
+REPORT_FLOWS = "aideals_report_flows"
+REPORT_FLOWS_SQL = f"""
+CREATE OR REPLACE TEMP TABLE {REPORT_FLOWS} AS
+SELECT fl.deal_id, d.title AS deal_title, fl.from_party, fl.to_party, fl.flow, fl.measure, fl.unit,
+       fl.value_low, fl.value_high, fl.n_figures, fl.n_sources, fl.figure_ids,
+       CASE WHEN fl.measure = 'amount' AND fl.unit = 'USD' THEN fl.value_high END AS usd
+FROM flows fl
+LEFT JOIN deals d ON d.deal_id = fl.deal_id
+"""
+TOTALS_SQL = f"""
+SELECT (SELECT count(*) FROM parties), (SELECT count(*) FROM deals), (SELECT count(*) FROM figures),
+       (SELECT count(DISTINCT source_id) FROM figures), (SELECT count(*) FROM {REPORT_FLOWS}),
+       (SELECT count(*) FROM metrics)
+"""
+# Parties ranked by the USD they pay and receive in flows, then by their number of flows.
+FLOW_PARTIES_SQL = f"""
+WITH ends AS (
+    SELECT from_party AS party, usd FROM {REPORT_FLOWS}
+    UNION ALL
+    SELECT to_party, usd FROM {REPORT_FLOWS}
+)
+SELECT party FROM ends GROUP BY party ORDER BY coalesce(sum(usd), 0) DESC, count(*) DESC, party LIMIT ?
+"""
+# The largest flows first when there are too many, then by deal, parties, kind, measure and unit.
+FLOWS_LIMITED_SQL = f"""
+SELECT * EXCLUDE (usd) FROM (
+    SELECT * FROM {REPORT_FLOWS}
+    {{where}}
+    ORDER BY usd DESC NULLS LAST, deal_id NULLS LAST, from_party, to_party, flow, measure, unit
+    LIMIT $limit
+)
+ORDER BY deal_id NULLS LAST, from_party, to_party, flow, measure, unit
+"""
 METRICS_SQL = """
 SELECT metric, subject_type, subject_id, value, value_high, unit, qualifier, figure_ids, note
 FROM metrics
@@ -348,8 +387,8 @@ def _curve(
 # Reading the release
 
 
-def _rows(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict[str, Any]]:
-    cur = con.execute(sql)
+def _rows(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    cur = con.execute(sql, params or [])
     names = [d[0] for d in cur.description]
     return [dict(zip(names, row)) for row in cur.fetchall()]
 
@@ -382,19 +421,74 @@ def _usd(flow: dict[str, Any]) -> float | None:
     return flow["value_high"] if flow["measure"] == "amount" and flow["unit"] == "USD" else None
 
 
-def collect(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
-    """Everything the page shows, read from a release connection, as plain sorted Python data."""
-    parties = _rows(con, PARTIES_SQL)
-    names = {p["party_id"]: p["name"] for p in parties}
-    deals = _rows(con, DEALS_SQL)
-    flows = _rows(con, FLOWS_SQL)
-    figures = _rows(con, FIGURES_SQL)
+def _limited(sql: str) -> str:
+    return f"{sql.rstrip()}\nLIMIT ?"
+
+
+def collect(
+    con: duckdb.DuckDBPyConnection,
+    *,
+    max_figures: int = FIGURE_LIMIT,
+    max_parties: int = NETWORK_PARTY_LIMIT,
+    max_flows: int = FLOW_LIMIT,
+    max_deals: int = DEAL_LIMIT,
+    max_metrics: int = METRIC_LIMIT,
+) -> dict[str, Any]:
+    """What the page shows, read from a release connection, as plain sorted Python data.
+
+    At most `max_*` rows of each kind are read (never a whole large table); `totals` gives the
+    counts in the release, so the page can say what part it shows.
+    """
+    con.execute("SELECT count(*) FROM parties")  # not a release: say so by its first table
+    con.execute(REPORT_FLOWS_SQL)
+    try:
+        return _collect(con, max_figures, max_parties, max_flows, max_deals, max_metrics)
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS temp.{REPORT_FLOWS}")
+
+
+def _collect(
+    con: duckdb.DuckDBPyConnection, max_figures: int, max_parties: int, max_flows: int, max_deals: int, max_metrics: int
+) -> dict[str, Any]:
+    totals = dict(
+        zip(
+            ("parties", "deals", "figures", "sources", "flows", "metrics"),
+            con.execute(TOTALS_SQL).fetchone(),
+        )
+    )
+    deals = _rows(con, _limited(DEALS_SQL), [max_deals])
+    network_parties = None
+    if totals["flows"] > 0:
+        ranked = [r[0] for r in con.execute(FLOW_PARTIES_SQL, [max_parties + 1]).fetchall()]
+        if len(ranked) > max_parties:
+            network_parties = ranked[:max_parties]
+    if network_parties is None:
+        flows = _rows(con, FLOWS_LIMITED_SQL.format(where=""), {"limit": max_flows})
+    else:
+        flows = _rows(
+            con,
+            FLOWS_LIMITED_SQL.format(where="WHERE list_contains($parties, from_party) AND list_contains($parties, to_party)"),
+            {"parties": network_parties, "limit": max_flows},
+        )
+    figures = _rows(con, _limited(FIGURES_SQL), [max_figures])
     by_id = {f["figure_id"]: f for f in figures}
+    # The hover text of a flow names its first four figures, shown in the table or not.
+    wanted = sorted({fid for fl in flows for fid in list(fl["figure_ids"])[:4]} - set(by_id))
+    if wanted and len(flows) <= EDGE_TRACE_LIMIT:
+        by_id.update({f["figure_id"]: f for f in _rows(con, FIGURES_BY_ID_SQL, [wanted])})
     disagree_with: dict[str, list[str]] = {}
-    for (ids,) in con.execute(DISAGREEMENTS_SQL).fetchall():
+    shown = [f["figure_id"] for f in figures]
+    for (ids,) in con.execute(DISAGREEMENTS_SQL, [shown]).fetchall():
         for fid in ids:
-            disagree_with[fid] = sorted(set(disagree_with.get(fid, [])) | {i for i in ids if i != fid})
-    metrics = _rows(con, METRICS_SQL)
+            if fid in by_id:
+                disagree_with[fid] = sorted(set(disagree_with.get(fid, [])) | {i for i in ids if i != fid})
+    metrics = _rows(con, _limited(METRICS_SQL), [max_metrics])
+    named = {p for fl in flows for p in (fl["from_party"], fl["to_party"])}
+    named |= {p for d in deals for p in (d["party_a"], d["party_b"])}
+    named |= {p for f in figures for p in (f["party_id"], f["from_party"], f["to_party"])}
+    named |= {p for m in metrics if m["subject_type"] in ("party", "pair", "cycle") for p in m["subject_id"].split("/")}
+    parties = _rows(con, PARTIES_NAMED_SQL, [sorted(p for p in named if p)])
+    names = {p["party_id"]: p["name"] for p in parties}
     return {
         "parties": parties,
         "names": names,
@@ -404,6 +498,8 @@ def collect(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "figures_by_id": by_id,
         "disagree_with": disagree_with,
         "metrics": metrics,
+        "totals": totals,
+        "network_parties": network_parties,
     }
 
 
@@ -991,6 +1087,32 @@ def _summary_text(summary: dict[str, Any]) -> str:
     return "; ".join(parts) + "."
 
 
+def _scope(shown: int, total: int, what: str, which: str, table: str) -> str:
+    """'' when the page holds every row, else which part it holds and where the rest is."""
+    if shown >= total:
+        return ""
+    return (
+        f"This page shows {shown:,} of {total:,} {what} ({which}); "
+        f"query the release for all: SELECT * FROM {table} in aideals.duckdb."
+    )
+
+
+def _network_scope(data: dict[str, Any]) -> str:
+    text = ""
+    if data["network_parties"] is not None:
+        text += (
+            f" Only the {len(data['network_parties']):,} parties with the largest flows in US dollars are drawn"
+            f" (of {data['totals']['parties']:,} parties), with the flows between them."
+        )
+    if len(data["flows"]) >= FLOW_LIMIT or data["network_parties"] is not None:
+        text += f" {len(data['flows']):,} of {data['totals']['flows']:,} flows are drawn: query the flows view for all."
+    return text
+
+
+def _deals_scope(data: dict[str, Any]) -> str:
+    return _scope(len(data["deals"]), data["totals"]["deals"], "deals", "by announcement date, then deal id", "deals")
+
+
 def citation_text(descriptor: dict[str, Any] | None, version: str, year: str) -> str:
     """A plain-text citation of the release (authors, year, title, version, licence)."""
     descriptor = descriptor or {}
@@ -1030,12 +1152,17 @@ def plotly_js() -> tuple[str, str]:
 
 
 def render_html(
-    con: duckdb.DuckDBPyConnection, *, version: str, built_at: datetime | str, descriptor: dict[str, Any] | None = None
+    con: duckdb.DuckDBPyConnection,
+    *,
+    version: str,
+    built_at: datetime | str,
+    descriptor: dict[str, Any] | None = None,
+    caps: dict[str, int] | None = None,
 ) -> str:
-    """The whole page as a string."""
+    """The whole page as a string. `caps` overrides collect's max_* limits (e.g. {"max_figures": 3})."""
     from aideals import __version__ as toolkit_version
 
-    data = collect(con)
+    data = collect(con, **(caps or {}))
     network = network_figure(data)
     timeline = timeline_figure(data)
     built = _built_at_text(built_at)
@@ -1048,22 +1175,18 @@ def render_html(
     }
     js, js_version = plotly_js()
     citation = citation_text(descriptor, version, built[:4])
-    counts = {
-        "parties": len(data["parties"]),
-        "deals": len(data["deals"]),
-        "figures": len(data["figures"]),
-        "sources": len({f["source_id"] for f in data["figures"]}),
-        "flows": len(data["flows"]),
-        "metrics": len(data["metrics"]),
-    }
+    counts = data["totals"]
     replacements = {
         "VERSION": _e(version),
         "BUILT_AT": _e(built),
         "TOOLKIT_VERSION": _e(toolkit_version),
         "PLOTLY_VERSION": _e(js_version),
         "COUNTS": ", ".join(f"{n} {_e(k)}" for k, n in counts.items()),
-        "NETWORK_SUMMARY": _e(_summary_text(network["summary"])),
+        "NETWORK_SUMMARY": _e(_summary_text(network["summary"]) + _network_scope(data)),
         "N_DATED": str(timeline["n_dated"]),
+        "DEALS_SCOPE": _e(_deals_scope(data)),
+        "METRICS_SCOPE": _e(_scope(len(data["metrics"]), data["totals"]["metrics"], "metric rows", "in table order", "metrics")),
+        "FIGURES_SCOPE": _e(_scope(len(data["figures"]), data["totals"]["figures"], "figures", "the first by figure id", "figures_resolved")),
         "UNDATED": _undated_html(data),
         "METRICS": _metrics_html(data),
         "CITATION": _e(citation),
@@ -1096,6 +1219,7 @@ def write_report(
     version: str,
     built_at: datetime | str,
     descriptor: dict[str, Any] | None = None,
+    caps: dict[str, int] | None = None,
 ) -> Path:
     """Write the report of the release in `con` to `out` (one self-contained HTML file); return `out`.
 
@@ -1103,7 +1227,7 @@ def write_report(
     (the package's datapackage.json) gives the title, contributors and licence for the citation.
     The file is written to a temporary name beside `out` and renamed, so a reader never sees half.
     """
-    page = render_html(con, version=version, built_at=built_at, descriptor=descriptor)
+    page = render_html(con, version=version, built_at=built_at, descriptor=descriptor, caps=caps)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=".report-", suffix=".html", dir=out.parent)

@@ -1,0 +1,192 @@
+"""Behaviour that keeps validate, build and the report bounded on large packages (small data here;
+the timings are in benchmarks/)."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from aideals import build, checks, db, package, report
+from aideals.schema_sql import Sql
+from conftest import FIXTURES
+from fixture_packages import make_package
+
+BUILT_AT = "2026-01-01T00:00:00Z"
+
+
+# Build: the same memory limit and spill directory as validate ------------------------------------
+
+
+def test_build_database_connection_has_the_memory_limit_and_a_spill_directory(tmp_path, monkeypatch):
+    monkeypatch.setenv("AIDEALS_MEMORY_LIMIT", "256MiB")
+    monkeypatch.setenv("AIDEALS_THREADS", "1")
+    seen = {}
+
+    def populate(con, pkg):
+        seen["settings"] = con.execute(
+            "SELECT current_setting('memory_limit'), current_setting('threads'), current_setting('temp_directory')"
+        ).fetchone()
+        seen["spill_exists"] = Path(seen["settings"][2]).is_dir()
+
+    pkg = package.load(make_package(tmp_path / "pkg"))
+    build.build(pkg, tmp_path / "dist", populate_metrics=populate)
+    memory, threads, spill = seen["settings"]
+    assert (memory, threads, seen["spill_exists"]) == ("256.0 MiB", 1, True)
+    assert Path(spill).parent == Path(tempfile.gettempdir())
+    assert Path(spill).name.startswith("aideals-build-")
+    # The spill directory is removed with the build and is never inside the release.
+    assert not Path(spill).exists()
+    assert not (tmp_path / "dist" / Path(spill).name).exists()
+
+
+def test_resource_config_reads_the_environment(monkeypatch):
+    monkeypatch.delenv("AIDEALS_THREADS", raising=False)
+    monkeypatch.delenv("AIDEALS_MEMORY_LIMIT", raising=False)
+    assert db.resource_config("/x") == {"memory_limit": "1GB", "temp_directory": "/x"}
+    monkeypatch.setenv("AIDEALS_MEMORY_LIMIT", "3GB")
+    monkeypatch.setenv("AIDEALS_THREADS", "2")
+    assert db.resource_config(Path("/y")) == {"memory_limit": "3GB", "temp_directory": "/y", "threads": 2}
+
+
+# Validate: bounded findings ---------------------------------------------------------------------
+
+
+def test_bounded_query_stops_after_the_row_of_the_limit_th_finding(monkeypatch):
+    monkeypatch.setattr(checks, "FETCH_BATCH", 2)
+    con = duckdb.connect()
+    con.execute("CREATE TABLE f (r BIGINT, k VARCHAR)")
+    con.execute("INSERT INTO f VALUES (5, 'e'), (3, 'c1'), (2, 'b1'), (4, 'd'), (3, 'c2'), (2, 'b2'), (3, 'c3')")
+    sql = Sql("SELECT r, 'field', 'check', k, NULL FROM f")
+    rows = lambda found: sorted((x.row, x.message) for x in found)  # noqa: E731
+    # Three asked for: the third is in row 3, so every finding of row 3 comes, and nothing after it.
+    assert rows(checks._run(con, sql, "data/x.csv", "table-schema", 3)) == [
+        (2, "b1"), (2, "b2"), (3, "c1"), (3, "c2"), (3, "c3")
+    ]
+    assert len(checks._run(con, sql, "data/x.csv", "table-schema", 6)) == 7
+    assert len(checks._run(con, sql, "data/x.csv", "table-schema")) == 7
+
+
+def defective_package(dest: Path) -> Path:
+    """The small package plus 40 figure rows, each with one to three findings."""
+    root = make_package(dest)
+    lines = []
+    for i in range(40):
+        as_of = "2025-02-30" if i % 2 else ""
+        high, qualifier = ("1", "range") if i % 3 == 0 else ("", "exact")
+        lines.append(f"bad-{i:02d},alpha-beta,,alpha,nobody,cash,amount,100,{high},USD,{qualifier},,,,{as_of},one,invests 100,\n")
+    with open(root / "data" / "figures.csv", "a", encoding="utf-8") as fh:
+        fh.writelines(lines)
+    return root
+
+
+@pytest.mark.parametrize("max_errors", [1, 2, 5, 17, 60])
+def test_max_errors_gives_exactly_the_first_findings_of_the_full_report(tmp_path, monkeypatch, max_errors):
+    monkeypatch.setattr(checks, "FETCH_BATCH", 4)
+    pkg = package.load(defective_package(tmp_path / "pkg"))
+    full = checks.validate(pkg)
+    assert len(full.findings) == 74  # 40 foreign keys, 20 dates, 14 ranges
+    bounded = checks.validate(pkg, max_errors=max_errors)
+    assert (bounded.findings, bounded.truncated) == (full.findings[:max_errors], True)
+
+
+def test_build_refusal_counts_at_most_counted_findings(tmp_path, monkeypatch):
+    monkeypatch.setattr(build, "COUNTED_FINDINGS", 10)
+    pkg = package.load(defective_package(tmp_path / "pkg"))
+    with pytest.raises(Exception) as exc:
+        build.build(pkg, tmp_path / "dist")
+    text = str(exc.value)
+    assert text.startswith("the package is invalid (more than 10 findings), nothing was built;")
+    assert text.endswith("  ... and 5+ more")
+
+
+# Report: a bounded part of each table, said on the page -------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def seed_con(tmp_path_factory):
+    root = make_package(tmp_path_factory.mktemp("seed") / "pkg", FIXTURES / "seed")
+    con = db.connect_memory(package.load(root))
+    yield con
+    con.close()
+
+
+CAPS = {"max_figures": 3, "max_parties": 2, "max_flows": 2, "max_deals": 2, "max_metrics": 1}
+
+
+def test_report_reads_at_most_the_caps_chosen_deterministically(seed_con):
+    data = report.collect(seed_con, **CAPS)
+    assert data["totals"] == {"parties": 13, "deals": 13, "figures": 32, "sources": 5, "flows": 13, "metrics": 0}
+    assert [f["figure_id"] for f in data["figures"]] == [
+        "amd-openai-2025-equity-stake-cafetech",
+        "amd-openai-2025-equity-stake-hyperai",
+        "amd-openai-2025-power-additional-cafetech",
+    ]
+    # The two parties with the most USD in flows, and the flows between them.
+    assert data["network_parties"] == ["openai", "nvidia"]
+    assert [(f["from_party"], f["to_party"], f["flow"]) for f in data["flows"]] == [
+        ("nvidia", "openai", "cash"),
+        ("openai", "nvidia", "chips"),
+    ]
+    assert [d["deal_id"] for d in data["deals"]] == ["microsoft-openai-2019-2023", "coreweave-openai-contracts"]
+    assert sorted(data["names"]) == ["amd", "coreweave", "microsoft", "nvidia", "openai"]
+
+
+def test_report_without_caps_reached_reads_everything_and_says_nothing(seed_con):
+    data = report.collect(seed_con)
+    assert (len(data["figures"]), len(data["flows"]), len(data["deals"]), data["network_parties"]) == (32, 13, 13, None)
+    page = report.render_html(seed_con, version="0.1.0", built_at=BUILT_AT)
+    assert re.findall(r'<p class="note" id="(?:figures|deals|metrics)-scope">([^<]*)</p>', page) == ["", "", ""]
+    assert "are drawn" not in page
+
+
+def test_report_page_says_what_part_it_shows(seed_con):
+    page = report.render_html(seed_con, version="0.1.0", built_at=BUILT_AT, caps=CAPS)
+    assert re.search(r'<p class="note" id="figures-scope">([^<]*)</p>', page).group(1) == (
+        "This page shows 3 of 32 figures (the first by figure id); "
+        "query the release for all: SELECT * FROM figures_resolved in aideals.duckdb."
+    )
+    assert re.search(r'<p class="note" id="deals-scope">([^<]*)</p>', page).group(1) == (
+        "This page shows 2 of 13 deals (by announcement date, then deal id); "
+        "query the release for all: SELECT * FROM deals in aideals.duckdb."
+    )
+    assert re.search(r'<p class="note" id="network-summary">([^<]*)</p>', page).group(1) == (
+        "2 parties with flows, 2 flows; one edge per flow; 2 parties on a cycle. "
+        "Only the 2 parties with the largest flows in US dollars are drawn (of 13 parties), with the flows "
+        "between them. 2 of 13 flows are drawn: query the flows view for all."
+    )
+    # The header counts the whole release, not the part shown.
+    assert "13 parties, 13 deals, 32 figures, 5 sources, 13 flows, 0 metrics" in page
+
+
+# Metrics: bounded too, and no snapshot of the database when there is nothing to compute ----------
+
+
+def test_metrics_readonly_connection_takes_the_memory_limit_and_stays_locked(tmp_path):
+    from aideals import metrics
+
+    duckdb.connect(str(tmp_path / "r.duckdb")).close()
+    con = metrics.connect_readonly(tmp_path / "r.duckdb", {"memory_limit": "256MiB", "threads": 1})
+    try:
+        assert con.execute("SELECT current_setting('memory_limit'), current_setting('threads')").fetchone() == ("256.0 MiB", 1)
+        with pytest.raises(duckdb.Error):
+            con.execute("SET memory_limit = '8GB'")
+    finally:
+        con.close()
+
+
+def test_populate_without_metrics_takes_no_snapshot(tmp_path, monkeypatch):
+    from aideals import metrics, plugins
+
+    def no_snapshot(con, path):
+        raise AssertionError("snapshot taken")
+
+    monkeypatch.setattr(metrics, "snapshot", no_snapshot)
+    pkg = package.load(make_package(tmp_path / "pkg"))
+    con = db.connect_memory(pkg)
+    empty = plugins.load(None, [], limit=None, entry_points=[])
+    run = metrics.populate(con, pkg, plugins=empty, report=lambda p: None)
+    assert (run.results, run.problems, con.execute("SELECT count(*) FROM metrics").fetchone()[0]) == ([], [], 0)
