@@ -314,8 +314,14 @@ def _create_typed(con: duckdb.DuckDBPyConnection, t: _Table, schema: dict, empty
             rule_cols.append(f"NULL::{rule_type} AS {name}")
             continue
         typed.append(f"t{i} AS {name}")
-        # The rules see what aideals.rules.typed_row makes of a row: numbers, or the raw text.
-        rule_cols.append(f"t{i}::DOUBLE AS {name}" if rule_type == "DOUBLE" else f"NULLIF(c{i}, '') AS {name}")
+        # The rules see what aideals.rules.typed_row makes of a row: numbers, dates as ISO text
+        # (2025-3-7 is the date 2025-03-07), anything else (a cell failing its type too) as raw text.
+        if rule_type == "DOUBLE":
+            rule_cols.append(f"t{i}::DOUBLE AS {name}")
+        elif kind == "date":
+            rule_cols.append(f"coalesce(CAST(t{i} AS VARCHAR), NULLIF(c{i}, '')) AS {name}")
+        else:
+            rule_cols.append(f"NULLIF(c{i}, '') AS {name}")
     source = "(SELECT NULL::BIGINT AS _row, false AS _blank WHERE false)" if empty else quote_ident("cells_" + t.name)
     # Blank rows stay in the typed view: frictionless reports their empty primary key.
     con.execute(f"CREATE VIEW {quote_ident(t.name)} AS SELECT {', '.join(typed)}, _row FROM {source}")
