@@ -210,3 +210,14 @@ def test_row_rules_compare_dates_written_without_leading_zeros_as_dates(tmp_path
         "data/figures.csv:5: period_end: 2025-09-30 is before period_start 2025-10-02",
     ]
     assert [f.line() for f in rules.check_package(pkg)] == lines
+
+
+def test_a_cell_holding_only_a_control_character_is_not_read_as_empty(tmp_path):
+    """DuckDB's null string was "\\x01": a name of just that character was "required but empty"
+    (frictionless reads it as text). Found by tests/test_properties.py."""
+    import shutil
+
+    shutil.copytree(CORPUS / "valid-base", tmp_path / "pkg")
+    parties = tmp_path / "pkg" / "data" / "parties.csv"
+    parties.write_text(parties.read_text(encoding="utf-8").replace("Acme Corp", "\x01"), encoding="utf-8")
+    assert checks.validate(package.load(tmp_path / "pkg")).findings == []
