@@ -8,9 +8,10 @@
    mutated (the mapping of frictionless' report is tests/corpus/make.py's `frictionless_findings`).
 
 Reproducible: the `aideals` Hypothesis profile (tests/conftest.py) is derandomized and uses no
-example database; HYPOTHESIS_PROFILE=thorough runs ten times as many random examples. The first bug
-these properties found: row rules compared dates as text (`2019-6-5` after `2019-06-05`), see
-test_validate.py::test_row_rules_compare_dates_written_without_leading_zeros_as_dates.
+example database; HYPOTHESIS_PROFILE=thorough runs ten times as many random examples. Bugs found
+here, each now with its regression test in test_validate.py: row rules compared dates as text
+(`2019-6-5` "after" `2019-06-05`; found by property 1); a cell of just U+0001 was read as empty
+(DuckDB's null string; found probing the text alphabet, which now holds U+0001).
 
 Enums, patterns, lengths and the unit of each measure are read from schemas/*.schema.json and
 schemas/figures.rules.json, so the generators follow the schemas when they change.
@@ -571,9 +572,21 @@ def test_a_random_single_mutation_is_found_at_its_cell(kind, data):
 # note); an unreadable file is reported once. Compared: the package and Table Schema layers, every
 # error type both report. Not compared: `formula-injection` (aideals only, AIDEALS_ONLY) and the row
 # rules and cross-table checks (frictionless has neither). No other difference was found on the
-# generated packages (valid ones and all the mutations above). Known and not generated: a lone CR
-# inside a quoted cell, which aideals reports as one format-error on the file and frictionless as
-# missing cells on the rows it splits there.
+# generated packages (valid ones and all the mutations above), except two where frictionless misreads
+# a valid CSV file, so they are kept out of this comparison:
+# - a quoted cell spanning more lines than frictionless' dialect sample (about 100; seen: a summary of
+#   200 line breaks): frictionless sniffs the dialect from a sample ending inside the cell, loses the
+#   quoting and reports blank rows and empty primary keys that are not there (aideals: none). Cells
+#   compared here keep at most MAX_LINE_BREAKS line breaks (property 1 has no such limit);
+# - a lone CR inside a quoted cell (never generated): aideals reports one format-error on the file
+#   (DuckDB refuses it), frictionless missing cells on the rows it splits there.
+MAX_LINE_BREAKS = 20
+
+
+def few_line_breaks(tables: Tables) -> Tables:
+    """The tables with each cell of more than MAX_LINE_BREAKS line breaks written on one line."""
+    return {name: [{k: v.replace("\n", " ") if v.count("\n") > MAX_LINE_BREAKS else v for k, v in r.items()} for r in rows]
+            for name, rows in tables.items()}
 
 def frictionless_findings(directory: Path) -> set[tuple]:
     sys.path.insert(0, str(Path(__file__).resolve().parent / "corpus"))
@@ -587,7 +600,7 @@ def valid_or_mutated(draw) -> Tables:
     tables = draw(packages())
     if draw(st.booleans()):
         tables = draw(one_mutation(tables)).apply(tables)
-    return tables
+    return few_line_breaks(tables)
 
 
 @settings(max_examples=settings.default.max_examples * 2 // 3)

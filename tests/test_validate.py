@@ -214,7 +214,7 @@ def test_row_rules_compare_dates_written_without_leading_zeros_as_dates(tmp_path
 
 def test_a_cell_holding_only_a_control_character_is_not_read_as_empty(tmp_path):
     """DuckDB's null string was "\\x01": a name of just that character was "required but empty"
-    (frictionless reads it as text). Found by tests/test_properties.py."""
+    (frictionless reads it as text). Found while writing tests/test_properties.py."""
     import shutil
 
     shutil.copytree(CORPUS / "valid-base", tmp_path / "pkg")

@@ -58,7 +58,7 @@ EXTRA_SLOTS = 16
 FINDING_COLUMNS = "_row, field, check, message, value"
 # DuckDB's null string when reading a CSV: NULL must mean "no cell" (a short row), never a cell's
 # text, so it is a string no real cell holds (a cell of just "\x01", the former marker, was read
-# as empty: found by tests/test_properties.py).
+# as empty: found while writing tests/test_properties.py).
 NULL_MARK = "\x01\x02aideals:no-cell\x02\x01"
 
 
