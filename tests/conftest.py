@@ -3,9 +3,24 @@
 from __future__ import annotations
 
 import csv
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Hypothesis (tests/test_properties.py): reproducible in CI. `derandomize` draws the same examples
+# on every run and no example database is read or written (.hypothesis/ is never needed).
+# HYPOTHESIS_PROFILE=thorough explores ten times as many examples, randomly, for a local hunt.
+settings.register_profile(
+    "aideals", max_examples=30, deadline=None, derandomize=True, database=None, print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "thorough", max_examples=300, deadline=None, derandomize=False, database=None, print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "aideals"))
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT.parent / "shared" / "seeds"

@@ -261,3 +261,41 @@ def test_max_errors_truncates_the_report():
     result = run(str(CORPUS / "ragged-short-row"), "--max-errors", "1", "--json")
     doc = json.loads(result.output)
     assert (len(doc["findings"]), doc["truncated"]) == (1, True)
+
+
+def test_row_rules_compare_dates_written_without_leading_zeros_as_dates(tmp_path):
+    """2019-6-5 is a date (frictionless reads %Y-%m-%d like strptime): the rules compare it as
+    2019-06-05, not as text (found by tests/test_properties.py; "2019-6-5" > "2019-06-05" as text)."""
+    import shutil
+
+    shutil.copytree(CORPUS / "valid-base", tmp_path / "pkg")
+    sources = tmp_path / "pkg" / "data" / "sources.csv"
+    text = sources.read_text(encoding="utf-8")
+    sources.write_text(text.replace("2025-10-01,day", "2026-11-3,day"), encoding="utf-8")
+    figures = tmp_path / "pkg" / "data" / "figures.csv"
+    text = figures.read_text(encoding="utf-8")
+    figures.write_text(text.replace("2025-01-01,2025-12-31", "2025-9-1,2025-10-01"), encoding="utf-8")
+    pkg = package.load(tmp_path / "pkg")
+    assert checks.validate(pkg).findings == []
+    assert rules.check_package(pkg) == []
+    # ... and a date written so that really is after `retrieved` is still found, shown as ISO.
+    sources.write_text(sources.read_text(encoding="utf-8").replace("2026-11-3,day", "2026-11-24,day"), encoding="utf-8")
+    figures.write_text(figures.read_text(encoding="utf-8").replace("2025-9-1,2025-10-01", "2025-10-2,2025-9-30"), encoding="utf-8")
+    pkg = package.load(tmp_path / "pkg")
+    lines = [f.line() for f in checks.validate(pkg).findings]
+    assert lines == [
+        "data/sources.csv:2: published: 2026-11-24 is after retrieved 2026-11-23",
+        "data/figures.csv:5: period_end: 2025-09-30 is before period_start 2025-10-02",
+    ]
+    assert [f.line() for f in rules.check_package(pkg)] == lines
+
+
+def test_a_cell_holding_only_a_control_character_is_not_read_as_empty(tmp_path):
+    """DuckDB's null string was "\\x01": a name of just that character was "required but empty"
+    (frictionless reads it as text). Found while writing tests/test_properties.py."""
+    import shutil
+
+    shutil.copytree(CORPUS / "valid-base", tmp_path / "pkg")
+    parties = tmp_path / "pkg" / "data" / "parties.csv"
+    parties.write_text(parties.read_text(encoding="utf-8").replace("Acme Corp", "\x01"), encoding="utf-8")
+    assert checks.validate(package.load(tmp_path / "pkg")).findings == []

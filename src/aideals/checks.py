@@ -59,6 +59,10 @@ LAYERS = ("package", "table-schema", "row-rule", "cross-table")
 # Extra columns read past the header: a row with more cells than this is reported once, as a whole.
 EXTRA_SLOTS = 16
 FINDING_COLUMNS = "_row, field, check, message, value"
+# DuckDB's null string when reading a CSV: NULL must mean "no cell" (a short row), never a cell's
+# text, so it is a string no real cell holds (a cell of just "\x01", the former marker, was read
+# as empty: found while writing tests/test_properties.py).
+NULL_MARK = "\x01\x02aideals:no-cell\x02\x01"
 
 
 @dataclass(frozen=True)
@@ -273,7 +277,7 @@ def _load(con: duckdb.DuckDBPyConnection, pkg: Package, t: _Table, path: Path, s
         return findings
     t.blank_rows = _blank_lines(path)
     names = [f"c{i}" for i in range(width + EXTRA_SLOTS)]
-    common = "header = false, quote = '\"', escape = '\"', delim = ',', nullstr = '\x01', auto_detect = false"
+    common = f"header = false, quote = '\"', escape = '\"', delim = ',', nullstr = '{NULL_MARK}', auto_detect = false"
     fast = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names[:width]) + "}"
     slow = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names) + "}"
     ragged = False
@@ -363,8 +367,14 @@ def _create_typed(con: duckdb.DuckDBPyConnection, t: _Table, schema: dict, empty
             rule_cols.append(f"NULL::{rule_type} AS {name}")
             continue
         typed.append(f"t{i} AS {name}")
-        # The rules see what aideals.rules.typed_row makes of a row: numbers, or the raw text.
-        rule_cols.append(f"t{i}::DOUBLE AS {name}" if rule_type == "DOUBLE" else f"NULLIF(c{i}, '') AS {name}")
+        # The rules see what aideals.rules.typed_row makes of a row: numbers, dates as ISO text
+        # (2025-3-7 is the date 2025-03-07), anything else (a cell failing its type too) as raw text.
+        if rule_type == "DOUBLE":
+            rule_cols.append(f"t{i}::DOUBLE AS {name}")
+        elif kind == "date":
+            rule_cols.append(f"coalesce(CAST(t{i} AS VARCHAR), NULLIF(c{i}, '')) AS {name}")
+        else:
+            rule_cols.append(f"NULLIF(c{i}, '') AS {name}")
     source = "(SELECT NULL::BIGINT AS _row, false AS _blank WHERE false)" if empty else quote_ident("cells_" + t.name)
     # Blank rows stay in the typed view: frictionless reports their empty primary key.
     con.execute(f"CREATE VIEW {quote_ident(t.name)} AS SELECT {', '.join(typed)}, _row FROM {source}")

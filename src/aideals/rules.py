@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+from datetime import datetime
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 
@@ -63,7 +64,8 @@ def rule_list(rules: dict) -> list[dict]:
 
 
 def typed_row(cells: dict[str, str], fields: dict[str, str]) -> dict:
-    """Keep non-empty cells, as numbers where the Table Schema says number or integer."""
+    """Keep non-empty cells, as numbers where the Table Schema says number or integer and as ISO
+    text where it says date (`2025-3-7` is the date 2025-03-07, compared as `2025-03-07`)."""
     row: dict = {}
     for name, raw in cells.items():
         if raw is None or raw == "":
@@ -74,6 +76,11 @@ def typed_row(cells: dict[str, str], fields: dict[str, str]) -> dict:
                 row[name] = int(raw) if kind == "integer" else float(raw)
             except ValueError:
                 continue  # a type error is the Table Schema layer's finding, not a rule's
+        elif kind == "date":
+            try:
+                row[name] = datetime.strptime(raw, "%Y-%m-%d").date().isoformat()
+            except ValueError:
+                row[name] = raw  # not a date: the Table Schema layer reports it; rules see the text
         else:
             row[name] = raw
     return row
