@@ -164,11 +164,9 @@ def _plugin_connection(con: duckdb.DuckDBPyConnection, tables: Iterable[str], tm
         db.create_views(writer)
     finally:
         writer.close()
-    config = {"enable_external_access": False, "lock_configuration": True,
-              "memory_limit": os.environ.get("AIDEALS_MEMORY_LIMIT", "1GB")}
-    threads = os.environ.get("AIDEALS_THREADS")
-    if threads:
-        config["threads"] = int(threads)
+    # the same memory limit and threads as validation; no spill directory, as for metrics
+    config = {k: v for k, v in db.resource_config(tmp).items() if k != "temp_directory"}
+    config.update(enable_external_access=False, lock_configuration=True)
     return duckdb.connect(str(path), read_only=True, config=config)
 
 
