@@ -47,6 +47,10 @@ def make_repo(path: Path, changelog_heading: str | None = "## [0.1.0] - 2026-11-
             shutil.copytree(src, path / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", "build"))
         else:
             shutil.copyfile(src, path / name)
+    # the repository's own CHANGELOG has dated sections of real releases: start from its preamble
+    # and an `Unreleased` section only, at line 8 as there
+    preamble = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8").split("## [", 1)[0]
+    (path / "CHANGELOG.md").write_text(preamble + "## [Unreleased]\n\n### Added\n- The seed data.\n", encoding="utf-8")
     if changelog_heading:
         set_changelog_section(path, changelog_heading)
     git(path, "init", "-q", "-b", "main")
