@@ -164,10 +164,9 @@ def _plugin_connection(con: duckdb.DuckDBPyConnection, tables: Iterable[str], tm
         db.create_views(writer)
     finally:
         writer.close()
-    # the same memory limit and threads as validation; no spill directory, as for metrics
-    config = {k: v for k, v in db.resource_config(tmp).items() if k != "temp_directory"}
-    config.update(enable_external_access=False, lock_configuration=True)
-    return duckdb.connect(str(path), read_only=True, config=config)
+    from aideals.metrics import connect_readonly
+
+    return connect_readonly(path, db.locked_limits(tmp))
 
 
 def _validate(

@@ -58,6 +58,13 @@ def resource_config(temp_directory: str | Path) -> dict[str, object]:
     return config
 
 
+def locked_limits(temp_directory: str | Path) -> dict[str, object]:
+    """resource_config without the spill directory: for read-only connections with external
+    access off and the configuration locked (metrics, plugin checks), which DuckDB refuses a
+    directory."""
+    return {k: v for k, v in resource_config(temp_directory).items() if k != "temp_directory"}
+
+
 def quote_ident(name: str) -> str:
     """Quote an identifier for DuckDB SQL."""
     return '"' + name.replace('"', '""') + '"'

@@ -361,7 +361,7 @@ def populate(
     """
     from aideals import plugins as plugins_module
 
-    from aideals.db import resource_config
+    from aideals.db import locked_limits
 
     plugins = plugins or plugins_module.load(pkg.root, plugins_dirs)
     metrics = plugins.metrics()
@@ -371,10 +371,7 @@ def populate(
         with tempfile.TemporaryDirectory(prefix="aideals-metrics-") as tmp:
             path = Path(tmp) / "snapshot.duckdb"
             snapshot(con, path)
-            # The memory limit and threads only: a locked connection without external access
-            # may not be given a directory (it then spills beside the snapshot, or not at all).
-            limits = {k: v for k, v in resource_config(tmp).items() if k != "temp_directory"}
-            ro = connect_readonly(path, limits)
+            ro = connect_readonly(path, locked_limits(tmp))
             try:
                 run = compute(ro, metrics, schema=result_schema(pkg.root))
             finally:
