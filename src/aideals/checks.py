@@ -125,6 +125,8 @@ def connect() -> tuple[duckdb.DuckDBPyConnection, str]:
     tmp = tempfile.mkdtemp(prefix="aideals-validate-")
     config = resource_config(tmp)
     config["preserve_insertion_order"] = True  # row numbers are the order of rows in the file
+    # A long IN list (an enum) becomes a hash join, which does not keep the order of the rows.
+    config["disabled_optimizers"] = "in_clause"
     return duckdb.connect(":memory:", config=config), tmp
 
 
@@ -277,16 +279,17 @@ def _load(con: duckdb.DuckDBPyConnection, pkg: Package, t: _Table, path: Path, s
     common = f"header = false, quote = '\"', escape = '\"', delim = ',', nullstr = '{NULL_MARK}', auto_detect = false"
     fast = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names[:width]) + "}"
     slow = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names) + "}"
-    ragged = False
+    t.readable = True
     try:
-        con.execute(f"CREATE TABLE {raw} AS SELECT * FROM read_csv(?, columns = {fast}, {common})", [str(path)])
+        _create_checked(con, t, schema, f"read_csv(?, columns = {fast}, {common})", [str(path)])
     except duckdb.Error as exc:
         if "unicode" in str(exc).lower() or "utf" in str(exc).lower():
+            t.readable = False
             return fail("encoding-error", "not UTF-8: " + _duck_line(exc))
-        ragged = True
-    if ragged:
+        t.ragged = True
+    if t.ragged:
         # Rows of different lengths: pad them, single-threaded (DuckDB's parallel reader cannot pad
-        # rows holding quoted newlines).
+        # rows holding quoted newlines), then check the padded table.
         try:
             con.execute(
                 f"CREATE TABLE {raw} AS SELECT * FROM read_csv(?, columns = {slow}, null_padding = true, "
@@ -294,46 +297,80 @@ def _load(con: duckdb.DuckDBPyConnection, pkg: Package, t: _Table, path: Path, s
                 [str(path)],
             )
         except duckdb.Error as exc:
+            t.readable = False
             return fail("format-error", f"cannot be read as CSV: {_duck_line(exc)}")
-    t.readable = True
-    n_cols = width + (EXTRA_SLOTS if ragged else 0)
-    if ragged:
-        n_expr = "greatest(" + ", ".join(f"CASE WHEN r.c{i} IS NOT NULL THEN {i + 1} ELSE 0 END" for i in range(n_cols)) + ")"
-        extra = "list_filter([" + ", ".join(f"r.c{i}" for i in range(width, n_cols)) + "], lambda x: x IS NOT NULL)"
-    else:
-        n_expr, extra = str(width), "[]::VARCHAR[]"
-    blank = " AND ".join(f"coalesce(r.c{i}, '') = ''" for i in range(n_cols))
-    t.ragged = ragged
+        _create_checked(con, t, schema, raw, [])
+        con.execute(f"DROP TABLE {raw}")
     # Row numbers: the file order (rowid) shifted past the blank lines DuckDB skipped.
     offsets = _offsets(t.blank_rows)
+    checked = quote_ident("checked_" + t.name)
     if offsets:
         off = quote_ident("off_" + t.name)
         con.execute(f"CREATE TEMP TABLE {off} (start_k BIGINT, off BIGINT)")
         con.executemany(f"INSERT INTO {off} VALUES (?, ?)", offsets)
-        source = f"{raw} r ASOF LEFT JOIN {off} o ON r.rowid >= o.start_k"
-        row = "r.rowid + 1 + coalesce(o.off, 0)"
+        source, row = f"{checked} r ASOF LEFT JOIN {off} o ON r.rowid >= o.start_k", "r.rowid + 1 + coalesce(o.off, 0)"
     else:
-        source, row = f"{raw} r", "r.rowid + 1"
-    from aideals.schema_sql import typed_value
-
-    missing = schema.get("missingValues", [""])
-    miss = ", ".join("'" + str(m).replace("'", "''") + "'" for m in missing) or "NULL"
-    typed = []
-    for i, f in enumerate(t.fields[:width]):
-        kind = f.get("type", "string")
-        value = f"(CASE WHEN r.c{i} IN ({miss}) THEN NULL ELSE r.c{i} END)"
-        typed.append(f"TRY_CAST({typed_value(kind, value, f.get('format'))} AS {DUCKDB_TYPES.get(kind, 'VARCHAR')}) AS t{i}")
-    cols = ", ".join([f"r.c{i}" for i in range(width)] + typed)
-    # Each cell raw and typed. A view over the raw table (parsing is cheaper than materialising
-    # twice the columns); a table only when blank lines shift the row numbers (rare, small files).
-    kind = "TABLE" if offsets else "VIEW"
-    con.execute(
-        f"CREATE {kind} {quote_ident('cells_' + t.name)} AS "
-        f"SELECT {row} AS _row, {n_expr} AS _n, ({blank}) AS _blank, {cols}, {extra} AS _extra "
-        f"FROM {source} WHERE r.rowid > 0"
-    )
+        source, row = f"{checked} r", "r.rowid + 1"
+    # Record 0 is the header.
+    con.execute(f"CREATE VIEW {quote_ident('cells_' + t.name)} AS SELECT {row} AS _row, r.* FROM {source} WHERE r.rowid > 0")
     _create_typed(con, t, schema)
     return findings
+
+
+def _raw_kept(kind: str, fmt: str | None, missing: list[str]) -> str | None:
+    """Which raw text the rules need besides the typed value of a field (see _create_typed):
+    'failed' = the cell when its typed value is null, 'always' = every cell, None = none."""
+    if kind in ("number", "integer"):
+        return None
+    if kind == "date":
+        return "failed"
+    if kind == "string":
+        return None if fmt is None and set(missing) <= {""} else "failed"
+    return "always"
+
+
+def _create_checked(con: duckdb.DuckDBPyConnection, t: _Table, schema: dict, source: str, params: list) -> None:
+    """Parse, type and check every cell in one scan of `source` (the CSV, or the padded raw table
+    of a ragged file) into `checked_<name>`, in the file's order (rowid 0 = the header).
+
+    Columns: `t<i>` the typed value of field i, `x<i>` the raw text the rules need (_raw_kept),
+    `_blank` (every cell empty), `_f` the row's cell failures (NULL when none; schema_sql.
+    cell_failures) and, for a ragged file, `_extra` (the cells past the header). The raw text is
+    not kept: the key, rule and cross-table checks read the typed columns.
+    """
+    from aideals.schema_sql import cell_failures, missing_test, typed_value
+
+    width = len(t.labels)
+    n_cols = width + (EXTRA_SLOTS if t.ragged else 0)
+    missing = [str(m) for m in schema.get("missingValues", [""])]
+    inner = [f"c{i}" for i in range(n_cols)]
+    inner_params: list = []
+    outer: list[str] = []
+    out_params: list = []
+    for i, f in enumerate(t.fields[:width]):
+        kind = f.get("type", "string")
+        null = missing_test(f"c{i}", missing)
+        inner.append(f"TRY_CAST(CASE WHEN {null.text} THEN NULL ELSE {typed_value(kind, f'c{i}', f.get('format'))} END "
+                     f"AS {DUCKDB_TYPES.get(kind, 'VARCHAR')}) AS t{i}")
+        inner_params += null.params
+        outer.append(f"t{i}")
+        kept = _raw_kept(kind, f.get("format"), missing)
+        if kept == "failed":
+            outer.append(f"CASE WHEN t{i} IS NULL THEN NULLIF(c{i}, '') END AS x{i}")
+        elif kept == "always":
+            outer.append(f"NULLIF(c{i}, '') AS x{i}")
+    if t.ragged:
+        inner.append("greatest(" + ", ".join(f"CASE WHEN c{i} IS NOT NULL THEN {i + 1} ELSE 0 END" for i in range(n_cols)) + ") AS _n")
+        outer.append("list_filter([" + ", ".join(f"c{i}" for i in range(width, n_cols)) + "], lambda x: x IS NOT NULL) AS _extra")
+    outer.append("(" + " AND ".join(f"coalesce(c{i}, '') = ''" for i in range(n_cols)) + ") AS _blank")
+    failures = cell_failures(t.fields, t.labels, missing, t.ragged)
+    outer.append(failures.text + " AS _f")
+    out_params += failures.params
+    con.execute(
+        f"CREATE TABLE {quote_ident('checked_' + t.name)} AS SELECT {', '.join(outer)} "
+        f"FROM (SELECT {', '.join(inner)} FROM {source})",
+        out_params + inner_params + list(params),
+    )
 
 
 def _offsets(blank_rows: list[int]) -> list[tuple[int, int]]:
@@ -354,6 +391,7 @@ def _duck_line(exc: Exception) -> str:
 def _create_typed(con: duckdb.DuckDBPyConnection, t: _Table, schema: dict, empty: bool = False) -> None:
     """The typed view `<name>` (as in a release, plus `_row`) and the rule view `rules_<name>`."""
     typed, rule_cols = [], []
+    missing = [str(m) for m in schema.get("missingValues", [""])]
     for i, f in enumerate(t.fields):
         kind = f.get("type", "string")
         duck = DUCKDB_TYPES.get(kind, "VARCHAR")
@@ -365,13 +403,18 @@ def _create_typed(con: duckdb.DuckDBPyConnection, t: _Table, schema: dict, empty
             continue
         typed.append(f"t{i} AS {name}")
         # The rules see what aideals.rules.typed_row makes of a row: numbers, dates as ISO text
-        # (2025-3-7 is the date 2025-03-07), anything else (a cell failing its type too) as raw text.
+        # (2025-3-7 is the date 2025-03-07), anything else (a cell failing its type too) as its
+        # raw text: NULLIF(c, '') of the cell, rebuilt from t<i> and x<i> (_raw_kept).
+        kept = _raw_kept(kind, f.get("format"), missing)
         if rule_type == "DOUBLE":
             rule_cols.append(f"t{i}::DOUBLE AS {name}")
         elif kind == "date":
-            rule_cols.append(f"coalesce(CAST(t{i} AS VARCHAR), NULLIF(c{i}, '')) AS {name}")
+            rule_cols.append(f"coalesce(CAST(t{i} AS VARCHAR), x{i}) AS {name}")
+        elif kind == "string":
+            raw = f"coalesce(t{i}, x{i})" if kept else f"t{i}"
+            rule_cols.append(f"NULLIF({raw}, '') AS {name}")
         else:
-            rule_cols.append(f"NULLIF(c{i}, '') AS {name}")
+            rule_cols.append(f"x{i} AS {name}")
     source = "(SELECT NULL::BIGINT AS _row, false AS _blank WHERE false)" if empty else quote_ident("cells_" + t.name)
     # Blank rows stay in the typed view: frictionless reports their empty primary key.
     con.execute(f"CREATE VIEW {quote_ident(t.name)} AS SELECT {', '.join(typed)}, _row FROM {source}")
@@ -426,15 +469,28 @@ def _run(con: duckdb.DuckDBPyConnection, sql, file: str, layer: str, limit: int 
 
 
 def _cell_findings(con: duckdb.DuckDBPyConnection, pkg: Package, t: _Table, limit: int | None = None) -> list[Finding]:
-    from aideals.schema_sql import cells_query
+    """The cell checks' failures stored by the scan (`_f`), blank rows and extra cells."""
+    from aideals.schema_sql import Sql, show, union_all
 
     if not t.labels:
         return []
-    res = pkg.resource(t.name)
-    query = cells_query(quote_ident("cells_" + t.name), t.fields, t.labels, res.schema.get("missingValues", [""]), t.ragged)
-    findings = _run(con, query, t.file, "table-schema", limit)
+    cells = quote_ident("cells_" + t.name)
+    parts = [
+        Sql(f"SELECT _row, f.field, f.check, f.message, f.value FROM "
+            f"(SELECT _row, unnest(_f) AS f FROM {cells} WHERE _f IS NOT NULL AND NOT _blank)"),
+        Sql(f"SELECT _row, NULL, 'blank-row', 'the row is blank', NULL FROM {cells} WHERE _blank"),
+    ]
+    if t.ragged:
+        n_labels = len(t.labels)
+        parts.append(
+            Sql(f"SELECT _row, NULL AS field, 'extra-cell' AS check, "
+                f"'extra cell at position ' || (x.i + {n_labels}) || ': ' || {show('x.v')} AS message, x.v AS value "
+                f"FROM (SELECT _row, unnest(_extra) AS v, generate_subscripts(_extra, 1) AS i FROM {cells} "
+                f"WHERE len(_extra) > 0) x")
+        )
+    findings = _run(con, union_all(parts), t.file, "table-schema", limit)
     findings += [Finding(t.file, b, None, "blank-row", "table-schema", "the row is blank") for b in t.blank_rows]
-    if res.schema.get("primaryKey"):
+    if pkg.resource(t.name).schema.get("primaryKey"):
         findings += [Finding(t.file, b, None, "primary-key", "table-schema", "the primary key is empty") for b in t.blank_rows]
     return findings
 

@@ -60,22 +60,29 @@ def stripped(cell: str) -> str:
 def number_value(cell: str) -> str:
     """The DOUBLE a valid number cell holds (NULL when it does not parse).
 
-    The grammar is checked on the cell with its surrounding whitespace allowed; the costly strip
-    and underscore removal only run when DuckDB's own cast refuses a cell the grammar accepts.
+    Plain decimals (`-12.5`) are cast at once; other cells are checked against the grammar with
+    their surrounding whitespace allowed, and the costly strip and underscore removal only run
+    when DuckDB's own cast refuses a cell the grammar accepts.
     """
     body = NUMBER_RE[1:-1]
     s = stripped(cell)
     return (
-        f"(CASE WHEN regexp_matches({cell}, '^\\s*(?:{body})\\s*$') THEN coalesce(TRY_CAST({cell} AS DOUBLE), "
+        f"(CASE WHEN regexp_full_match({cell}, '-?\\d{{1,15}}(\\.\\d{{1,15}})?') THEN CAST({cell} AS DOUBLE) "
+        f"WHEN regexp_matches({cell}, '^\\s*(?:{body})\\s*$') THEN coalesce(TRY_CAST({cell} AS DOUBLE), "
         f"CASE WHEN regexp_matches({s}, '{NAN_RE}') THEN 'NaN'::DOUBLE END, "
         f"TRY_CAST(replace({s}, '_', '') AS DOUBLE)) END)"
     )
 
 
 def date_value(cell: str) -> str:
-    """The DATE a valid date cell holds (NULL when it is no date, e.g. 2025-02-30)."""
+    """The DATE a valid date cell holds (NULL when it is no date, e.g. 2025-02-30, or year 0000).
+
+    The common form (2025-03-07) is DuckDB's own cast; only other cells that look like a date
+    (2025-3-7) go through the regular expression.
+    """
     return (
-        f"(CASE WHEN regexp_full_match({cell}, '\\d{{4}}-\\d\\d-\\d\\d') THEN TRY_CAST({cell} AS DATE) "
+        f"(CASE WHEN {cell} < '0001' THEN NULL "
+        f"WHEN regexp_full_match({cell}, '\\d{{4}}-\\d\\d-\\d\\d') THEN TRY_CAST({cell} AS DATE) "
         f"WHEN regexp_matches({cell}, '{DATE_RE}') THEN TRY(make_date("
         f"CAST(regexp_extract({cell}, '{DATE_RE}', 1) AS BIGINT), "
         f"CAST(regexp_extract({cell}, '{DATE_RE}', 2) AS BIGINT), "
@@ -91,7 +98,7 @@ def typed_value(kind: str, cell: str, fmt: str | None = None) -> str:
         s = stripped(cell)
         return f"(CASE WHEN regexp_matches({s}, '{INTEGER_RE}') THEN TRY_CAST(replace({s}, '_', '') AS HUGEINT) END)"
     if kind == "date":
-        return f"(CASE WHEN {date_value(cell)} >= DATE '0001-01-01' THEN {date_value(cell)} END)"
+        return date_value(cell)
     if kind == "boolean":
         return (
             f"(CASE WHEN {cell} IN ('true', 'True', 'TRUE', '1') THEN true "
@@ -190,7 +197,9 @@ def field_checks(fld: dict, cell: str, null: Sql, typed: str | None = None) -> l
         out.append(CellCheck(c.field, c.check, nonnull + f"{typed} IS NOT NULL AND " + c.failing, c.message, c.value))
     if kind == "string":
         out.append(
-            CellCheck(name, "formula-injection", nonnull + f"left({cell}, 1) IN ('=', '+', '-', '@', chr(9), chr(13))",
+            # The characters are all below '0' or in '='..'@': a cheap range test first.
+            CellCheck(name, "formula-injection", nonnull + f"({cell} < '0' OR ({cell} >= '=' AND {cell} < 'A')) AND "
+                      f"left({cell}, 1) IN ('=', '+', '-', '@', chr(9), chr(13))",
                       Sql(f"{show(cell)} || ' starts with ' || {show(f'left({cell}, 1)')} || ?",
                           [": a spreadsheet would run it as a formula"]), cell)
         )
@@ -205,50 +214,49 @@ def union_all(parts: list[Sql]) -> Sql:
     return out
 
 
-def cells_query(table: str, fields: list[dict], labels: list[str], missing_values: list[str], ragged: bool) -> Sql:
-    """One query over the cells table of a resource returning (_row, field, check, message, value).
+def cell_failures(fields: list[dict], labels: list[str], missing_values: list[str], ragged: bool) -> Sql:
+    """The failures of one row's cells, as an expression: a list of structs (field, check, message,
+    value), or NULL when every cell passes (almost always).
 
-    `table` has `_row`, `_n` (cells in the row), `_blank`, one raw column per header position
-    (`c0`, `c1`, ...), the typed value of each (`t0`, `t1`, ...) and, when `ragged`, `_extra`
-    (the cells beyond the header). All cell checks are evaluated in one scan: each row yields the
-    list of its failures, almost always empty. Fields past the header's last label are not
-    checked (frictionless reports them once, as missing labels).
+    It reads one raw column per header position (`c0`, `c1`, ...), the typed value of each
+    (`t0`, `t1`, ...) and, when `ragged`, `_n` (the number of cells in the row). The conditions
+    are first or-ed together, so that the list (and its messages) is only built for failing rows.
+    Fields past the header's last label are not checked (frictionless reports them once, as
+    missing labels).
     """
+    conds: list[Sql] = []
     items: list[Sql] = []
     n_labels = len(labels)
 
-    def item(cond: Sql, field: str | None, check: str, message: Sql, value: str | None) -> Sql:
-        return (
+    def add(cond: Sql, field: str | None, check: str, message: Sql, value: str | None) -> None:
+        conds.append(Sql("(") + cond + ")")
+        items.append(
             Sql("CASE WHEN ") + cond
             + Sql(" THEN {'field': ?::VARCHAR, 'check': ?::VARCHAR, 'message': ", [field, check])
             + message + f", 'value': CAST({value or 'NULL'} AS VARCHAR)}} END"
         )
 
     for i, fld in enumerate(fields[:n_labels]):
-        cell = f"c{i}"
-        null = Sql(f"({cell} IS NULL OR list_contains(?::VARCHAR[], {cell}))", [missing_values])
-        for c in field_checks(fld, cell, null, typed=f"t{i}"):
-            items.append(item(c.failing, c.field, c.check, c.message, c.value))
+        for c in field_checks(fld, f"c{i}", missing_test(f"c{i}", missing_values), typed=f"t{i}"):
+            add(c.failing, c.field, c.check, c.message, c.value)
     if ragged:
         for i in range(n_labels):
             name = fields[i]["name"] if i < len(fields) else labels[i]
             msg = Sql("?", [f"missing cell: the row has fewer cells than the header's {n_labels}"])
-            items.append(item(Sql(f"_n <= {i}"), name, "missing-cell", msg, None))
+            add(Sql(f"_n <= {i}"), name, "missing-cell", msg, None)
+    if not items:
+        return Sql("NULL::STRUCT(field VARCHAR, \"check\" VARCHAR, message VARCHAR, value VARCHAR)[]")
+    guard = Sql("")
+    for j, c in enumerate(conds):
+        guard = guard + (" OR " if j else "") + c
     body = Sql("[")
     for j, it in enumerate(items):
         body = body + (", " if j else "") + it
-    body = body + "]"
-    parts = [
-        Sql("SELECT _row, f.field, f.check, f.message, f.value FROM (SELECT _row, unnest(list_filter(")
-        + body
-        + f", lambda x: x IS NOT NULL)) AS f FROM {table} WHERE NOT _blank)",
-        Sql(f"SELECT _row, NULL, 'blank-row', 'the row is blank', NULL FROM {table} WHERE _blank"),
-    ]
-    if ragged:
-        parts.append(
-            Sql(f"SELECT _row, NULL AS field, 'extra-cell' AS check, "
-                f"'extra cell at position ' || (x.i + {n_labels}) || ': ' || {show('x.v')} AS message, x.v AS value "
-                f"FROM (SELECT _row, unnest(_extra) AS v, generate_subscripts(_extra, 1) AS i FROM {table} "
-                f"WHERE len(_extra) > 0) x")
-        )
-    return union_all(parts)
+    return Sql("CASE WHEN ") + guard + " THEN list_filter(" + body + "], lambda x: x IS NOT NULL) END"
+
+
+def missing_test(cell: str, missing_values: list[str]) -> Sql:
+    """SQL true when `cell` is no value: no cell at all (a short row), or one of `missingValues`."""
+    if list(missing_values) == [""]:
+        return Sql(f"coalesce({cell}, '') = ''")
+    return Sql(f"({cell} IS NULL OR list_contains(?::VARCHAR[], {cell}))", [list(missing_values)])
