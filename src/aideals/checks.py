@@ -233,18 +233,21 @@ def _read_header(path: Path) -> list[str]:
         return next(csv.reader(fh), [])
 
 
+BLANK_LINE = re.compile(rb"\n\r?\n")
+
+
 def _blank_lines(path: Path) -> list[int]:
     """Row numbers (header = 1) of blank lines, which DuckDB skips but frictionless counts as rows.
 
     Only files holding an empty line at all are parsed in Python, and only to number those lines.
     """
     with open(path, "rb") as fh:
-        data = fh.read(1 << 20)
-        found = data.startswith((b"\n", b"\r\n"))
+        data = fh.read(1 << 22)
+        found = data.startswith((b"\n", b"\r\n", b"\xef\xbb\xbf\n", b"\xef\xbb\xbf\r\n"))
         tail = b""
         while data and not found:
-            found = re.search(rb"\n\r?\n", tail + data) is not None
-            tail, data = data[-2:], fh.read(1 << 20)
+            found = BLANK_LINE.search(tail + data) is not None
+            tail, data = data[-2:], fh.read(1 << 22)
     if not found:
         return []
     with open(path, encoding="utf-8-sig", newline="") as fh:
@@ -509,8 +512,10 @@ def _key_findings(
     table = quote_ident(t.name)
     present = set(f["name"] for f in t.fields[: len(t.labels)])
     out: list[Finding] = []
+    pk = [c for c in _key_list(schema.get("primaryKey")) if c in present]
+    pk_ok = bool(pk) and len(pk) == len(_key_list(schema.get("primaryKey")))
     for f in t.fields:
-        if (f.get("constraints") or {}).get("unique") and f["name"] in present:
+        if (f.get("constraints") or {}).get("unique") and f["name"] in present and not (pk_ok and pk == [f["name"]]):
             col = quote_ident(f["name"])
             sql = Sql(
                 f"SELECT _row, ? , 'unique-error', '\"' || CAST({col} AS VARCHAR) || '\" is not unique: first in row ' || first_row, "
@@ -520,19 +525,32 @@ def _key_findings(
                 [f["name"]],
             )
             out += _run(con, sql, t.file, "table-schema", limit)
-    pk = [c for c in _key_list(schema.get("primaryKey")) if c in present]
-    if pk and len(pk) == len(_key_list(schema.get("primaryKey"))):
+    if pk_ok:
         cols = ", ".join(quote_ident(c) for c in pk)
         shown = " || ', ' || ".join(f"coalesce(CAST({quote_ident(c)} AS VARCHAR), '')" for c in pk)
         allnull = " AND ".join(f"{quote_ident(c)} IS NULL" for c in pk)
-        sql = Sql(
-            f"SELECT _row, NULL, 'primary-key', CASE WHEN {allnull} THEN 'the primary key is empty' ELSE "
-            f"'primary key \"' || {shown} || '\" is also in row ' || first_row END, CASE WHEN {allnull} THEN NULL ELSE {shown} END "
-            f"FROM (SELECT *, min(_row) OVER (PARTITION BY {cols}) AS first_row FROM {table} "
+        dup = (
+            f"SELECT * FROM (SELECT _row, {cols}, min(_row) OVER (PARTITION BY {cols}) AS first_row FROM {table} "
             f"WHERE ({allnull}) OR ({cols}) IN (SELECT ({cols}) FROM {table} GROUP BY {cols} HAVING count(*) > 1)) "
             f"WHERE ({allnull}) OR _row > first_row"
         )
-        out += _run(con, sql, t.file, "table-schema", limit)
+        text = (
+            f"WITH dup AS MATERIALIZED ({dup}) "
+            f"SELECT _row, NULL, 'primary-key', CASE WHEN {allnull} THEN 'the primary key is empty' ELSE "
+            f"'primary key \"' || {shown} || '\" is also in row ' || first_row END, CASE WHEN {allnull} THEN NULL ELSE {shown} END "
+            f"FROM dup"
+        )
+        params: list = []
+        key_field = next((f for f in t.fields if f["name"] == pk[0]), {})
+        if len(pk) == 1 and (key_field.get("constraints") or {}).get("unique"):
+            # The primary key is also a unique field: one search for duplicates serves both checks.
+            col = quote_ident(pk[0])
+            text += (
+                f" UNION ALL SELECT _row, ?, 'unique-error', '\"' || CAST({col} AS VARCHAR) || '\" is not unique: first in row ' "
+                f"|| first_row, CAST({col} AS VARCHAR) FROM dup WHERE {col} IS NOT NULL"
+            )
+            params.append(pk[0])
+        out += _run(con, Sql(text, params), t.file, "table-schema", limit)
     for fk in schema.get("foreignKeys", []):
         fields = _key_list(fk.get("fields"))
         ref = fk.get("reference", {})

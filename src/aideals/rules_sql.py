@@ -14,7 +14,7 @@ import string
 
 from aideals.db import quote_ident
 from aideals.errors import AidealsError
-from aideals.schema_sql import Sql, union_all
+from aideals.schema_sql import Sql
 
 IGNORED = {"title", "description", "x-field", "x-message", "$schema", "$id", "$comment", "type"}
 NUMERIC = ("number", "integer")
@@ -157,19 +157,33 @@ def message_sql(rule: dict, kinds: dict[str, str]) -> Sql:
 
 def rules_query(table: str, rules: dict, kinds: dict[str, str]) -> Sql:
     """One query over `table` (typed as `aideals.rules.typed_row` types a row) returning
-    (_row, field, check, message, value) for every failed rule."""
+    (_row, field, check, message, value) for every failed rule.
+
+    All rules are evaluated in one scan: a row passes through when any rule fails (the rules'
+    conditions or-ed together), and only then is the list of its failures built.
+    """
     comp = RuleCompiler(kinds)
-    parts = []
+    fails: list[Sql] = []
+    items: list[Sql] = []
     for rule in rules.get("allOf", []):
         field = rule.get("x-field")
         value = f"NULLIF({shown(quote_ident(field), kinds[field])}, '')" if field in kinds else "NULL"
-        parts.append(
-            Sql("SELECT _row, ? AS field, ? AS check, ", [field, rule.get("title", "rule")])
-            + message_sql(rule, kinds)
-            + f" AS message, {value} AS value FROM {table} WHERE NOT coalesce("
-            + comp.row(rule)
-            + ", false)"
+        failed = Sql("NOT coalesce(") + comp.row(rule) + ", false)"
+        fails.append(Sql("(") + failed + ")")
+        items.append(
+            Sql("CASE WHEN ") + failed
+            + Sql(" THEN {'field': ?::VARCHAR, 'check': ?::VARCHAR, 'message': ", [field, rule.get("title", "rule")])
+            + message_sql(rule, kinds) + f", 'value': {value}}} END"
         )
-    return union_all(parts) if parts else Sql("SELECT NULL::BIGINT, NULL, NULL, NULL, NULL WHERE false")
-
-
+    if not items:
+        return Sql("SELECT NULL::BIGINT, NULL, NULL, NULL, NULL WHERE false")
+    body = Sql("[")
+    for j, it in enumerate(items):
+        body = body + (", " if j else "") + it
+    guard = Sql("")
+    for j, f in enumerate(fails):
+        guard = guard + (" OR " if j else "") + f
+    return (
+        Sql("SELECT _row, f.field, f.check, f.message, f.value FROM (SELECT _row, unnest(list_filter(")
+        + body + f"], lambda x: x IS NOT NULL)) AS f FROM {table} WHERE " + guard + ")"
+    )
