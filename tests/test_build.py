@@ -197,8 +197,8 @@ def test_progress_is_called_once_per_step_in_order(pkg, tmp_path):
     build.build(pkg, tmp_path / "dist", progress=steps.append)
     assert steps == [
         "validating the package",
+        "writing the tables into DuckDB",
         "copying the data files and schemas",
-        "loading the tables into DuckDB",
         "writing parquet/parties.parquet",
         "writing parquet/sources.parquet",
         "writing parquet/deals.parquet",
@@ -268,7 +268,7 @@ def interrupt(*args, **kwargs):
     raise KeyboardInterrupt
 
 
-BUILD_STEPS = ["require_valid", "copy_files", "write_database", "write_parquet", "metrics", "write_report",
+BUILD_STEPS = ["require_valid", "write_tables", "copy_files", "write_database", "write_parquet", "metrics", "write_report",
                "write_release", "_hash_file", "swap_in"]
 
 
@@ -318,9 +318,9 @@ def test_an_interrupt_inside_a_step_leaves_the_previous_release_untouched(built,
 
     pkg, out, before = built
     if step == "loading":
-        real = db.create_table
+        real = db.copy_table
         stop = interrupt_on_call(3)
-        monkeypatch.setattr(db, "create_table", lambda *a: (stop(), real(*a)))
+        monkeypatch.setattr(db, "copy_table", lambda *a: (stop(), real(*a)))
     elif step == "parquet":
         real_order = build._order_by
         stop = interrupt_on_call(3)
@@ -463,7 +463,7 @@ def test_build_command_shows_progress_on_a_terminal_only(tmp_path, capsys, monke
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     rc, out, err = run_cli(["build", "--package", str(root)], capsys)
     assert rc == 0
-    assert "loading the tables into DuckDB…" in err
+    assert "writing the tables into DuckDB…" in err
     assert "writing parquet/figures.parquet…" in err
     assert err.endswith("\r\x1b[K")  # the progress line is cleared before the summary
     assert "\n" not in err

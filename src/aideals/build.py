@@ -15,6 +15,7 @@ place only when complete, so a failed or interrupted build leaves the previous r
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -87,12 +88,19 @@ def _check_out(out: Path, pkg: Package) -> None:
             )
 
 
-def require_valid(pkg: Package, extra_checks: Iterable[ExtraCheck] = ()) -> list[str]:
-    """Validate `pkg` and return the checks run; raise AidealsError (exit 1) when it has findings."""
+def require_valid(
+    pkg: Package,
+    extra_checks: Iterable[ExtraCheck] = (),
+    on_valid: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+) -> list[str]:
+    """Validate `pkg` and return the checks run; raise AidealsError (exit 1) when it has findings.
+
+    `on_valid` is called with the validation's connection when the package is valid (see
+    `aideals.checks.validate`)."""
     from aideals import checks
 
     # Bounded: a package with a defect in each of millions of rows is refused without holding them all.
-    report = checks.validate(pkg, max_errors=COUNTED_FINDINGS, extra_checks=extra_checks)
+    report = checks.validate(pkg, max_errors=COUNTED_FINDINGS, extra_checks=extra_checks, on_valid=on_valid)
     if not report.ok:
         n = len(report.findings)
         shown = "\n".join("  " + f.line() for f in report.findings[:SHOWN_FINDINGS])
@@ -132,6 +140,15 @@ def copy_files(pkg: Package, tmp: Path) -> dict:
     return descriptor
 
 
+def write_tables(con: duckdb.DuckDBPyConnection, pkg: Package, path: Path, progress: Progress | None) -> None:
+    """Write the typed tables of the validation's connection `con` into the database at `path`."""
+    from aideals import db
+
+    if progress:
+        progress("writing the tables into DuckDB")
+    db.write_tables(con, pkg, path, STORAGE_COMPATIBILITY)
+
+
 def write_database(
     pkg: Package,
     path: Path,
@@ -141,17 +158,23 @@ def write_database(
 ) -> dict[str, int]:
     """Write the DuckDB database and return the row count of each table.
 
+    When `path` already holds the four tables (written by `write_tables` during validation), only
+    the views and metrics are added; otherwise the tables are loaded from the CSVs.
     `limits`: DuckDB settings bounding memory (aideals.db.resource_config), as for validate.
     """
     import duckdb
 
     from aideals import db
 
+    tables_written = path.exists()
     con = duckdb.connect(str(path), config={**(limits or {}), "storage_compatibility_version": STORAGE_COMPATIBILITY})
     try:
-        if progress:
-            progress("loading the tables into DuckDB")
-        db.load(con, pkg)
+        if tables_written:
+            db.create_views(con)
+        else:
+            if progress:
+                progress("loading the tables into DuckDB")
+            db.load(con, pkg)
         if populate_metrics is not None:
             if progress:
                 progress("computing the metrics")
@@ -277,18 +300,23 @@ def build(
     """
     out = Path(out)
     _check_out(out, pkg)
-    if progress:
-        progress("validating the package")
-    checks_run = require_valid(pkg, extra_checks)
+    parent_made = not out.parent.exists()
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = _sibling(out, "tmp")
     tmp.mkdir()  # unlike mkdtemp, honours the umask: the release gets ordinary permissions
     try:
+        if progress:
+            progress("validating the package")
+        # The validated typed rows go straight into the release's database: the CSVs are parsed once.
+        checks_run = require_valid(pkg, extra_checks, on_valid=lambda con: write_tables(con, pkg, tmp / DATABASE, progress))
         rows = write_release(pkg, tmp, populate_metrics, progress)
         files = sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file())
         warning = swap_in(tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        if parent_made:
+            with contextlib.suppress(OSError):
+                out.parent.rmdir()  # only if empty: nothing was built
         raise
     return BuildResult(out, rows, checks_run, files, [warning] if warning else [])
 

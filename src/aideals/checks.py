@@ -42,7 +42,7 @@ import csv
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib import resources as importlib_resources
 from pathlib import Path
@@ -130,11 +130,25 @@ def connect() -> tuple[duckdb.DuckDBPyConnection, str]:
     return duckdb.connect(":memory:", config=config), tmp
 
 
-def validate(pkg: Package, *, max_errors: int | None = None, extra_checks: Iterable[ExtraCheck] = ()) -> Report:
-    """Run every check over the package and return one report (findings sorted by layer, file, row)."""
+def validate(
+    pkg: Package,
+    *,
+    max_errors: int | None = None,
+    extra_checks: Iterable[ExtraCheck] = (),
+    on_valid: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+) -> Report:
+    """Run every check over the package and return one report (findings sorted by layer, file, row).
+
+    `on_valid`, when the package is valid, is called with the validation's connection before it
+    closes: its views named after the resources hold the typed rows in file order (plus `_row`),
+    so that a build writes them out instead of parsing the CSVs a second time.
+    """
     con, tmp = connect()
     try:
-        return _validate(con, pkg, max_errors, list(extra_checks), Path(tmp))
+        report = _validate(con, pkg, max_errors, list(extra_checks), Path(tmp))
+        if on_valid is not None and report.ok:
+            on_valid(con)
+        return report
     finally:
         con.close()
         shutil.rmtree(tmp, ignore_errors=True)

@@ -93,6 +93,34 @@ def create_table(con: duckdb.DuckDBPyConnection, pkg: Package, name: str) -> Non
     )
 
 
+def copy_table(con: duckdb.DuckDBPyConnection, pkg: Package, name: str, database: str) -> None:
+    """Create table `name` with its types and primary key in the attached `database`, and fill
+    it, in order, from the relation `name` of `con` (the typed view of a validation)."""
+    res = pkg.resource(name)
+    types = column_types(res.schema)
+    cols = [f"{quote_ident(c)} {t}" for c, t in types.items()]
+    pk = res.schema.get("primaryKey")
+    if pk:
+        pk = [pk] if isinstance(pk, str) else pk
+        cols.append("PRIMARY KEY (" + ", ".join(quote_ident(c) for c in pk) + ")")
+    target = f"{quote_ident(database)}.{quote_ident(name)}"
+    con.execute(f"CREATE TABLE {target} ({', '.join(cols)})")
+    con.execute(f"INSERT INTO {target} SELECT {', '.join(quote_ident(c) for c in types)} FROM {quote_ident(name)}")
+
+
+def write_tables(con: duckdb.DuckDBPyConnection, pkg: Package, path: Path, storage_version: str) -> None:
+    """Write the four typed tables of a validated package, held by the validation's connection
+    `con`, into a new DuckDB database file at `path` (in DuckDB's `storage_version` format)."""
+    literal = "'" + str(path).replace("'", "''") + "'"  # ATTACH takes no parameters; the path is ours
+    con.execute("SET storage_compatibility_version = ?", [storage_version])
+    con.execute(f"ATTACH {literal} AS aideals_release")
+    try:
+        for name in RESOURCE_NAMES:
+            copy_table(con, pkg, name, "aideals_release")
+    finally:
+        con.execute("DETACH aideals_release")
+
+
 def create_views(con: duckdb.DuckDBPyConnection) -> None:
     """Create the release views (figures_resolved, flows, consensus) and the metrics table."""
     sql = importlib_resources.files("aideals").joinpath("sql/views.sql").read_text(encoding="utf-8")
