@@ -43,6 +43,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib import resources as importlib_resources
 from pathlib import Path
@@ -291,33 +292,37 @@ def _load(con: duckdb.DuckDBPyConnection, pkg: Package, t: _Table, path: Path, s
         _create_typed(con, t, schema, empty=True)
         t.readable = t.empty = True
         return findings
-    t.blank_rows = _blank_lines(path)
-    names = [f"c{i}" for i in range(width + EXTRA_SLOTS)]
-    common = f"header = false, quote = '\"', escape = '\"', delim = ',', nullstr = '{NULL_MARK}', auto_detect = false"
-    fast = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names[:width]) + "}"
-    slow = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names) + "}"
-    t.readable = True
-    try:
-        _create_checked(con, t, schema, f"read_csv(?, columns = {fast}, {common})", [str(path)])
-    except duckdb.Error as exc:
-        if "unicode" in str(exc).lower() or "utf" in str(exc).lower():
-            t.readable = False
-            return fail("encoding-error", "not UTF-8: " + _duck_line(exc))
-        t.ragged = True
-    if t.ragged:
-        # Rows of different lengths: pad them, single-threaded (DuckDB's parallel reader cannot pad
-        # rows holding quoted newlines), then check the padded table.
+    # Blank lines are looked for by a Python thread while DuckDB reads the file (DuckDB releases
+    # the GIL): their search then costs no time of its own.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        blank_lines = pool.submit(_blank_lines, path)
+        names = [f"c{i}" for i in range(width + EXTRA_SLOTS)]
+        common = f"header = false, quote = '\"', escape = '\"', delim = ',', nullstr = '{NULL_MARK}', auto_detect = false"
+        fast = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names[:width]) + "}"
+        slow = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names) + "}"
+        t.readable = True
         try:
-            con.execute(
-                f"CREATE TABLE {raw} AS SELECT * FROM read_csv(?, columns = {slow}, null_padding = true, "
-                f"parallel = false, {common})",
-                [str(path)],
-            )
+            _create_checked(con, t, schema, f"read_csv(?, columns = {fast}, {common})", [str(path)])
         except duckdb.Error as exc:
-            t.readable = False
-            return fail("format-error", f"cannot be read as CSV: {_duck_line(exc)}")
-        _create_checked(con, t, schema, raw, [])
-        con.execute(f"DROP TABLE {raw}")
+            if "unicode" in str(exc).lower() or "utf" in str(exc).lower():
+                t.readable = False
+                return fail("encoding-error", "not UTF-8: " + _duck_line(exc))
+            t.ragged = True
+        if t.ragged:
+            # Rows of different lengths: pad them, single-threaded (DuckDB's parallel reader cannot pad
+            # rows holding quoted newlines), then check the padded table.
+            try:
+                con.execute(
+                    f"CREATE TABLE {raw} AS SELECT * FROM read_csv(?, columns = {slow}, null_padding = true, "
+                    f"parallel = false, {common})",
+                    [str(path)],
+                )
+            except duckdb.Error as exc:
+                t.readable = False
+                return fail("format-error", f"cannot be read as CSV: {_duck_line(exc)}")
+            _create_checked(con, t, schema, raw, [])
+            con.execute(f"DROP TABLE {raw}")
+        t.blank_rows = blank_lines.result()
     # Row numbers: the file order (rowid) shifted past the blank lines DuckDB skipped.
     offsets = _offsets(t.blank_rows)
     checked = quote_ident("checked_" + t.name)

@@ -91,8 +91,12 @@ class RuleCompiler:
                 same_type = [o for o in options if _json_matches(o, numeric)]
                 if not same_type:
                     terms.append(Sql("false"))
+                elif numeric and len(same_type) == 1:
+                    terms.append(Sql(f"{col}::DOUBLE = ?::DOUBLE", [float(same_type[0])]))
                 elif numeric:
                     terms.append(Sql(f"list_contains(?::DOUBLE[], {col}::DOUBLE)", [[float(o) for o in same_type]]))
+                elif len(same_type) == 1:
+                    terms.append(Sql(f"{col} = ?::VARCHAR", [same_type[0]]))
                 else:
                     terms.append(Sql(f"list_contains(?::VARCHAR[], {col})", [same_type]))
             elif key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
