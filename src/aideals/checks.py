@@ -32,6 +32,12 @@ validation's temporary directory, opened read-only with external access off and 
 configuration locked), each on a connection of its own: a plugin's check can neither change the
 data other checks read nor touch files.
 
+How it runs: each CSV is read once, by DuckDB, into a table of typed values (`checked_<name>`)
+in which every cell's type and constraint checks are already evaluated (the failures of a row
+are stored with it, NULL when none); the key, rule and cross-table checks then read the typed
+columns. The raw text is not kept. Row numbers are the order of the rows in the file (DuckDB
+keeps insertion order), shifted past blank lines, which DuckDB skips.
+
 DuckDB runs with AIDEALS_THREADS (default: all cores), AIDEALS_MEMORY_LIMIT (default 1GB) and a
 temporary directory for spilling, so memory stays bounded on large packages.
 """
@@ -270,7 +276,8 @@ def _blank_lines(path: Path) -> list[int]:
 
 
 def _load(con: duckdb.DuckDBPyConnection, pkg: Package, t: _Table, path: Path, schema: dict) -> list[Finding]:
-    """Read one CSV into `raw_<name>` (all VARCHAR), its cells view and its typed table."""
+    """Read, type and check one CSV in one scan into `checked_<name>` (see _create_checked), then
+    create its cells view (`cells_<name>`: row numbers) and its typed and rule views."""
     import duckdb
 
     def fail(check: str, message: str, row: int | None = None) -> list[Finding]:
