@@ -103,6 +103,29 @@ def test_build_refusal_counts_at_most_counted_findings(tmp_path, monkeypatch):
     assert text.endswith("  ... and 5+ more")
 
 
+def test_row_numbers_are_the_file_order_when_duckdb_reads_in_parallel(tmp_path, monkeypatch):
+    # 120,000 rows (about 15 MB) are read by several threads; the enum checks once made DuckDB
+    # plan a hash join, which did not keep the rows in order, so findings named wrong rows.
+    monkeypatch.setenv("AIDEALS_THREADS", "4")
+    root = make_package(tmp_path / "pkg")
+    bad = {60_001: ("flow", "cahs"), 100_000: ("as_of", "2025-02-30"), 120_000: ("unit", "usd")}
+    with open(root / "data" / "figures.csv", "a", encoding="utf-8") as fh:
+        first = sum(1 for _ in open(root / "data" / "figures.csv", encoding="utf-8")) + 1
+        for row in range(first, 120_001):
+            cells = {"flow": "cash", "as_of": "", "unit": "USD"}
+            if row in bad:
+                cells[bad[row][0]] = bad[row][1]
+            fh.write(f"n-{row},alpha-beta,,alpha,beta,{cells['flow']},amount,{row},,{cells['unit']},exact,,,,"
+                     f"{cells['as_of']},one,a quote long enough to make a file read in parallel {row},\n")
+    report = checks.validate(package.load(root))
+    assert [(f.row, f.field, f.check, f.value) for f in report.findings] == [
+        (60_001, "flow", "constraint-error", "cahs"),
+        (100_000, "as_of", "type-error", "2025-02-30"),
+        (120_000, "unit", "constraint-error", "usd"),
+        (120_000, "unit", "unit_fits_measure", "usd"),  # a row rule: the row-rule layer comes last
+    ]
+
+
 # Report: a bounded part of each table, said on the page -------------------------------------------
 
 
