@@ -260,6 +260,25 @@ def test_figure_ids_go_through_jsonschema_when_the_schema_asks_more_of_them(metr
             metrics.check_rows(con, metric, [row], stricter)
 
 
+def test_result_rows_are_inserted_as_they_are_in_their_order():
+    import duckdb
+
+    from aideals import db
+
+    con = duckdb.connect(":memory:")
+    con.execute(db.METRICS_DDL)
+    results = [
+        metrics.MetricResult("m", "pair", "b/a", 2.5, None, "ratio", ("f-2", "f-1"), None, None, "p"),
+        metrics.MetricResult("m", "deal", "d", 1.0, 3.0, "USD", ("f-1",), "a note", "range", "p"),
+    ]
+    metrics.insert_results(con, results)
+    assert con.execute("SELECT * FROM metrics").fetchall() == [
+        ("m", "pair", "b/a", 2.5, None, "ratio", ["f-2", "f-1"], None, None, "p"),
+        ("m", "deal", "d", 1.0, 3.0, "USD", ["f-1"], "a note", "range", "p"),
+    ]
+    con.close()
+
+
 def test_metric_functions_get_a_read_only_connection_without_file_access(metrics_package, tmp_path):
     d = tmp_path / "x"
     d.mkdir()
