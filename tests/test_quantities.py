@@ -23,8 +23,9 @@ def table(rows: list[dict]) -> duckdb.DuckDBPyConnection:
 
     con = duckdb.connect(":memory:", config={"threads": 1})
     types = [pa.string()] * 4 + [pa.float64()] * 2 + [pa.string()]
-    rows_table = pa.table({c: pa.array([r[c] for r in rows], type=t) for c, t in zip(COLUMNS, types, strict=True)})
-    con.execute("CREATE TABLE t AS SELECT * FROM rows_table")
+    con.register("rows", pa.table({c: pa.array([r[c] for r in rows], type=t) for c, t in zip(COLUMNS, types, strict=True)}))
+    con.execute("CREATE TABLE t AS SELECT * FROM rows")
+    con.unregister("rows")
     return con
 
 
