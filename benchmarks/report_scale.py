@@ -5,9 +5,15 @@ Synthetic rows are generated straight into an in-memory DuckDB holding the relea
 repository root:
 
     .venv/bin/python benchmarks/report_scale.py [--parties 200] [--flows 5000] [--keep DIR]
+        [--compare-disagreements] [--no-browser]
 
 It prints the build time, the file size, and, when Debian's chromium is installed, the time until
 the page has drawn both charts and the figures table, plus the console errors (there should be none).
+
+--compare-disagreements also times how the page finds the figures whose sources disagree: the
+query the report runs (only the `consensus` groups of the figures shown) against the `consensus`
+view over every figure (what the report ran before), checks that both give the same groups, and
+builds the page a second time with the old query.
 """
 
 from __future__ import annotations
@@ -62,7 +68,7 @@ SELECT printf('d%05d', i), printf('Deal %05d between %03d and %03d', i, a, b),
        ['equity_investment', 'compute_purchase', 'cloud_contract', 'chip_supply'][1 + i % 4],
        CASE WHEN i % 5 = 4 THEN NULL ELSE DATE '2018-01-01' + CAST(floor(3000 * {u_d}) AS INTEGER) END,
        CASE WHEN i % 5 = 4 THEN NULL ELSE ['day', 'month', 'year', 'approximate'][1 + i % 4] END,
-       'announced', printf('p%03d', a), printf('p%03d', b), NULL, 'synthetic'
+       'announced', printf('p%03d', a), printf('p%03d', b), NULL, printf('s%02d', i % 50), 'synthetic'
 FROM deal_rows;
 
 -- Two flows per deal, one each way, so 5,000 flows come from 2,500 deals; every tenth flow is
@@ -72,7 +78,7 @@ SELECT printf('f%05d-%d-%d', d.i, w.way, s.n), printf('d%05d', d.i), NULL,
        printf('p%03d', CASE WHEN w.way = 0 THEN a ELSE b END), printf('p%03d', CASE WHEN w.way = 0 THEN b ELSE a END),
        ['cash', 'equity', 'compute', 'cloud_services', 'chips'][1 + (d.i + w.way) % 5],
        'amount', round(1e9 * pow(10, 2 * {u_v}) * (1 + 0.1 * s.n)), NULL, 'USD',
-       ['exact', 'up_to', 'approximately'][1 + d.i % 3], NULL, NULL, NULL,
+       ['exact', 'up_to', 'approximately'][1 + d.i % 3], NULL, NULL, NULL, NULL,
        printf('s%02d', (d.i + s.n) % 50), printf('quote %d', d.i), NULL
 FROM deal_rows d
 CROSS JOIN (VALUES (0), (1)) w(way)
@@ -147,6 +153,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--parties", type=int, default=200)
     parser.add_argument("--flows", type=int, default=5000)
     parser.add_argument("--keep", type=Path, default=None, help="directory to keep the page and screenshots in")
+    parser.add_argument("--compare-disagreements", action="store_true", help="time the old full-view query too")
+    parser.add_argument("--no-browser", action="store_true", help="do not open the page in chromium")
     args = parser.parse_args(argv)
 
     start = time.perf_counter()
@@ -158,11 +166,43 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="aideals-report-") as tmp:
         out_dir = args.keep or Path(tmp)
         out_dir.mkdir(parents=True, exist_ok=True)
-        measure(con, counts, generated, out_dir, args.keep)
+        measure(con, counts, generated, out_dir, args.keep, browse=not args.no_browser)
+        if args.compare_disagreements:
+            compare_disagreements(con, out_dir)
     return 0
 
 
-def measure(con: duckdb.DuckDBPyConnection, counts: dict, generated: float, out_dir: Path, keep: Path | None) -> None:
+# What the report ran before it computed only the consensus groups of the figures shown.
+FULL_VIEW_DISAGREEMENTS_SQL = (
+    "SELECT figure_ids FROM consensus WHERE sources_disagree AND list_has_any(figure_ids, ?) ORDER BY figure_ids"
+)
+
+
+def compare_disagreements(con: duckdb.DuckDBPyConnection, out_dir: Path) -> None:
+    shown = [r[0] for r in con.execute("SELECT figure_id FROM figures ORDER BY figure_id LIMIT ?", [report.FIGURE_LIMIT]).fetchall()]
+    answers = {}
+    for label, sql in (("shown groups only", report.DISAGREEMENTS_SQL), ("whole consensus view", FULL_VIEW_DISAGREEMENTS_SQL)):
+        start = time.perf_counter()
+        answers[label] = con.execute(sql, [shown]).fetchall()
+        print(f"disagreements of the {len(shown):,} figures shown, {label}: {time.perf_counter() - start:.2f} s, {len(answers[label]):,} groups")
+    print(f"same groups: {'yes' if len(set(map(str, answers.values()))) == 1 else 'NO'}")
+    new_sql = report.DISAGREEMENTS_SQL
+    report.DISAGREEMENTS_SQL = FULL_VIEW_DISAGREEMENTS_SQL
+    try:
+        start = time.perf_counter()
+        page = report.write_report(
+            con, out_dir / "report-scale-old.html", version="scale", built_at=datetime(2026, 11, 23, tzinfo=timezone.utc)
+        )
+        print(f"build with the whole consensus view: {time.perf_counter() - start:.2f} s")
+    finally:
+        report.DISAGREEMENTS_SQL = new_sql
+    same = page.read_bytes() == (out_dir / "report-scale.html").read_bytes()
+    print(f"same page: {'yes' if same else 'NO'}")
+
+
+def measure(
+    con: duckdb.DuckDBPyConnection, counts: dict, generated: float, out_dir: Path, keep: Path | None, browse: bool = True
+) -> None:
     start = time.perf_counter()
     page = report.write_report(
         con, out_dir / "report-scale.html", version="scale", built_at=datetime(2026, 11, 23, tzinfo=timezone.utc)
@@ -171,9 +211,9 @@ def measure(con: duckdb.DuckDBPyConnection, counts: dict, generated: float, out_
     print(f"rows: {counts}")
     print(f"generate: {generated:.2f} s")
     print(f"build:    {built:.2f} s, {page.stat().st_size / 1e6:.1f} MB ({page})")
-    browser = open_in_chromium(page, keep)
+    browser = open_in_chromium(page, keep) if browse else None
     if browser is None:
-        print("open:     skipped (no chromium)")
+        print("open:     skipped (--no-browser, or no chromium)")
     else:
         print(f"open:     {browser['opened_s']:.2f} s until both charts and the table are drawn")
         print(f"filter:   {browser['filter_s']:.2f} s to filter the figures by one party")

@@ -17,32 +17,27 @@ round, not that the same dollars do.
 from __future__ import annotations
 
 from aideals import hookimpl
-from aideals.metrics import Metric, query
-from aideals.quantities import Quantity, grouped, money, smallest, total
+from aideals.metrics import Metric
+from aideals.quantities import Quantity, money, smallest, totals
 
 MAX_CYCLE_LENGTH = 6
 
+# Every USD amount between two parties; an edge adds up its deals and flow kinds (the parts).
 EDGE_FIGURES_SQL = """
-SELECT figure_id, deal_id, source_id, from_party, to_party, flow, value, value_high, qualifier
+SELECT figure_id, source_id, value, value_high, qualifier, from_party, to_party,
+       coalesce(deal_id, '') AS deal_key, flow
 FROM figures_counted
 WHERE measure = 'amount' AND unit = 'USD'
   AND from_party IS NOT NULL AND to_party IS NOT NULL AND flow <> 'none'
-ORDER BY figure_id
 """
 
 
-def _deal_flow(f: dict) -> tuple[str, str]:
-    return (f["deal_id"] or "", f["flow"])
-
-
 def edges(con) -> dict[tuple[str, str], Quantity]:
-    """(payer, payee) -> the total flow between them, summed over deals and flow kinds."""
-    figures = query(con, EDGE_FIGURES_SQL)
-    pairs = sorted({(f["from_party"], f["to_party"]) for f in figures})
-    return {
-        pair: total(grouped([f for f in figures if (f["from_party"], f["to_party"]) == pair], _deal_flow).values())
-        for pair in pairs
-    }
+    """(payer, payee) -> the total flow between them, summed over deals and flow kinds.
+
+    Computed in DuckDB: one row per pair comes into Python, whatever the number of figures.
+    """
+    return totals(con, EDGE_FIGURES_SQL, subject=("from_party", "to_party"), parts=("deal_key", "flow"))
 
 
 def cycles(graph: dict[tuple[str, str], Quantity], max_length: int = MAX_CYCLE_LENGTH) -> list[list[str]]:

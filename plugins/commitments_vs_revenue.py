@@ -17,8 +17,8 @@ fact (figures with a `component`) are never used. When sources disagree, the res
 from __future__ import annotations
 
 from aideals import hookimpl
-from aideals.metrics import Metric, query
-from aideals.quantities import Quantity, grouped, money, total
+from aideals.metrics import Metric
+from aideals.quantities import Quantity, money, totals
 
 ANNUAL_REVENUE_SQL = """
 SELECT figure_id, party_id, source_id, value, value_high, qualifier
@@ -30,44 +30,38 @@ WHERE measure = 'revenue' AND unit = 'USD' AND party_id IS NOT NULL
   )
 -- one year only: the latest dated year, or the undated figures when no year is dated
 QUALIFY period_end IS NOT DISTINCT FROM max(period_end) OVER (PARTITION BY party_id)
-ORDER BY figure_id
 """
 
 STATED_COMMITMENTS_SQL = """
 SELECT figure_id, party_id, source_id, value, value_high, qualifier
 FROM figures_counted
 WHERE measure = 'commitments_total' AND unit = 'USD' AND party_id IS NOT NULL
-ORDER BY figure_id
 """
 
+# A party's purchases add up over its deals, sellers and flow kinds.
 PURCHASE_COMMITMENTS_SQL = """
-SELECT figure_id, deal_id, from_party AS party_id, to_party, flow, source_id, value, value_high, qualifier
+SELECT figure_id, from_party AS party_id, source_id, value, value_high, qualifier,
+       coalesce(deal_id, '') AS deal_key, coalesce(to_party, '') AS to_key, flow
 FROM figures_counted
 WHERE measure = 'amount' AND unit = 'USD' AND from_party IS NOT NULL
   AND flow IN ('chips', 'compute', 'cloud_services')
-ORDER BY figure_id
 """
 
 
-def _party(f: dict) -> str:
-    return f["party_id"]
-
-
-def _deal_flow(f: dict) -> tuple[str, str, str]:
-    return (f["deal_id"] or "", f["to_party"] or "", f["flow"])
-
-
 def compute(con) -> list[dict]:
-    """One row per party with an annual revenue and commitments."""
-    revenue = grouped(query(con, ANNUAL_REVENUE_SQL), _party)
-    stated = grouped(query(con, STATED_COMMITMENTS_SQL), _party)
-    purchases = query(con, PURCHASE_COMMITMENTS_SQL)
+    """One row per party with an annual revenue and commitments.
+
+    The sums are computed in DuckDB: at most three rows per party come into Python.
+    """
+    revenue = totals(con, ANNUAL_REVENUE_SQL, subject=("party_id",))
+    stated = totals(con, STATED_COMMITMENTS_SQL, subject=("party_id",))
+    purchases = totals(con, PURCHASE_COMMITMENTS_SQL, subject=("party_id",), parts=("deal_key", "to_key", "flow"))
     rows = []
     for party, annual in revenue.items():
         commitments: Quantity | None = stated.get(party)
         kind = "stated total commitments"
         if commitments is None:
-            commitments = total(grouped([f for f in purchases if f["party_id"] == party], _deal_flow).values())
+            commitments = purchases.get(party)
             kind = "sum of purchase commitments in its deals"
         if commitments is None:
             continue

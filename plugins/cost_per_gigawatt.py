@@ -15,55 +15,46 @@ converted to GW). The note compares the value with the industry's stated cost pe
 from __future__ import annotations
 
 from aideals import hookimpl
-from aideals.metrics import Metric, query
-from aideals.quantities import Quantity, grouped, money, total
+from aideals.metrics import Metric
+from aideals.quantities import money, totals
 
 CAPACITY_FLOWS = ("chips", "compute", "cloud_services")
 
-DEAL_FIGURES_SQL = """
-SELECT figure_id, deal_id, source_id, from_party, to_party, flow, measure, value, value_high, unit, qualifier
+# Per deal, three sums: its capacity amounts, its stated total value (flow none) and its power
+# in GW, each adding up the deal's flows (kind and direction).
+DEAL_FIGURES_SQL = f"""
+SELECT figure_id, source_id, qualifier, deal_id,
+       CASE WHEN measure = 'power' THEN 'power' WHEN flow = 'none' THEN 'stated' ELSE 'capacity' END AS part,
+       flow, coalesce(from_party, '') AS from_key, coalesce(to_party, '') AS to_key,
+       CASE WHEN unit = 'MW' THEN value / 1000 ELSE value END AS value,
+       CASE WHEN unit = 'MW' THEN value_high / 1000 ELSE value_high END AS value_high
 FROM figures_counted
 WHERE deal_id IS NOT NULL
   AND (
-        (measure = 'amount' AND unit = 'USD' AND flow IN ('chips', 'compute', 'cloud_services', 'none'))
+        (measure = 'amount' AND unit = 'USD' AND flow IN {CAPACITY_FLOWS + ("none",)})
      OR (measure = 'power' AND unit IN ('GW', 'MW'))
   )
-ORDER BY deal_id, figure_id
 """
 
 BENCHMARK_SQL = """
-SELECT figure_id, source_id, value, value_high, qualifier
+SELECT figure_id, source_id, value, value_high, qualifier, unit
 FROM figures_counted
 WHERE measure = 'unit_cost' AND unit = 'USD_per_GW'
-ORDER BY figure_id
 """
 
 
-def _in_gw(row: dict) -> dict:
-    if row["unit"] != "MW":
-        return row
-    return {
-        **row,
-        "value": row["value"] / 1000,
-        "value_high": None if row["value_high"] is None else row["value_high"] / 1000,
-    }
-
-
-def _flow_key(f: dict) -> tuple[str, str, str]:
-    return (f["flow"], f["from_party"] or "", f["to_party"] or "")
-
-
 def compute(con) -> list[dict]:
-    """One row per deal with both a capacity amount and a power figure."""
-    figures = query(con, DEAL_FIGURES_SQL)
-    benchmark_rows = query(con, BENCHMARK_SQL)
-    benchmark = Quantity.from_figures(benchmark_rows)
+    """One row per deal with both a capacity amount and a power figure.
+
+    The sums are computed in DuckDB: at most three rows per deal come into Python.
+    """
+    sums = totals(con, DEAL_FIGURES_SQL, subject=("deal_id", "part"), parts=("flow", "from_key", "to_key"))
+    benchmark = totals(con, BENCHMARK_SQL, subject=("unit",)).get("USD_per_GW")
     rows = []
-    for deal_id in sorted({f["deal_id"] for f in figures}):
-        mine = [f for f in figures if f["deal_id"] == deal_id]
-        capacity = total(grouped([f for f in mine if f["measure"] == "amount" and f["flow"] in CAPACITY_FLOWS], _flow_key).values())
-        stated = total(grouped([f for f in mine if f["measure"] == "amount" and f["flow"] == "none"], _flow_key).values())
-        power = total(grouped([_in_gw(f) for f in mine if f["measure"] == "power"], _flow_key).values())
+    for deal_id in sorted({deal_id for deal_id, _ in sums}):
+        capacity = sums.get((deal_id, "capacity"))
+        stated = sums.get((deal_id, "stated"))
+        power = sums.get((deal_id, "power"))
         amount = capacity or stated
         if amount is None or power is None:
             continue

@@ -16,44 +16,35 @@ recapitalisation). The Nvidia GPU spend ratio: about $350B of GPUs for up to $10
 from __future__ import annotations
 
 from aideals import hookimpl
-from aideals.metrics import Metric, query
-from aideals.quantities import grouped, money, total
-
-PAIR_FLOWS_SQL = """
-SELECT figure_id, deal_id, source_id, from_party, to_party, flow, value, value_high, qualifier
-FROM figures_counted
-WHERE measure = 'amount' AND unit = 'USD'
-  AND from_party IS NOT NULL AND to_party IS NOT NULL
-  AND flow IN ('cash', 'equity', 'chips', 'compute', 'cloud_services')
-ORDER BY figure_id
-"""
+from aideals.metrics import Metric
+from aideals.quantities import money, totals
 
 INVESTMENT_FLOWS = ("cash", "equity")
 PURCHASE_FLOWS = ("chips", "compute", "cloud_services")
 
-
-def _deal_flow(f: dict) -> tuple[str, str]:
-    return (f["deal_id"] or "", f["flow"])
+# Investments and purchases between two parties, each summed over their deals and flow kinds.
+PAIR_FLOWS_SQL = f"""
+SELECT figure_id, source_id, value, value_high, qualifier, from_party, to_party,
+       CASE WHEN flow IN {INVESTMENT_FLOWS} THEN 'investment' ELSE 'purchase' END AS kind,
+       coalesce(deal_id, '') AS deal_key, flow
+FROM figures_counted
+WHERE measure = 'amount' AND unit = 'USD'
+  AND from_party IS NOT NULL AND to_party IS NOT NULL
+  AND flow IN {INVESTMENT_FLOWS + PURCHASE_FLOWS}
+"""
 
 
 def compute(con) -> list[dict]:
-    """One row per (vendor, customer) with an investment one way and purchases the other."""
-    figures = query(con, PAIR_FLOWS_SQL)
-    investments = {(f["from_party"], f["to_party"]) for f in figures if f["flow"] in INVESTMENT_FLOWS}
+    """One row per (vendor, customer) with an investment one way and purchases the other.
+
+    The sums are computed in DuckDB: two rows per pair of parties come into Python at most.
+    """
+    flows = totals(con, PAIR_FLOWS_SQL, subject=("from_party", "to_party", "kind"), parts=("deal_key", "flow"))
     rows = []
-    for vendor, customer in sorted(investments):
-        invested = total(
-            grouped(
-                [f for f in figures if (f["from_party"], f["to_party"]) == (vendor, customer) and f["flow"] in INVESTMENT_FLOWS],
-                _deal_flow,
-            ).values()
-        )
-        bought = total(
-            grouped(
-                [f for f in figures if (f["from_party"], f["to_party"]) == (customer, vendor) and f["flow"] in PURCHASE_FLOWS],
-                _deal_flow,
-            ).values()
-        )
+    for (vendor, customer, kind), invested in flows.items():
+        if kind != "investment":
+            continue
+        bought = flows.get((customer, vendor, "purchase"))
         if bought is None or invested is None:
             continue
         ratio = bought.divided_by(invested)

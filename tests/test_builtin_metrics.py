@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import pytest
 
-from aideals import metrics, package, plugins
+from aideals import db, metrics, package, plugins
 from conftest import ROOT
 
 
@@ -73,6 +75,145 @@ def test_commitments_vs_revenue_counts_years_of_annual_revenue(fixture_run):
         # no stated total: its purchases in deals
         "c": (0.8, None, "exact", ["c-revenue", "ca-chips"]),
     }
+
+
+APPROX = "is approximate (an input is approximate or an estimate)"
+BOUND = "(an input is only stated as a bound: up to, at least, more than)"
+ABC = ["ab-invest-s1", "ab-invest-s2", "bc-cloud", "ca-chips"]
+
+
+def test_builtin_metric_rows_on_the_fixture_are_exactly_these(fixture_run):
+    """Every column of every row, notes included: the figures are summed in DuckDB (quantities.totals),
+    and nothing of what the Python sums gave may change."""
+    assert [
+        (r.metric, r.subject_type, r.subject_id, r.value, r.value_high, r.unit, list(r.figure_ids), r.note, r.qualifier, r.plugin)
+        for r in fixture_run.results
+    ] == [
+        ("circularity", "cycle", "a/b", 100.0, None, "percent", ["ab-chips", "ab-invest-s1", "ab-invest-s2"],
+         f"a -> b -> a: a pays up to $10B to b; the narrowest flow back round the cycle is about $35B; the share {APPROX}",
+         "approximately", "circularity"),
+        ("circularity", "cycle", "a/b/c", 80.0, None, "percent", ABC,
+         f"a -> b -> c -> a: a pays up to $10B to b; the narrowest flow back round the cycle is $8B; the share may be higher {BOUND}",
+         "at_least", "circularity"),
+        ("circularity", "cycle", "b/a", 10e9 / 35e9 * 100, None, "percent", ["ab-chips", "ab-invest-s1", "ab-invest-s2"],
+         f"b -> a -> b: b pays about $35B to a; the narrowest flow back round the cycle is up to $10B; the share may be lower {BOUND}",
+         "up_to", "circularity"),
+        ("circularity", "cycle", "b/c", 2e9 / 30e9 * 100, 10.0, "percent", ["bc-cloud", "bc-equity"],
+         "b -> c -> b: b pays $20B to $30B to c; the narrowest flow back round the cycle is $2B",
+         "range", "circularity"),
+        ("circularity", "cycle", "b/c/a", 8e9 / 30e9 * 100, 40.0, "percent", ABC,
+         f"b -> c -> a -> b: b pays $20B to $30B to c; the narrowest flow back round the cycle is up to $8B; the share may be lower {BOUND}",
+         "range", "circularity"),
+        ("circularity", "cycle", "c/a/b", 100.0, None, "percent", ABC,
+         f"c -> a -> b -> c: c pays $8B to a; the narrowest flow back round the cycle is up to $10B; the share may be lower {BOUND}",
+         "up_to", "circularity"),
+        ("circularity", "cycle", "c/b", 100.0, None, "percent", ["bc-cloud", "bc-equity"],
+         "c -> b -> c: c pays $2B to b; the narrowest flow back round the cycle is $20B to $30B",
+         "exact", "circularity"),
+        ("commitments_vs_revenue", "party", "b", 20.0, None, "years", ["b-commitments", "b-revenue-2025"],
+         f"at least $100B (stated total commitments) / $5B a year; the result may be higher {BOUND}",
+         "at_least", "commitments_vs_revenue"),
+        ("commitments_vs_revenue", "party", "c", 0.8, None, "years", ["c-revenue", "ca-chips"],
+         "$8B (sum of purchase commitments in its deals) / $10B a year",
+         "exact", "commitments_vs_revenue"),
+        ("cost_per_gigawatt", "deal", "d-ab", 35e9 / 1.5, None, "USD_per_GW", ["ab-chips", "ab-power-first", "ab-power-second"],
+         "about $35B of capacity purchases for 1.5 GW: about $23.33B per GW; 0.39x to 0.47x the $50B to $60B per GW"
+         f" stated in a-unit-cost; the value {APPROX}",
+         "approximately", "cost_per_gigawatt"),
+        ("cost_per_gigawatt", "deal", "d-bc", 40e9, 60e9, "USD_per_GW", ["bc-cloud", "bc-power"],
+         "$20B to $30B of capacity purchases for 0.5 GW: $40B to $60B per GW; 0.67x to 1.2x the $50B to $60B per GW"
+         " stated in a-unit-cost",
+         "range", "cost_per_gigawatt"),
+        ("cost_per_gigawatt", "deal", "d-site", 60e9, None, "USD_per_GW", ["site-amount", "site-power"],
+         "$12B of stated deal value for 0.2 GW: $60B per GW; 1x to 1.2x the $50B to $60B per GW stated in a-unit-cost",
+         "exact", "cost_per_gigawatt"),
+        ("vendor_financing_ratio", "pair", "a/b", 3.5, None, "ratio", ["ab-chips", "ab-invest-s1", "ab-invest-s2"],
+         f"b buys about $35B from a, which invests up to $10B in b; the ratio may be higher {BOUND}",
+         "at_least", "vendor_financing_ratio"),
+        ("vendor_financing_ratio", "pair", "c/b", 10.0, 15.0, "ratio", ["bc-cloud", "bc-equity"],
+         "b buys $20B to $30B from c, which invests $2B in b",
+         "range", "vendor_financing_ratio"),
+    ]  # fmt: skip
+
+
+class CountingConnection:
+    """A DuckDB connection that counts the rows a metric fetches into Python (and allows no other way out)."""
+
+    def __init__(self, con):
+        self._con = con
+        self.fetched = 0
+
+    def execute(self, *args):
+        self._con.execute(*args)
+        return self
+
+    def fetchall(self):
+        rows = self._con.fetchall()
+        self.fetched += len(rows)
+        return rows
+
+    def fetchone(self):
+        row = self._con.fetchone()
+        self.fetched += row is not None
+        return row
+
+    def fetchmany(self, size=1):
+        rows = self._con.fetchmany(size)
+        self.fetched += len(rows)
+        return rows
+
+    @property
+    def description(self):
+        return self._con.description
+
+
+# For each built-in metric, its subjects in figures_counted: the number of rows it may fetch.
+SUBJECTS_SQL = {
+    "circularity": """
+        SELECT count(DISTINCT (from_party, to_party)) FROM figures_counted
+        WHERE measure = 'amount' AND unit = 'USD' AND from_party IS NOT NULL AND to_party IS NOT NULL AND flow <> 'none'""",
+    "vendor_financing_ratio": """
+        SELECT count(DISTINCT (from_party, to_party, flow IN ('cash', 'equity'))) FROM figures_counted
+        WHERE measure = 'amount' AND unit = 'USD' AND from_party IS NOT NULL AND to_party IS NOT NULL
+          AND flow IN ('cash', 'equity', 'chips', 'compute', 'cloud_services')""",
+    # capacity, stated value and power per deal; the industry's cost per GW
+    "cost_per_gigawatt": """
+        SELECT count(DISTINCT (deal_id, CASE WHEN measure = 'power' THEN 0 WHEN flow = 'none' THEN 1 ELSE 2 END))
+             + (SELECT count(*) > 0 FROM figures_counted WHERE measure = 'unit_cost')::INTEGER
+        FROM figures_counted
+        WHERE deal_id IS NOT NULL AND (measure = 'power' OR (measure = 'amount' AND flow IN ('chips', 'compute', 'cloud_services', 'none')))""",
+    # parties with an annual revenue, with stated commitments, with purchases
+    "commitments_vs_revenue": """
+        SELECT (SELECT count(DISTINCT party_id) FROM figures_counted WHERE measure = 'revenue'
+                  AND (period_end IS NULL OR period_end - period_start + 1 BETWEEN 360 AND 370))
+             + (SELECT count(DISTINCT party_id) FROM figures_counted WHERE measure = 'commitments_total')
+             + (SELECT count(DISTINCT from_party) FROM figures_counted
+                WHERE measure = 'amount' AND flow IN ('chips', 'compute', 'cloud_services') AND from_party IS NOT NULL)""",
+}
+
+
+@pytest.fixture(scope="module")
+def synthetic_release(tmp_path_factory):
+    """benchmarks/generate.py --metric-mix at 4,000 figures, in memory."""
+    spec = importlib.util.spec_from_file_location("aideals_bench_generate", ROOT / "benchmarks" / "generate.py")
+    generate = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generate)
+    root = tmp_path_factory.mktemp("mix") / "pkg"
+    generate.generate(root, 4000, metric_mix=True)
+    con = db.connect_memory(package.load(root))
+    yield con
+    con.close()
+
+
+@pytest.mark.parametrize("name", sorted(SUBJECTS_SQL))
+def test_builtin_metrics_fetch_one_row_per_subject_not_the_figures(synthetic_release, name):
+    module = plugins.import_file(ROOT / "plugins" / f"{name}.py")
+    counting = CountingConnection(synthetic_release.cursor())
+    rows = module.compute(counting)
+    (subjects,) = synthetic_release.execute(SUBJECTS_SQL[name]).fetchone()
+    (figures,) = synthetic_release.execute("SELECT count(*) FROM figures").fetchone()
+    assert (counting.fetched, figures) == (subjects, 4000)
+    assert rows and subjects < figures / 5  # 20 figures a deal, 200 a party, in the mix
 
 
 def inputs_of(run, name, subject):

@@ -214,6 +214,27 @@ def test_a_metric_whose_sql_fails_is_reported_and_the_others_still_run(metrics_p
             "SELECT 'party' AS subject_type, 'c' AS subject_id, 'ratio' AS unit, ['c-revenue'] AS figure_ids",
             "row 1: row: 'value' is a required property",
         ),
+        # figure ids are checked without jsonschema when they are fine: when not, jsonschema says why
+        (
+            "SELECT 'party' AS subject_type, 'c' AS subject_id, 1.0 AS value, 'ratio' AS unit, "
+            "['c-revenue', 'c-revenue'] AS figure_ids",
+            "row 1: figure_ids: ['c-revenue', 'c-revenue'] has non-unique elements",
+        ),
+        (
+            "SELECT 'party' AS subject_type, 'c' AS subject_id, 1.0 AS value, 'ratio' AS unit, "
+            "['c-revenue', 'C-Revenue'] AS figure_ids",
+            "row 1: figure_ids.1: 'C-Revenue' does not match '^[a-z0-9][a-z0-9-]*$'",
+        ),
+        (
+            "SELECT 'party' AS subject_type, 'c' AS subject_id, 1.0 AS value, 'ratio' AS unit, [7] AS figure_ids",
+            "row 1: figure_ids.0: 7 is not of type 'string'",
+        ),
+        (
+            "SELECT * FROM (VALUES ('party', 'c', 1.0, 'ratio', ['c-revenue']), "
+            "('party', 'c', 2.0, 'ratio', ['c-revenue', 'made-up', 'also-made-up'])) "
+            "t(subject_type, subject_id, value, unit, figure_ids) ORDER BY value",
+            "row 2: figure_ids: no figure 'made-up' in figures",
+        ),
     ],
 )
 def test_bad_metric_rows_are_a_clear_error_naming_plugin_and_metric(metrics_package, tmp_path, sql, error):
@@ -221,6 +242,41 @@ def test_bad_metric_rows_are_a_clear_error_naming_plugin_and_metric(metrics_pack
     run = run_dir(metrics_package, tmp_path / "x")
     assert run.results == []
     assert [p.line() for p in run.problems] == [f"plugin sloppy: metric sloppy_metric: {error}"]
+
+
+def test_figure_ids_go_through_jsonschema_when_the_schema_asks_more_of_them(metrics_package):
+    import copy
+
+    schema = metrics.result_schema(ROOT)
+    assert metrics._plain_figure_ids_pattern(schema).pattern == "^[a-z0-9][a-z0-9-]*$"
+    stricter = copy.deepcopy(schema)
+    stricter["properties"]["figure_ids"]["maxItems"] = 1
+    assert metrics._plain_figure_ids_pattern(stricter) is None
+    metric = metrics.Metric(name="m", title="M", description="", unit="ratio", formula="", sql="SELECT 1")
+    row = {"subject_type": "party", "subject_id": "c", "value": 1.0, "unit": "ratio", "figure_ids": ["c-revenue", "ca-chips"]}
+    with metrics.readonly_database(package.load(metrics_package)) as con:
+        assert [r.figure_ids for r in metrics.check_rows(con, metric, [row], schema)] == [("c-revenue", "ca-chips")]
+        with pytest.raises(metrics.BadMetricRows, match=r"^row 1: figure_ids: \['c-revenue', 'ca-chips'\] is too long$"):
+            metrics.check_rows(con, metric, [row], stricter)
+
+
+def test_result_rows_are_inserted_as_they_are_in_their_order():
+    import duckdb
+
+    from aideals import db
+
+    con = duckdb.connect(":memory:")
+    con.execute(db.METRICS_DDL)
+    results = [
+        metrics.MetricResult("m", "pair", "b/a", 2.5, None, "ratio", ("f-2", "f-1"), None, None, "p"),
+        metrics.MetricResult("m", "deal", "d", 1.0, 3.0, "USD", ("f-1",), "a note", "range", "p"),
+    ]
+    metrics.insert_results(con, results)
+    assert con.execute("SELECT * FROM metrics").fetchall() == [
+        ("m", "pair", "b/a", 2.5, None, "ratio", ["f-2", "f-1"], None, None, "p"),
+        ("m", "deal", "d", 1.0, 3.0, "USD", ["f-1"], "a note", "range", "p"),
+    ]
+    con.close()
 
 
 def test_metric_functions_get_a_read_only_connection_without_file_access(metrics_package, tmp_path):

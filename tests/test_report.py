@@ -331,3 +331,63 @@ def test_command_rejects_a_database_that_is_not_a_release(tmp_path, capsys):
         f"aideals: error: {tmp_path / 'other.duckdb'}: not an aideals release: Catalog Error: Table with name parties does not exist!"
     )
     assert not (tmp_path / "r.html").exists()
+
+
+# Disagreements: only the consensus groups of the figures shown are computed ------------------------
+
+FULL_VIEW_DISAGREEMENTS_SQL = (
+    "SELECT figure_ids FROM consensus WHERE sources_disagree AND list_has_any(figure_ids, ?) ORDER BY figure_ids"
+)
+
+
+def both_answers(con, shown):
+    return (
+        con.execute(report.DISAGREEMENTS_SQL, [shown]).fetchall(),
+        con.execute(FULL_VIEW_DISAGREEMENTS_SQL, [shown]).fetchall(),
+    )
+
+
+def test_disagreements_of_the_shown_figures_equal_the_consensus_views_on_the_repository_data():
+    connection = db.connect_memory(package.load(ROOT))
+    ids = [r[0] for r in connection.execute("SELECT figure_id FROM figures ORDER BY figure_id").fetchall()]
+    restricted, full = both_answers(connection, ids)
+    assert restricted == full
+    assert len(full) >= 10  # the data has disagreements to find
+    # each figure of a disagreement shown alone, a sample of the others, the first hundred (the page
+    # shows the first N by id) and every third figure
+    disagreeing = sorted({i for (group,) in full for i in group})
+    for shown in [[i] for i in disagreeing + ids[::40]] + [ids[:100], ids[::3]]:
+        restricted, full = both_answers(connection, shown)
+        assert restricted == full, shown
+    connection.close()
+
+
+def test_disagreements_of_the_shown_figures_match_null_keys_as_group_by_does(tmp_path):
+    pkg = make_package(tmp_path / "pkg")
+    with open(pkg / "data" / "figures.csv", "a", encoding="utf-8") as fh:
+        # a deal's total value without parties (from_party, to_party NULL): 900 against 1000
+        fh.write("valuation-one,alpha-beta,,,,none,valuation,900,,USD,exact,,,,,one,valued 900,\n")
+        # a party-level fact with no deal, no period and no as_of: 35 against 30
+        fh.write("revenue-year-one,,gamma,,,none,revenue,35,,USD,exact,,,,,one,35 a year,\n")
+    connection = db.connect_memory(package.load(pkg))
+    ids = [r[0] for r in connection.execute("SELECT figure_id FROM figures ORDER BY figure_id").fetchall()]
+    assert both_answers(connection, ids) == (
+        [(["chips-one", "chips-two"],), (["revenue-one", "revenue-two"],),
+         (["revenue-year-one", "revenue-year-two"],), (["valuation-one", "valuation-two"],)],
+    ) * 2  # fmt: skip
+    # one figure shown brings its whole group; a figure without a disagreement brings nothing
+    assert both_answers(connection, ["valuation-two"]) == ([(["valuation-one", "valuation-two"],)],) * 2
+    assert both_answers(connection, ["revenue-year-one"]) == ([(["revenue-year-one", "revenue-year-two"],)],) * 2
+    assert both_answers(connection, ["cash-one"]) == ([],) * 2
+    for shown in [[i] for i in ids]:
+        restricted, full = both_answers(connection, shown)
+        assert restricted == full, shown
+    # the page: each shown figure lists the others of its group
+    data = report.collect(connection)
+    assert data["disagree_with"] == {
+        "chips-one": ["chips-two"], "chips-two": ["chips-one"],
+        "revenue-one": ["revenue-two"], "revenue-two": ["revenue-one"],
+        "revenue-year-one": ["revenue-year-two"], "revenue-year-two": ["revenue-year-one"],
+        "valuation-one": ["valuation-two"], "valuation-two": ["valuation-one"],
+    }  # fmt: skip
+    connection.close()

@@ -14,12 +14,19 @@ Figures of one group (one subject, flow, direction, measure) are combined like t
 source they are parts that add up (the AMD deal's 1 GW first tranche and 5 GW later are 6 GW);
 across sources they are alternative statements of the same fact, so the quantity ranges from
 the lowest to the highest source's total. Nothing is averaged and nothing is invented.
+
+`grouped` and `total` do that in Python on figure rows; `totals` does the same in DuckDB SQL and
+brings one row per subject into Python, so a metric over millions of figures never holds them.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import duckdb
 
 LOWER_BOUND_QUALIFIERS = frozenset({"at_least", "more_than"})  # true value may be higher
 UPPER_BOUND_QUALIFIERS = frozenset({"up_to"})  # true value may be lower
@@ -182,6 +189,82 @@ def smallest(quantities: Iterable[Quantity]) -> Quantity:
         any(q.upper_open for q in qs),
         any(q.approximate for q in qs),
     )
+
+
+def _sql_in(values: Iterable[str]) -> str:
+    return "(" + ", ".join("'" + v + "'" for v in sorted(values)) + ")"
+
+
+def totals_sql(figures_sql: str, subject: Sequence[str], parts: Sequence[str] = ()) -> str:
+    """SQL giving, for each `subject`, what `total(grouped(its rows, key=parts).values())` gives.
+
+    `figures_sql` is a query returning figure_id, source_id, value, value_high, qualifier and the
+    columns named in `subject` (what a result is about: a deal, a pair of parties ...) and `parts`
+    (the groups that add up within a subject: deals, flows ...; NULL-free, e.g. coalesce(deal_id,
+    '')). The answer has one row per subject, ordered by it: the subject's columns, then low, high,
+    lower_open, upper_open, approximate and figure_ids (sorted, distinct), as Quantity has them.
+
+    The arithmetic is Quantity's, in the same order: within a part, each source's values are
+    summed in figure_id order and the part ranges from the lowest to the highest source's sum;
+    a subject's parts are added in the order of their keys. Summing doubles in that order gives
+    the same bits as the Python functions, not only the same value up to rounding.
+    """
+    if not subject:
+        raise ValueError("totals_sql needs at least one subject column")
+    subj = ", ".join(subject)
+    keys = ", ".join([*subject, *parts])
+    in_part_order = f" ORDER BY {', '.join(parts)}" if parts else ""
+    flags = ", ".join(f"bool_or({name}) AS {name}" for name in ("lower_open", "upper_open", "approximate"))
+    return f"""
+WITH aideals_figures AS (
+{figures_sql}
+),
+by_source AS (
+    SELECT {keys}, source_id,
+           sum(value ORDER BY figure_id) AS low,
+           sum(coalesce(value_high, value) ORDER BY figure_id) AS high,
+           bool_or(coalesce(qualifier IN {_sql_in(UPPER_BOUND_QUALIFIERS)}, false)) AS lower_open,
+           bool_or(coalesce(qualifier IN {_sql_in(LOWER_BOUND_QUALIFIERS)}, false)) AS upper_open,
+           bool_or(coalesce(qualifier IN {_sql_in(APPROXIMATE_QUALIFIERS)}, false)) AS approximate,
+           list(figure_id) AS figure_ids
+    FROM aideals_figures
+    GROUP BY {keys}, source_id
+),
+by_part AS (
+    SELECT {keys}, min(low) AS low, max(high) AS high, {flags}, flatten(list(figure_ids)) AS figure_ids
+    FROM by_source
+    GROUP BY {keys}
+)
+SELECT {subj},
+       sum(low{in_part_order}) AS low,
+       sum(high{in_part_order}) AS high,
+       {flags},
+       list_sort(list_distinct(flatten(list(figure_ids)))) AS figure_ids
+FROM by_part
+GROUP BY {subj}
+ORDER BY {subj}
+"""
+
+
+def totals(
+    con: duckdb.DuckDBPyConnection,
+    figures_sql: str,
+    subject: Sequence[str],
+    parts: Sequence[str] = (),
+    params: Sequence[Any] = (),
+) -> dict[Any, Quantity]:
+    """subject -> Quantity, computed in DuckDB by totals_sql (see there); keys sorted.
+
+    A key is the subject column's value, or a tuple of them when `subject` names several.
+    """
+    cur = con.execute(totals_sql(figures_sql, subject, parts), list(params))
+    n = len(subject)
+    out: dict[Any, Quantity] = {}
+    for row in cur.fetchall():
+        key = row[0] if n == 1 else tuple(row[:n])
+        low, high, lower_open, upper_open, approximate, ids = row[n:]
+        out[key] = Quantity(float(low), float(high), tuple(ids), lower_open, upper_open, approximate)
+    return out
 
 
 def money(q: Quantity) -> str:

@@ -85,9 +85,46 @@ SELECT figure_id, deal_id, deal_title, party_id, party_name, from_party, from_na
 FROM figures_resolved
 ORDER BY figure_id
 """
-DISAGREEMENTS_SQL = (
-    "SELECT figure_ids FROM consensus WHERE sources_disagree AND list_has_any(figure_ids, ?) ORDER BY figure_ids"
+# The `consensus` groups (src/aideals/sql/views.sql) in which sources disagree, among the groups of
+# the figures shown: what `SELECT figure_ids FROM consensus WHERE sources_disagree AND
+# list_has_any(figure_ids, ?)` gives, without computing the view over every figure of a large
+# release. The group keys of the figures shown are taken first, then only the figures with one of
+# those keys are grouped (a NULL key matches a NULL key, as in GROUP BY). Keys and disagreement as
+# in the view (count(DISTINCT f.period_start) is of the stated period, also for deal figures);
+# tests/test_report.py holds the two answers equal.
+DISAGREEMENTS_SQL = """
+WITH shown_keys AS (
+    SELECT DISTINCT deal_id, party_id, measure, flow, from_party, to_party, unit, component,
+           CASE WHEN deal_id IS NULL THEN period_start END AS period_start,
+           CASE WHEN deal_id IS NULL THEN period_end END   AS period_end,
+           CASE WHEN deal_id IS NULL THEN as_of END        AS as_of
+    FROM figures
+    WHERE figure_id IN (SELECT unnest(CAST(? AS VARCHAR[])))
 )
+SELECT list(f.figure_id ORDER BY f.figure_id) AS figure_ids
+FROM figures f
+JOIN shown_keys k
+  ON  f.deal_id    IS NOT DISTINCT FROM k.deal_id
+  AND f.party_id   IS NOT DISTINCT FROM k.party_id
+  AND f.measure    IS NOT DISTINCT FROM k.measure
+  AND f.flow       IS NOT DISTINCT FROM k.flow
+  AND f.from_party IS NOT DISTINCT FROM k.from_party
+  AND f.to_party   IS NOT DISTINCT FROM k.to_party
+  AND f.unit       IS NOT DISTINCT FROM k.unit
+  AND f.component  IS NOT DISTINCT FROM k.component
+  AND (CASE WHEN f.deal_id IS NULL THEN f.period_start END) IS NOT DISTINCT FROM k.period_start
+  AND (CASE WHEN f.deal_id IS NULL THEN f.period_end END)   IS NOT DISTINCT FROM k.period_end
+  AND (CASE WHEN f.deal_id IS NULL THEN f.as_of END)        IS NOT DISTINCT FROM k.as_of
+GROUP BY k.deal_id, k.party_id, k.measure, k.flow, k.from_party, k.to_party, k.unit, k.component,
+         k.period_start, k.period_end, k.as_of
+HAVING count(DISTINCT f.source_id) > 1 AND (
+    count(DISTINCT f.value) > 1
+    OR count(DISTINCT coalesce(f.value_high, f.value)) > 1
+    OR count(DISTINCT f.period_start) > 1
+    OR count(DISTINCT f.period_end) > 1
+)
+ORDER BY figure_ids
+"""
 FIGURES_BY_ID_SQL = FIGURES_SQL.replace("ORDER BY", "WHERE list_contains(?, figure_id)\nORDER BY")
 PARTIES_NAMED_SQL = PARTIES_SQL.replace("ORDER BY", "WHERE list_contains(?, party_id) ORDER BY")
 # `flows` is computed once into a temporary table (at millions of figures it is the costly view).
