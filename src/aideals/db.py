@@ -75,16 +75,21 @@ def column_types(schema: dict) -> dict[str, str]:
     return {f["name"]: DUCKDB_TYPES.get(f.get("type", "string"), "VARCHAR") for f in schema["fields"]}
 
 
+def table_ddl(schema: dict) -> str:
+    """The column definitions of a table for `schema`: its typed fields and its primary key."""
+    cols = [f"{quote_ident(c)} {t}" for c, t in column_types(schema).items()]
+    pk = schema.get("primaryKey")
+    if pk:
+        pk = [pk] if isinstance(pk, str) else pk
+        cols.append("PRIMARY KEY (" + ", ".join(quote_ident(c) for c in pk) + ")")
+    return ", ".join(cols)
+
+
 def create_table(con: duckdb.DuckDBPyConnection, pkg: Package, name: str) -> None:
     """Create table `name` with its types and primary key, and load its CSV file into it."""
     res = pkg.resource(name)
     types = column_types(res.schema)
-    cols = [f"{quote_ident(c)} {t}" for c, t in types.items()]
-    pk = res.schema.get("primaryKey")
-    if pk:
-        pk = [pk] if isinstance(pk, str) else pk
-        cols.append("PRIMARY KEY (" + ", ".join(quote_ident(c) for c in pk) + ")")
-    con.execute(f"CREATE TABLE {quote_ident(name)} ({', '.join(cols)})")
+    con.execute(f"CREATE TABLE {quote_ident(name)} ({table_ddl(res.schema)})")
     columns_struct = "{" + ", ".join(f"'{c.replace(chr(39), chr(39) * 2)}': '{t}'" for c, t in types.items()) + "}"
     con.execute(
         f"INSERT INTO {quote_ident(name)} SELECT * FROM read_csv(?, header = true, columns = {columns_struct}, "
@@ -96,16 +101,11 @@ def create_table(con: duckdb.DuckDBPyConnection, pkg: Package, name: str) -> Non
 def copy_table(con: duckdb.DuckDBPyConnection, pkg: Package, name: str, database: str) -> None:
     """Create table `name` with its types and primary key in the attached `database`, and fill
     it, in order, from the relation `name` of `con` (the typed view of a validation)."""
-    res = pkg.resource(name)
-    types = column_types(res.schema)
-    cols = [f"{quote_ident(c)} {t}" for c, t in types.items()]
-    pk = res.schema.get("primaryKey")
-    if pk:
-        pk = [pk] if isinstance(pk, str) else pk
-        cols.append("PRIMARY KEY (" + ", ".join(quote_ident(c) for c in pk) + ")")
+    schema = pkg.resource(name).schema
     target = f"{quote_ident(database)}.{quote_ident(name)}"
-    con.execute(f"CREATE TABLE {target} ({', '.join(cols)})")
-    con.execute(f"INSERT INTO {target} SELECT {', '.join(quote_ident(c) for c in types)} FROM {quote_ident(name)}")
+    con.execute(f"CREATE TABLE {target} ({table_ddl(schema)})")
+    columns = ", ".join(quote_ident(c) for c in column_types(schema))
+    con.execute(f"INSERT INTO {target} SELECT {columns} FROM {quote_ident(name)}")
 
 
 def write_tables(con: duckdb.DuckDBPyConnection, pkg: Package, path: Path, storage_version: str) -> None:
