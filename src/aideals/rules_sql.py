@@ -14,7 +14,7 @@ import string
 
 from aideals.db import quote_ident
 from aideals.errors import AidealsError
-from aideals.schema_sql import Sql
+from aideals.schema_sql import Sql, failure, failures, joined
 
 IGNORED = {"title", "description", "x-field", "x-message", "$schema", "$id", "$comment", "type"}
 NUMERIC = ("number", "integer")
@@ -174,20 +174,10 @@ def rules_query(table: str, rules: dict, kinds: dict[str, str]) -> Sql:
         value = f"NULLIF({shown(quote_ident(field), kinds[field])}, '')" if field in kinds else "NULL"
         failed = Sql("NOT coalesce(") + comp.row(rule) + ", false)"
         fails.append(Sql("(") + failed + ")")
-        items.append(
-            Sql("CASE WHEN ") + failed
-            + Sql(" THEN {'field': ?::VARCHAR, 'check': ?::VARCHAR, 'message': ", [field, rule.get("title", "rule")])
-            + message_sql(rule, kinds) + f", 'value': {value}}} END"
-        )
+        items.append(failure(failed, field, rule.get("title", "rule"), message_sql(rule, kinds), value))
     if not items:
         return Sql("SELECT NULL::BIGINT, NULL, NULL, NULL, NULL WHERE false")
-    body = Sql("[")
-    for j, it in enumerate(items):
-        body = body + (", " if j else "") + it
-    guard = Sql("")
-    for j, f in enumerate(fails):
-        guard = guard + (" OR " if j else "") + f
     return (
-        Sql("SELECT _row, f.field, f.check, f.message, f.value FROM (SELECT _row, unnest(list_filter(")
-        + body + f"], lambda x: x IS NOT NULL)) AS f FROM {table} WHERE " + guard + ")"
+        Sql("SELECT _row, f.field, f.check, f.message, f.value FROM (SELECT _row, unnest(")
+        + failures(items) + f") AS f FROM {table} WHERE " + joined(fails, " OR ") + ")"
     )

@@ -206,12 +206,32 @@ def field_checks(fld: dict, cell: str, null: Sql, typed: str | None = None) -> l
     return out
 
 
-def union_all(parts: list[Sql]) -> Sql:
-    """The UNION ALL of several queries with the same columns."""
+def joined(parts: list[Sql], sep: str) -> Sql:
+    """The pieces of SQL `parts` one after the other, with `sep` between them."""
     out = Sql("")
     for j, p in enumerate(parts):
-        out = out + ("\nUNION ALL\n" if j else "") + p
+        out = out + (sep if j else "") + p
     return out
+
+
+def union_all(parts: list[Sql]) -> Sql:
+    """The UNION ALL of several queries with the same columns."""
+    return joined(parts, "\nUNION ALL\n")
+
+
+def failure(cond: Sql, field: str | None, check: str, message: Sql, value: str) -> Sql:
+    """One item of a row's list of failures: the struct (field, check, message, value) when
+    `cond` is true, else NULL. `value` is an SQL expression of type VARCHAR."""
+    return (
+        Sql("CASE WHEN ") + cond
+        + Sql(" THEN {'field': ?::VARCHAR, 'check': ?::VARCHAR, 'message': ", [field, check])
+        + message + f", 'value': {value}}} END"
+    )
+
+
+def failures(items: list[Sql]) -> Sql:
+    """The list of the failures of a row among `items` (see `failure`), the passing ones left out."""
+    return Sql("list_filter([") + joined(items, ", ") + "], lambda x: x IS NOT NULL)"
 
 
 def cell_failures(fields: list[dict], labels: list[str], missing_values: list[str], ragged: bool) -> Sql:
@@ -230,11 +250,7 @@ def cell_failures(fields: list[dict], labels: list[str], missing_values: list[st
 
     def add(cond: Sql, field: str | None, check: str, message: Sql, value: str | None) -> None:
         conds.append(Sql("(") + cond + ")")
-        items.append(
-            Sql("CASE WHEN ") + cond
-            + Sql(" THEN {'field': ?::VARCHAR, 'check': ?::VARCHAR, 'message': ", [field, check])
-            + message + f", 'value': CAST({value or 'NULL'} AS VARCHAR)}} END"
-        )
+        items.append(failure(cond, field, check, message, f"CAST({value or 'NULL'} AS VARCHAR)"))
 
     for i, fld in enumerate(fields[:n_labels]):
         for c in field_checks(fld, f"c{i}", missing_test(f"c{i}", missing_values), typed=f"t{i}"):
@@ -246,13 +262,7 @@ def cell_failures(fields: list[dict], labels: list[str], missing_values: list[st
             add(Sql(f"_n <= {i}"), name, "missing-cell", msg, None)
     if not items:
         return Sql("NULL::STRUCT(field VARCHAR, \"check\" VARCHAR, message VARCHAR, value VARCHAR)[]")
-    guard = Sql("")
-    for j, c in enumerate(conds):
-        guard = guard + (" OR " if j else "") + c
-    body = Sql("[")
-    for j, it in enumerate(items):
-        body = body + (", " if j else "") + it
-    return Sql("CASE WHEN ") + guard + " THEN list_filter(" + body + "], lambda x: x IS NOT NULL) END"
+    return Sql("CASE WHEN ") + joined(conds, " OR ") + " THEN " + failures(items) + " END"
 
 
 def missing_test(cell: str, missing_values: list[str]) -> Sql:
