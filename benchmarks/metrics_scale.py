@@ -33,22 +33,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 sys.path.insert(0, str(HERE))
-from generate import generate  # noqa: E402
+from run import package  # noqa: E402
 
 BIN = Path(sys.executable).parent
 BUILTINS = ("circularity", "commitments_vs_revenue", "cost_per_gigawatt", "vendor_financing_ratio")
-
-
-def package(work: Path, n: int) -> Path:
-    """The --metric-mix package of n rows (generated unless the last run left the same one)."""
-    path = work / f"metric-mix-{n}"
-    stamp = path / "generated.json"
-    params = {"rows": n, "metric_mix": True, "generator": (HERE / "generate.py").read_text(encoding="utf-8")}
-    if stamp.is_file() and json.loads(stamp.read_text(encoding="utf-8")) == params:
-        return path
-    generate(path, n, metric_mix=True)
-    stamp.write_text(json.dumps(params), encoding="utf-8")
-    return path
 
 
 def timed(cmd: list[str], env: dict | None = None, timeout: float | None = None) -> tuple[float, float, int | None, str]:
@@ -133,7 +121,7 @@ def main() -> None:
     ap.add_argument("--build", action="store_true", help="also time aideals build with and without the plugins")
     args = ap.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
-    pkg = package(args.work, args.rows)
+    pkg = package(args.work / f"metric-mix-{args.rows}", args.rows, metric_mix=True)
     db = database(args.work, pkg, args.rows)
     with tempfile.TemporaryDirectory(prefix="aideals-metrics-plugins-") as tmp:
         plugins_dir = plugins_at(args.plugins_rev, Path(tmp)) if args.plugins_rev else args.plugins_dir

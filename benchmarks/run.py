@@ -35,14 +35,14 @@ README = HERE / "README.md"
 START, END = "<!-- RESULTS:START -->", "<!-- RESULTS:END -->"
 
 
-def package(work: Path, n: int, errors: int) -> Path:
-    """The synthetic package of n rows (generated unless the last run left the same one)."""
-    path = work / (f"rows-{n}" if errors else f"valid-{n}")
+def package(path: Path, n: int, **options) -> Path:
+    """The synthetic package of n rows at `path`, generated with `options` (see generate.generate)
+    unless the last run left the same one there."""
     stamp = path / "generated.json"
-    params = {"rows": n, "errors": errors, "generator": (HERE / "generate.py").read_text(encoding="utf-8")}
+    params = {"rows": n, **options, "generator": (HERE / "generate.py").read_text(encoding="utf-8")}
     if stamp.is_file() and json.loads(stamp.read_text(encoding="utf-8")) == params:
         return path
-    generate(path, n, errors=errors)
+    generate(path, n, **options)
     stamp.write_text(json.dumps(params), encoding="utf-8")
     return path
 
@@ -98,8 +98,8 @@ def main() -> None:
     verdicts: list[str] = []
     peaks: list[float] = []
     for n in args.sizes:
-        pkg = package(args.work, n, errors=9)
-        valid = package(args.work, n, errors=0)
+        pkg = package(args.work / f"rows-{n}", n, errors=9)
+        valid = package(args.work / f"valid-{n}", n, errors=0)
         t_s, rss_s, rc_s = timed([sys.executable, str(HERE / "bare_scan.py"), str(pkg)])
         ours_json = args.work / f"aideals-{n}.json"
         t_a, rss_a, _ = timed([str(BIN / "aideals"), "validate", str(pkg), "--json"], ours_json)
