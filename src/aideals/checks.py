@@ -65,7 +65,6 @@ if TYPE_CHECKING:
 LAYERS = ("package", "table-schema", "row-rule", "cross-table")
 # Extra columns read past the header: a row with more cells than this is reported once, as a whole.
 EXTRA_SLOTS = 16
-FINDING_COLUMNS = "_row, field, check, message, value"
 # DuckDB's null string when reading a CSV: NULL must mean "no cell" (a short row), never a cell's
 # text, so it is a string no real cell holds (a cell of just "\x01", the former marker, was read
 # as empty: found while writing tests/test_properties.py).
@@ -299,15 +298,15 @@ def _load(con: duckdb.DuckDBPyConnection, pkg: Package, t: _Table, path: Path, s
         _create_typed(con, t, schema, empty=True)
         t.readable = t.empty = True
         return findings
+    names = [f"c{i}" for i in range(width + EXTRA_SLOTS)]
+    common = f"header = false, quote = '\"', escape = '\"', delim = ',', nullstr = '{NULL_MARK}', auto_detect = false"
+    fast = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names[:width]) + "}"
+    slow = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names) + "}"
+    t.readable = True
     # Blank lines are looked for by a Python thread while DuckDB reads the file (DuckDB releases
     # the GIL): their search then costs no time of its own.
     with ThreadPoolExecutor(max_workers=1) as pool:
         blank_lines = pool.submit(_blank_lines, path)
-        names = [f"c{i}" for i in range(width + EXTRA_SLOTS)]
-        common = f"header = false, quote = '\"', escape = '\"', delim = ',', nullstr = '{NULL_MARK}', auto_detect = false"
-        fast = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names[:width]) + "}"
-        slow = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names) + "}"
-        t.readable = True
         try:
             _create_checked(con, t, schema, f"read_csv(?, columns = {fast}, {common})", [str(path)])
         except duckdb.Error as exc:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from aideals.db import quote_ident
 
 # Python's Decimal() grammar (what frictionless accepts for a number), on the stripped cell.
 NUMBER_RE = (
