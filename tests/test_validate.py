@@ -49,6 +49,44 @@ def test_unusable_descriptor_is_one_error_and_exit_2(case):
     assert result.exception.exit_code == 2
 
 
+@pytest.mark.parametrize("case", FINDING_CASES)
+def test_keeping_every_typed_column_gives_the_same_findings(case):
+    """A build keeps the typed values of every field (it writes the release from them), a bare
+    validate only those its checks read after the scan: the findings are the same."""
+    report = checks.validate(package.load(CORPUS / case), on_valid=lambda con: None)
+    assert [f.to_dict() for f in report.findings] == expected(case)["findings"]
+
+
+def test_a_bare_validate_keeps_the_fields_read_after_the_scan():
+    needed = checks._needed_fields(package.load(ROOT), checks.builtin_checks())
+    assert needed == {
+        # keys and the fields the built-in cross-table checks name ("value" is a word of their SQL)
+        "parties": {"party_id", "parent_id"},
+        "sources": {"source_id", "published", "published_precision"},
+        "deals": {"deal_id", "party_a", "party_b", "source_id", "part_of"},
+        "figures": {"figure_id", "deal_id", "party_id", "from_party", "to_party", "flow", "as_of", "source_id", "value"},
+    }
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT f.* , 'x' AS message FROM figures f WHERE false",
+    "SELECT 'x' AS message FROM flows WHERE false",
+])
+def test_a_check_selecting_star_or_reading_a_view_keeps_every_field(sql):
+    check = checks.ExtraCheck("star", "", sql)
+    assert checks._needed_fields(package.load(ROOT), [*checks.builtin_checks(), check]) is None
+    assert checks._needed_fields(package.load(ROOT), [checks.ExtraCheck("n", "", "SELECT count(*) AS message FROM figures")]) is not None
+
+
+def test_only_rows_the_quick_test_does_not_clear_get_the_full_checks():
+    """The scan keeps the raw cells of a row only when a cheap test does not clear it; a valid
+    package (the repository's) has no such row, so the full checks never run."""
+    tables = []
+    checks.validate(package.load(ROOT), on_valid=lambda con: tables.extend(
+        r[0] for r in con.execute("SELECT table_name FROM duckdb_tables() ORDER BY 1").fetchall()))
+    assert [t for t in tables if t != "metrics"] == ["checked_deals", "checked_figures", "checked_parties", "checked_sources"]
+
+
 def test_the_repository_package_is_valid():
     report = checks.validate(package.load(ROOT))
     assert report.findings == []

@@ -32,11 +32,14 @@ validation's temporary directory, opened read-only with external access off and 
 configuration locked), each on a connection of its own: a plugin's check can neither change the
 data other checks read nor touch files.
 
-How it runs: each CSV is read once, by DuckDB, into a table of typed values (`checked_<name>`)
-in which every cell's type and constraint checks are already evaluated (the failures of a row
-are stored with it, NULL when none); the key, rule and cross-table checks then read the typed
-columns. The raw text is not kept. Row numbers are the order of the rows in the file (DuckDB
-keeps insertion order), shifted past blank lines, which DuckDB skips.
+How it runs: each CSV is read once, by DuckDB, into a table of typed values (`checked_<name>`).
+The same scan runs a cheap test of every cell and the row rules on every row: the raw cells of a
+row are kept only when that test does not clear it (almost never), and the full cell checks and
+rules then run on those rows alone (`detail_<name>`). The key and cross-table checks read the typed
+columns. A bare validate keeps the typed values of the fields those checks read (keys and the
+words of the cross-table checks' SQL, `_needed_fields`); a build, or a validate with plugin
+checks, keeps them all. Row numbers are the order of the rows in the file (DuckDB keeps insertion
+order), shifted past blank lines, which DuckDB skips.
 
 DuckDB runs with AIDEALS_THREADS (default: all cores), AIDEALS_MEMORY_LIMIT (default 1GB) and a
 temporary directory for spilling, so memory stays bounded on large packages.
@@ -69,6 +72,9 @@ EXTRA_SLOTS = 16
 # text, so it is a string no real cell holds (a cell of just "\x01", the former marker, was read
 # as empty: found while writing tests/test_properties.py).
 NULL_MARK = "\x01\x02aideals:no-cell\x02\x01"
+# DuckDB's CSV read buffer (default 32 MiB): with 16 MiB, storing the rows of a parallel read in
+# file order costs less (measured: 1M figure rows 0.4 s faster, benchmarks/README.md).
+CSV_BUFFER_SIZE = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -108,6 +114,9 @@ class _Table:
     empty: bool = False  # the file has no header row at all
     ragged: bool = False  # some rows have more or fewer cells than the header
     primary_key: list[str] = field(default_factory=list)
+    rules: dict = field(default_factory=dict)  # schemas/<name>.rules.json ({} when none)
+    stored: set[str] | None = None  # the fields whose typed values are kept (None: all)
+    detail: bool = False  # `detail_<name>` exists: some rows need the full checks
 
 
 def builtin_checks() -> list[ExtraCheck]:
@@ -151,7 +160,7 @@ def validate(
     """
     con, tmp = connect()
     try:
-        report = _validate(con, pkg, max_errors, list(extra_checks), Path(tmp))
+        report = _validate(con, pkg, max_errors, list(extra_checks), Path(tmp), keep_all=on_valid is not None)
         if on_valid is not None and report.ok:
             on_valid(con)
         return report
@@ -191,13 +200,51 @@ def _plugin_connection(con: duckdb.DuckDBPyConnection, tables: Iterable[str], tm
     return connect_readonly(path, db.locked_limits(tmp))
 
 
+def _needed_fields(pkg: Package, cross: list[ExtraCheck]) -> dict[str, set[str]] | None:
+    """The fields whose typed values the checks after the scan read, per resource, or None when
+    that cannot be told (then every field is kept).
+
+    The scan itself checks every cell and runs the row rules; after it, the keys read the primary
+    key, unique and foreign key fields (and the fields they reference), and the cross-table checks
+    whatever their SQL names. A field is kept when its name is a word of a check's SQL, which
+    can only keep too many. A check that reads a release view or selects `*` keeps everything.
+    """
+    from aideals import db
+
+    views = set(re.findall(r"CREATE\s+(?:OR\s+REPLACE\s+)?VIEW\s+(\w+)", db.views_sql(), re.IGNORECASE))
+    words: set[str] = set()
+    for check in cross:
+        text = re.sub(r"--[^\n]*|/\*.*?\*/", " ", check.sql, flags=re.DOTALL)
+        found = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text))
+        if found & views or re.search(r"\*", re.sub(r"count\s*\(\s*\*\s*\)", "", text, flags=re.IGNORECASE)):
+            return None
+        words |= found
+    needed: dict[str, set[str]] = {}
+    for name, res in pkg.resources.items():
+        schema = res.schema
+        keep = {f["name"] for f in schema.get("fields", []) if f["name"] in words or (f.get("constraints") or {}).get("unique")}
+        keep |= set(_key_list(schema.get("primaryKey")))
+        for fk in schema.get("foreignKeys", []):
+            keep |= set(_key_list(fk.get("fields")))
+            ref = fk.get("reference", {})
+            needed.setdefault(ref.get("resource") or name, set()).update(_key_list(ref.get("fields")))
+        needed.setdefault(name, set()).update(keep)
+    return needed
+
+
 def _validate(
-    con: duckdb.DuckDBPyConnection, pkg: Package, max_errors: int | None, extra: list[ExtraCheck], tmp: Path
+    con: duckdb.DuckDBPyConnection, pkg: Package, max_errors: int | None, extra: list[ExtraCheck], tmp: Path,
+    keep_all: bool = True,
 ) -> Report:
+    from aideals import rules
+
     report = Report()
     tables: dict[str, _Table] = {}
+    cross = builtin_checks()
+    needed = None if keep_all or extra else _needed_fields(pkg, cross)
     for name, res in pkg.resources.items():
-        t = _Table(name, res.relpath, list(res.schema.get("fields", [])), primary_key=_key_list(res.schema.get("primaryKey")))
+        t = _Table(name, res.relpath, list(res.schema.get("fields", [])), primary_key=_key_list(res.schema.get("primaryKey")),
+                   rules=rules.load_rules(pkg, name) or {}, stored=None if needed is None else needed.get(name, set()))
         tables[name] = t
         report.findings.extend(_load(con, pkg, t, res.path, res.schema))
     report.unusable = any(not t.readable for t in tables.values())
@@ -210,13 +257,14 @@ def _validate(
     report.checks_run.append("table-schema")
     for t in tables.values():
         if t.readable:
-            report.findings.extend(_rule_findings(con, pkg, t, max_errors))
+            report.findings.extend(_rule_findings(con, t, max_errors))
     report.checks_run.append("row-rule")
     if all(t.readable for t in tables.values()):
         from aideals import db
 
-        db.create_views(con)
-        for check in builtin_checks():
+        if needed is None:
+            db.create_views(con)
+        for check in cross:
             report.findings.extend(_cross_findings(con, check, tables))
             report.checks_run.append(check.name)
         if extra:
@@ -299,7 +347,7 @@ def _load(con: duckdb.DuckDBPyConnection, pkg: Package, t: _Table, path: Path, s
         t.readable = t.empty = True
         return findings
     names = [f"c{i}" for i in range(width + EXTRA_SLOTS)]
-    common = f"header = false, quote = '\"', escape = '\"', delim = ',', nullstr = '{NULL_MARK}', auto_detect = false"
+    common = f"header = false, quote = '\"', escape = '\"', delim = ',', nullstr = '{NULL_MARK}', auto_detect = false, buffer_size = {CSV_BUFFER_SIZE}"
     fast = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names[:width]) + "}"
     slow = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names) + "}"
     t.readable = True
@@ -342,63 +390,112 @@ def _load(con: duckdb.DuckDBPyConnection, pkg: Package, t: _Table, path: Path, s
     # Record 0 is the header.
     con.execute(f"CREATE VIEW {quote_ident('cells_' + t.name)} AS SELECT {row} AS _row, r.* FROM {source} WHERE r.rowid > 0")
     _create_typed(con, t, schema)
+    _create_detail(con, t, schema)
     return findings
-
-
-def _raw_kept(kind: str, fmt: str | None, missing: list[str]) -> str | None:
-    """Which raw text the rules need besides the typed value of a field (see _create_typed):
-    'failed' = the cell when its typed value is null, 'always' = every cell, None = none."""
-    if kind in ("number", "integer"):
-        return None
-    if kind == "date":
-        return "failed"
-    if kind == "string":
-        return None if fmt is None and set(missing) <= {""} else "failed"
-    return "always"
 
 
 def _create_checked(con: duckdb.DuckDBPyConnection, t: _Table, schema: dict, source: str, params: list) -> None:
     """Parse, type and check every cell in one scan of `source` (the CSV, or the padded raw table
     of a ragged file) into `checked_<name>`, in the file's order (rowid 0 = the header).
 
-    Columns: `t<i>` the typed value of field i, `x<i>` the raw text the rules need (_raw_kept),
-    `_blank` (every cell empty), `_f` the row's cell failures (NULL when none; schema_sql.
-    cell_failures) and, for a ragged file, `_extra` (the cells past the header). The raw text is
-    not kept: the key, rule and cross-table checks read the typed columns.
+    Columns: `t<i>` the typed value of field i (only the fields in `t.stored` when it is set),
+    `_blank` (every cell empty), `_raw` and, for a ragged file, `_extra` (the cells past the
+    header). `_raw` holds a row's raw cells when a cheap test (`schema_sql.field_ok` of every
+    field, the row rules) does not show that it passes every cell check and row rule, NULL
+    otherwise (almost always): the full checks then run on those rows only (_create_detail).
     """
-    from aideals.schema_sql import cell_failures, missing_test, typed_value
+    from aideals.schema_sql import Sql, field_ok, joined, missing_test
+    from aideals.rules_sql import rules_pass
 
     width = len(t.labels)
     n_cols = width + (EXTRA_SLOTS if t.ragged else 0)
     missing = [str(m) for m in schema.get("missingValues", [""])]
-    inner = [f"c{i}" for i in range(n_cols)]
-    inner_params: list = []
-    outer: list[str] = []
-    out_params: list = []
+    typed, comp = _typed_select(t, schema, Sql(source, list(params)))
+    outer = [Sql(f"t{i}") for i, f in enumerate(t.fields[:width]) if t.stored is None or f["name"] in t.stored]
+    outer.append(Sql("(" + " AND ".join(f"coalesce(c{i}, '') = ''" for i in range(n_cols)) + ") AS _blank"))
+    oks = [ok for i, f in enumerate(t.fields[:width]) if (ok := field_ok(f, f"c{i}", missing_test(f"c{i}", missing), f"t{i}"))]
+    if t.ragged:
+        oks.append(Sql(f"_n >= {width}"))
+    passes = rules_pass(t.rules, comp)
+    if passes is not None:
+        oks.append(passes)
+    cells = "[" + ", ".join(f"c{i}" for i in range(n_cols)) + "]"
+    outer.append(Sql("CASE WHEN ") + joined(oks, " AND ") + f" THEN NULL ELSE {cells} END AS _raw" if oks else Sql("NULL::VARCHAR[] AS _raw"))
+    if t.ragged:
+        outer.append(Sql("list_filter([" + ", ".join(f"c{i}" for i in range(width, n_cols)) + "], lambda x: x IS NOT NULL) AS _extra"))
+    sql = Sql(f"CREATE TABLE {quote_ident('checked_' + t.name)} AS SELECT ") + joined(outer, ", ") + " FROM (" + typed + ")"
+    con.execute(sql.text, sql.params)
+
+
+def _typed_select(t: _Table, schema: dict, source, passthrough: str = ""):
+    """(query, rule compiler): `SELECT` over `source` (an Sql whose columns are `c0`, `c1`, ...)
+    exposing the raw cells `c<i>`, the typed values `t<i>`, for a ragged file `_n` (the number of
+    cells in the row), and `r<i>`, the value of field i as the row rules see it (what
+    aideals.rules.typed_row makes of it: numbers, dates as ISO text (2025-3-7 is the date
+    2025-03-07), anything else, a cell failing its type too, as its raw text). The compiler maps
+    the fields to those columns."""
+    from aideals.rules_sql import RuleCompiler
+    from aideals.schema_sql import Sql, missing_test, typed_value
+
+    width = len(t.labels)
+    n_cols = width + (EXTRA_SLOTS if t.ragged else 0)
+    missing = [str(m) for m in schema.get("missingValues", [""])]
+    keep = [passthrough] if passthrough else []
+    inner = Sql("SELECT " + ", ".join(keep + [f"c{i}" for i in range(n_cols)]))
     for i, f in enumerate(t.fields[:width]):
         kind = f.get("type", "string")
         null = missing_test(f"c{i}", missing)
-        inner.append(f"TRY_CAST(CASE WHEN {null.text} THEN NULL ELSE {typed_value(kind, f'c{i}', f.get('format'))} END "
-                     f"AS {DUCKDB_TYPES.get(kind, 'VARCHAR')}) AS t{i}")
-        inner_params += null.params
-        outer.append(f"t{i}")
-        kept = _raw_kept(kind, f.get("format"), missing)
-        if kept == "failed":
-            outer.append(f"CASE WHEN t{i} IS NULL THEN NULLIF(c{i}, '') END AS x{i}")
-        elif kept == "always":
-            outer.append(f"NULLIF(c{i}, '') AS x{i}")
+        inner = inner + ", TRY_CAST(CASE WHEN " + null + (
+            f" THEN NULL ELSE {typed_value(kind, f'c{i}', f.get('format'))} END AS {DUCKDB_TYPES.get(kind, 'VARCHAR')}) AS t{i}"
+        )
     if t.ragged:
-        inner.append("greatest(" + ", ".join(f"CASE WHEN c{i} IS NOT NULL THEN {i + 1} ELSE 0 END" for i in range(n_cols)) + ") AS _n")
-        outer.append("list_filter([" + ", ".join(f"c{i}" for i in range(width, n_cols)) + "], lambda x: x IS NOT NULL) AS _extra")
-    outer.append("(" + " AND ".join(f"coalesce(c{i}, '') = ''" for i in range(n_cols)) + ") AS _blank")
-    failures = cell_failures(t.fields, t.labels, missing, t.ragged)
-    outer.append(failures.text + " AS _f")
-    out_params += failures.params
-    con.execute(
-        f"CREATE TABLE {quote_ident('checked_' + t.name)} AS SELECT {', '.join(outer)} "
-        f"FROM (SELECT {', '.join(inner)} FROM {source})",
-        out_params + inner_params + list(params),
+        inner = inner + (", greatest(" + ", ".join(f"CASE WHEN c{i} IS NOT NULL THEN {i + 1} ELSE 0 END" for i in range(n_cols)) + ") AS _n")
+    inner = inner + " FROM " + source
+    columns: dict[str, str] = {}
+    rule_cols: list[str] = []
+    for i, f in enumerate(t.fields):
+        kind = f.get("type", "string")
+        numeric = kind in ("number", "integer")
+        if i >= width:
+            columns[f["name"]] = "NULL::DOUBLE" if numeric else "NULL::VARCHAR"
+            continue
+        columns[f["name"]] = f"r{i}"
+        if numeric:
+            rule_cols.append(f"t{i}::DOUBLE AS r{i}")
+        elif kind == "date":
+            rule_cols.append(f"coalesce(CAST(t{i} AS VARCHAR), NULLIF(c{i}, '')) AS r{i}")
+        elif kind == "string":
+            rule_cols.append(f"NULLIF(coalesce(t{i}, c{i}), '') AS r{i}")
+        else:
+            rule_cols.append(f"NULLIF(c{i}, '') AS r{i}")
+    kinds = {f["name"]: f.get("type", "string") for f in t.fields}
+    comp = RuleCompiler(kinds, columns)
+    if not t.rules.get("allOf"):
+        return inner, comp
+    return Sql("SELECT *, " + ", ".join(rule_cols) + " FROM (") + inner + ")", comp
+
+
+def _create_detail(con: duckdb.DuckDBPyConnection, t: _Table, schema: dict) -> None:
+    """The full cell checks and row rules of the rows whose raw cells the scan kept (`_raw`), into
+    `detail_<name>` (_row, _f: the cells' failures, _r: the rules'), when there are any."""
+    from aideals.rules_sql import rule_failures
+    from aideals.schema_sql import Sql, cell_failures
+
+    cells = quote_ident("cells_" + t.name)
+    if con.execute(f"SELECT 1 FROM {cells} WHERE _raw IS NOT NULL AND NOT _blank LIMIT 1").fetchone() is None:
+        return
+    n_cols = len(t.labels) + (EXTRA_SLOTS if t.ragged else 0)
+    source = (f"(SELECT _row, " + ", ".join(f"_raw[{i + 1}] AS c{i}" for i in range(n_cols))
+              + f" FROM {cells} WHERE _raw IS NOT NULL AND NOT _blank)")
+    typed, comp = _typed_select(t, schema, Sql(source), passthrough="_row")
+    missing = [str(m) for m in schema.get("missingValues", [""])]
+    sql = (
+        Sql(f"CREATE TABLE {quote_ident('detail_' + t.name)} AS SELECT _row, ")
+        + cell_failures(t.fields, t.labels, missing, t.ragged) + " AS _f, "
+        + rule_failures(t.rules, comp) + " AS _r FROM (" + typed + ")"
     )
+    con.execute(sql.text, sql.params)
+    t.detail = True
 
 
 def _offsets(blank_rows: list[int]) -> list[tuple[int, int]]:
@@ -417,36 +514,18 @@ def _duck_line(exc: Exception) -> str:
 
 
 def _create_typed(con: duckdb.DuckDBPyConnection, t: _Table, schema: dict, empty: bool = False) -> None:
-    """The typed view `<name>` (as in a release, plus `_row`) and the rule view `rules_<name>`."""
-    typed, rule_cols = [], []
-    missing = [str(m) for m in schema.get("missingValues", [""])]
+    """The typed view `<name>`: the fields as in a release (those stored, see `_Table.stored`), plus `_row`."""
+    typed = []
     for i, f in enumerate(t.fields):
-        kind = f.get("type", "string")
-        duck = DUCKDB_TYPES.get(kind, "VARCHAR")
+        duck = DUCKDB_TYPES.get(f.get("type", "string"), "VARCHAR")
         name = quote_ident(f["name"])
-        rule_type = "DOUBLE" if kind in ("number", "integer") else "VARCHAR"
         if empty or i >= len(t.labels):
             typed.append(f"NULL::{duck} AS {name}")
-            rule_cols.append(f"NULL::{rule_type} AS {name}")
-            continue
-        typed.append(f"t{i} AS {name}")
-        # The rules see what aideals.rules.typed_row makes of a row: numbers, dates as ISO text
-        # (2025-3-7 is the date 2025-03-07), anything else (a cell failing its type too) as its
-        # raw text: NULLIF(c, '') of the cell, rebuilt from t<i> and x<i> (_raw_kept).
-        kept = _raw_kept(kind, f.get("format"), missing)
-        if rule_type == "DOUBLE":
-            rule_cols.append(f"t{i}::DOUBLE AS {name}")
-        elif kind == "date":
-            rule_cols.append(f"coalesce(CAST(t{i} AS VARCHAR), x{i}) AS {name}")
-        elif kind == "string":
-            raw = f"coalesce(t{i}, x{i})" if kept else f"t{i}"
-            rule_cols.append(f"NULLIF({raw}, '') AS {name}")
-        else:
-            rule_cols.append(f"x{i} AS {name}")
+        elif t.stored is None or f["name"] in t.stored:
+            typed.append(f"t{i} AS {name}")
     source = "(SELECT NULL::BIGINT AS _row, false AS _blank WHERE false)" if empty else quote_ident("cells_" + t.name)
     # Blank rows stay in the typed view: frictionless reports their empty primary key.
-    con.execute(f"CREATE VIEW {quote_ident(t.name)} AS SELECT {', '.join(typed)}, _row FROM {source}")
-    con.execute(f"CREATE VIEW {quote_ident('rules_' + t.name)} AS SELECT _row, {', '.join(rule_cols)} FROM {source} WHERE NOT _blank")
+    con.execute(f"CREATE VIEW {quote_ident(t.name)} AS SELECT {', '.join(typed + ['_row'])} FROM {source}")
 
 
 # --- table schema --------------------------------------------------------------------------------
@@ -497,17 +576,16 @@ def _run(con: duckdb.DuckDBPyConnection, sql, file: str, layer: str, limit: int 
 
 
 def _cell_findings(con: duckdb.DuckDBPyConnection, pkg: Package, t: _Table, limit: int | None = None) -> list[Finding]:
-    """The cell checks' failures stored by the scan (`_f`), blank rows and extra cells."""
+    """The cell checks' failures (`_f` of the detail table), blank rows and extra cells."""
     from aideals.schema_sql import Sql, show, union_all
 
     if not t.labels:
         return []
     cells = quote_ident("cells_" + t.name)
-    parts = [
-        Sql(f"SELECT _row, f.field, f.check, f.message, f.value FROM "
-            f"(SELECT _row, unnest(_f) AS f FROM {cells} WHERE _f IS NOT NULL AND NOT _blank)"),
-        Sql(f"SELECT _row, NULL, 'blank-row', 'the row is blank', NULL FROM {cells} WHERE _blank"),
-    ]
+    parts = [Sql(f"SELECT _row, NULL, 'blank-row', 'the row is blank', NULL FROM {cells} WHERE _blank")]
+    if t.detail:
+        parts.insert(0, Sql(f"SELECT _row, f.field, f.check, f.message, f.value FROM "
+                            f"(SELECT _row, unnest(_f) AS f FROM {quote_ident('detail_' + t.name)} WHERE _f IS NOT NULL)"))
     if t.ragged:
         n_labels = len(t.labels)
         parts.append(
@@ -598,15 +676,15 @@ def _key_findings(
 
 # --- row rules and cross-table checks ------------------------------------------------------------
 
-def _rule_findings(con: duckdb.DuckDBPyConnection, pkg: Package, t: _Table, limit: int | None = None) -> list[Finding]:
-    from aideals import rules
-    from aideals.rules_sql import rules_query
+def _rule_findings(con: duckdb.DuckDBPyConnection, t: _Table, limit: int | None = None) -> list[Finding]:
+    """The failed row rules (`_r` of the detail table: the scan ran the rules on every row)."""
+    from aideals.schema_sql import Sql
 
-    doc = rules.load_rules(pkg, t.name)
-    if not doc or not t.labels:
+    if not t.detail or not t.rules.get("allOf"):
         return []
-    kinds = {f["name"]: f.get("type", "string") for f in t.fields}
-    return _run(con, rules_query(quote_ident("rules_" + t.name), doc, kinds), t.file, "row-rule", limit)
+    sql = Sql(f"SELECT _row, f.field, f.check, f.message, f.value FROM "
+              f"(SELECT _row, unnest(_r) AS f FROM {quote_ident('detail_' + t.name)} WHERE _r IS NOT NULL)")
+    return _run(con, sql, t.file, "row-rule", limit)
 
 
 def _by(check: ExtraCheck) -> str:

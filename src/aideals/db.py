@@ -121,10 +121,14 @@ def write_tables(con: duckdb.DuckDBPyConnection, pkg: Package, path: Path, stora
         con.execute("DETACH aideals_release")
 
 
+def views_sql() -> str:
+    """The SQL that creates the release views (src/aideals/sql/views.sql)."""
+    return importlib_resources.files("aideals").joinpath("sql/views.sql").read_text(encoding="utf-8")
+
+
 def create_views(con: duckdb.DuckDBPyConnection) -> None:
     """Create the release views (figures_resolved, flows, consensus) and the metrics table."""
-    sql = importlib_resources.files("aideals").joinpath("sql/views.sql").read_text(encoding="utf-8")
-    con.execute(sql)
+    con.execute(views_sql())
     con.execute(METRICS_DDL)
 
 

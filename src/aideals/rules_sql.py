@@ -21,15 +21,17 @@ NUMERIC = ("number", "integer")
 
 
 class RuleCompiler:
-    """Compiles the rules of one resource; `kinds` maps field name -> Table Schema type."""
+    """Compiles the rules of one resource; `kinds` maps field name -> Table Schema type, `columns`
+    (optional) field name -> the SQL expression holding its value (default: a column of that name)."""
 
-    def __init__(self, kinds: dict[str, str]) -> None:
+    def __init__(self, kinds: dict[str, str], columns: dict[str, str] | None = None) -> None:
         self.kinds = kinds
+        self.columns = columns or {}
 
     def col(self, name: str) -> str:
         if name not in self.kinds:
             raise AidealsError(f"row rules: field {name!r} is not in the Table Schema")
-        return quote_ident(name)
+        return self.columns.get(name) or quote_ident(name)
 
     def present(self, name: str) -> str:
         return f"({self.col(name)} IS NOT NULL)"
@@ -139,13 +141,14 @@ def shown(col: str, kind: str) -> str:
     return f"coalesce(CAST({col} AS VARCHAR), '')"
 
 
-def message_sql(rule: dict, kinds: dict[str, str]) -> Sql:
+def message_sql(rule: dict, comp: RuleCompiler) -> Sql:
     """The rule's x-message as SQL: {value} is the blamed field, {other} the field compared to it."""
+    kinds = comp.kinds
     blamed = rule.get("x-field")
     other = None
-    for comp in rule.get("fieldComparisons", []):
-        if comp["left"] == blamed:
-            other = comp["right"]
+    for pair in rule.get("fieldComparisons", []):
+        if pair["left"] == blamed:
+            other = pair["right"]
     template = rule.get("x-message", rule.get("title", "rule failed"))
     out = Sql("(''")
     for text, name, _spec, _conv in string.Formatter().parse(template):
@@ -155,29 +158,32 @@ def message_sql(rule: dict, kinds: dict[str, str]) -> Sql:
             continue
         target = blamed if name == "value" else other if name == "other" else name
         if target in kinds:
-            out = out + f" || {shown(quote_ident(target), kinds[target])}"
+            out = out + f" || {shown(comp.col(target), kinds[target])}"
     return out + ")"
 
 
-def rules_query(table: str, rules: dict, kinds: dict[str, str]) -> Sql:
-    """One query over `table` (typed as `aideals.rules.typed_row` types a row) returning
-    (_row, field, check, message, value) for every failed rule.
+def _failed(comp: RuleCompiler, rule: dict) -> Sql:
+    return Sql("NOT coalesce(") + comp.row(rule) + ", false)"
 
-    All rules are evaluated in one scan: a row passes through when any rule fails (the rules'
-    conditions or-ed together), and only then is the list of its failures built.
-    """
-    comp = RuleCompiler(kinds)
+
+def rules_pass(rules: dict, comp: RuleCompiler) -> Sql | None:
+    """SQL true when a row passes every rule (None when there is no rule)."""
+    passes = [Sql("coalesce(") + comp.row(rule) + ", false)" for rule in rules.get("allOf", [])]
+    return joined(passes, " AND ") if passes else None
+
+
+def rule_failures(rules: dict, comp: RuleCompiler) -> Sql:
+    """The list of a row's failed rules, structs (field, check, message, value) as in
+    `schema_sql.failures`, NULL when it passes them all. The rules' conditions are or-ed first, so
+    that the list is only built for failing rows."""
+    kinds = comp.kinds
     fails: list[Sql] = []
     items: list[Sql] = []
     for rule in rules.get("allOf", []):
         field = rule.get("x-field")
-        value = f"NULLIF({shown(quote_ident(field), kinds[field])}, '')" if field in kinds else "NULL"
-        failed = Sql("NOT coalesce(") + comp.row(rule) + ", false)"
-        fails.append(Sql("(") + failed + ")")
-        items.append(failure(failed, field, rule.get("title", "rule"), message_sql(rule, kinds), value))
+        value = f"NULLIF({shown(comp.col(field), kinds[field])}, '')" if field in kinds else "NULL"
+        fails.append(Sql("(") + _failed(comp, rule) + ")")
+        items.append(failure(_failed(comp, rule), field, rule.get("title", "rule"), message_sql(rule, comp), value))
     if not items:
-        return Sql("SELECT NULL::BIGINT, NULL, NULL, NULL, NULL WHERE false")
-    return (
-        Sql("SELECT _row, f.field, f.check, f.message, f.value FROM (SELECT _row, unnest(")
-        + failures(items) + f") AS f FROM {table} WHERE " + joined(fails, " OR ") + ")"
-    )
+        return Sql("NULL::STRUCT(field VARCHAR, \"check\" VARCHAR, message VARCHAR, value VARCHAR)[]")
+    return Sql("CASE WHEN ") + joined(fails, " OR ") + " THEN " + failures(items) + " END"

@@ -24,6 +24,8 @@ INTEGER_RE = r"^[+-]?\d(_?\d)*$"
 # strptime("%Y-%m-%d"): four-digit year, month and day with or without a leading zero.
 DATE_RE = r"^(\d{4})-(1[0-2]|0[1-9]|[1-9])-(3[01]|[12]\d|0[1-9]|[1-9]| [1-9])$"
 URI_SCHEME_RE = r"^[a-zA-Z][a-zA-Z0-9+.-]*:"
+# What a spreadsheet formula starts with (the formula-injection check); all below 'A'.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 STRIP_RE = r"^\s+|\s+$"
 
 TYPE_NAMES = {
@@ -198,11 +200,58 @@ def field_checks(fld: dict, cell: str, null: Sql, typed: str | None = None) -> l
         out.append(
             # The characters are all below '0' or in '='..'@': a cheap range test first.
             CellCheck(name, "formula-injection", nonnull + f"({cell} < '0' OR ({cell} >= '=' AND {cell} < 'A')) AND "
-                      f"left({cell}, 1) IN ('=', '+', '-', '@', chr(9), chr(13))",
+                      f"left({cell}, 1) IN ({_formula_starts()})",
                       Sql(f"{show(cell)} || ' starts with ' || {show(f'left({cell}, 1)')} || ?",
                           [": a spreadsheet would run it as a formula"]), cell)
         )
     return out
+
+
+def field_ok(fld: dict, cell: str, null: Sql, typed: str) -> Sql | None:
+    """A cheap condition on one cell that is true only when none of `field_checks` fails on it
+    (None when no check can fail). It may be false or NULL for a cell that passes: the scan then
+    keeps that row's raw cells, and the full checks run on the few rows kept.
+
+    A cell of an enum whose every option passes the field's other checks is fine exactly when it
+    is one of the options; a text cell starting with a letter (or any character from 'A' up) cannot
+    be a formula; otherwise each constraint's failing condition is negated.
+    """
+    kind = fld.get("type", "string")
+    fmt = fld.get("format")
+    cons = fld.get("constraints", {}) or {}
+    terms: list[Sql] = []
+    options = [str(v) for v in cons.get("enum", [])]
+    if kind == "string" and fmt is None and "enum" in cons and all(_option_passes(fld, o) for o in options):
+        terms.append(Sql(f"list_contains(?::VARCHAR[], {cell})", [options]))
+    else:
+        if typed_value(kind, cell, fmt) != cell:
+            terms.append(Sql(f"{typed} IS NOT NULL"))
+        for c in constraint_checks(fld, cell, typed):
+            terms.append(Sql("NOT (") + c.failing + ")")
+        if kind == "string":
+            terms.append(Sql(f"({cell} >= 'A' OR left({cell}, 1) NOT IN ({_formula_starts()}))"))
+    if not terms and not cons.get("required"):
+        return None
+    ok = Sql("(NOT ") + null + " AND " + joined(terms or [Sql("true")], " AND ") + ")"
+    return ok if cons.get("required") else Sql("(") + null + " OR " + ok + ")"
+
+
+def _formula_starts() -> str:
+    """The characters a spreadsheet formula starts with, as an SQL list (all below 'A')."""
+    return ", ".join(f"chr({ord(ch)})" for ch in FORMULA_STARTS)
+
+
+def _option_passes(fld: dict, option: str) -> bool:
+    """Whether an enum option of a text field passes the field's other checks (pattern, lengths,
+    formula): a cell equal to it then needs no other test."""
+    cons = fld.get("constraints", {}) or {}
+    if option == "" or option[0] in FORMULA_STARTS:
+        return False
+    if "pattern" in cons:  # anchored as frictionless does (see constraint_checks): not worth mimicking here
+        return False
+    if "minLength" in cons and len(option) < int(cons["minLength"]):
+        return False
+    return not ("maxLength" in cons and len(option) > int(cons["maxLength"]))
 
 
 def joined(parts: list[Sql], sep: str) -> Sql:
