@@ -60,11 +60,11 @@ def test_keeping_every_typed_column_gives_the_same_findings(case):
 def test_a_bare_validate_keeps_the_fields_read_after_the_scan():
     needed = checks._needed_fields(package.load(ROOT), checks.builtin_checks())
     assert needed == {
-        # keys and the fields the built-in cross-table checks name ("value" is a word of their SQL)
+        # keys and the fields the built-in cross-table checks name
         "parties": {"party_id", "parent_id"},
         "sources": {"source_id", "published", "published_precision"},
         "deals": {"deal_id", "party_a", "party_b", "source_id", "part_of"},
-        "figures": {"figure_id", "deal_id", "party_id", "from_party", "to_party", "flow", "as_of", "source_id", "value"},
+        "figures": {"figure_id", "deal_id", "party_id", "from_party", "to_party", "flow", "as_of", "source_id"},
     }
 
 

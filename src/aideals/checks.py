@@ -206,15 +206,17 @@ def _needed_fields(pkg: Package, cross: list[ExtraCheck]) -> dict[str, set[str]]
 
     The scan itself checks every cell and runs the row rules; after it, the keys read the primary
     key, unique and foreign key fields (and the fields they reference), and the cross-table checks
-    whatever their SQL names. A field is kept when its name is a word of a check's SQL, which
-    can only keep too many. A check that reads a release view or selects `*` keeps everything.
+    whatever their SQL names. A field is kept when its name is a word of a check's SQL (outside
+    comments, string literals and `AS` names), which can only keep too many. A check that reads a release view or selects `*` keeps everything.
     """
     from aideals import db
 
     views = set(re.findall(r"CREATE\s+(?:OR\s+REPLACE\s+)?VIEW\s+(\w+)", db.views_sql(), re.IGNORECASE))
     words: set[str] = set()
     for check in cross:
-        text = re.sub(r"--[^\n]*|/\*.*?\*/", " ", check.sql, flags=re.DOTALL)
+        # Comments, string literals and the names given by AS are no fields read.
+        text = re.sub(r"--[^\n]*|/\*.*?\*/|'(?:[^']|'')*'", " ", check.sql, flags=re.DOTALL)
+        text = re.sub(r"\bAS\s+[A-Za-z_][A-Za-z0-9_]*\b", " ", text, flags=re.IGNORECASE)
         found = set(re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text))
         if found & views or re.search(r"\*", re.sub(r"count\s*\(\s*\*\s*\)", "", text, flags=re.IGNORECASE)):
             return None

@@ -220,20 +220,28 @@ def field_ok(fld: dict, cell: str, null: Sql, typed: str) -> Sql | None:
     fmt = fld.get("format")
     cons = fld.get("constraints", {}) or {}
     terms: list[Sql] = []
+    # Whether the terms are false or NULL for a missing cell (then `required` needs no test of its own).
+    fail_when_missing = False
     options = [str(v) for v in cons.get("enum", [])]
     if kind == "string" and fmt is None and "enum" in cons and all(_option_passes(fld, o) for o in options):
         terms.append(Sql(f"list_contains(?::VARCHAR[], {cell})", [options]))
+        fail_when_missing = null.params == []  # the default missing value "" is no option
     else:
         if typed_value(kind, cell, fmt) != cell:
+            # A typed value is NULL for a missing cell.
             terms.append(Sql(f"{typed} IS NOT NULL"))
+            fail_when_missing = True
         for c in constraint_checks(fld, cell, typed):
             terms.append(Sql("NOT (") + c.failing + ")")
         if kind == "string":
             terms.append(Sql(f"({cell} >= 'A' OR left({cell}, 1) NOT IN ({_formula_starts()}))"))
     if not terms and not cons.get("required"):
         return None
-    ok = Sql("(NOT ") + null + " AND " + joined(terms or [Sql("true")], " AND ") + ")"
-    return ok if cons.get("required") else Sql("(") + null + " OR " + ok + ")"
+    if not cons.get("required"):
+        return Sql("(") + null + " OR " + joined(terms, " AND ") + ")"
+    if not fail_when_missing:
+        terms.insert(0, Sql("NOT ") + null)
+    return Sql("(") + joined(terms, " AND ") + ")"
 
 
 def _formula_starts() -> str:
