@@ -14,7 +14,7 @@ import string
 
 from aideals.db import quote_ident
 from aideals.errors import AidealsError
-from aideals.schema_sql import Sql, failure, failures, joined
+from aideals.schema_sql import NO_FAILURES, Sql, failure, failures, joined
 
 IGNORED = {"title", "description", "x-field", "x-message", "$schema", "$id", "$comment", "type"}
 NUMERIC = ("number", "integer")
@@ -174,16 +174,12 @@ def rules_pass(rules: dict, comp: RuleCompiler) -> Sql | None:
 
 def rule_failures(rules: dict, comp: RuleCompiler) -> Sql:
     """The list of a row's failed rules, structs (field, check, message, value) as in
-    `schema_sql.failures`, NULL when it passes them all. The rules' conditions are or-ed first, so
-    that the list is only built for failing rows."""
+    `schema_sql.failures`, empty when it passes them all. Meant for the few rows the scan's
+    `rules_pass` did not clear: every rule is evaluated."""
     kinds = comp.kinds
-    fails: list[Sql] = []
     items: list[Sql] = []
     for rule in rules.get("allOf", []):
         field = rule.get("x-field")
         value = f"NULLIF({shown(comp.col(field), kinds[field])}, '')" if field in kinds else "NULL"
-        fails.append(Sql("(") + _failed(comp, rule) + ")")
         items.append(failure(_failed(comp, rule), field, rule.get("title", "rule"), message_sql(rule, comp), value))
-    if not items:
-        return Sql("NULL::STRUCT(field VARCHAR, \"check\" VARCHAR, message VARCHAR, value VARCHAR)[]")
-    return Sql("CASE WHEN ") + joined(fails, " OR ") + " THEN " + failures(items) + " END"
+    return failures(items) if items else NO_FAILURES

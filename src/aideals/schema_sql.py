@@ -285,6 +285,9 @@ def failure(cond: Sql, field: str | None, check: str, message: Sql, value: str) 
     )
 
 
+NO_FAILURES = Sql("[]::STRUCT(field VARCHAR, \"check\" VARCHAR, message VARCHAR, value VARCHAR)[]")
+
+
 def failures(items: list[Sql]) -> Sql:
     """The list of the failures of a row among `items` (see `failure`), the passing ones left out."""
     return Sql("list_filter([") + joined(items, ", ") + "], lambda x: x IS NOT NULL)"
@@ -292,20 +295,18 @@ def failures(items: list[Sql]) -> Sql:
 
 def cell_failures(fields: list[dict], labels: list[str], missing_values: list[str], ragged: bool) -> Sql:
     """The failures of one row's cells, as an expression: a list of structs (field, check, message,
-    value), or NULL when every cell passes (almost always).
+    value), empty when every cell passes.
 
     It reads one raw column per header position (`c0`, `c1`, ...), the typed value of each
-    (`t0`, `t1`, ...) and, when `ragged`, `_n` (the number of cells in the row). The conditions
-    are first or-ed together, so that the list (and its messages) is only built for failing rows.
+    (`t0`, `t1`, ...) and, when `ragged`, `_n` (the number of cells in the row). It is meant for
+    the few rows the scan's quick test (`field_ok`) did not clear: every check is evaluated.
     Fields past the header's last label are not checked (frictionless reports them once, as
     missing labels).
     """
-    conds: list[Sql] = []
     items: list[Sql] = []
     n_labels = len(labels)
 
     def add(cond: Sql, field: str | None, check: str, message: Sql, value: str | None) -> None:
-        conds.append(Sql("(") + cond + ")")
         items.append(failure(cond, field, check, message, f"CAST({value or 'NULL'} AS VARCHAR)"))
 
     for i, fld in enumerate(fields[:n_labels]):
@@ -316,9 +317,7 @@ def cell_failures(fields: list[dict], labels: list[str], missing_values: list[st
             name = fields[i]["name"] if i < len(fields) else labels[i]
             msg = Sql("?", [f"missing cell: the row has fewer cells than the header's {n_labels}"])
             add(Sql(f"_n <= {i}"), name, "missing-cell", msg, None)
-    if not items:
-        return Sql("NULL::STRUCT(field VARCHAR, \"check\" VARCHAR, message VARCHAR, value VARCHAR)[]")
-    return Sql("CASE WHEN ") + joined(conds, " OR ") + " THEN " + failures(items) + " END"
+    return failures(items) if items else NO_FAILURES
 
 
 def missing_test(cell: str, missing_values: list[str]) -> Sql:
