@@ -447,9 +447,13 @@ def _typed_select(t: _Table, schema: dict, source, passthrough: str = ""):
     for i, f in enumerate(t.fields[:width]):
         kind = f.get("type", "string")
         null = missing_test(f"c{i}", missing)
-        inner = inner + ", TRY_CAST(CASE WHEN " + null + (
-            f" THEN NULL ELSE {typed_value(kind, f'c{i}', f.get('format'))} END AS {DUCKDB_TYPES.get(kind, 'VARCHAR')}) AS t{i}"
-        )
+        value = typed_value(kind, f"c{i}", f.get("format"))
+        if value == f"c{i}" and missing == [""] and DUCKDB_TYPES.get(kind, "VARCHAR") == "VARCHAR":
+            inner = inner + f", NULLIF(c{i}, '') AS t{i}"  # text, the default missing value: the same, cheaper
+        else:
+            inner = inner + ", TRY_CAST(CASE WHEN " + null + (
+                f" THEN NULL ELSE {value} END AS {DUCKDB_TYPES.get(kind, 'VARCHAR')}) AS t{i}"
+            )
     if t.ragged:
         inner = inner + (", greatest(" + ", ".join(f"CASE WHEN c{i} IS NOT NULL THEN {i + 1} ELSE 0 END" for i in range(n_cols)) + ") AS _n")
     inner = inner + " FROM " + source
