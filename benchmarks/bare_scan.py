@@ -20,8 +20,12 @@ import duckdb
 from aideals.db import resource_config
 
 TABLES = ("parties", "sources", "deals", "figures")
-# aideals.checks.CSV_BUFFER_SIZE (not imported: the floor imports no more of aideals than it needs)
-CSV_BUFFER_SIZE = 16 * 1024 * 1024
+
+
+def buffer_size(size: int, threads: int) -> int:
+    """aideals.checks.csv_buffer_size of a bare validate, copied (the floor imports no more of
+    aideals than it needs; tests/test_scale.py checks that both agree)."""
+    return max(4 * 1024 * 1024, min(16 * 1024 * 1024, size // (2 * max(1, threads))))
 
 
 def main() -> None:
@@ -29,6 +33,7 @@ def main() -> None:
     spill = tempfile.mkdtemp(prefix="aideals-bare-")
     con = duckdb.connect(":memory:", config=resource_config(spill))
     try:
+        threads = int(con.execute("SELECT current_setting('threads')").fetchone()[0])
         for name in TABLES:
             path = root / "data" / f"{name}.csv"
             with open(path, encoding="utf-8", newline="") as fh:
@@ -38,7 +43,7 @@ def main() -> None:
             row = con.execute(
                 f"SELECT count(*), {counts} FROM read_csv(?, columns = {cols}, header = true, quote = '\"', "
                 "escape = '\"', delim = ',', auto_detect = false, "
-                f"buffer_size = {CSV_BUFFER_SIZE})",
+                f"buffer_size = {buffer_size(path.stat().st_size, threads)})",
                 [str(path)],
             ).fetchone()
             print(name, row[0])

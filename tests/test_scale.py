@@ -103,9 +103,11 @@ def test_build_refusal_counts_at_most_counted_findings(tmp_path, monkeypatch):
     assert text.endswith("  ... and 5+ more")
 
 
-def test_row_numbers_are_the_file_order_when_duckdb_reads_in_parallel(tmp_path, monkeypatch):
-    # 120,000 rows (about 15 MB) are read by several threads; the enum checks once made DuckDB
-    # plan a hash join, which did not keep the rows in order, so findings named wrong rows.
+@pytest.mark.parametrize("keep_all", [False, True], ids=["validate", "build"])
+def test_row_numbers_are_the_file_order_when_duckdb_reads_in_parallel(tmp_path, monkeypatch, keep_all):
+    # 120,000 rows (about 15 MB) are read by several threads, in buffers of 4 MiB; the enum checks
+    # once made DuckDB plan a hash join, which did not keep the rows in order, so findings named
+    # wrong rows. A build (on_valid) keeps every field and reads with larger buffers.
     monkeypatch.setenv("AIDEALS_THREADS", "4")
     root = make_package(tmp_path / "pkg")
     bad = {60_001: ("flow", "cahs"), 100_000: ("as_of", "2025-02-30"), 120_000: ("unit", "usd")}
@@ -117,13 +119,28 @@ def test_row_numbers_are_the_file_order_when_duckdb_reads_in_parallel(tmp_path, 
                 cells[bad[row][0]] = bad[row][1]
             fh.write(f"n-{row},alpha-beta,,alpha,beta,{cells['flow']},amount,{row},,{cells['unit']},exact,,,,"
                      f"{cells['as_of']},one,a quote long enough to make a file read in parallel {row},\n")
-    report = checks.validate(package.load(root))
+    assert checks.csv_buffer_size((root / "data" / "figures.csv").stat().st_size, 4) == 4 * 1024 * 1024
+    report = checks.validate(package.load(root), on_valid=(lambda con: None) if keep_all else None)
     assert [(f.row, f.field, f.check, f.value) for f in report.findings] == [
         (60_001, "flow", "constraint-error", "cahs"),
         (100_000, "as_of", "type-error", "2025-02-30"),
         (120_000, "unit", "constraint-error", "usd"),
         (120_000, "unit", "unit_fits_measure", "usd"),  # a row rule: the row-rule layer comes last
     ]
+
+
+def test_the_bare_scan_benchmark_reads_with_the_buffers_of_validate():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("bare_scan", Path(__file__).resolve().parents[1] / "benchmarks" / "bare_scan.py")
+    bare = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bare)
+    MiB = 1024 * 1024
+    for size in (0, 10_000, 12 * MiB, 40 * MiB, 130 * MiB, 1300 * MiB):
+        for threads in (1, 2, 4):
+            assert bare.buffer_size(size, threads) == checks.csv_buffer_size(size, threads)
+    assert [checks.csv_buffer_size(s * MiB, 2) for s in (1, 12, 40, 130)] == [4 * MiB, 4 * MiB, 10 * MiB, 16 * MiB]
+    assert checks.csv_buffer_size(130 * MiB, 2, checks.CSV_BUFFER_DEFAULT) == 32 * MiB
 
 
 # Report: a bounded part of each table, said on the page -------------------------------------------
