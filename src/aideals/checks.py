@@ -72,20 +72,19 @@ EXTRA_SLOTS = 16
 # text, so it is a string no real cell holds (a cell of just "\x01", the former marker, was read
 # as empty: found while writing tests/test_properties.py).
 NULL_MARK = "\x01\x02aideals:no-cell\x02\x01"
-# DuckDB's CSV read buffer (its default: 32 MiB). DuckDB reads one buffer per thread at a time, so
-# a file of one or two buffers is read by one thread: a buffer of a quarter of the file per thread,
-# at least 4 MiB (twice DuckDB's longest line), uses every core (100k figure rows, 12 MB: 0.2 s
-# faster). At most 16 MiB when a validate keeps only some fields: storing the rows of a parallel
-# read in file order then costs less (1M figure rows: 0.4 s faster); a build keeps at most the
-# default, with which its rows are then copied faster into the release.
+# DuckDB's CSV read buffer in a bare validate (its default: 32 MiB). DuckDB reads one buffer per
+# thread at a time, so a file of one or two buffers is read by one thread: a buffer of a quarter of
+# the file per thread, at least 4 MiB (twice DuckDB's longest line), uses every core (100k figure
+# rows, 12 MB: 0.2 s faster); at most 16 MiB, with which storing the rows of a parallel read in file
+# order costs less (1M figure rows: 0.4 s faster). A build keeps DuckDB's default: its rows are then
+# copied into the release faster (1M figure rows: 0.7 s).
 CSV_BUFFER_SIZE = 16 * 1024 * 1024
 CSV_BUFFER_MIN = 4 * 1024 * 1024
-CSV_BUFFER_DEFAULT = 32 * 1024 * 1024
 
 
-def csv_buffer_size(size: int, threads: int, most: int = CSV_BUFFER_SIZE) -> int:
-    """The read buffer for a CSV file of `size` bytes read by `threads` threads (see above)."""
-    return max(CSV_BUFFER_MIN, min(most, size // (2 * max(1, threads))))
+def csv_buffer_size(size: int, threads: int) -> int:
+    """The read buffer of a bare validate for a CSV file of `size` bytes read by `threads` threads."""
+    return max(CSV_BUFFER_MIN, min(CSV_BUFFER_SIZE, size // (2 * max(1, threads))))
 
 
 @dataclass(frozen=True)
@@ -361,9 +360,9 @@ def _load(con: duckdb.DuckDBPyConnection, pkg: Package, t: _Table, path: Path, s
         return findings
     names = [f"c{i}" for i in range(width + EXTRA_SLOTS)]
     common = f"header = false, quote = '\"', escape = '\"', delim = ',', nullstr = '{NULL_MARK}', auto_detect = false"
-    threads = con.execute("SELECT current_setting('threads')").fetchone()[0]
-    most = CSV_BUFFER_SIZE if t.stored is not None else CSV_BUFFER_DEFAULT
-    common += f", buffer_size = {csv_buffer_size(path.stat().st_size, int(threads), most)}"
+    if t.stored is not None:  # a bare validate (a build reads with DuckDB's default buffer)
+        threads = con.execute("SELECT current_setting('threads')").fetchone()[0]
+        common += f", buffer_size = {csv_buffer_size(path.stat().st_size, int(threads))}"
     fast = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names[:width]) + "}"
     slow = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names) + "}"
     t.readable = True
