@@ -65,6 +65,9 @@ from aideals.package import Package
 if TYPE_CHECKING:
     import duckdb
 
+    from aideals.rules_sql import RuleCompiler
+    from aideals.schema_sql import Sql
+
 LAYERS = ("package", "table-schema", "row-rule", "cross-table")
 # Extra columns read past the header: a row with more cells than this is reported once, as a whole.
 EXTRA_SLOTS = 16
@@ -127,6 +130,12 @@ class _Table:
     rules: dict = field(default_factory=dict)  # schemas/<name>.rules.json ({} when none)
     stored: set[str] | None = None  # the fields whose typed values are kept (None: all)
     detail: bool = False  # `detail_<name>` exists: some rows need the full checks
+    missing: list[str] = field(default_factory=lambda: [""])  # the schema's missingValues
+
+    @property
+    def n_cols(self) -> int:
+        """The columns read from the file: one per header label, plus slots for extra cells."""
+        return len(self.labels) + (EXTRA_SLOTS if self.ragged else 0)
 
 
 def builtin_checks() -> list[ExtraCheck]:
@@ -256,9 +265,10 @@ def _validate(
     needed = None if keep_all or extra else _needed_fields(pkg, cross)
     for name, res in pkg.resources.items():
         t = _Table(name, res.relpath, list(res.schema.get("fields", [])), primary_key=_key_list(res.schema.get("primaryKey")),
-                   rules=rules.load_rules(pkg, name) or {}, stored=None if needed is None else needed.get(name, set()))
+                   rules=rules.load_rules(pkg, name) or {}, stored=None if needed is None else needed.get(name, set()),
+                   missing=[str(m) for m in res.schema.get("missingValues", [""])])
         tables[name] = t
-        report.findings.extend(_load(con, pkg, t, res.path, res.schema))
+        report.findings.extend(_load(con, t, res.path))
     report.unusable = any(not t.readable for t in tables.values())
     report.checks_run.append("package")
     for t in tables.values():
@@ -334,7 +344,7 @@ def _blank_lines(path: Path) -> list[int]:
         return [i for i, row in enumerate(csv.reader(fh), start=1) if not row]
 
 
-def _load(con: duckdb.DuckDBPyConnection, pkg: Package, t: _Table, path: Path, schema: dict) -> list[Finding]:
+def _load(con: duckdb.DuckDBPyConnection, t: _Table, path: Path) -> list[Finding]:
     """Read, type and check one CSV in one scan into `checked_<name>` (see _create_checked), then
     create its cells view (`cells_<name>`: row numbers) and its typed and rule views."""
     import duckdb
@@ -355,7 +365,7 @@ def _load(con: duckdb.DuckDBPyConnection, pkg: Package, t: _Table, path: Path, s
     width = len(t.labels)
     if width == 0:
         findings += fail("source-error", "the file is empty: no header row")
-        _create_typed(con, t, schema, empty=True)
+        _create_typed(con, t, empty=True)
         t.readable = t.empty = True
         return findings
     names = [f"c{i}" for i in range(width + EXTRA_SLOTS)]
@@ -371,7 +381,7 @@ def _load(con: duckdb.DuckDBPyConnection, pkg: Package, t: _Table, path: Path, s
     with ThreadPoolExecutor(max_workers=1) as pool:
         blank_lines = pool.submit(_blank_lines, path)
         try:
-            _create_checked(con, t, schema, f"read_csv(?, columns = {fast}, {common})", [str(path)])
+            _create_checked(con, t, f"read_csv(?, columns = {fast}, {common})", [str(path)])
         except duckdb.Error as exc:
             if "unicode" in str(exc).lower() or "utf" in str(exc).lower():
                 t.readable = False
@@ -389,7 +399,7 @@ def _load(con: duckdb.DuckDBPyConnection, pkg: Package, t: _Table, path: Path, s
             except duckdb.Error as exc:
                 t.readable = False
                 return fail("format-error", f"cannot be read as CSV: {_duck_line(exc)}")
-            _create_checked(con, t, schema, raw, [])
+            _create_checked(con, t, raw, [])
             con.execute(f"DROP TABLE {raw}")
         t.blank_rows = blank_lines.result()
     # Row numbers: the file order (rowid) shifted past the blank lines DuckDB skipped.
@@ -404,12 +414,12 @@ def _load(con: duckdb.DuckDBPyConnection, pkg: Package, t: _Table, path: Path, s
         source, row = f"{checked} r", "r.rowid + 1"
     # Record 0 is the header.
     con.execute(f"CREATE VIEW {quote_ident('cells_' + t.name)} AS SELECT {row} AS _row, r.* FROM {source} WHERE r.rowid > 0")
-    _create_typed(con, t, schema)
-    _create_detail(con, t, schema)
+    _create_typed(con, t)
+    _create_detail(con, t)
     return findings
 
 
-def _create_checked(con: duckdb.DuckDBPyConnection, t: _Table, schema: dict, source: str, params: list) -> None:
+def _create_checked(con: duckdb.DuckDBPyConnection, t: _Table, source: str, params: list) -> None:
     """Parse, type and check every cell in one scan of `source` (the CSV, or the padded raw table
     of a ragged file) into `checked_<name>`, in the file's order (rowid 0 = the header).
 
@@ -419,16 +429,14 @@ def _create_checked(con: duckdb.DuckDBPyConnection, t: _Table, schema: dict, sou
     field, the row rules) does not show that it passes every cell check and row rule, NULL
     otherwise (almost always): the full checks then run on those rows only (_create_detail).
     """
-    from aideals.schema_sql import Sql, field_ok, joined, missing_test
     from aideals.rules_sql import rules_pass
+    from aideals.schema_sql import Sql, field_ok, joined
 
-    width = len(t.labels)
-    n_cols = width + (EXTRA_SLOTS if t.ragged else 0)
-    missing = [str(m) for m in schema.get("missingValues", [""])]
-    typed, comp = _typed_select(t, schema, Sql(source, list(params)))
+    width, n_cols = len(t.labels), t.n_cols
+    typed, comp = _typed_select(t, Sql(source, list(params)))
     outer = [Sql(f"t{i}") for i, f in enumerate(t.fields[:width]) if t.stored is None or f["name"] in t.stored]
     outer.append(Sql("(" + " AND ".join(f"coalesce(c{i}, '') = ''" for i in range(n_cols)) + ") AS _blank"))
-    oks = [ok for i, f in enumerate(t.fields[:width]) if (ok := field_ok(f, f"c{i}", missing_test(f"c{i}", missing), f"t{i}"))]
+    oks = [ok for i, f in enumerate(t.fields[:width]) if (ok := field_ok(f, f"c{i}", t.missing, f"t{i}"))]
     if t.ragged:
         oks.append(Sql(f"_n >= {width}"))
     passes = rules_pass(t.rules, comp)
@@ -442,7 +450,7 @@ def _create_checked(con: duckdb.DuckDBPyConnection, t: _Table, schema: dict, sou
     con.execute(sql.text, sql.params)
 
 
-def _typed_select(t: _Table, schema: dict, source, passthrough: str = ""):
+def _typed_select(t: _Table, source: Sql, passthrough: str = "") -> tuple[Sql, RuleCompiler]:
     """(query, rule compiler): `SELECT` over `source` (an Sql whose columns are `c0`, `c1`, ...)
     exposing the raw cells `c<i>`, the typed values `t<i>`, for a ragged file `_n` (the number of
     cells in the row), and `r<i>`, the value of field i as the row rules see it (what
@@ -452,9 +460,7 @@ def _typed_select(t: _Table, schema: dict, source, passthrough: str = ""):
     from aideals.rules_sql import RuleCompiler
     from aideals.schema_sql import Sql, missing_test, typed_value
 
-    width = len(t.labels)
-    n_cols = width + (EXTRA_SLOTS if t.ragged else 0)
-    missing = [str(m) for m in schema.get("missingValues", [""])]
+    width, n_cols, missing = len(t.labels), t.n_cols, t.missing
     keep = [passthrough] if passthrough else []
     inner = Sql("SELECT " + ", ".join(keep + [f"c{i}" for i in range(n_cols)]))
     for i, f in enumerate(t.fields[:width]):
@@ -494,7 +500,7 @@ def _typed_select(t: _Table, schema: dict, source, passthrough: str = ""):
     return Sql("SELECT *, " + ", ".join(rule_cols) + " FROM (") + inner + ")", comp
 
 
-def _create_detail(con: duckdb.DuckDBPyConnection, t: _Table, schema: dict) -> None:
+def _create_detail(con: duckdb.DuckDBPyConnection, t: _Table) -> None:
     """The full cell checks and row rules of the rows whose raw cells the scan kept (`_raw`), into
     `detail_<name>` (_row, _f: the cells' failures, _r: the rules'), when there are any."""
     from aideals.rules_sql import rule_failures
@@ -503,14 +509,12 @@ def _create_detail(con: duckdb.DuckDBPyConnection, t: _Table, schema: dict) -> N
     cells = quote_ident("cells_" + t.name)
     if con.execute(f"SELECT 1 FROM {cells} WHERE _raw IS NOT NULL AND NOT _blank LIMIT 1").fetchone() is None:
         return
-    n_cols = len(t.labels) + (EXTRA_SLOTS if t.ragged else 0)
-    source = (f"(SELECT _row, " + ", ".join(f"_raw[{i + 1}] AS c{i}" for i in range(n_cols))
+    source = (f"(SELECT _row, " + ", ".join(f"_raw[{i + 1}] AS c{i}" for i in range(t.n_cols))
               + f" FROM {cells} WHERE _raw IS NOT NULL AND NOT _blank)")
-    typed, comp = _typed_select(t, schema, Sql(source), passthrough="_row")
-    missing = [str(m) for m in schema.get("missingValues", [""])]
+    typed, comp = _typed_select(t, Sql(source), passthrough="_row")
     sql = (
         Sql(f"CREATE TABLE {quote_ident('detail_' + t.name)} AS SELECT _row, ")
-        + cell_failures(t.fields, t.labels, missing, t.ragged) + " AS _f, "
+        + cell_failures(t.fields, t.labels, t.missing, t.ragged) + " AS _f, "
         + rule_failures(t.rules, comp) + " AS _r FROM (" + typed + ")"
     )
     con.execute(sql.text, sql.params)
@@ -532,7 +536,7 @@ def _duck_line(exc: Exception) -> str:
     return (f"line {m.group(1)}: " if m else "") + first[:200]
 
 
-def _create_typed(con: duckdb.DuckDBPyConnection, t: _Table, schema: dict, empty: bool = False) -> None:
+def _create_typed(con: duckdb.DuckDBPyConnection, t: _Table, empty: bool = False) -> None:
     """The typed view `<name>`: the fields as in a release (those stored, see `_Table.stored`), plus `_row`."""
     typed = []
     for i, f in enumerate(t.fields):
@@ -604,7 +608,7 @@ def _cell_findings(con: duckdb.DuckDBPyConnection, pkg: Package, t: _Table, limi
     parts = [Sql(f"SELECT _row, NULL, 'blank-row', 'the row is blank', NULL FROM {cells} WHERE _blank")]
     if t.detail:
         parts.insert(0, Sql(f"SELECT _row, f.field, f.check, f.message, f.value FROM "
-                            f"(SELECT _row, unnest(_f) AS f FROM {quote_ident('detail_' + t.name)} WHERE _f IS NOT NULL)"))
+                            f"(SELECT _row, unnest(_f) AS f FROM {quote_ident('detail_' + t.name)})"))
     if t.ragged:
         n_labels = len(t.labels)
         parts.append(
@@ -702,7 +706,7 @@ def _rule_findings(con: duckdb.DuckDBPyConnection, t: _Table, limit: int | None 
     if not t.detail or not t.rules.get("allOf"):
         return []
     sql = Sql(f"SELECT _row, f.field, f.check, f.message, f.value FROM "
-              f"(SELECT _row, unnest(_r) AS f FROM {quote_ident('detail_' + t.name)} WHERE _r IS NOT NULL)")
+              f"(SELECT _row, unnest(_r) AS f FROM {quote_ident('detail_' + t.name)})")
     return _run(con, sql, t.file, "row-rule", limit)
 
 

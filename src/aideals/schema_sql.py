@@ -207,7 +207,7 @@ def field_checks(fld: dict, cell: str, null: Sql, typed: str | None = None) -> l
     return out
 
 
-def field_ok(fld: dict, cell: str, null: Sql, typed: str) -> Sql | None:
+def field_ok(fld: dict, cell: str, missing_values: list[str], typed: str) -> Sql | None:
     """A cheap condition on one cell that is true only when none of `field_checks` fails on it
     (None when no check can fail). It may be false or NULL for a cell that passes: the scan then
     keeps that row's raw cells, and the full checks run on the few rows kept.
@@ -219,13 +219,14 @@ def field_ok(fld: dict, cell: str, null: Sql, typed: str) -> Sql | None:
     kind = fld.get("type", "string")
     fmt = fld.get("format")
     cons = fld.get("constraints", {}) or {}
+    null = missing_test(cell, missing_values)
     terms: list[Sql] = []
     # Whether the terms are false or NULL for a missing cell (then `required` needs no test of its own).
     fail_when_missing = False
     options = [str(v) for v in cons.get("enum", [])]
     if kind == "string" and fmt is None and "enum" in cons and all(_option_passes(fld, o) for o in options):
         terms.append(Sql(f"list_contains(?::VARCHAR[], {cell})", [options]))
-        fail_when_missing = null.params == []  # the default missing value "" is no option
+        fail_when_missing = not set(options) & set(missing_values)
     else:
         if typed_value(kind, cell, fmt) != cell:
             # A typed value is NULL for a missing cell.
