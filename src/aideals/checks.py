@@ -370,9 +370,10 @@ def _load(con: duckdb.DuckDBPyConnection, t: _Table, path: Path) -> list[Finding
         return findings
     names = [f"c{i}" for i in range(width + EXTRA_SLOTS)]
     common = f"header = false, quote = '\"', escape = '\"', delim = ',', nullstr = '{NULL_MARK}', auto_detect = false"
+    threads = int(con.execute("SELECT current_setting('threads')").fetchone()[0])
+    single = path.stat().st_size <= CSV_BUFFER_MIN  # one buffer: one thread reads it all anyway
     if t.stored is not None:  # a bare validate (a build reads with DuckDB's default buffer)
-        threads = con.execute("SELECT current_setting('threads')").fetchone()[0]
-        common += f", buffer_size = {csv_buffer_size(path.stat().st_size, int(threads))}"
+        common += f", buffer_size = {csv_buffer_size(path.stat().st_size, threads)}"
     fast = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names[:width]) + "}"
     slow = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names) + "}"
     t.readable = True
@@ -381,7 +382,13 @@ def _load(con: duckdb.DuckDBPyConnection, t: _Table, path: Path) -> list[Finding
     with ThreadPoolExecutor(max_workers=1) as pool:
         blank_lines = pool.submit(_blank_lines, path)
         try:
-            _create_checked(con, t, f"read_csv(?, columns = {fast}, {common})", [str(path)])
+            if single:  # the other threads would only be started and stopped (20 ms a file)
+                con.execute("SET threads = 1")
+            try:
+                _create_checked(con, t, f"read_csv(?, columns = {fast}, {common})", [str(path)])
+            finally:
+                if single:
+                    con.execute(f"SET threads = {threads}")
         except duckdb.Error as exc:
             if "unicode" in str(exc).lower() or "utf" in str(exc).lower():
                 t.readable = False
