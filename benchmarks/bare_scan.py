@@ -3,8 +3,9 @@
     python benchmarks/bare_scan.py PACKAGE_DIR
 
 Same settings as `aideals validate` (AIDEALS_THREADS, AIDEALS_MEMORY_LIMIT, a spill directory) and
-the same read_csv options (no sniffing, every column VARCHAR, the same buffer size). `count(column)` of every column
-makes DuckDB parse each cell (a bare `count(*)` may skip the columns). Prints the row counts.
+the same read_csv options (no sniffing, every column VARCHAR, the same buffer size).
+`count(column)` of every column makes DuckDB parse each cell (a bare `count(*)` may skip the
+columns). Prints the row counts.
 """
 
 from __future__ import annotations

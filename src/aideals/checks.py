@@ -371,9 +371,10 @@ def _load(con: duckdb.DuckDBPyConnection, t: _Table, path: Path) -> list[Finding
     names = [f"c{i}" for i in range(width + EXTRA_SLOTS)]
     common = f"header = false, quote = '\"', escape = '\"', delim = ',', nullstr = '{NULL_MARK}', auto_detect = false"
     threads = int(con.execute("SELECT current_setting('threads')").fetchone()[0])
-    single = path.stat().st_size <= CSV_BUFFER_MIN  # one buffer: one thread reads it all anyway
+    size = path.stat().st_size
+    single = size <= CSV_BUFFER_MIN  # one buffer: one thread reads it all anyway
     if t.stored is not None:  # a bare validate (a build reads with DuckDB's default buffer)
-        common += f", buffer_size = {csv_buffer_size(path.stat().st_size, threads)}"
+        common += f", buffer_size = {csv_buffer_size(size, threads)}"
     fast = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names[:width]) + "}"
     slow = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names) + "}"
     t.readable = True
