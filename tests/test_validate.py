@@ -155,6 +155,38 @@ def test_row_rules_in_sql_equal_jsonschema_on_the_rule_fixtures(tmp_path):
     assert ours == reference
 
 
+COMPILER_RULES = [
+    {"properties": {"q": {"const": "range"}}, "required": ["q"]},
+    {"not": {"properties": {"q": {"const": "range"}}, "required": ["q"]}},
+    {"not": {"properties": {"q": {"enum": ["a", "range"]}, "v": {"maximum": 10}}, "required": ["q", "v"]}},
+    {"anyOf": [{"properties": {"v": {"minimum": 5}}, "required": ["v"]}, {"required": ["h"]}]},
+    {"if": {"properties": {"q": {"const": "range"}}, "required": ["q"]}, "then": {"required": ["h"]},
+     "else": {"not": {"required": ["h"]}}},
+    {"if": {"properties": {"v": {"const": 3}}, "required": ["v"]}, "then": {"properties": {"h": {"exclusiveMinimum": 3}}}},
+    {"oneOf": [{"properties": {"q": {"const": "a"}}, "required": ["q"]}, {"properties": {"v": {"maximum": 1}}}]},
+    {"properties": {"q": {"not": {"const": "a"}}, "h": {"maximum": 4}}, "required": ["h"]},
+]
+COMPILER_ROWS = [{}, {"q": "range"}, {"q": "a"}, {"v": 3.0}, {"v": 12.0}, {"h": 2.0}, {"q": "range", "h": 5.0},
+                 {"q": "a", "v": 0.5}, {"q": "range", "v": 3.0, "h": 3.0}, {"q": "b", "v": 7.0, "h": 4.0}]
+
+
+@pytest.mark.parametrize("rule", COMPILER_RULES, ids=[json.dumps(r)[:60] for r in COMPILER_RULES])
+def test_rule_compiler_equals_jsonschema_on_keywords_the_rule_files_do_not_combine_yet(rule):
+    """Each compiled rule is true on exactly the rows jsonschema finds valid (a missing field is SQL NULL)."""
+    import duckdb
+
+    from aideals.rules_sql import RuleCompiler
+
+    validator = rules.validator_class()(rule)
+    sql = RuleCompiler({"q": "string", "v": "number", "h": "number"}).row(rule)
+    con = duckdb.connect()
+    rows = [(r.get("q"), r.get("v"), r.get("h")) for r in COMPILER_ROWS]
+    con.execute("CREATE TABLE t (n INTEGER, q VARCHAR, v DOUBLE, h DOUBLE)")
+    con.executemany("INSERT INTO t VALUES (?, ?, ?, ?)", [(i, *r) for i, r in enumerate(rows)])
+    ours = [bool(ok) for (ok,) in con.execute(f"SELECT coalesce({sql.text}, false) FROM t ORDER BY n", sql.params).fetchall()]
+    assert ours == [validator.is_valid(r) for r in COMPILER_ROWS]
+
+
 # --- extra checks from plugins -------------------------------------------------------------------
 
 def test_extra_check_rows_become_findings_with_row_numbers():
@@ -326,6 +358,23 @@ def test_row_rules_compare_dates_written_without_leading_zeros_as_dates(tmp_path
         "data/figures.csv:5: period_end: 2025-09-30 is before period_start 2025-10-02",
     ]
     assert [f.line() for f in rules.check_package(pkg)] == lines
+
+
+def test_rows_failing_different_fields_and_rules_each_get_their_findings(tmp_path):
+    """The full checks run only for the fields and rules the scan's quick test did not clear on
+    some kept row: a field failing on one row and another field and a rule on the next are all found."""
+    import shutil
+
+    shutil.copytree(CORPUS / "valid-base", tmp_path / "pkg")
+    figures = tmp_path / "pkg" / "data" / "figures.csv"
+    text = figures.read_text(encoding="utf-8")
+    text = text.replace("cash,amount,1000000000,,USD", "cash,amount,1e9x,,USD")
+    figures.write_text(text.replace("equity_stake,5,10,percent,range", "equity_stake,5,10,percnt,range"), encoding="utf-8")
+    assert [f.line() for f in checks.validate(package.load(tmp_path / "pkg")).findings] == [
+        'data/figures.csv:2: value: "1e9x" is not a number',
+        'data/figures.csv:3: unit: "percnt" is not one of: USD, GW, MW, percent, shares, years, chips, USD_per_GW',
+        "data/figures.csv:3: unit: percnt does not fit measure equity_stake",
+    ]
 
 
 def test_a_cell_holding_only_a_control_character_is_not_read_as_empty(tmp_path):

@@ -43,14 +43,20 @@ class RuleCompiler:
         if schema is False:
             return Sql("false")
         terms: list[Sql] = []
+        required = schema.get("required", [])
+        properties = schema.get("properties", {})
         for key, arg in schema.items():
             if key in IGNORED or key in ("then", "else"):
                 continue
             if key == "properties":
                 for name, sub in arg.items():
-                    terms.append(Sql(f"(NOT {self.present(name)} OR ") + self.value(name, sub) + ")")
+                    if name in required:
+                        # (NOT present OR value) AND present: the same, in one test less.
+                        terms.append(Sql(f"({self.present(name)} AND ") + self.value(name, sub) + ")")
+                    else:
+                        terms.append(Sql(f"(NOT {self.present(name)} OR ") + self.value(name, sub) + ")")
             elif key == "required":
-                terms.extend(Sql(self.present(n)) for n in arg)
+                terms.extend(Sql(self.present(n)) for n in arg if n not in properties)
             elif key == "if":
                 cond = self.row(arg)
                 then = self.row(schema.get("then", True))
@@ -166,19 +172,27 @@ def _failed(comp: RuleCompiler, rule: dict) -> Sql:
     return Sql("NOT coalesce(") + comp.row(rule) + ", false)"
 
 
+def rule_passes(rules: dict, comp: RuleCompiler) -> list[Sql]:
+    """One SQL condition per rule, true when a row passes it."""
+    return [Sql("coalesce(") + comp.row(rule) + ", false)" for rule in rules.get("allOf", [])]
+
+
 def rules_pass(rules: dict, comp: RuleCompiler) -> Sql | None:
     """SQL true when a row passes every rule (None when there is no rule)."""
-    passes = [Sql("coalesce(") + comp.row(rule) + ", false)" for rule in rules.get("allOf", [])]
+    passes = rule_passes(rules, comp)
     return joined(passes, " AND ") if passes else None
 
 
-def rule_failures(rules: dict, comp: RuleCompiler) -> Sql:
+def rule_failures(rules: dict, comp: RuleCompiler, only: set[int] | None = None) -> Sql:
     """The list of a row's failed rules, structs (field, check, message, value) as in
     `schema_sql.failures`, empty when it passes them all. Meant for the few rows the scan's
-    `rules_pass` did not clear: every rule is evaluated."""
+    `rules_pass` did not clear: every rule is evaluated, or those at the positions in `only`
+    (the others are known to pass)."""
     kinds = comp.kinds
     items: list[Sql] = []
-    for rule in rules.get("allOf", []):
+    for k, rule in enumerate(rules.get("allOf", [])):
+        if only is not None and k not in only:
+            continue
         field = rule.get("x-field")
         value = f"NULLIF({shown(comp.col(field), kinds[field])}, '')" if field in kinds else "NULL"
         items.append(failure(_failed(comp, rule), field, rule.get("title", "rule"), message_sql(rule, comp), value))

@@ -294,7 +294,9 @@ def failures(items: list[Sql]) -> Sql:
     return Sql("list_filter([") + joined(items, ", ") + "], lambda x: x IS NOT NULL)"
 
 
-def cell_failures(fields: list[dict], labels: list[str], missing_values: list[str], ragged: bool) -> Sql:
+def cell_failures(
+    fields: list[dict], labels: list[str], missing_values: list[str], ragged: bool, only: set[int] | None = None
+) -> Sql:
     """The failures of one row's cells, as an expression: a list of structs (field, check, message,
     value), empty when every cell passes.
 
@@ -302,7 +304,8 @@ def cell_failures(fields: list[dict], labels: list[str], missing_values: list[st
     (`t0`, `t1`, ...) and, when `ragged`, `_n` (the number of cells in the row). It is meant for
     the few rows the scan's quick test (`field_ok`) did not clear: every check is evaluated.
     Fields past the header's last label are not checked (frictionless reports them once, as
-    missing labels).
+    missing labels). `only`, when given, is the positions of the fields to check (the others are
+    known to pass).
     """
     items: list[Sql] = []
     n_labels = len(labels)
@@ -311,6 +314,8 @@ def cell_failures(fields: list[dict], labels: list[str], missing_values: list[st
         items.append(failure(cond, field, check, message, f"CAST({value or 'NULL'} AS VARCHAR)"))
 
     for i, fld in enumerate(fields[:n_labels]):
+        if only is not None and i not in only:
+            continue
         for c in field_checks(fld, f"c{i}", missing_test(f"c{i}", missing_values), typed=f"t{i}"):
             add(c.failing, c.field, c.check, c.message, c.value)
     if ragged:
