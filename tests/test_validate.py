@@ -377,6 +377,18 @@ def test_rows_failing_different_fields_and_rules_each_get_their_findings(tmp_pat
     ]
 
 
+def test_a_blank_row_is_found_in_a_table_without_a_required_field(tmp_path):
+    """The scan keeps the raw cells of a blank row for the cells view to see it is blank: a required
+    field (empty in it) normally makes sure of that; without one, a test of its own does."""
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "notes.csv").write_text("a,b\nx,y\n,\nz,w\n", encoding="utf-8")
+    schema = {"fields": [{"name": "a", "type": "string"}, {"name": "b", "type": "string"}]}
+    (tmp_path / "datapackage.json").write_text(json.dumps(
+        {"name": "notes", "resources": [{"name": "notes", "path": "data/notes.csv", "schema": schema}]}), encoding="utf-8")
+    table = [f.line() for f in checks.validate(package.load(tmp_path)).findings if f.layer == "table-schema"]
+    assert table == ["data/notes.csv:3: the row is blank"]
+
+
 def test_a_cell_holding_only_a_control_character_is_not_read_as_empty(tmp_path):
     """DuckDB's null string was "\\x01": a name of just that character was "required but empty"
     (frictionless reads it as text). Found while writing tests/test_properties.py."""

@@ -421,7 +421,10 @@ def _load(con: duckdb.DuckDBPyConnection, t: _Table, path: Path) -> list[Finding
     else:
         source, row = f"{checked} r", "r.rowid + 1"
     # Record 0 is the header.
-    con.execute(f"CREATE VIEW {quote_ident('cells_' + t.name)} AS SELECT {row} AS _row, r.* FROM {source} WHERE r.rowid > 0")
+    # A blank row (every cell empty) is one whose raw cells the scan kept, all empty.
+    blank = "(r._raw IS NOT NULL AND list_bool_and(list_transform(r._raw, lambda x: coalesce(x, '') = '')))"
+    con.execute(f"CREATE VIEW {quote_ident('cells_' + t.name)} AS SELECT {row} AS _row, {blank} AS _blank, r.* "
+                f"FROM {source} WHERE r.rowid > 0")
     _create_typed(con, t)
     _create_detail(con, t)
     return findings
@@ -432,8 +435,7 @@ def _create_checked(con: duckdb.DuckDBPyConnection, t: _Table, source: str, para
     of a ragged file) into `checked_<name>`, in the file's order (rowid 0 = the header).
 
     Columns: `t<i>` the typed value of field i (only the fields in `t.stored` when it is set),
-    `_blank` (every cell empty), `_raw` and, for a ragged file, `_extra` (the cells past the
-    header). `_raw` holds a row's raw cells when a cheap test (`schema_sql.field_ok` of every
+    `_raw` and, for a ragged file, `_extra` (the cells past the header). `_raw` holds a row's raw cells when a cheap test (`schema_sql.field_ok` of every
     field, the row rules) does not show that it passes every cell check and row rule, NULL
     otherwise (almost always): the full checks then run on those rows only (_create_detail).
     """
@@ -443,8 +445,11 @@ def _create_checked(con: duckdb.DuckDBPyConnection, t: _Table, source: str, para
     width, n_cols = len(t.labels), t.n_cols
     typed, comp = _typed_select(t, Sql(source, list(params)))
     outer = [Sql(f"t{i}") for i, f in enumerate(t.fields[:width]) if t.stored is None or f["name"] in t.stored]
-    outer.append(Sql("(" + " AND ".join(f"coalesce(c{i}, '') = ''" for i in range(n_cols)) + ") AS _blank"))
     oks = [ok for i, f in enumerate(t.fields[:width]) if (ok := field_ok(f, f"c{i}", t.missing, f"t{i}"))]
+    if not any((f.get("constraints") or {}).get("required") for f in t.fields[:width]) or "" not in t.missing:
+        # A blank row must keep its raw cells (the cells view finds it blank from them): a required
+        # field, empty in it, already makes sure of that; otherwise say so.
+        oks.append(Sql("NOT (" + " AND ".join(f"coalesce(c{i}, '') = ''" for i in range(n_cols)) + ")"))
     if t.ragged:
         oks.append(Sql(f"_n >= {width}"))
     passes = rules_pass(t.rules, comp)
