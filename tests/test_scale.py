@@ -229,3 +229,28 @@ def test_populate_without_metrics_takes_no_snapshot(tmp_path, monkeypatch):
     empty = plugins.load(None, [], limit=None, entry_points=[])
     run = metrics.populate(con, pkg, plugins=empty, report=lambda p: None)
     assert (run.results, run.problems, con.execute("SELECT count(*) FROM metrics").fetchone()[0]) == ([], [], 0)
+
+
+@pytest.mark.parametrize("newline", [b"\n", b"\r\n"])
+@pytest.mark.parametrize("at", [4093, 4094, 4095, 4096, 4097, 8191])
+def test_a_blank_line_across_two_windows_of_the_search_is_found(tmp_path, monkeypatch, newline, at):
+    """Blank lines are searched through memory maps of BLANK_WINDOW bytes overlapping by two: one
+    whose bytes lie across the edge of two windows (4096 bytes here) is found and numbered."""
+    monkeypatch.setattr(checks, "BLANK_WINDOW", 4096)
+    header = b"x,y" + newline
+    # The filler row's line ends at byte `at` - 1 + len(newline) - 1, the blank line right after it.
+    filler = b"a," + b"b" * (at - len(header) - len(newline) - 2)
+    data = header + filler + newline + newline + (b"c,d" + newline) * 2000
+    assert data.index(b"\n" + newline) == at - 1
+    path = tmp_path / "t.csv"
+    path.write_bytes(data)
+    assert checks._blank_lines(path) == [3]
+
+
+def test_a_file_without_blank_lines_has_none(tmp_path, monkeypatch):
+    monkeypatch.setattr(checks, "BLANK_WINDOW", 4096)
+    path = tmp_path / "t.csv"
+    path.write_bytes(b"x,y\n" + b"a,b\r\n" * 3000)
+    assert checks._blank_lines(path) == []
+    path.write_bytes(b"\xef\xbb\xbf\r\nx,y\n")
+    assert checks._blank_lines(path) == [1]

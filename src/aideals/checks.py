@@ -48,11 +48,12 @@ temporary directory for spilling, so memory stays bounded on large packages.
 from __future__ import annotations
 
 import csv
+import os
 import re
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib import resources as importlib_resources
 from pathlib import Path
@@ -324,6 +325,10 @@ def _read_header(path: Path) -> list[str]:
 
 
 BLANK_LINE = re.compile(rb"\n\r?\n")
+BLANK_START = (b"\n", b"\r\n", b"\xef\xbb\xbf\n", b"\xef\xbb\xbf\r\n")
+# The file is searched through memory maps of this size (a multiple of mmap.ALLOCATIONGRANULARITY):
+# no copy of the bytes, and at most this much of the file counts in the process's memory at once.
+BLANK_WINDOW = 1 << 24
 
 
 def _blank_lines(path: Path) -> list[int]:
@@ -331,17 +336,45 @@ def _blank_lines(path: Path) -> list[int]:
 
     Only files holding an empty line at all are parsed in Python, and only to number those lines.
     """
+    import mmap
+
+    found = False
     with open(path, "rb") as fh:
-        data = fh.read(1 << 22)
-        found = data.startswith((b"\n", b"\r\n", b"\xef\xbb\xbf\n", b"\xef\xbb\xbf\r\n"))
-        tail = b""
-        while data and not found:
-            found = BLANK_LINE.search(tail + data) is not None
-            tail, data = data[-2:], fh.read(1 << 22)
+        size = os.fstat(fh.fileno()).st_size
+        offset = 0
+        while offset < size and not found:
+            # Windows overlap by 2 bytes, so that a blank line across two of them is found.
+            with mmap.mmap(fh.fileno(), min(BLANK_WINDOW + 2, size - offset), access=mmap.ACCESS_READ, offset=offset) as view:
+                found = (offset == 0 and view[:5].startswith(BLANK_START)) or BLANK_LINE.search(view) is not None
+            offset += BLANK_WINDOW
     if not found:
         return []
     with open(path, encoding="utf-8-sig", newline="") as fh:
         return [i for i, row in enumerate(csv.reader(fh), start=1) if not row]
+
+
+class _Background(threading.Thread):
+    """`fn(*args)` run in a thread of its own; `result()` waits for it and returns what it returned
+    (or raises what it raised). Lighter to import than concurrent.futures."""
+
+    def __init__(self, fn: Callable, *args: object) -> None:
+        super().__init__(daemon=True)
+        self._fn, self._args = fn, args
+        self._value: object = None
+        self._error: BaseException | None = None
+        self.start()
+
+    def run(self) -> None:
+        try:
+            self._value = self._fn(*self._args)
+        except BaseException as exc:  # handed to result()
+            self._error = exc
+
+    def result(self) -> object:
+        self.join()
+        if self._error is not None:
+            raise self._error
+        return self._value
 
 
 def _load(con: duckdb.DuckDBPyConnection, t: _Table, path: Path) -> list[Finding]:
@@ -380,8 +413,8 @@ def _load(con: duckdb.DuckDBPyConnection, t: _Table, path: Path) -> list[Finding
     t.readable = True
     # Blank lines are looked for by a Python thread while DuckDB reads the file (DuckDB releases
     # the GIL): their search then costs no time of its own.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        blank_lines = pool.submit(_blank_lines, path)
+    blank_lines = _Background(_blank_lines, path)
+    try:
         try:
             if single:  # the other threads would only be started and stopped (20 ms a file)
                 con.execute("SET threads = 1")
@@ -410,6 +443,8 @@ def _load(con: duckdb.DuckDBPyConnection, t: _Table, path: Path) -> list[Finding
             _create_checked(con, t, raw, [])
             con.execute(f"DROP TABLE {raw}")
         t.blank_rows = blank_lines.result()
+    finally:
+        blank_lines.join()
     # Row numbers: the file order (rowid) shifted past the blank lines DuckDB skipped.
     offsets = _offsets(t.blank_rows)
     checked = quote_ident("checked_" + t.name)
