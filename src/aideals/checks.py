@@ -470,17 +470,18 @@ def _create_checked(con: duckdb.DuckDBPyConnection, t: _Table, source: str, para
     of a ragged file) into `checked_<name>`, in the file's order (rowid 0 = the header).
 
     Columns: `t<i>` the typed value of field i (only the fields in `t.stored` when it is set),
-    `_raw` and, for a ragged file, `_extra` (the cells past the header). `_raw` holds a row's raw cells when a cheap test (`schema_sql.field_ok` of every
-    field, the row rules) does not show that it passes every cell check and row rule, NULL
-    otherwise (almost always): the full checks then run on those rows only (_create_detail).
+    `_raw` and, for a ragged file, `_extra` (the cells past the header). `_raw` holds a row's raw
+    cells when a cheap test (`schema_sql.field_ok` of every field, the row rules) does not show
+    that it passes every cell check and row rule, NULL otherwise (almost always): the full checks
+    then run on those rows only (_create_detail).
     """
     from aideals.rules_sql import rules_pass
-    from aideals.schema_sql import Sql, field_ok, joined
+    from aideals.schema_sql import Sql, joined
 
     width, n_cols = len(t.labels), t.n_cols
     typed, comp = _typed_select(t, Sql(source, list(params)))
     outer = [Sql(f"t{i}") for i, f in enumerate(t.fields[:width]) if t.stored is None or f["name"] in t.stored]
-    oks = [ok for i, f in enumerate(t.fields[:width]) if (ok := field_ok(f, f"c{i}", t.missing, f"t{i}"))]
+    oks = [ok for _, ok in _field_oks(t)]
     if not any((f.get("constraints") or {}).get("required") for f in t.fields[:width]) or "" not in t.missing:
         # A blank row must keep its raw cells (the cells view finds it blank from them): a required
         # field, empty in it, already makes sure of that; otherwise say so.
@@ -496,6 +497,13 @@ def _create_checked(con: duckdb.DuckDBPyConnection, t: _Table, source: str, para
         outer.append(Sql("list_filter([" + ", ".join(f"c{i}" for i in range(width, n_cols)) + "], lambda x: x IS NOT NULL) AS _extra"))
     sql = Sql(f"CREATE TABLE {quote_ident('checked_' + t.name)} AS SELECT ") + joined(outer, ", ") + " FROM (" + typed + ")"
     con.execute(sql.text, sql.params)
+
+
+def _field_oks(t: _Table) -> list[tuple[int, Sql]]:
+    """(position, `schema_sql.field_ok`) of each field of the header that has a quick test."""
+    from aideals.schema_sql import field_ok
+
+    return [(i, ok) for i, f in enumerate(t.fields[: len(t.labels)]) if (ok := field_ok(f, f"c{i}", t.missing, f"t{i}"))]
 
 
 def _typed_select(t: _Table, source: Sql, passthrough: str = "") -> tuple[Sql, RuleCompiler]:
@@ -557,7 +565,7 @@ def _create_detail(con: duckdb.DuckDBPyConnection, t: _Table) -> None:
     """The full cell checks and row rules of the rows whose raw cells the scan kept (`_raw`), into
     `detail_<name>` (_row, _f: the cells' failures, _r: the rules'), when there are any."""
     from aideals.rules_sql import rule_failures, rule_passes
-    from aideals.schema_sql import Sql, cell_failures, field_ok
+    from aideals.schema_sql import Sql, cell_failures
 
     cells = quote_ident("cells_" + t.name)
     if con.execute(f"SELECT 1 FROM {cells} WHERE _raw IS NOT NULL AND NOT _blank LIMIT 1").fetchone() is None:
@@ -567,7 +575,7 @@ def _create_detail(con: duckdb.DuckDBPyConnection, t: _Table) -> None:
     typed, comp = _typed_select(t, Sql(source), passthrough="_row")
     # Which fields and rules the scan's quick test does not clear on every kept row: only those get
     # the full checks (their SQL is long: DuckDB takes about 1.5 ms per kilobyte to parse it).
-    tests = [(("field", i), ok) for i, f in enumerate(t.fields[: len(t.labels)]) if (ok := field_ok(f, f"c{i}", t.missing, f"t{i}"))]
+    tests = [(("field", i), ok) for i, ok in _field_oks(t)]
     tests += [(("rule", k), ok) for k, ok in enumerate(rule_passes(t.rules, comp))]
     probe = Sql("SELECT count(*)")
     for _, ok in tests:
