@@ -147,11 +147,11 @@ def main() -> None:
         shutil.rmtree(dist, ignore_errors=True)
         ratio = t_a / t_s
         lines.append(f"| {n:,} | bare DuckDB scan (floor) | {t_s:.2f} | {rss_s:.0f} | {'' if rc_s == 0 else f'exit {rc_s}'} | | 1× |")
-        lines.append(f"| {n:,} | **aideals validate** | {t_a:.2f} | {rss_a:.0f} | {n_all} | {same} | **{ratio:.1f}×** |")
+        lines.append(f"| {n:,} | **aideals validate** | {t_a:.2f} | {rss_a:.0f} | {n_all} | {same} | **{ratio:.2f}×** |")
         if row_f:
             lines.append(row_f)
         lines.append(f"| {n:,} | aideals build (clean copy) | {t_b:.2f} | {rss_b:.0f} | exit {rc_b} | | {t_b / t_s:.1f}× |")
-        verdicts.append(f"{n:,}: {ratio:.1f}× ({'met' if ratio <= 3 else 'not met'})")
+        verdicts.append(f"{n:,}: {ratio:.2f}× ({'met' if ratio <= 3 else 'not met'})")
         peaks.append(max(rss_a, rss_b))
         print(f"{n:,} rows done: {lines[-3:]}", flush=True)
     note = f" {args.note}" if args.note else ""
