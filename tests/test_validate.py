@@ -239,9 +239,14 @@ COUNTS = checks.ExtraCheck(
 def test_plugin_checks_that_write_or_escape_fail_alone_and_change_nothing(tmp_path):
     hostile = [checks.ExtraCheck(name, "", sql.format(tmp=tmp_path), plugin="evil") for name, sql, _ in HOSTILE]
     report = checks.validate(package.load(CORPUS / "range-inverted"), extra_checks=[*hostile, COUNTS])
-    failed = [(f.file, f.row, f.check, f.layer, f.message) for f in report.findings if f.check in dict((h[0], h) for h in HOSTILE)]
+    # DuckDB 1.x doubles the quotes around an option's name in that message, 2.x does not.
+    def same_quotes(message: str) -> str:
+        return message.replace('""', '"')
+
+    failed = [(f.file, f.row, f.check, f.layer, same_quotes(f.message)) for f in report.findings
+              if f.check in dict((h[0], h) for h in HOSTILE)]
     assert sorted(failed) == sorted(
-        ("datapackage.json", None, name, "cross-table", f"plugin evil: the check failed to run: {error.format(tmp=tmp_path)}")
+        ("datapackage.json", None, name, "cross-table", same_quotes(f"plugin evil: the check failed to run: {error.format(tmp=tmp_path)}"))
         for name, _, error in HOSTILE
     )
     # the package's own findings are exactly those found without plugins, and the tables are whole
