@@ -22,11 +22,28 @@ def test_frictionless_finds_the_package_valid():
     assert [t.name for t in report.tasks] == ["parties", "sources", "deals", "figures"]
 
 
+def test_metadata_carries_the_last_dated_changelog_release():
+    """datapackage.json, CITATION.cff and .zenodo.json hold the version and date of the newest dated
+    CHANGELOG section, exactly as `aideals release` writes them (no file would change)."""
+    import re
+
+    from aideals import metadata
+    from aideals.versioning import changelog_release_date
+
+    text = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8")
+    dated = re.findall(r"^## \[(\d+\.\d+\.\d+)\] - \d{4}-\d{2}-\d{2}$", text, flags=re.MULTILINE)
+    assert dated, "CHANGELOG.md has no dated release section"
+    version = dated[0]
+    desc = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))
+    assert desc["version"] == version
+    day = changelog_release_date(text, version)
+    assert [u.relpath for u in metadata.release_updates(ROOT, version, day) if u.changed] == []
+
+
 def test_descriptor_declares_the_required_metadata():
     desc = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))
     assert desc["$schema"] == "https://datapackage.org/profiles/2.0/datapackage.json"
     assert desc["name"] == "aideals"
-    assert desc["version"] == "0.1.0"
     assert [lic["name"] for lic in desc["licenses"]] == ["CC-BY-4.0"]
     assert [r["name"] for r in desc["resources"]] == ["parties", "sources", "deals", "figures"]
     for res in desc["resources"]:
