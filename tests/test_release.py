@@ -7,10 +7,12 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
 
+from aideals import metadata
 from conftest import ROOT, read_csv
 
 PACKAGE_FILES = ("datapackage.json", "data", "schemas", "plugins", "CHANGELOG.md", "CITATION.cff", ".zenodo.json",
@@ -53,6 +55,9 @@ def make_repo(path: Path, changelog_heading: str | None = "## [0.1.0] - 2026-11-
     (path / "CHANGELOG.md").write_text(preamble + "## [Unreleased]\n\n### Added\n- The seed data.\n", encoding="utf-8")
     if changelog_heading:
         set_changelog_section(path, changelog_heading)
+    # the metadata as release 0.1.0 of 2026-11-23 left it, whatever this repository's last release is
+    for update in metadata.release_updates(path, "0.1.0", date(2026, 11, 23)):
+        (path / update.relpath).write_text(update.new, encoding="utf-8")
     git(path, "init", "-q", "-b", "main")
     git(path, "add", "-A")
     git(path, "commit", "-qm", "Seed data")

@@ -268,8 +268,9 @@ def test_command_writes_the_report_from_the_package(tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["report", "--package", str(ROOT), "--out", str(out), "--built-at", "2026-11-23T00:00:00+00:00"])
     assert exc.value.code == 0
-    assert f"wrote {out} (release 0.1.0, from the package in {ROOT})" in capsys.readouterr().err
-    assert '<dd id="release-version">0.1.0</dd>' in out.read_text(encoding="utf-8")
+    version = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))["version"]
+    assert f"wrote {out} (release {version}, from the package in {ROOT})" in capsys.readouterr().err
+    assert f'<dd id="release-version">{version}</dd>' in out.read_text(encoding="utf-8")
 
 
 def test_command_reads_a_release_database_with_its_descriptor(tmp_path, capsys):

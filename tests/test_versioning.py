@@ -7,6 +7,7 @@ import json
 from datetime import date
 
 import pytest
+import yaml
 
 from aideals import compat, metadata, snapshot
 from aideals.errors import AidealsError
@@ -57,19 +58,24 @@ def test_changelog_release_sections_give_their_dates():
 
 def test_release_sets_version_and_date_and_changes_nothing_else_in_the_descriptor():
     text = (ROOT / "datapackage.json").read_text("utf-8")
-    new = metadata.set_descriptor_release(text, "0.2.0", date(2026, 12, 1))
+    current = json.loads(text)
+    new = metadata.set_descriptor_release(text, "99.0.0", date(2099, 12, 1))
     changed = [(a, b) for a, b in zip(text.splitlines(), new.splitlines()) if a != b]
     assert changed == [
-        ('  "version": "0.1.0",', '  "version": "0.2.0",'),
-        ('  "created": "2026-11-23T00:00:00Z",', '  "created": "2026-12-01T00:00:00Z",'),
+        (f'  "version": "{current["version"]}",', '  "version": "99.0.0",'),
+        (f'  "created": "{current["created"]}",', '  "created": "2099-12-01T00:00:00Z",'),
     ]
 
 
 def test_release_sets_version_and_date_in_citation_cff():
     text = (ROOT / "CITATION.cff").read_text("utf-8")
-    new = metadata.set_citation_release(text, "0.2.0", date(2026, 12, 1))
+    current = yaml.safe_load(text)
+    new = metadata.set_citation_release(text, "99.0.0", date(2099, 12, 1))
     changed = [(a, b) for a, b in zip(text.splitlines(), new.splitlines()) if a != b]
-    assert changed == [('version: "0.1.0"', 'version: "0.2.0"'), ('date-released: "2026-11-23"', 'date-released: "2026-12-01"')]
+    assert changed == [
+        (f'version: "{current["version"]}"', 'version: "99.0.0"'),
+        (f'date-released: "{current["date-released"]}"', 'date-released: "2099-12-01"'),
+    ]
 
 
 def test_zenodo_json_is_in_step_with_citation_cff_and_the_descriptor():
