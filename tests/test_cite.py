@@ -196,7 +196,8 @@ def test_an_unknown_figure_or_release_is_a_one_line_error():
     assert proc.stderr == "aideals: error: --version 9.9.9: no release 9.9.9: tag v9.9.9 not found\n"
 
 
-def test_version_cites_the_tagged_release_not_the_working_tree(tmp_path: Path):
+def tagged_v1(tmp_path: Path) -> Path:
+    """A git repository holding the v1 fixture release, committed and tagged v1.0.0."""
     repo = tmp_path / "repo"
     shutil.copytree(RELEASES / "v1", repo)
     git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org"]
@@ -204,6 +205,33 @@ def test_version_cites_the_tagged_release_not_the_working_tree(tmp_path: Path):
     subprocess.run([*git, "add", "-A"], cwd=repo, check=True)
     subprocess.run([*git, "commit", "-qm", "v1"], cwd=repo, check=True)
     subprocess.run([*git, "tag", "v1.0.0"], cwd=repo, check=True)
+    return repo
+
+
+def test_the_package_as_released_is_cited_with_its_version_and_no_note(tmp_path: Path):
+    proc = run("cite", cwd=tagged_v1(tmp_path))
+    assert proc.returncode == 0 and proc.stderr == ""
+    assert "(Version 1.0.0) [Data set]" in proc.stdout
+
+
+def test_changes_since_the_release_are_cited_as_unreleased_with_a_note(tmp_path: Path):
+    repo = tagged_v1(tmp_path)
+    with open(repo / "data" / "figures.csv", "a", encoding="utf-8") as fh:
+        fh.write("\n")
+    proc = run("cite", "--figure", "beta-gamma-cost", cwd=repo)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == (
+        "aideals: note: data/figures.csv changed since release 1.0.0 (tag v1.0.0): "
+        "the citation says version 1.0.0+unreleased; cite a release with --version\n"
+    )
+    assert "aideals test fixture (Version 1.0.0+unreleased) [Data set]" in proc.stdout
+    assert "(Version 1.0.0)" in run("cite", "--figure", "beta-gamma-cost", "--version", "1.0.0", cwd=repo).stdout
+    bibtex = parse_bibtex(run("cite", "--format", "bibtex", cwd=repo).stdout)
+    assert bibtex.entries[0]["version"] == "1.0.0+unreleased"
+
+
+def test_version_cites_the_tagged_release_not_the_working_tree(tmp_path: Path):
+    repo = tagged_v1(tmp_path)
     shutil.copyfile(RELEASES / "v2" / "datapackage.json", repo / "datapackage.json")
     assert "(Version 1.1.0)" in run("cite", cwd=repo).stdout
     assert "(Version 1.0.0)" in run("cite", "--version", "1.0.0", cwd=repo).stdout

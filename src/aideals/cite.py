@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 
 from aideals.errors import AidealsError
-from aideals.snapshot import Snapshot
+from aideals.snapshot import DESCRIPTOR, Snapshot
 
 FORMATS = ("apa", "bibtex", "cff", "csl-json")
 AUTHOR_ROLES = {"author", "creator"}
@@ -528,14 +528,32 @@ def cff_figure(f: FigureCitation) -> str:
     return cff_release(f.release, message=message, references=cff_source_reference(f.source, notes))
 
 
-def render(snap: Snapshot, fmt: str, figure_id: str | None = None) -> str:
-    """The citation of the package in `snap` (or of one of its figures) in format `fmt`."""
+def package_files(snap: Snapshot) -> list[str]:
+    """datapackage.json and the data and schema file of every resource it names."""
+    files = {DESCRIPTOR}
+    for res in snap.descriptor.get("resources", []):
+        if isinstance(res, dict):
+            files.update(res[key] for key in ("path", "schema") if isinstance(res.get(key), str))
+    return sorted(files)
+
+
+def changed_since(current: Snapshot, release: Snapshot) -> list[str]:
+    """The package files (of either snapshot) whose bytes differ between `current` and `release`."""
+    files = sorted(set(package_files(current)) | set(package_files(release)))
+    return [f for f in files if current.reader(f) != release.reader(f)]
+
+
+def render(snap: Snapshot, fmt: str, figure_id: str | None = None, version: str | None = None) -> str:
+    """The citation of the package in `snap` (or of one of its figures) in format `fmt`; `version`,
+    when given, replaces the descriptor's version (e.g. `0.2.0+unreleased`)."""
     if fmt not in FORMATS:
         raise AidealsError(f"--format: {fmt!r} is not one of {', '.join(FORMATS)}")
     if figure_id is None:
         r = release_citation(snap.descriptor)
+        r = r if version is None else replace(r, version=version)
         return {"apa": apa_release, "bibtex": bibtex_release, "cff": cff_release,
                 "csl-json": lambda r: csl_json([csl_release_item(r)])}[fmt](r)
     f = figure_citation(snap, figure_id)
+    f = f if version is None else replace(f, release=replace(f.release, version=version))
     return {"apa": apa_figure, "bibtex": bibtex_figure, "cff": cff_figure,
             "csl-json": lambda f: csl_json(csl_figure_items(f))}[fmt](f)

@@ -25,7 +25,10 @@ def command(fmt: str, version: str | None, figure_id: str | None, package: str |
     """Print how to cite the data: title, authors, version, date, URL (if the package has one), licence.
 
     Without --version, cites the package in this repository as it is now; with it, the release
-    tagged vX.Y.Z, read from git.
+    tagged vX.Y.Z, read from git. When the package as it is differs from the release its
+    datapackage.json names (a data, schema or descriptor file changed since tag vX.Y.Z), the
+    citation says version X.Y.Z+unreleased and a note on stderr lists the changed files: only a
+    release can be cited exactly.
 
     Example: aideals cite --format bibtex --figure nvidia-openai-2025-investment-cafetech
     """
@@ -35,12 +38,25 @@ def command(fmt: str, version: str | None, figure_id: str | None, package: str |
     from aideals.versioning import Version
 
     root = resolve_root(package)
+    shown = None
     if version is None:
         snap = snapshot.from_directory(root)
+        current = str(snap.descriptor.get("version", ""))
+        top = gitrepo.toplevel(root)
+        try:
+            tag = Version.parse(current).tag
+        except AidealsError:
+            tag = None  # not a release version: nothing to compare with
+        if top is not None and tag is not None and tag in gitrepo.tags(top):
+            changed = cite.changed_since(snap, snapshot.from_git(root, tag))
+            if changed:
+                shown = f"{current}+unreleased"
+                click.echo(f"aideals: note: {', '.join(changed)} changed since release {current} (tag {tag}): "
+                           f"the citation says version {shown}; cite a release with --version", err=True)
     else:
         wanted = Version.parse(version)
         top = gitrepo.toplevel(root)
         if top is None or wanted.tag not in gitrepo.tags(top):
             raise AidealsError(f"--version {version}: no release {version}: tag {wanted.tag} not found")
         snap = snapshot.from_git(root, wanted.tag)
-    click.echo(cite.render(snap, fmt, figure_id))
+    click.echo(cite.render(snap, fmt, figure_id, version=shown))
