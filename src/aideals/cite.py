@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 
 from aideals.errors import AidealsError
-from aideals.snapshot import DESCRIPTOR, Snapshot
+from aideals.snapshot import Snapshot
 
 FORMATS = ("apa", "bibtex", "cff", "csl-json")
 AUTHOR_ROLES = {"author", "creator"}
@@ -526,21 +526,6 @@ def cff_figure(f: FigureCitation) -> str:
                f"and the original source listed under references.")
     notes = f"Quote: \u201c{f.quote}\u201d" + (" Publication date approximate." if f.source.precision == "approximate" else "")
     return cff_release(f.release, message=message, references=cff_source_reference(f.source, notes))
-
-
-def package_files(snap: Snapshot) -> list[str]:
-    """datapackage.json and the data and schema file of every resource it names."""
-    files = {DESCRIPTOR}
-    for res in snap.descriptor.get("resources", []):
-        if isinstance(res, dict):
-            files.update(res[key] for key in ("path", "schema") if isinstance(res.get(key), str))
-    return sorted(files)
-
-
-def changed_since(current: Snapshot, release: Snapshot) -> list[str]:
-    """The package files (of either snapshot) whose bytes differ between `current` and `release`."""
-    files = sorted(set(package_files(current)) | set(package_files(release)))
-    return [f for f in files if current.reader(f) != release.reader(f)]
 
 
 def render(snap: Snapshot, fmt: str, figure_id: str | None = None, version: str | None = None) -> str:

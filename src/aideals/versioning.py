@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 
 from aideals.errors import AidealsError
 
@@ -111,3 +112,26 @@ def changelog_release_date(text: str, version: Version | str) -> date | None:
         except ValueError:
             raise AidealsError(f"CHANGELOG.md:{lineno}: {dm.group(1)} is not a valid date") from None
     return None
+
+
+def unreleased_changes(root: Path, descriptor: dict) -> tuple[str, list[str]] | None:
+    """(tag, changed files) when the package at `root` differs from the release its descriptor
+    names: datapackage.json and each resource's data and schema file, compared by git with tag
+    v<version>. None when nothing changed, or when it cannot be told (not in a git work tree, no
+    such tag, a version that is not X.Y.Z)."""
+    from aideals import gitrepo
+
+    version = str(descriptor.get("version", ""))
+    if not SEMVER_RE.match(version):
+        return None
+    tag = Version.parse(version).tag
+    top = gitrepo.toplevel(root)
+    if top is None or tag not in gitrepo.tags(top):
+        return None
+    paths = {"datapackage.json"}
+    for res in descriptor.get("resources", []):
+        if isinstance(res, dict):
+            paths.update(res[key] for key in ("path", "schema") if isinstance(res.get(key), str))
+    out = gitrepo.run(root, "diff", "--name-only", "--relative", tag, "--", *sorted(paths))
+    changed = out.decode("utf-8", "replace").splitlines()
+    return (tag, changed) if changed else None

@@ -45,6 +45,8 @@ def command(out: Path | None, package: str | None, plugins_dirs: tuple[str, ...]
     report.html (the offline report page) and datapackage.json with the size and sha256 hash of
     every resource. The plugins' checks run with the validation. Invalid data is refused (exit 1)
     and the previous release is left untouched. Set SOURCE_DATE_EPOCH for a reproducible report date.
+    When a data, schema or descriptor file differs from git tag vX.Y.Z of the version the package
+    names, OUT's datapackage.json and report say X.Y.Z+unreleased: it is not that release.
 
     Example:
 

@@ -35,24 +35,19 @@ def command(fmt: str, version: str | None, figure_id: str | None, package: str |
     from aideals import cite, gitrepo, snapshot
     from aideals.errors import AidealsError
     from aideals.package import resolve_root
-    from aideals.versioning import Version
+    from aideals.versioning import Version, unreleased_changes
 
     root = resolve_root(package)
     shown = None
     if version is None:
         snap = snapshot.from_directory(root)
-        current = str(snap.descriptor.get("version", ""))
-        top = gitrepo.toplevel(root)
-        try:
-            tag = Version.parse(current).tag
-        except AidealsError:
-            tag = None  # not a release version: nothing to compare with
-        if top is not None and tag is not None and tag in gitrepo.tags(top):
-            changed = cite.changed_since(snap, snapshot.from_git(root, tag))
-            if changed:
-                shown = f"{current}+unreleased"
-                click.echo(f"aideals: note: {', '.join(changed)} changed since release {current} (tag {tag}): "
-                           f"the citation says version {shown}; cite a release with --version", err=True)
+        found = unreleased_changes(root, snap.descriptor)
+        if found is not None:
+            tag, changed = found
+            current = str(snap.descriptor["version"])
+            shown = f"{current}+unreleased"
+            click.echo(f"aideals: note: {', '.join(changed)} changed since release {current} (tag {tag}): "
+                       f"the citation says version {shown}; cite a release with --version", err=True)
     else:
         wanted = Version.parse(version)
         top = gitrepo.toplevel(root)

@@ -1,0 +1,74 @@
+"""A package that differs from the release its datapackage.json names is built as X.Y.Z+unreleased."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+from aideals.versioning import unreleased_changes
+from cli_runner import run_cli
+from fixture_packages import make_package
+
+GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org"]
+
+
+def git(root: Path, *args: str) -> None:
+    subprocess.run([*GIT, *args], cwd=root, check=True, capture_output=True)
+
+
+def descriptor(root: Path) -> dict:
+    return json.loads((root / "datapackage.json").read_text(encoding="utf-8"))
+
+
+def released(tmp_path: Path) -> tuple[Path, str]:
+    """A package committed in its own git repository and tagged with the version it names."""
+    root = make_package(tmp_path / "pkg")
+    version = descriptor(root)["version"]
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "release")
+    git(root, "tag", f"v{version}")
+    return root, version
+
+
+def test_the_files_changed_since_the_tag_are_named(tmp_path: Path):
+    root, version = released(tmp_path)
+    assert unreleased_changes(root, descriptor(root)) is None
+    with open(root / "data" / "sources.csv", "a", encoding="utf-8") as fh:
+        fh.write("\n")
+    (root / "schemas" / "deals.schema.json").write_text(
+        (root / "schemas" / "deals.schema.json").read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    (root / "notes.txt").write_text("not part of the package\n", encoding="utf-8")
+    assert unreleased_changes(root, descriptor(root)) == (
+        f"v{version}", ["data/sources.csv", "schemas/deals.schema.json"])
+
+
+def test_nothing_is_compared_outside_git_or_without_the_tag(tmp_path: Path):
+    root = make_package(tmp_path / "pkg")
+    assert unreleased_changes(root, descriptor(root)) is None  # not in a git work tree
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "not a release")
+    with open(root / "data" / "sources.csv", "a", encoding="utf-8") as fh:
+        fh.write("\n")
+    assert unreleased_changes(root, descriptor(root)) is None  # no tag of that version
+
+
+def test_a_build_of_changed_data_is_labelled_unreleased(tmp_path: Path, capsys):
+    root, version = released(tmp_path)
+    rc, _, err = run_cli(["build", "--package", str(root), "--out", str(tmp_path / "as-released")], capsys)
+    assert (rc, err) == (0, "")
+    assert descriptor(tmp_path / "as-released")["version"] == version
+    page = (tmp_path / "as-released" / "report.html").read_text(encoding="utf-8")
+    assert f'<dd id="release-version">{version}</dd>' in page
+
+    desc = descriptor(root)
+    desc["description"] += " Changed."
+    (root / "datapackage.json").write_text(json.dumps(desc, indent=2) + "\n", encoding="utf-8")
+    rc, _, err = run_cli(["build", "--package", str(root), "--out", str(tmp_path / "changed")], capsys)
+    assert (rc, err) == (0, "")
+    assert descriptor(tmp_path / "changed")["version"] == f"{version}+unreleased"
+    page = (tmp_path / "changed" / "report.html").read_text(encoding="utf-8")
+    assert f'<dd id="release-version">{version}+unreleased</dd>' in page
+    assert f"(version {version}+unreleased)" in page
