@@ -1,4 +1,4 @@
-"""A package that differs from the release its datapackage.json names is built as X.Y.Z+unreleased."""
+"""A package that differs from the release its datapackage.json names is built and reported as X.Y.Z+unreleased."""
 
 from __future__ import annotations
 
@@ -72,3 +72,6 @@ def test_a_build_of_changed_data_is_labelled_unreleased(tmp_path: Path, capsys):
     page = (tmp_path / "changed" / "report.html").read_text(encoding="utf-8")
     assert f'<dd id="release-version">{version}+unreleased</dd>' in page
     assert f"(version {version}+unreleased)" in page
+    rc, _, err = run_cli(["report", "--package", str(root), "--out", str(tmp_path / "r.html"), "--built-at", "2026-12-05"],
+                         capsys)
+    assert (rc, err) == (0, f"wrote {tmp_path / 'r.html'} (release {version}+unreleased, from the package in {root})\n")

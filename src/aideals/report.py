@@ -1330,7 +1330,13 @@ def resolve_source(*, package: str | Path | None = None, db: Path | None = None)
         beside = release.parent / package_mod.DESCRIPTOR
         path = beside if beside.is_file() else root / package_mod.DESCRIPTOR
         return ReportSource(root, release, json.loads(path.read_text(encoding="utf-8")), release.parent / "report.html")
-    return ReportSource(root, None, package_mod.load(root).descriptor, root / "dist" / "report.html")
+    from aideals.versioning import unreleased_changes
+
+    pkg = package_mod.load(root)
+    descriptor = pkg.descriptor
+    if unreleased_changes(root, descriptor) is not None:  # not the release it names: say so, as a build does
+        descriptor = dict(descriptor, version=f"{pkg.version}+unreleased")
+    return ReportSource(root, None, descriptor, root / "dist" / "report.html")
 
 
 def parse_built_at(text: str | None) -> datetime:
