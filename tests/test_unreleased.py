@@ -6,7 +6,7 @@ import json
 import subprocess
 from pathlib import Path
 
-from aideals.versioning import unreleased_changes
+from aideals.versioning import shown_version, unreleased_changes
 from cli_runner import run_cli
 from fixture_packages import make_package
 
@@ -35,6 +35,7 @@ def released(tmp_path: Path) -> tuple[Path, str]:
 def test_the_files_changed_since_the_tag_are_named(tmp_path: Path):
     root, version = released(tmp_path)
     assert unreleased_changes(root, descriptor(root)) is None
+    assert shown_version(root, descriptor(root)) == (version, [])
     with open(root / "data" / "sources.csv", "a", encoding="utf-8") as fh:
         fh.write("\n")
     (root / "schemas" / "deals.schema.json").write_text(
@@ -42,6 +43,8 @@ def test_the_files_changed_since_the_tag_are_named(tmp_path: Path):
     (root / "notes.txt").write_text("not part of the package\n", encoding="utf-8")
     assert unreleased_changes(root, descriptor(root)) == (
         f"v{version}", ["data/sources.csv", "schemas/deals.schema.json"])
+    assert shown_version(root, descriptor(root)) == (
+        f"{version}+unreleased", ["data/sources.csv", "schemas/deals.schema.json"])
 
 
 def test_nothing_is_compared_outside_git_or_without_the_tag(tmp_path: Path):

@@ -227,8 +227,8 @@ def write_report(
         progress("writing report.html")
     con = duckdb.connect(str(database), read_only=True, config=dict(limits or {}))
     try:
-        report.write_report(con, out, version=str(descriptor.get("version", pkg.version)), built_at=report.parse_built_at(None),
-                            descriptor=descriptor)
+        version = str(descriptor.get("version", pkg.version))
+        report.write_report(con, out, version=version, built_at=report.parse_built_at(None), descriptor=descriptor)
     finally:
         con.close()
 
@@ -242,12 +242,12 @@ def write_release(
     import tempfile
 
     from aideals.db import resource_config
-    from aideals.versioning import unreleased_changes
+    from aideals.versioning import shown_version
 
     descriptor = copy_files(pkg, tmp)
-    if unreleased_changes(pkg.root, pkg.descriptor) is not None:
-        # The data differ from the release the descriptor names: the built copy must not pass for it.
-        descriptor["version"] = f"{pkg.version}+unreleased"
+    version, changed = shown_version(pkg.root, pkg.descriptor)
+    if changed:  # the data differ from the release the descriptor names: the build must not pass for it
+        descriptor["version"] = version
     # DuckDB spills outside the release directory, so nothing of it can end up in the release.
     with tempfile.TemporaryDirectory(prefix="aideals-build-") as spill:
         limits = resource_config(spill)

@@ -1330,12 +1330,12 @@ def resolve_source(*, package: str | Path | None = None, db: Path | None = None)
         beside = release.parent / package_mod.DESCRIPTOR
         path = beside if beside.is_file() else root / package_mod.DESCRIPTOR
         return ReportSource(root, release, json.loads(path.read_text(encoding="utf-8")), release.parent / "report.html")
-    from aideals.versioning import unreleased_changes
+    from aideals.versioning import shown_version
 
-    pkg = package_mod.load(root)
-    descriptor = pkg.descriptor
-    if unreleased_changes(root, descriptor) is not None:  # not the release it names: say so, as a build does
-        descriptor = dict(descriptor, version=f"{pkg.version}+unreleased")
+    descriptor = package_mod.load(root).descriptor
+    version, changed = shown_version(root, descriptor)
+    if changed:  # not the release it names: say so, as a build does
+        descriptor = dict(descriptor, version=version)
     return ReportSource(root, None, descriptor, root / "dist" / "report.html")
 
 

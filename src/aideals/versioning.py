@@ -135,3 +135,12 @@ def unreleased_changes(root: Path, descriptor: dict) -> tuple[str, list[str]] | 
     out = gitrepo.run(root, "diff", "--name-only", "--relative", tag, "--", *sorted(paths))
     changed = out.decode("utf-8", "replace").splitlines()
     return (tag, changed) if changed else None
+
+
+def shown_version(root: Path, descriptor: dict) -> tuple[str, list[str]]:
+    """(version, changed files): what a build, report or citation of the package at `root` calls
+    its version. The descriptor's version, or `X.Y.Z+unreleased` with the files that changed when
+    the package differs from release X.Y.Z (`unreleased_changes`): it is then not that release."""
+    version = str(descriptor.get("version", ""))
+    found = unreleased_changes(root, descriptor)
+    return (f"{version}+unreleased", found[1]) if found else (version, [])

@@ -35,18 +35,17 @@ def command(fmt: str, version: str | None, figure_id: str | None, package: str |
     from aideals import cite, gitrepo, snapshot
     from aideals.errors import AidealsError
     from aideals.package import resolve_root
-    from aideals.versioning import Version, unreleased_changes
+    from aideals.versioning import Version, shown_version
 
     root = resolve_root(package)
     shown = None
     if version is None:
         snap = snapshot.from_directory(root)
-        found = unreleased_changes(root, snap.descriptor)
-        if found is not None:
-            tag, changed = found
-            current = str(snap.descriptor["version"])
-            shown = f"{current}+unreleased"
-            click.echo(f"aideals: note: {', '.join(changed)} changed since release {current} (tag {tag}): "
+        version_shown, changed = shown_version(root, snap.descriptor)
+        if changed:
+            current = Version.parse(str(snap.descriptor["version"]))
+            shown = version_shown
+            click.echo(f"aideals: note: {', '.join(changed)} changed since release {current} (tag {current.tag}): "
                        f"the citation says version {shown}; cite a release with --version", err=True)
     else:
         wanted = Version.parse(version)
