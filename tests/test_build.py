@@ -389,6 +389,67 @@ def test_failing_to_delete_the_old_release_keeps_the_new_one_and_warns(built, mo
     assert snapshot(out.parent / leftovers[0]) == before
 
 
+@pytest.fixture
+def built_with_releases(built):
+    """`built`, with two release directories that `aideals release` made inside it, and a directory
+    named like a version that is not a release (no manifest)."""
+    pkg, out, _ = built
+    for version in ("0.1.0", "0.2.0"):
+        (out / version).mkdir()
+        (out / version / "release-manifest.json").write_text(f'{{"version": "{version}"}}\n', encoding="utf-8")
+        (out / version / f"aideals-{version}.zip").write_bytes(f"zip of {version}".encode())
+    (out / "9.9.9").mkdir()
+    (out / "9.9.9" / "notes.txt").write_text("not a release", encoding="utf-8")
+    return pkg, out, snapshot(out)
+
+
+RELEASE_DIR_FILES = ["0.1.0/aideals-0.1.0.zip", "0.1.0/release-manifest.json",
+                     "0.2.0/aideals-0.2.0.zip", "0.2.0/release-manifest.json"]
+
+
+def test_a_build_keeps_the_release_directories_made_inside_it(built_with_releases):
+    pkg, out, before = built_with_releases
+    (pkg.root / "data" / "parties.csv").write_bytes((pkg.root / "data" / "parties.csv").read_bytes() + b"delta,Delta,company,DE,,,,\n")
+    result = build.build(pkg, out)
+    assert result.rows["parties"] == 4
+    assert result.files == RELEASE_FILES  # what this build wrote; the releases are not in its list
+    after = snapshot(out)
+    assert sorted(after) == sorted(RELEASE_FILES + RELEASE_DIR_FILES)  # 9.9.9/ (no manifest) was the old build's
+    assert {f: after[f] for f in RELEASE_DIR_FILES} == {f: before[f] for f in RELEASE_DIR_FILES}
+    assert sorted(os.listdir(out.parent)) == ["dist", "pkg"]
+
+
+@pytest.mark.parametrize("failure, raised", [(boom, OSError), (interrupt, KeyboardInterrupt)], ids=["oserror", "interrupt"])
+@pytest.mark.parametrize("step", ["write_release", "carry_releases", "swap_in"])
+def test_a_failed_build_leaves_the_release_directories_in_place(built_with_releases, monkeypatch, step, failure, raised):
+    pkg, out, before = built_with_releases
+    monkeypatch.setattr(build, step, failure)
+    with pytest.raises(raised):
+        build.build(pkg, out)
+    assert snapshot(out) == before
+    assert sorted(os.listdir(out.parent)) == ["dist", "pkg"]
+
+
+@pytest.mark.parametrize("error", [OSError(13, "Permission denied"), KeyboardInterrupt()], ids=["oserror", "interrupt"])
+@pytest.mark.parametrize("when", ["moving the second release", "renaming the build in"])
+def test_an_interrupted_move_puts_every_release_back(built_with_releases, monkeypatch, error, when):
+    pkg, out, before = built_with_releases
+    real_rename = os.rename
+
+    def rename(src, dst):
+        if when == "moving the second release" and Path(src) == out / "0.2.0":
+            raise error
+        if when == "renaming the build in" and Path(src).name.startswith(".dist.tmp-"):
+            raise error
+        real_rename(src, dst)
+
+    monkeypatch.setattr(build.os, "rename", rename)
+    with pytest.raises(type(error)):
+        build.build(pkg, out)
+    assert snapshot(out) == before
+    assert sorted(os.listdir(out.parent)) == ["dist", "pkg"]
+
+
 def test_a_successful_build_replaces_the_previous_release_completely(built):
     pkg, out, before = built
     (out / "stale.txt").write_text("from an older build")

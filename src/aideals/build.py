@@ -11,6 +11,8 @@ Layout of the release (the contract other commands rely on):
 
 Everything is written into a temporary directory beside `out` (same file system) and renamed into
 place only when complete, so a failed or interrupted build leaves the previous release untouched.
+Release directories that `aideals release` made inside `out` (`<out>/X.Y.Z/` with its
+release-manifest.json) are moved into the new build before it is renamed in: a build keeps them.
 """
 
 from __future__ import annotations
@@ -265,6 +267,42 @@ def _sibling(out: Path, role: str) -> Path:
     return out.parent / f".{out.name}.{role}-{os.getpid()}-{secrets.token_hex(4)}"
 
 
+RELEASE_MANIFEST = "release-manifest.json"
+
+
+def release_dirs(out: Path) -> list[str]:
+    """The names of the release directories in `out` (X.Y.Z/ with a release manifest, written by
+    `aideals release` into dist/ by default), which a build of `out` keeps."""
+    from aideals.versioning import SEMVER_RE
+
+    if not out.is_dir() or out.is_symlink():
+        return []
+    return sorted(p.name for p in out.iterdir()
+                  if p.is_dir() and not p.is_symlink() and SEMVER_RE.match(p.name) and (p / RELEASE_MANIFEST).is_file())
+
+
+def move_back(names: list[str], src: Path, dst: Path) -> None:
+    """Rename each of `names` from `src` to `dst` where it is still in `src` (undoing carry_releases)."""
+    for name in names:
+        if (src / name).exists() and not (dst / name).exists():
+            os.rename(src / name, dst / name)
+
+
+def carry_releases(out: Path, tmp: Path) -> list[str]:
+    """Move the release directories of `out` into the new build `tmp` (renames on one file system),
+    so that replacing `out` keeps them; return their names. On failure, every one is put back."""
+    names = release_dirs(out)
+    moved: list[str] = []
+    try:
+        for name in names:
+            os.rename(out / name, tmp / name)
+            moved.append(name)
+    except BaseException:
+        move_back(moved, tmp, out)
+        raise
+    return moved
+
+
 def swap_in(tmp: Path, out: Path) -> str | None:
     """Put the complete release `tmp` in place of `out`; return a warning if the old one stays aside.
 
@@ -316,7 +354,13 @@ def build(
         checks_run = require_valid(pkg, extra_checks, on_valid=lambda con: write_tables(con, pkg, tmp / DATABASE, progress))
         rows = write_release(pkg, tmp, populate_metrics, progress)
         files = sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file())
-        warning = swap_in(tmp, out)
+        # Releases made into out (dist/X.Y.Z/) are not this build's to replace: they move into it.
+        carried = carry_releases(out, tmp)
+        try:
+            warning = swap_in(tmp, out)
+        except BaseException:
+            move_back(carried, tmp, out)  # out is the old build again: its releases go back in it
+            raise
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         if parent_made:
