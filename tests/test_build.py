@@ -419,6 +419,20 @@ def test_a_build_keeps_the_release_directories_made_inside_it(built_with_release
     assert sorted(os.listdir(out.parent)) == ["dist", "pkg"]
 
 
+def test_a_first_build_into_a_directory_holding_only_releases_keeps_them(pkg, tmp_path):
+    """`aideals release` on a fresh checkout writes dist/X.Y.Z/ before any build made dist/."""
+    out = tmp_path / "dist"
+    (out / "0.1.0").mkdir(parents=True)
+    (out / "0.1.0" / "release-manifest.json").write_text('{"version": "0.1.0"}\n', encoding="utf-8")
+    build.build(pkg, out)
+    assert sorted(snapshot(out)) == sorted(RELEASE_FILES + ["0.1.0/release-manifest.json"])
+    (out / "9.9.9").mkdir()  # named like a version but no manifest: not a release, so out is not only releases
+    shutil.rmtree(out / "parquet")
+    (out / "aideals.duckdb").unlink()
+    with pytest.raises(AidealsError, match="exists and is not an aideals release"):
+        build.build(pkg, out)
+
+
 @pytest.mark.parametrize("failure, raised", [(boom, OSError), (interrupt, KeyboardInterrupt)], ids=["oserror", "interrupt"])
 @pytest.mark.parametrize("step", ["write_release", "carry_releases", "swap_in"])
 def test_a_failed_build_leaves_the_release_directories_in_place(built_with_releases, monkeypatch, step, failure, raised):

@@ -83,7 +83,9 @@ def _check_out(out: Path, pkg: Package) -> None:
     if out.exists() or out.is_symlink():
         if not out.is_dir() or out.is_symlink():
             raise AidealsError(f"{out}: exists and is not a directory; remove it or choose another --out")
-        if any(out.iterdir()) and not ((out / DATABASE).is_file() and (out / DESCRIPTOR).is_file()):
+        releases = set(release_dirs(out))  # dist/X.Y.Z/ of `aideals release`: kept by the build
+        others = [p for p in out.iterdir() if p.name not in releases]
+        if others and not ((out / DATABASE).is_file() and (out / DESCRIPTOR).is_file()):
             raise AidealsError(
                 f"{out}: exists and is not an aideals release (no {DATABASE} and {DESCRIPTOR}); "
                 "remove it or choose another --out"
