@@ -334,14 +334,13 @@ def test_an_interrupt_inside_a_step_leaves_the_previous_release_untouched(built,
     assert list(private_tempdir.iterdir()) == []
 
 
-@pytest.mark.parametrize("error", [OSError(13, "Permission denied"), KeyboardInterrupt()], ids=["oserror", "interrupt"])
-def test_failing_to_rename_the_new_release_in_puts_the_old_one_back(built, monkeypatch, error):
+def build_failing_a_rename(built, monkeypatch, fails, error: BaseException) -> None:
+    """Build with os.rename raising `error` when `fails(src)`; the previous release must be as it was."""
     pkg, out, before = built
     real_rename = os.rename
 
     def rename(src, dst):
-        if Path(src).name.startswith(".dist.tmp-"):
-            assert not out.exists()  # the old release is aside at this moment
+        if fails(Path(src)):
             raise error
         real_rename(src, dst)
 
@@ -352,20 +351,21 @@ def test_failing_to_rename_the_new_release_in_puts_the_old_one_back(built, monke
     assert sorted(os.listdir(out.parent)) == ["dist", "pkg"]
 
 
+@pytest.mark.parametrize("error", [OSError(13, "Permission denied"), KeyboardInterrupt()], ids=["oserror", "interrupt"])
+def test_failing_to_rename_the_new_release_in_puts_the_old_one_back(built, monkeypatch, error):
+    out = built[1]
+
+    def fails(src: Path) -> bool:
+        if src.name.startswith(".dist.tmp-"):
+            assert not out.exists()  # the old release is aside at this moment
+            return True
+        return False
+
+    build_failing_a_rename(built, monkeypatch, fails, error)
+
+
 def test_failing_to_move_the_old_release_aside_changes_nothing(built, monkeypatch):
-    pkg, out, before = built
-    real_rename = os.rename
-
-    def rename(src, dst):
-        if Path(src) == out:
-            raise OSError(16, "Device or resource busy")
-        real_rename(src, dst)
-
-    monkeypatch.setattr(build.os, "rename", rename)
-    with pytest.raises(OSError):
-        build.build(pkg, out)
-    assert snapshot(out) == before
-    assert sorted(os.listdir(out.parent)) == ["dist", "pkg"]
+    build_failing_a_rename(built, monkeypatch, lambda src: src == built[1], OSError(16, "Device or resource busy"))
 
 
 def test_failing_to_delete_the_old_release_keeps_the_new_one_and_warns(built, monkeypatch):
@@ -447,21 +447,12 @@ def test_a_failed_build_leaves_the_release_directories_in_place(built_with_relea
 @pytest.mark.parametrize("error", [OSError(13, "Permission denied"), KeyboardInterrupt()], ids=["oserror", "interrupt"])
 @pytest.mark.parametrize("when", ["moving the second release", "renaming the build in"])
 def test_an_interrupted_move_puts_every_release_back(built_with_releases, monkeypatch, error, when):
-    pkg, out, before = built_with_releases
-    real_rename = os.rename
-
-    def rename(src, dst):
-        if when == "moving the second release" and Path(src) == out / "0.2.0":
-            raise error
-        if when == "renaming the build in" and Path(src).name.startswith(".dist.tmp-"):
-            raise error
-        real_rename(src, dst)
-
-    monkeypatch.setattr(build.os, "rename", rename)
-    with pytest.raises(type(error)):
-        build.build(pkg, out)
-    assert snapshot(out) == before
-    assert sorted(os.listdir(out.parent)) == ["dist", "pkg"]
+    out = built_with_releases[1]
+    if when == "moving the second release":
+        fails = lambda src: src == out / "0.2.0"  # noqa: E731
+    else:
+        fails = lambda src: src.name.startswith(".dist.tmp-")  # noqa: E731
+    build_failing_a_rename(built_with_releases, monkeypatch, fails, error)
 
 
 def test_a_successful_build_replaces_the_previous_release_completely(built):
