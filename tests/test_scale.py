@@ -254,3 +254,20 @@ def test_a_file_without_blank_lines_has_none(tmp_path, monkeypatch):
     assert checks._blank_lines(path) == []
     path.write_bytes(b"\xef\xbb\xbf\r\nx,y\n")
     assert checks._blank_lines(path) == [1]
+
+
+def test_the_lower_bound_benchmark_counts_the_defects_validate_finds(tmp_path):
+    """benchmarks/lower_bound.py times a query that must do the work of validate's checks: on a
+    generated package with injected defects its counts are exactly those defects."""
+    import subprocess
+    import sys
+
+    bench = Path(__file__).resolve().parents[1] / "benchmarks"
+    pkg = tmp_path / "pkg"
+    subprocess.run([sys.executable, str(bench / "generate.py"), str(pkg), "--rows", "2000", "--errors", "9"],
+                   check=True, capture_output=True)
+    out = subprocess.run([sys.executable, str(bench / "lower_bound.py"), str(pkg), "--repeat", "1"],
+                         check=True, capture_output=True, text=True).stdout.splitlines()
+    assert len(out) == 3
+    assert out[1] == "rows scanned 2,000; rows failing a cell test or row rule 6; distinct figure ids 2,000; dangling foreign keys [0, 0, 0, 3, 0]"
+    assert re.fullmatch(r"least: bare scan \d+\.\d\d s, figures bound \d+\.\d\d s, ratio \d+\.\d\dx", out[2])
