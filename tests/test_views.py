@@ -73,6 +73,51 @@ def test_consensus_flags_values_periods_and_qualifiers_that_differ_between_sourc
     ]  # fmt: skip
 
 
+PARTS = """\
+site-a-one,alpha-beta,,,,none,power,1,,GW,exact,site,,,,one,site A 1 GW,
+site-b-one,alpha-beta,,,,none,power,2,,GW,exact,site,,,,one,site B 2 GW,
+site-a-two,alpha-beta,,,,none,power,1,,GW,exact,site,,,,two,site A 1 GW,
+capex-a-one,alpha-beta,,,,none,amount,10,,USD,exact,capex,,,,one,capex 10 here,
+capex-b-one,alpha-beta,,,,none,amount,20,,USD,exact,capex,,,,one,capex 20 there,
+tranche-one,alpha-beta,,,,none,amount,5,,USD,exact,tranche,,,,one,a tranche of 5,
+tranche-two,alpha-beta,,,,none,amount,6,,USD,exact,tranche,,,,two,une tranche de 6,
+"""
+
+
+def test_consensus_cannot_tell_when_one_of_several_sources_gives_several_parts(tmp_path):
+    """A component can name several parts of a deal (two sites): when one source gives two values
+    of it, the values of another source are not a second opinion, and sources_disagree is NULL.
+    One source alone never disagrees; two sources giving one differing value each do. The report's
+    restricted query of disagreements agrees with the view."""
+    from aideals import report
+
+    root = make_package(tmp_path / "pkg")
+    with open(root / "data" / "figures.csv", "a", encoding="utf-8", newline="") as fh:
+        fh.write(PARTS)
+    parts_con = db.connect_memory(package.load(root))
+    try:
+        assert rows(
+            parts_con,
+            "SELECT component, value_min, value_max, n_sources, sources_disagree FROM consensus"
+            " WHERE component IS NOT NULL ORDER BY component",
+        ) == [
+            ("capex", 10.0, 20.0, 1, False),
+            ("site", 1.0, 2.0, 2, None),
+            ("tranche", 5.0, 6.0, 2, True),
+        ]
+        ids = [r[0] for r in rows(parts_con, "SELECT figure_id FROM figures ORDER BY figure_id")]
+        restricted = parts_con.execute(report.DISAGREEMENTS_SQL, [ids]).fetchall()
+        full = parts_con.execute(
+            "SELECT figure_ids FROM consensus WHERE sources_disagree AND list_has_any(figure_ids, ?)"
+            " ORDER BY figure_ids",
+            [ids],
+        ).fetchall()
+        assert restricted == full
+        assert [["tranche-one", "tranche-two"]] == [r[0] for r in full if r[0][0].startswith("tranche")]
+    finally:
+        parts_con.close()
+
+
 def test_figures_resolved_spells_out_deal_parties_and_source(con):
     assert rows(
         con,

@@ -98,7 +98,10 @@ GROUP BY f.deal_id, f.from_party, f.to_party, f.flow, f.measure, f.unit;
 -- period × as_of (H1 revenue and annual revenue, or two dates' stakes, are different facts):
 -- the range of what the sources say, and whether two sources disagree on the value or the period
 -- (`sources_disagree`) or only on how they qualify it, e.g. "up to" against "exactly"
--- (`qualifiers_differ`). A period missing from one source is not a disagreement.
+-- (`qualifiers_differ`). A period missing from one source is not a disagreement. A component can
+-- name several parts of one deal (two sites, two tranches): when one of several sources gives
+-- several values of a component, the group holds several parts and `sources_disagree` is NULL
+-- (whether the sources disagree cannot be told).
 CREATE OR REPLACE VIEW consensus AS
 SELECT
     f.deal_id,
@@ -116,12 +119,16 @@ SELECT
     max(coalesce(f.value_high, f.value))  AS value_max,
     count(*)                              AS n_figures,
     count(DISTINCT f.source_id)           AS n_sources,
-    count(DISTINCT f.source_id) > 1 AND (
-        count(DISTINCT f.value) > 1
-        OR count(DISTINCT coalesce(f.value_high, f.value)) > 1
-        OR count(DISTINCT f.period_start) > 1
-        OR count(DISTINCT f.period_end) > 1
-    )                                     AS sources_disagree,
+    CASE WHEN any_value(f.component) IS NOT NULL AND count(DISTINCT f.source_id) > 1
+              AND count(DISTINCT (f.source_id, f.value, coalesce(f.value_high, f.value))) > count(DISTINCT f.source_id)
+         THEN NULL  -- one source gives several values of this component: several parts, not opinions
+         ELSE count(DISTINCT f.source_id) > 1 AND (
+            count(DISTINCT f.value) > 1
+            OR count(DISTINCT coalesce(f.value_high, f.value)) > 1
+            OR count(DISTINCT f.period_start) > 1
+            OR count(DISTINCT f.period_end) > 1
+         )
+    END                                   AS sources_disagree,
     list(DISTINCT f.source_id ORDER BY f.source_id) AS source_ids,
     list(f.figure_id ORDER BY f.figure_id) AS figure_ids,
     list(DISTINCT f.qualifier ORDER BY f.qualifier) AS qualifiers,
