@@ -92,6 +92,9 @@ BROKEN_ROWS = [
     ("sources", 4, "precision_needs_date", "published_precision", "month is set but published is empty"),
     ("sources", 5, "published_not_after_retrieved", "published", "2027-01-01 is after retrieved 2026-11-23"),
     ("parties", 3, "not_own_parent", "parent_id", "own-parent is the party itself: a party cannot be its own parent"),
+    ("parties", 4, "undisclosed_party_not_identified", "kind", "undisclosed: a party the sources do not name has no ticker, wikidata or parent_id"),
+    ("parties", 5, "undisclosed_party_not_identified", "kind", "undisclosed: a party the sources do not name has no ticker, wikidata or parent_id"),
+    ("parties", 6, "undisclosed_party_not_identified", "kind", "undisclosed: a party the sources do not name has no ticker, wikidata or parent_id"),
 ]
 
 

@@ -196,7 +196,9 @@ def parties(draw) -> list[dict[str, str]]:
         rows.append({
             "party_id": key,
             "name": draw(free_text("parties", "name")),
-            "kind": draw(st.sampled_from(enum("parties", "kind"))),
+            # An undisclosed party may have no identifiers and belongs to one deal, which random deals
+            # and figures do not respect: it comes in as a mutation ("undisclosed identified").
+            "kind": draw(st.sampled_from([k for k in enum("parties", "kind") if k != "undisclosed"])),
             "country": draw(maybe(patterned("parties", "country"))),
             "ticker": draw(maybe(patterned("parties", "ticker"))),
             # Parents point to earlier parties: no cycles.
@@ -471,6 +473,10 @@ def mutations(tables: Tables) -> list[Mutation]:
             sm("published after retrieved", [("published", later)], [("published", "published_not_after_retrieved")], "alone")
     for i, r in enumerate(party_rows):
         out.append(Mutation("own parent", "parties", i, (("parent_id", r["party_id"]),), (("parent_id", "not_own_parent"),), "alone"))
+        if r["ticker"] or r["wikidata"] or r["parent_id"]:
+            # "any": the party may also be a side of several deals (undisclosed_party_in_one_deal).
+            out.append(Mutation("undisclosed identified", "parties", i, (("kind", "undisclosed"),),
+                                (("kind", "undisclosed_party_not_identified"),), "any"))
         if r["parent_id"]:
             j = next(k for k, p in enumerate(party_rows) if p["party_id"] == r["parent_id"])
             out.append(Mutation("parent cycle", "parties", j, (("parent_id", r["party_id"]),),
@@ -521,7 +527,7 @@ KINDS = [
     "high value without range", "inverted range", "no deal nor party", "number type", "own parent",
     "parent cycle", "part of itself", "pattern break", "percent over 100", "period reversed",
     "precision without date", "published after retrieved", "range without high value", "required emptied",
-    "too long", "unit misfit",
+    "too long", "undisclosed identified", "unit misfit",
 ]
 
 

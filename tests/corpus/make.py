@@ -190,6 +190,13 @@ CASES: list[Case] = [
     Case("unit-misfit", "a power in USD", [(F, 2, "unit", "unit_fits_measure")], edit={"figures": sub("cash,amount,1000000000,,USD", "cash,power,1000000000,,USD")}),
     Case("period-reversed", "a period ending before it starts", [(F, 5, "period_end", "period_in_order")], edit={"figures": sub("2025-01-01,2025-12-31", "2025-12-31,2025-01-01")}),
     Case("date-without-precision", "announced without date_precision", [(D, 2, "date_precision", "announced_has_precision")], edit={"deals": sub("2025-10-01,day", "2025-10-01,")}),
+    Case("undisclosed-identified", "an undisclosed party with a ticker", [(P, 6, "kind", "undisclosed_party_not_identified")],
+         edit={"parties": add("unnamed-cloud,A U.S. hyperscaler (not named),undisclosed,US,NASDAQ:HYPR,,,")}),
+    # cross-table
+    Case("undisclosed-in-two-deals", "an undisclosed party used by a second deal and a party-level figure",
+         [(D, 3, "party_a", "undisclosed_party_in_one_deal"), (F, 4, "from_party", "undisclosed_party_in_one_deal"),
+          (F, 5, "party_id", "undisclosed_party_in_one_deal")],
+         edit={"parties": sub("beta,Beta Labs,company,FR,,,,", "beta,An unnamed AI lab,undisclosed,FR,,,,")}),
     # cross-table
     Case("as-of-after-published", "a figure dated after its source was published", [(F, 3, "as_of", "figure_not_dated_after_its_source")],
          edit={"figures": sub("2025-10-01,src-one", "2025-11-01,src-one")}),
