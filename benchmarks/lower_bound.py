@@ -21,6 +21,7 @@ import argparse
 import contextlib
 import io
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -84,7 +85,15 @@ def main() -> None:
         header = next(csv.reader(fh))
     col = {name: f"t{i}" for i, name in enumerate(header)}
 
-    con, _tmp = checks.connect()
+    con, tmp = checks.connect()
+    try:
+        _bound(con, root, col, schema, select, params, args.repeat)
+    finally:
+        con.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _bound(con, root: Path, col: dict[str, str], schema: dict, select: str, params: list, repeat: int) -> None:
     parts = ["count(*)", "count(_raw)"]
     for name in schema["primaryKey"]:
         parts.append(f"count(DISTINCT {col[name]})")
@@ -100,7 +109,7 @@ def main() -> None:
     query = f"SELECT {', '.join(parts)} FROM ({select})"
 
     bare, bound = [], []
-    for _ in range(args.repeat):
+    for _ in range(repeat):
         t0 = time.perf_counter()
         subprocess.run([sys.executable, str(HERE / "bare_scan.py"), str(root)], check=True, capture_output=True)
         bare.append(time.perf_counter() - t0)

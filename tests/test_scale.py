@@ -259,6 +259,7 @@ def test_a_file_without_blank_lines_has_none(tmp_path, monkeypatch):
 def test_the_lower_bound_benchmark_counts_the_defects_validate_finds(tmp_path):
     """benchmarks/lower_bound.py times a query that must do the work of validate's checks: on a
     generated package with injected defects its counts are exactly those defects."""
+    import os
     import subprocess
     import sys
 
@@ -266,8 +267,12 @@ def test_the_lower_bound_benchmark_counts_the_defects_validate_finds(tmp_path):
     pkg = tmp_path / "pkg"
     subprocess.run([sys.executable, str(bench / "generate.py"), str(pkg), "--rows", "2000", "--errors", "9"],
                    check=True, capture_output=True)
+    spill = tmp_path / "tmp"
+    spill.mkdir()
+    env = {**os.environ, "TMPDIR": str(spill)}
     out = subprocess.run([sys.executable, str(bench / "lower_bound.py"), str(pkg), "--repeat", "1"],
-                         check=True, capture_output=True, text=True).stdout.splitlines()
+                         check=True, capture_output=True, text=True, env=env).stdout.splitlines()
+    assert list(spill.iterdir()) == []  # its DuckDB spill directories are removed, not left in /tmp
     assert len(out) == 3
     assert out[1] == "rows scanned 2,000; rows failing a cell test or row rule 6; distinct figure ids 2,000; dangling foreign keys [0, 0, 0, 3, 0]"
     assert re.fullmatch(r"least: bare scan \d+\.\d\d s, figures bound \d+\.\d\d s, ratio \d+\.\d\dx", out[2])
