@@ -276,3 +276,25 @@ def test_the_lower_bound_benchmark_counts_the_defects_validate_finds(tmp_path):
     assert len(out) == 3
     assert out[1] == "rows scanned 2,000; rows failing a cell test or row rule 6; distinct figure ids 2,000; dangling foreign keys [0, 0, 0, 3, 0]"
     assert re.fullmatch(r"least: bare scan \d+\.\d\d s, figures bound \d+\.\d\d s, ratio \d+\.\d\dx", out[2])
+
+
+def test_the_parser_benchmark_reads_every_row_with_each_reader(tmp_path):
+    """benchmarks/parsers.py compares CSV readers on figures.csv: each must count every row."""
+    import subprocess
+    import sys
+
+    bench = Path(__file__).resolve().parents[1] / "benchmarks"
+    pkg = tmp_path / "pkg"
+    subprocess.run([sys.executable, str(bench / "generate.py"), str(pkg), "--rows", "2000"],
+                   check=True, capture_output=True)
+    out = subprocess.run([sys.executable, str(bench / "parsers.py"), str(pkg), "--repeat", "1"],
+                         check=True, capture_output=True, text=True).stdout.splitlines()
+    try:
+        import polars  # noqa: F401
+        readers = ["duckdb", "pyarrow-stream", "pyarrow-table", "polars"]
+    except ImportError:
+        readers = ["duckdb", "pyarrow-stream", "pyarrow-table"]
+        assert out.pop(0) == "polars: not installed, skipped"
+    assert [line.split()[0] for line in out] == readers
+    for line in out:
+        assert re.fullmatch(r"\S+ +\d+\.\d\d s +\d+ MiB  2000 rows", line), line
