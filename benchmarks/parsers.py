@@ -52,7 +52,6 @@ print(frame.select([pl.len()] + [pl.col(c).count() for c in cols]).collect().ite
 
 DUCKDB = """
 import sys
-from pathlib import Path
 sys.path.insert(0, sys.argv[2])
 import bare_scan
 bare_scan.TABLES = ("figures",)
