@@ -19,11 +19,11 @@ results are in benchmarks/README.md ("Where the time goes").
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
 import sys
-import time
+import tempfile
 from pathlib import Path
+
+from run import timed
 
 HERE = Path(__file__).resolve().parent
 
@@ -60,18 +60,12 @@ bare_scan.main()
 """
 
 
-def run(argv: list[str]) -> tuple[float, int, str]:
-    """Wall time, peak RSS (KiB) and output of one subprocess, from wait4."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    _, status, usage = os.wait4(proc.pid, 0)
-    wall = time.perf_counter() - start
-    out = proc.stdout.read().strip()
-    err = proc.stderr.read().strip()
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode:
-        raise SystemExit(f"{argv[2:]} failed: {err.splitlines()[-1] if err else proc.returncode}")
-    return wall, usage.ru_maxrss, out
+def run(argv: list[str], out: Path) -> tuple[float, float, str]:
+    """Wall time, peak RSS (MiB) and output of one subprocess (run.py's `timed`: wait4)."""
+    wall, rss, code = timed(argv, out)
+    if code:
+        raise SystemExit(f"{argv[3:]} failed with exit code {code}")
+    return wall, rss, out.read_text(encoding="utf-8").strip()
 
 
 def main() -> None:
@@ -92,16 +86,18 @@ def main() -> None:
     except ImportError:
         print("polars: not installed, skipped")
     walls: dict[str, list[float]] = {name: [] for name in readers}
-    peaks: dict[str, int] = dict.fromkeys(readers, 0)
+    peaks: dict[str, float] = dict.fromkeys(readers, 0.0)
     rows: dict[str, str] = {}
-    for _ in range(args.repeat):
-        for name, argv in readers.items():
-            wall, rss, out = run(argv)
-            walls[name].append(wall)
-            peaks[name] = max(peaks[name], rss)
-            rows[name] = out.split()[-1]
+    with tempfile.TemporaryDirectory(prefix="aideals-parsers-") as tmp:
+        for _ in range(args.repeat):
+            for name, argv in readers.items():
+                wall, rss, out = run(argv, Path(tmp) / f"{name}.out")
+                walls[name].append(wall)
+                peaks[name] = max(peaks[name], rss)
+                rows[name] = out.split()[-1]
     for name in readers:
-        print(f"{name:15} {min(walls[name]):6.2f} s  {peaks[name] / 1024:7.0f} MiB  {rows[name]} rows")
+        print(f"{name:15} {min(walls[name]):6.2f} s  {peaks[name]:7.0f} MiB  {rows[name]} rows")
+
 
 if __name__ == "__main__":
     main()
