@@ -1,0 +1,52 @@
+"""The spot-check records under quality/ stay consistent with the data and with the README."""
+
+import csv
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUTCOMES = {"ok", "ok_seed", "error", "not_found"}
+
+
+def _records():
+    return sorted((ROOT / "quality").glob("spot-check-*.csv"))
+
+
+def _figure_ids():
+    with open(ROOT / "data" / "figures.csv", encoding="utf-8", newline="") as fh:
+        return {row["figure_id"] for row in csv.DictReader(fh)}
+
+
+def test_there_is_a_spot_check_record():
+    assert [p.name for p in _records()] == ["spot-check-2026-12-05.csv"]
+
+
+def test_every_checked_figure_is_still_in_the_data_with_a_known_outcome():
+    figure_ids = _figure_ids()
+    for path in _records():
+        with open(path, encoding="utf-8", newline="") as fh:
+            rows = list(csv.DictReader(fh))
+        assert [r["figure_id"] for r in rows if r["figure_id"] not in figure_ids] == []
+        assert {r["outcome"] for r in rows} <= OUTCOMES
+        assert len({r["figure_id"] for r in rows}) == len(rows)
+        # an outcome other than a plain ok says why
+        assert [r["figure_id"] for r in rows if r["outcome"] not in ("ok", "not_found") and not r["note"]] == []
+
+
+def test_readme_counts_match_the_record():
+    with open(ROOT / "quality" / "spot-check-2026-12-05.csv", encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    counts = {o: sum(r["outcome"] == o for r in rows) for o in OUTCOMES}
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    m = re.search(
+        r"lists (\d+) figures drawn at random .*? the outcome of each: (\d+) confirmed .*? (\d+) errors, (\d+) whose page",
+        readme,
+    )
+    assert m, "README no longer describes quality/spot-check-2026-12-05.csv"
+    listed, confirmed, errors, not_found = map(int, m.groups())
+    assert (listed, confirmed, errors, not_found) == (
+        len(rows),
+        counts["ok"] + counts["ok_seed"],
+        counts["error"],
+        counts["not_found"],
+    )
