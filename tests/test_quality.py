@@ -17,8 +17,11 @@ def _figure_ids():
         return {row["figure_id"] for row in csv.DictReader(fh)}
 
 
-def test_there_is_a_spot_check_record():
-    assert [p.name for p in _records()] == ["spot-check-2026-12-05.csv"]
+def test_the_readme_names_every_spot_check_record():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    names = [p.name for p in _records()]
+    assert names, "no spot-check record in quality/"
+    assert [n for n in names if f"`quality/{n}`" not in readme] == []
 
 
 def test_every_checked_figure_is_still_in_the_data_with_a_known_outcome():
@@ -33,16 +36,26 @@ def test_every_checked_figure_is_still_in_the_data_with_a_known_outcome():
         assert [r["figure_id"] for r in rows if r["outcome"] not in ("ok", "not_found") and not r["note"]] == []
 
 
-def test_readme_counts_match_the_record():
-    with open(ROOT / "quality" / "spot-check-2026-12-05.csv", encoding="utf-8", newline="") as fh:
-        rows = list(csv.DictReader(fh))
+def test_no_figure_is_in_two_samples():
+    seen = []
+    for path in _records():
+        with open(path, encoding="utf-8", newline="") as fh:
+            seen += [r["figure_id"] for r in csv.DictReader(fh)]
+    assert len(seen) == len(set(seen))
+
+
+def test_readme_counts_match_the_records():
+    rows = []
+    for path in _records():
+        with open(path, encoding="utf-8", newline="") as fh:
+            rows += list(csv.DictReader(fh))
     counts = {o: sum(r["outcome"] == o for r in rows) for o in OUTCOMES}
     readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
     m = re.search(
-        r"lists (\d+) figures drawn at random .*? the outcome of each: (\d+) confirmed .*? (\d+) errors, (\d+) whose page",
+        r"Together they list (\d+) figures drawn at random: (\d+) confirmed .*? (\d+) errors, (\d+) whose page",
         readme,
     )
-    assert m, "README no longer describes quality/spot-check-2026-12-05.csv"
+    assert m, "README no longer gives the totals of the spot checks in quality/"
     listed, confirmed, errors, not_found = map(int, m.groups())
     assert (listed, confirmed, errors, not_found) == (
         len(rows),
