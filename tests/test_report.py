@@ -258,6 +258,22 @@ def test_same_input_and_build_date_give_the_same_bytes(con, tmp_path):
     assert '<dd id="built-at">2026-11-23T12:00:00Z</dd>' in a.read_text(encoding="utf-8")
 
 
+def test_contents_counts_the_rows_of_each_table_of_the_release(con):
+    # a source cited by a deal and by no figure is one of the release's sources all the same
+    con.execute(
+        "INSERT INTO sources (source_id, title, publisher, published_precision, url, language, kind, retrieved) "
+        "SELECT 'only-a-deal-cites-it', 'T', 'P', NULL, NULL, 'en', 'news', DATE '2026-11-23'"
+    )
+    con.execute("UPDATE deals SET source_id = 'only-a-deal-cites-it' WHERE deal_id = (SELECT min(deal_id) FROM deals)")
+    counts = {t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in ("parties", "deals", "figures", "sources", "metrics")}
+    page = report.render_html(con, version="0.1.0", built_at=BUILT_AT)
+    assert (
+        f"<dt>Contents</dt><dd>{counts['parties']} parties, {counts['deals']} deals, {counts['figures']} figures, "
+        f"{counts['sources']} sources, "
+    ) in page
+    assert con.execute("SELECT count(DISTINCT source_id) FROM figures").fetchone()[0] < counts["sources"]
+
+
 def test_page_needs_nothing_from_outside(con):
     page = report.render_html(con, version="0.1.0", built_at=BUILT_AT)
     assert 'src="http' not in page and "<link" not in page

@@ -142,7 +142,7 @@ LEFT JOIN deals d ON d.deal_id = fl.deal_id
 """
 TOTALS_SQL = f"""
 SELECT (SELECT count(*) FROM parties), (SELECT count(*) FROM deals), (SELECT count(*) FROM figures),
-       (SELECT count(DISTINCT source_id) FROM figures), (SELECT count(*) FROM {REPORT_FLOWS}),
+       (SELECT count(*) FROM sources), (SELECT count(*) FROM {REPORT_FLOWS}),
        (SELECT count(*) FROM metrics)
 """
 # Parties ranked by the USD they pay and receive in flows, then by their number of flows.
