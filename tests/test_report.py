@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import shutil
 from datetime import date, datetime, timezone
 from html.parser import HTMLParser
@@ -87,6 +88,32 @@ def test_cycles_are_the_nodes_of_strongly_connected_components():
     edges = [("a", "b"), ("b", "c"), ("c", "a"), ("c", "d"), ("e", "f"), ("f", "e")]
     assert report.cycle_nodes(["a", "b", "c", "d", "e", "f"], edges) == {"a", "b", "c", "e", "f"}
     assert report.cycle_nodes(["a", "b"], [("a", "b")]) == set()
+
+
+def test_the_largest_group_of_parties_fills_the_middle_and_the_small_groups_ring_it():
+    hub = [("hub", f"leaf{i:02d}") for i in range(12)] + [("leaf00", "leaf01")]
+    pairs = [("p1", "q1"), ("q2", "p2"), ("r1", "r2"), ("r2", "r3")]  # groups of 2, 2 and 3
+    nodes = sorted({n for edge in hub + pairs for n in edge})
+    pos = report.packed_layout(nodes, hub + pairs)
+    assert pos == report.packed_layout(list(nodes), list(hub + pairs))  # deterministic
+    assert set(pos) == set(nodes)
+    radii = [min(0.2, 0.06 * math.sqrt(size / 2), 0.4 * 2 * math.pi / 3) for size in (3, 2, 2)]
+    reach = 0.92 - max(radii)
+    main = [n for n in nodes if n == "hub" or n.startswith("leaf")]
+    # the 13 parties of the large group use the disc inside the ring, out to its edge
+    assert max(math.hypot(*pos[n]) for n in main) == pytest.approx(reach, abs=1e-3)
+    # the small groups sit on the unit ring, largest first at the top, then clockwise
+    centres = [(0.0, 1.0), (math.cos(math.pi / 2 - 2 * math.pi / 3), math.sin(math.pi / 2 - 2 * math.pi / 3)),
+               (math.cos(math.pi / 2 - 4 * math.pi / 3), math.sin(math.pi / 2 - 4 * math.pi / 3))]
+    for members, (cx, cy), radius in zip((["r1", "r2", "r3"], ["p1", "q1"], ["p2", "q2"]), centres, radii):
+        for n in members:
+            assert math.hypot(pos[n][0] - cx, pos[n][1] - cy) <= radius * math.sqrt(2) + 1e-3, n
+            assert math.hypot(*pos[n]) > reach  # clear of the large group
+    # one group alone is laid out as before
+    assert report.packed_layout(["a", "b", "c"], [("a", "b"), ("b", "c")]) == report.spring_layout(
+        ["a", "b", "c"], [("a", "b"), ("b", "c")]
+    )
+    assert report.packed_layout([], []) == {}
 
 
 def test_network_draws_one_edge_per_flow_and_one_node_per_party_with_flows(con):

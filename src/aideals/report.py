@@ -349,7 +349,7 @@ def cycle_nodes(nodes: list[str], edges: list[tuple[str, str]]) -> set[str]:
 
 
 def spring_layout(
-    nodes: list[str], edges: list[tuple[str, str]], iterations: int = 80
+    nodes: list[str], edges: list[tuple[str, str]], iterations: int = 80, gravity: bool = True
 ) -> dict[str, tuple[float, float]]:
     """Deterministic force-directed positions (Fruchterman–Reingold from a circle), in [-1, 1]².
 
@@ -388,9 +388,10 @@ def spring_layout(
             disp[j][0] += dx * f
             disp[j][1] += dy * f
         for i in range(n):
-            # A weak pull to the centre keeps parties without flows between them on the page.
-            disp[i][0] -= pos[i][0] * k
-            disp[i][1] -= pos[i][1] * k
+            if gravity:
+                # A weak pull to the centre keeps parties without flows between them on the page.
+                disp[i][0] -= pos[i][0] * k
+                disp[i][1] -= pos[i][1] * k
             length = math.hypot(*disp[i]) or 1e-9
             move = min(length, temperature)
             pos[i][0] += disp[i][0] / length * move
@@ -401,6 +402,53 @@ def spring_layout(
     cx, cy = (max(xs) + min(xs)) / 2, (max(ys) + min(ys)) / 2
     half = max(max(xs) - min(xs), max(ys) - min(ys)) / 2 or 1.0
     return {node: (round((pos[i][0] - cx) / half, 4), round((pos[i][1] - cy) / half, 4)) for node, i in at.items()}
+
+
+def packed_layout(
+    nodes: list[str], edges: list[tuple[str, str]], iterations: int = 80
+) -> dict[str, tuple[float, float]]:
+    """Positions of the parties with the largest connected group of flows given most of the page.
+
+    Laid out together, the small groups (two or three parties with flows only between them) push
+    each other and the large group apart, and scaling the whole to the page then shrinks the large
+    group to its centre. Each group is laid out alone instead: the others, each scaled by its
+    size, on a ring of radius 1, largest first from the top, clockwise; the largest inside the
+    ring, clear of it.
+    """
+    if not nodes:
+        return {}
+    # the connected groups: strongly connected components of the graph with every edge both ways
+    group = strong_components(nodes, [*edges, *[(b, a) for a, b in edges]])
+    members: dict[int, list[str]] = defaultdict(list)
+    for node in nodes:
+        members[group[node]].append(node)
+    groups = sorted(members.values(), key=lambda m: (-len(m), m[0]))
+    if len(groups) == 1:
+        return spring_layout(nodes, edges, iterations)
+
+    def inner(names: list[str]) -> list[tuple[str, str]]:
+        chosen = set(names)
+        return [(a, b) for a, b in edges if a in chosen and b in chosen]
+
+    others = groups[1:]
+    spacing = 2 * math.pi / len(others)  # the arc between two groups on the unit ring
+    radii = [min(0.2, 0.06 * math.sqrt(len(names) / 2), 0.4 * spacing) for names in others]
+    reach = 0.92 - max(radii)  # the largest group keeps clear of the ring
+    pos: dict[str, tuple[float, float]] = {}
+    main = spring_layout(groups[0], inner(groups[0]), iterations, gravity=False)
+    # Hubs with many one-flow parties around them leave the hubs crowded in the middle: a fisheye
+    # (distance from the centre r -> r ** 0.6) gives the middle more room and the rim less.
+    far = max(math.hypot(x, y) for x, y in main.values()) or 1.0
+    for node, (x, y) in main.items():
+        r = math.hypot(x, y) / far  # in [0, 1]
+        scale = reach * r**0.6 / (r * far) if r else 0.0
+        pos[node] = (round(scale * x, 4), round(scale * y, 4))
+    for i, (names, radius) in enumerate(zip(others, radii)):
+        angle = math.pi / 2 - i * spacing
+        cx, cy = math.cos(angle), math.sin(angle)
+        for node, (x, y) in spring_layout(names, inner(names), iterations, gravity=False).items():
+            pos[node] = (round(cx + radius * x, 4), round(cy + radius * y, 4))
+    return pos
 
 
 def _curve(
@@ -592,7 +640,7 @@ def network_figure(data: dict[str, Any]) -> dict[str, Any]:
     pairs = [(f["from_party"], f["to_party"]) for f in flows]
     component = strong_components(nodes, pairs)
     on_cycle = cycle_nodes(nodes, pairs)
-    pos = spring_layout(nodes, pairs, iterations=80 if len(nodes) <= 60 else 40)
+    pos = packed_layout(nodes, pairs, iterations=80 if len(nodes) <= 60 else 100)
     edges, aggregated = network_edges(data, component)
     max_usd = max((e.usd for e in edges if e.usd), default=0.0)
 
@@ -782,8 +830,8 @@ def network_figure(data: dict[str, Any]) -> dict[str, Any]:
         "hoverlabel": {"align": "left"},
         "showlegend": True,
         "legend": {"orientation": "h", "x": 0, "y": 1.02, "yanchor": "bottom"},
-        "xaxis": {"visible": False, "range": [-1.2, 1.2]},
-        "yaxis": {"visible": False, "range": [-1.15, 1.15], "scaleanchor": "x"},
+        "xaxis": {"visible": False, "range": [-1.25, 1.25]},
+        "yaxis": {"visible": False, "range": [-1.25, 1.25], "scaleanchor": "x"},
         "plot_bgcolor": "#FFFFFF",
         "paper_bgcolor": "#FFFFFF",
     }
