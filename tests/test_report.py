@@ -224,6 +224,28 @@ def test_figures_table_marks_disagreements_and_keeps_sources(con):
     assert row["parties"] == ["nvidia", "openai"]
 
 
+def test_a_figure_of_a_whole_deal_is_found_under_the_deals_parties(con):
+    deal, party_a, party_b = con.execute(
+        "SELECT deal_id, party_a, party_b FROM deals WHERE deal_id = 'amd-openai-2025'"
+    ).fetchone()
+    con.execute(
+        "UPDATE figures SET party_id = NULL, from_party = NULL, to_party = NULL, flow = 'none' "
+        "WHERE figure_id = (SELECT min(figure_id) FROM figures WHERE deal_id = ?)",
+        [deal],
+    )
+    (figure_id,) = con.execute("SELECT min(figure_id) FROM figures WHERE deal_id = ?", [deal]).fetchone()
+    data = payload(report.render_html(con, version="0.1.0", built_at=BUILT_AT))
+    (row,) = [r for r in data["figures"] if r["id"] == figure_id]
+    assert (party_a, party_b) == ("amd", "openai")
+    assert row["parties"] == ["amd", "openai"]
+    assert row["who"] == "AMD · OpenAI (deal)"
+    assert {"amd", "openai"} <= {p["id"] for p in data["parties"]}
+    # a figure naming one end of a payment shows that end
+    con.execute("UPDATE figures SET to_party = 'openai', flow = 'cash' WHERE figure_id = ?", [figure_id])
+    (row,) = [r for r in payload(report.render_html(con, version="0.1.0", built_at=BUILT_AT))["figures"] if r["id"] == figure_id]
+    assert row["who"] == "→ OpenAI"
+
+
 def test_hostile_text_stays_text(con):
     con.execute("UPDATE parties SET name = ? WHERE party_id = 'softbank'", [HOSTILE_NAME])
     con.execute(

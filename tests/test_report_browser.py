@@ -149,7 +149,9 @@ def test_filtering_the_figures_by_a_party_shows_only_its_figures(page, release):
         expected = [
             r[0]
             for r in con.execute(
-                "SELECT figure_id FROM figures WHERE ? IN (party_id, from_party, to_party) ORDER BY figure_id", [party]
+                "SELECT f.figure_id FROM figures f LEFT JOIN deals d USING (deal_id) "
+                "WHERE ? IN (f.party_id, f.from_party, f.to_party, d.party_a, d.party_b) ORDER BY f.figure_id",
+                [party],
             ).fetchall()
         ]
         tab.select_option("#party-filter", party)

@@ -78,12 +78,14 @@ FROM deals
 ORDER BY announced NULLS LAST, deal_id
 """
 FIGURES_SQL = """
-SELECT figure_id, deal_id, deal_title, party_id, party_name, from_party, from_name, to_party, to_name,
-       flow, measure, value, value_high, unit, qualifier, period_start, period_end, as_of,
-       source_id, source_title, source_publisher, source_published, source_published_precision,
-       source_url, source_language, quote, note
-FROM figures_resolved
-ORDER BY figure_id
+SELECT f.figure_id, f.deal_id, f.deal_title, f.party_id, f.party_name, f.from_party, f.from_name, f.to_party,
+       f.to_name, f.flow, f.measure, f.value, f.value_high, f.unit, f.qualifier, f.period_start, f.period_end,
+       f.as_of, f.source_id, f.source_title, f.source_publisher, f.source_published,
+       f.source_published_precision, f.source_url, f.source_language, f.quote, f.note,
+       d.party_a AS deal_party_a, d.party_b AS deal_party_b
+FROM figures_resolved f
+LEFT JOIN deals d ON d.deal_id = f.deal_id
+ORDER BY f.figure_id
 """
 # The `consensus` groups (src/aideals/sql/views.sql) in which sources disagree, among the groups of
 # the figures shown: what `SELECT figure_ids FROM consensus WHERE sources_disagree AND
@@ -128,7 +130,7 @@ HAVING count(DISTINCT f.source_id) > 1 AND (
 )
 ORDER BY figure_ids
 """
-FIGURES_BY_ID_SQL = FIGURES_SQL.replace("ORDER BY", "WHERE list_contains(?, figure_id)\nORDER BY")
+FIGURES_BY_ID_SQL = FIGURES_SQL.replace("ORDER BY", "WHERE list_contains(?, f.figure_id)\nORDER BY")
 PARTIES_NAMED_SQL = PARTIES_SQL.replace("ORDER BY", "WHERE list_contains(?, party_id) ORDER BY")
 # `flows` is computed once into a temporary table (at millions of figures it is the costly view).
 REPORT_FLOWS = "aideals_report_flows"
@@ -573,7 +575,7 @@ def _collect(
     metrics = _rows(con, _limited(METRICS_SQL), [max_metrics])
     named = {p for fl in flows for p in (fl["from_party"], fl["to_party"])}
     named |= {p for d in deals for p in (d["party_a"], d["party_b"])}
-    named |= {p for f in figures for p in (f["party_id"], f["from_party"], f["to_party"])}
+    named |= {p for f in figures for p in _figure_parties(f)}
     named |= {p for m in metrics if m["subject_type"] in ("party", "pair", "cycle") for p in m["subject_id"].split("/")}
     parties = _rows(con, PARTIES_NAMED_SQL, [sorted(p for p in named if p)])
     names = {p["party_id"]: p["name"] for p in parties}
@@ -1054,16 +1056,28 @@ def _shorten(text: str, limit: int) -> str:
 # The figures table (rendered in the browser, from JSON, with textContent only)
 
 
+def _figure_parties(f: dict[str, Any]) -> set[str]:
+    """The parties a figure's row is found under: its own (party, payer, payee) and its deal's two."""
+    return {p for p in (f["party_id"], f["from_party"], f["to_party"], f["deal_party_a"], f["deal_party_b"]) if p}
+
+
 def figure_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
     """One JSON object per figure for the figures table."""
     names = data["names"]
     rows = []
     for f in data["figures"]:
-        parties = sorted({p for p in (f["party_id"], f["from_party"], f["to_party"]) if p})
+        parties = sorted(_figure_parties(f))
         if f["from_party"] and f["to_party"]:
             who = f"{names.get(f['from_party'], f['from_party'])} → {names.get(f['to_party'], f['to_party'])}"
+        elif f["party_id"]:
+            who = names.get(f["party_id"], f["party_id"])
+        elif f["from_party"] or f["to_party"]:  # one end of a payment the source does not name
+            who = f"{names.get(f['from_party'], f['from_party'])} →" if f["from_party"] else f"→ {names.get(f['to_party'], f['to_party'])}"
+        elif f["deal_party_a"]:
+            # a figure of the deal as a whole (its power, a valuation): the deal's parties
+            who = " · ".join(names.get(p, p) for p in (f["deal_party_a"], f["deal_party_b"]) if p) + " (deal)"
         else:
-            who = names.get(f["party_id"], f["party_id"] or "")
+            who = ""
         period = ""
         if f["period_start"] or f["period_end"]:
             period = f"{f['period_start'] or '…'} to {f['period_end'] or '…'}"
@@ -1098,8 +1112,8 @@ def figure_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def party_options(data: dict[str, Any]) -> list[dict[str, str]]:
-    """Parties named by at least one figure, for the filter, ordered by name."""
-    used = {p for f in data["figures"] for p in (f["party_id"], f["from_party"], f["to_party"]) if p}
+    """Parties of at least one figure or of its deal, for the filter, ordered by name."""
+    used = {p for f in data["figures"] for p in _figure_parties(f)}
     return [
         {"id": p, "name": data["names"].get(p, p)}
         for p in sorted(used, key=lambda p: (data["names"].get(p, p).casefold(), p))
