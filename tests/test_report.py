@@ -290,6 +290,16 @@ def test_a_metric_that_is_a_bound_says_so(con):
     )
     page = report.render_html(con, version="0.1.0", built_at=BUILT_AT)
     assert 'title="Show the 2 input figures">at least 3.5 ratio</a>' in page
+    assert "<td>pair</td><td>Nvidia / OpenAI</td>" in page
+
+
+def test_a_cycle_metric_names_its_parties_in_order_back_to_the_first(con):
+    con.execute(
+        "INSERT INTO metrics VALUES ('circularity', 'cycle', 'openai/amd', 100, NULL, 'percent', "
+        "['amd-openai-2025-equity-stake-cafetech'], NULL, 'up_to', 'builtin')"
+    )
+    page = report.render_html(con, version="0.1.0", built_at=BUILT_AT)
+    assert "<td>cycle</td><td>OpenAI → AMD → OpenAI</td>" in page
 
 
 def test_empty_metrics_table_says_so(con):

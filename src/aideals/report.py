@@ -1137,6 +1137,11 @@ def _metrics_html(data: dict[str, Any]) -> str:
             subject = names.get(subject, subject)
         elif m["subject_type"] == "deal":
             subject = deal_titles.get(subject, subject)
+        elif m["subject_type"] == "pair":
+            subject = " / ".join(names.get(p, p) for p in subject.split("/"))
+        elif m["subject_type"] == "cycle":  # the parties in the cycle's order, back to the first
+            ids = subject.split("/")
+            subject = " → ".join(names.get(p, p) for p in [*ids, ids[0]])
         # A metric computed from "up to" or "at least" figures is itself a bound: say so, as for figures.
         value = format_stated(m["value"], m["value_high"], m["unit"], m["qualifier"])
         ids = list(m["figure_ids"] or [])
