@@ -1071,8 +1071,10 @@ def figure_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
             who = f"{names.get(f['from_party'], f['from_party'])} → {names.get(f['to_party'], f['to_party'])}"
         elif f["party_id"]:
             who = names.get(f["party_id"], f["party_id"])
-        elif f["from_party"] or f["to_party"]:  # one end of a payment the source does not name
-            who = f"{names.get(f['from_party'], f['from_party'])} →" if f["from_party"] else f"→ {names.get(f['to_party'], f['to_party'])}"
+        elif f["from_party"]:  # one end of a payment: the source does not name the other
+            who = f"{names.get(f['from_party'], f['from_party'])} →"
+        elif f["to_party"]:
+            who = f"→ {names.get(f['to_party'], f['to_party'])}"
         elif f["deal_party_a"]:
             # a figure of the deal as a whole (its power, a valuation): the deal's parties
             who = " · ".join(names.get(p, p) for p in (f["deal_party_a"], f["deal_party_b"]) if p) + " (deal)"
