@@ -340,3 +340,18 @@ def test_populate_reports_failures_and_strict_makes_them_an_error(metrics_packag
     assert [(p.plugin, p.metric) for p in seen] == [("bad_sql", "bad_sql_metric")]
     with pytest.raises(AidealsError, match="1 plugin problem"):
         metrics.populate(con, pkg, plugins=load(None, [tmp_path / "x"]), report=seen.append, strict=True)
+
+
+@pytest.mark.parametrize("command", [["validate"], ["plugins"], ["metrics"]])
+def test_every_command_warns_of_a_broken_plugin_in_the_same_line(tmp_path, capsys, command):
+    from cli_runner import run_cli
+
+    d = tmp_path / "extra"
+    d.mkdir()
+    (d / "broken.py").write_text("import nonexistent_module_xyz\n", encoding="utf-8")
+    code, _, err = run_cli([*command, "--package", str(ROOT), "--plugins-dir", str(d)], capsys)
+    assert code == 0
+    assert err.splitlines() == [
+        f"aideals: warning: plugin broken: cannot import {d / 'broken.py'}: "
+        "ModuleNotFoundError: No module named 'nonexistent_module_xyz' (skipped)"
+    ]

@@ -388,7 +388,7 @@ def _check_references(con: duckdb.DuckDBPyConnection, results: Sequence[MetricRe
 
 def report_to_stderr(problem: PluginProblem) -> None:
     """Print a skipped plugin or metric as a one-line warning."""
-    print(f"aideals: warning: {problem.line()} (skipped)", file=sys.stderr)
+    print(problem.warning(), file=sys.stderr)
 
 
 def populate(

@@ -59,6 +59,10 @@ class PluginProblem:
         where = f"plugin {self.plugin}" + (f": metric {self.metric}" if self.metric else "")
         return f"{where}: {self.error}"
 
+    def warning(self) -> str:
+        """The warning every command prints for it on stderr: the plugin or metric is skipped."""
+        return f"aideals: warning: {self.line()} (skipped)"
+
 
 @dataclass(frozen=True)
 class PluginInfo:

@@ -27,7 +27,7 @@ def _context(package: str | None, plugins_dirs: tuple[str, ...]):
 
 def _warn(problems) -> None:
     for problem in problems:
-        click.echo(f"aideals: warning: {problem.line()} (skipped)", err=True)
+        click.echo(problem.warning(), err=True)
 
 
 @click.group(name="metrics", invoke_without_command=True)

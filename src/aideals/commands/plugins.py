@@ -27,5 +27,5 @@ def command(package: str | None, plugins_dirs: tuple[str, ...], as_json: bool) -
     loaded = plugins.load(plugins.root_or_none(package), plugins_dirs)
     descriptions = plugins.describe(loaded)
     for problem in loaded.problems:
-        click.echo(f"aideals: warning: {problem.line()} (skipped)", err=True)
+        click.echo(problem.warning(), err=True)
     click.echo(plugins.render(descriptions, as_json=as_json))

@@ -36,7 +36,7 @@ def command(
     pkg = pkgmod.load(pkgmod.resolve_root(path or package))
     loaded = plugins.load(pkg.root, plugins_dirs)
     for problem in loaded.problems:
-        click.echo(f"aideals: warning: {problem}", err=True)
+        click.echo(problem.warning(), err=True)
     result = validate(pkg, max_errors=max_errors, extra_checks=loaded.checks())
     click.echo(report.as_json(result) if as_json else report.as_text(result))
     raise click.exceptions.Exit(report.exit_code(result))
