@@ -40,9 +40,10 @@ class TerminalProgress:
 def command(out: Path | None, package: str | None, plugins_dirs: tuple[str, ...]) -> None:
     """Validate the package, then write a SQL-ready release into OUT.
 
-    OUT receives aideals.duckdb (typed tables, views figures_resolved, flows, consensus, and the
-    metrics table computed by every loaded metric plugin), parquet/<table>.parquet, data/*.csv,
-    report.html (the offline report page) and datapackage.json with the size and sha256 hash of
+    OUT receives aideals.duckdb (typed tables, views figures_resolved, flows, figures_counted,
+    consensus, and the metrics table computed by every loaded metric plugin),
+    parquet/<table>.parquet, data/*.csv, schemas/, report.html (the offline report page) and
+    datapackage.json with the size and sha256 hash of
     every resource. The plugins' checks run with the validation. Invalid data is refused (exit 1)
     and the previous release is left untouched. Set SOURCE_DATE_EPOCH for a reproducible report date.
     When a data, schema or descriptor file differs from git tag vX.Y.Z of the version the package

@@ -11,7 +11,7 @@ from aideals.options import package_option
 @package_option
 @click.option("--write", is_flag=True, help="Replace the generated block in README.md instead of printing.")
 def command(package: str | None, write: bool) -> None:
-    """Print the coverage tables (deals per party, figures per measure, date range).
+    """Print the coverage tables (deals per party, figures per measure, sources per kind, date range).
 
     Example: aideals coverage --write   (after adding data, to refresh the README)
     """

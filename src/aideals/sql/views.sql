@@ -97,8 +97,8 @@ GROUP BY f.deal_id, f.from_party, f.to_party, f.flow, f.measure, f.unit;
 -- unit × component (a first tranche is not compared with the whole), and for party-level facts ×
 -- period × as_of (H1 revenue and annual revenue, or two dates' stakes, are different facts):
 -- the range of what the sources say, and whether two sources disagree on the value or the period
--- (`sources_disagree`) or only on how they qualify it, e.g. "up to" against "exactly"
--- (`qualifiers_differ`). A period missing from one source is not a disagreement. A component can
+-- (`sources_disagree`), and whether they qualify it differently, e.g. "up to" against "exactly"
+-- (`qualifiers_differ`; without `sources_disagree`, that is all they differ on). A period missing from one source is not a disagreement. A component can
 -- name several parts of one deal (two sites, two tranches): when one of several sources gives
 -- several values of a component, the group holds several parts and `sources_disagree` is NULL
 -- (whether the sources disagree cannot be told).
