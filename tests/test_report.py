@@ -116,6 +116,17 @@ def test_the_largest_group_of_parties_fills_the_middle_and_the_small_groups_ring
     assert report.packed_layout([], []) == {}
 
 
+def test_long_party_names_are_cut_in_the_network_labels_and_whole_in_the_hover(con):
+    long_name = "Underwriters of a very long bond sale named in full by the sources"
+    con.execute("UPDATE parties SET name = ? WHERE party_id = 'openai'", [long_name])
+    data = payload(report.render_html(con, version="0.1.0", built_at=BUILT_AT))
+    (nodes,) = [t for t in data["network"]["data"] if t["meta"]["role"] == "nodes"]
+    i = nodes["customdata"].index("openai")
+    assert nodes["text"][i] == "Underwriters of a very long bon…"
+    assert len(nodes["text"][i]) == 32
+    assert nodes["hovertext"][i].startswith(f"<b>{long_name}</b> (openai)")
+
+
 def test_network_draws_one_edge_per_flow_and_one_node_per_party_with_flows(con):
     data = report.collect(con)
     fig = report.network_figure(data)

@@ -803,7 +803,8 @@ def network_figure(data: dict[str, Any]) -> dict[str, Any]:
             "mode": "markers+text",
             "x": [pos[n][0] for n in nodes],
             "y": [pos[n][1] for n in nodes],
-            "text": [_p(names.get(n, n)) if n in labelled else "" for n in nodes],
+            # long names (a bond sale's underwriters) are cut on the page; the hover text has them whole
+            "text": [_p(_shorten(names.get(n, n), 32)) if n in labelled else "" for n in nodes],
             "textposition": "top center",
             "textfont": {"size": 12 if len(nodes) <= 60 else 10, "color": "#1a202c", "shadow": "auto"},
             "cliponaxis": False,
