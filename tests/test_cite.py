@@ -235,3 +235,28 @@ def test_version_cites_the_tagged_release_not_the_working_tree(tmp_path: Path):
     shutil.copyfile(RELEASES / "v2" / "datapackage.json", repo / "datapackage.json")
     assert "(Version 1.1.0)" in run("cite", cwd=repo).stdout
     assert "(Version 1.0.0)" in run("cite", "--version", "1.0.0", cwd=repo).stdout
+
+
+def test_the_figures_named_in_the_help_and_the_readme_exist():
+    import csv
+    import re
+
+    import click
+
+    from aideals.cli import cli
+
+    texts = [(ROOT / "README.md").read_text(encoding="utf-8")]
+    ctx = click.Context(cli)
+    groups = [cli]
+    while groups:  # every command's own text, before click wraps it, and its subcommands' (loaded lazily)
+        group = groups.pop()
+        for name in group.list_commands(ctx):
+            command = group.get_command(ctx, name)
+            texts.append(command.help or "")
+            if isinstance(command, click.Group):
+                groups.append(command)
+    named = {m for text in texts for m in re.findall(r"--figure\s+([a-z0-9][a-z0-9-]*)", text)}
+    with open(ROOT / "data" / "figures.csv", encoding="utf-8", newline="") as fh:
+        ids = {row["figure_id"] for row in csv.DictReader(fh)}
+    assert "nvidia-openai-2025-amount-cafetech" in named
+    assert sorted(named - ids) == []
