@@ -30,7 +30,10 @@ def command(fmt: str, version: str | None, figure_id: str | None, package: str |
     citation says version X.Y.Z+unreleased and a note on stderr lists the changed files: only a
     release can be cited exactly.
 
-    Example: aideals cite --format bibtex --figure nvidia-openai-2025-amount-cafetech
+    Example:
+
+    \b
+        aideals cite --format bibtex --figure nvidia-openai-2025-amount-cafetech
     """
     from aideals import cite, gitrepo, snapshot
     from aideals.errors import AidealsError

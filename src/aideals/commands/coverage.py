@@ -13,7 +13,10 @@ from aideals.options import package_option
 def command(package: str | None, write: bool) -> None:
     """Print the coverage tables (deals per party, figures per measure, sources per kind, date range).
 
-    Example: aideals coverage --write   (after adding data, to refresh the README)
+    Example (after adding data, to refresh the README):
+
+    \b
+        aideals coverage --write
     """
     from aideals import coverage
     from aideals import package as pkgmod

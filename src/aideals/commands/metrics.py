@@ -40,6 +40,7 @@ def command(ctx: click.Context, package: str | None, plugins_dirs: tuple[str, ..
 
     Examples:
 
+    \b
         aideals metrics
         aideals metrics run vendor_financing_ratio --format csv
         aideals metrics explain vendor_financing_ratio nvidia/openai
