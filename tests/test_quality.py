@@ -63,3 +63,25 @@ def test_readme_counts_match_the_records():
         counts["error"],
         counts["not_found"],
     )
+
+
+def test_the_deal_check_names_existing_deals_and_matches_the_readme():
+    path = ROOT / "quality" / "deal-check-2026-12-05.csv"
+    with open(path, encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    with open(ROOT / "data" / "deals.csv", encoding="utf-8", newline="") as fh:
+        deal_ids = {row["deal_id"] for row in csv.DictReader(fh)}
+    assert [r["deal_id"] for r in rows if r["deal_id"] not in deal_ids] == []
+    assert len({r["deal_id"] for r in rows}) == len(rows)
+    assert {r["outcome"] for r in rows} <= OUTCOMES
+    assert [r["deal_id"] for r in rows if r["outcome"] == "error" and not r["note"]] == []
+    counts = {o: sum(r["outcome"] == o for r in rows) for o in OUTCOMES}
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    m = re.search(
+        r"`quality/deal-check-2026-12-05.csv` lists (\d+) deals .*?: (\d+) confirmed, (\d+) with an error, (\d+) whose page",
+        readme,
+    )
+    assert m, "README no longer describes quality/deal-check-2026-12-05.csv"
+    assert tuple(map(int, m.groups())) == (
+        len(rows), counts["ok"] + counts["ok_seed"], counts["error"], counts["not_found"]
+    )
