@@ -12,9 +12,9 @@ def _records():
     return sorted((ROOT / "quality").glob("spot-check-*.csv"))
 
 
-def _figure_ids():
-    with open(ROOT / "data" / "figures.csv", encoding="utf-8", newline="") as fh:
-        return {row["figure_id"] for row in csv.DictReader(fh)}
+def _rows(path: Path) -> list[dict[str, str]]:
+    with open(path, encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
 
 
 def test_the_readme_names_every_spot_check_record():
@@ -25,10 +25,9 @@ def test_the_readme_names_every_spot_check_record():
 
 
 def test_every_checked_figure_is_still_in_the_data_with_a_known_outcome():
-    figure_ids = _figure_ids()
+    figure_ids = {row["figure_id"] for row in _rows(ROOT / "data" / "figures.csv")}
     for path in _records():
-        with open(path, encoding="utf-8", newline="") as fh:
-            rows = list(csv.DictReader(fh))
+        rows = _rows(path)
         assert [r["figure_id"] for r in rows if r["figure_id"] not in figure_ids] == []
         assert {r["outcome"] for r in rows} <= OUTCOMES
         assert len({r["figure_id"] for r in rows}) == len(rows)
@@ -37,18 +36,12 @@ def test_every_checked_figure_is_still_in_the_data_with_a_known_outcome():
 
 
 def test_no_figure_is_in_two_samples():
-    seen = []
-    for path in _records():
-        with open(path, encoding="utf-8", newline="") as fh:
-            seen += [r["figure_id"] for r in csv.DictReader(fh)]
+    seen = [r["figure_id"] for path in _records() for r in _rows(path)]
     assert len(seen) == len(set(seen))
 
 
 def test_readme_counts_match_the_records():
-    rows = []
-    for path in _records():
-        with open(path, encoding="utf-8", newline="") as fh:
-            rows += list(csv.DictReader(fh))
+    rows = [r for path in _records() for r in _rows(path)]
     counts = {o: sum(r["outcome"] == o for r in rows) for o in OUTCOMES}
     readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
     m = re.search(
@@ -66,11 +59,8 @@ def test_readme_counts_match_the_records():
 
 
 def test_the_deal_check_names_existing_deals_and_matches_the_readme():
-    path = ROOT / "quality" / "deal-check-2026-12-05.csv"
-    with open(path, encoding="utf-8", newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    with open(ROOT / "data" / "deals.csv", encoding="utf-8", newline="") as fh:
-        deal_ids = {row["deal_id"] for row in csv.DictReader(fh)}
+    rows = _rows(ROOT / "quality" / "deal-check-2026-12-05.csv")
+    deal_ids = {row["deal_id"] for row in _rows(ROOT / "data" / "deals.csv")}
     assert [r["deal_id"] for r in rows if r["deal_id"] not in deal_ids] == []
     assert len({r["deal_id"] for r in rows}) == len(rows)
     assert {r["outcome"] for r in rows} <= OUTCOMES
