@@ -17,6 +17,20 @@ def _rows(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
+def _assert_readme_totals(pattern: str, rows: list[dict[str, str]], what: str) -> None:
+    """The README's (listed, confirmed, errors, not found) for `what`, matched by `pattern`, are the rows'."""
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    m = re.search(pattern, readme)
+    assert m, f"README no longer gives the totals of {what}"
+    counts = {o: sum(r["outcome"] == o for r in rows) for o in OUTCOMES}
+    assert tuple(map(int, m.groups())) == (
+        len(rows),
+        counts["ok"] + counts["ok_seed"],
+        counts["error"],
+        counts["not_found"],
+    )
+
+
 def test_the_readme_names_every_spot_check_record():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     names = [p.name for p in _records()]
@@ -41,20 +55,10 @@ def test_no_figure_is_in_two_samples():
 
 
 def test_readme_counts_match_the_records():
-    rows = [r for path in _records() for r in _rows(path)]
-    counts = {o: sum(r["outcome"] == o for r in rows) for o in OUTCOMES}
-    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
-    m = re.search(
+    _assert_readme_totals(
         r"Together they list (\d+) figures drawn at random: (\d+) confirmed .*? (\d+) errors, (\d+) whose page",
-        readme,
-    )
-    assert m, "README no longer gives the totals of the spot checks in quality/"
-    listed, confirmed, errors, not_found = map(int, m.groups())
-    assert (listed, confirmed, errors, not_found) == (
-        len(rows),
-        counts["ok"] + counts["ok_seed"],
-        counts["error"],
-        counts["not_found"],
+        [r for path in _records() for r in _rows(path)],
+        "the spot checks in quality/",
     )
 
 
@@ -65,13 +69,8 @@ def test_the_deal_check_names_existing_deals_and_matches_the_readme():
     assert len({r["deal_id"] for r in rows}) == len(rows)
     assert {r["outcome"] for r in rows} <= OUTCOMES
     assert [r["deal_id"] for r in rows if r["outcome"] == "error" and not r["note"]] == []
-    counts = {o: sum(r["outcome"] == o for r in rows) for o in OUTCOMES}
-    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
-    m = re.search(
+    _assert_readme_totals(
         r"`quality/deal-check-2026-12-05.csv` lists (\d+) deals .*?: (\d+) confirmed, (\d+) with an error, (\d+) whose page",
-        readme,
-    )
-    assert m, "README no longer describes quality/deal-check-2026-12-05.csv"
-    assert tuple(map(int, m.groups())) == (
-        len(rows), counts["ok"] + counts["ok_seed"], counts["error"], counts["not_found"]
+        rows,
+        "quality/deal-check-2026-12-05.csv",
     )
