@@ -278,6 +278,55 @@ def test_the_lower_bound_benchmark_counts_the_defects_validate_finds(tmp_path):
     assert re.fullmatch(r"least: bare scan \d+\.\d\d s, figures bound \d+\.\d\d s, ratio \d+\.\d\dx", out[2])
 
 
+def test_the_compiled_bound_finds_the_defects_the_lower_bound_finds(tmp_path):
+    """benchmarks/compiled_bound.py times a compiled (numba) quick test of figures.csv: on a
+    generated package with injected defects it must send exactly the rows with cell or row-rule
+    defects to the full checks and find the dangling keys, as the SQL lower bound does."""
+    import subprocess
+    import sys
+
+    bench = Path(__file__).resolve().parents[1] / "benchmarks"
+    pkg = tmp_path / "pkg"
+    subprocess.run([sys.executable, str(bench / "generate.py"), str(pkg), "--rows", "2000", "--errors", "9"],
+                   check=True, capture_output=True)
+    out = subprocess.run([sys.executable, str(bench / "compiled_bound.py"), str(pkg), "--repeat", "1"],
+                         check=True, capture_output=True, text=True).stdout.splitlines()
+    assert len(out) == 2
+    assert out[0] == "rows scanned 2,000; rows not cleared 6; duplicate figure ids 0; dangling foreign keys [0, 0, 0, 3, 0]"
+    assert re.fullmatch(r"least: bare scan \d+\.\d\d s, compiled bound \d+\.\d\d s \(\d+ MiB\), ratio \d+\.\d\dx", out[1])
+
+
+@pytest.mark.parametrize("defect, counts", [
+    # a duplicated figure id: the copy of row 1 is cleared (its cells are fine) but its id is seen twice
+    ("duplicate", "rows not cleared 0; duplicate figure ids 1; dangling foreign keys [0, 0, 0, 0, 0]"),
+    ("fig-x,deal-1,,party-1,party-8,cash,amount,+5,,USD,exact,,,,2024-12-01,source-1,q,", "rows not cleared 1"),
+    ("fig-x,deal-1,,party-1,party-8,cash,amount,5,,USD,exact,,,,2024-12-01,source-1,\"=HYPERLINK(1)\",", "rows not cleared 1"),
+    ("fig-x,deal-1,,party-1,party-8,cash,amount,5,,USD,exact,,,,2024-12-01,source-1,\"a \"\"b\"\", c\",", "rows not cleared 0"),
+    ("fig-x,deal-1,,party-1,party-8,cash,amount,5,,USD,exact,,,,2024-12-01,source-1,caf\u00e9,", "rows not cleared 1"),
+    ("fig-x,deal-1,,party-1,party-8,cash,amount,5,,USD,exact,,,", "rows not cleared 1"),
+    ("fig-x,deal-1,,party-1,party-1,cash,amount,5,,USD,exact,,,,2024-12-01,source-1,q,", "rows not cleared 1"),
+    ("fig-x,deal-1,,party-1,party-8,cash,amount,5,,percent,exact,,,,2024-12-01,source-1,q,", "rows not cleared 1"),
+])
+def test_the_compiled_bound_sends_doubtful_rows_to_the_full_checks(tmp_path, defect, counts):
+    """The prototype's quick test must never clear a row a validator would report (a row it does
+    not clear costs a full check, never a finding): one appended row of each kind, the last line
+    without its line end."""
+    import subprocess
+    import sys
+
+    bench = Path(__file__).resolve().parents[1] / "benchmarks"
+    pkg = tmp_path / "pkg"
+    subprocess.run([sys.executable, str(bench / "generate.py"), str(pkg), "--rows", "200"],
+                   check=True, capture_output=True)
+    figures = pkg / "data" / "figures.csv"
+    text = figures.read_text(encoding="utf-8")
+    row = text.splitlines()[1] if defect == "duplicate" else defect
+    figures.write_text(text + row, encoding="utf-8")  # no line end after the last row
+    out = subprocess.run([sys.executable, str(bench / "compiled_bound.py"), str(pkg), "--once"],
+                         check=True, capture_output=True, text=True).stdout
+    assert out.startswith(f"rows scanned 201; {counts}"), out
+
+
 def test_the_parser_benchmark_reads_every_row_with_each_reader(tmp_path):
     """benchmarks/parsers.py compares CSV readers on figures.csv: each must count every row."""
     import subprocess
