@@ -49,7 +49,13 @@ COLUMNS = ["figure_id", "deal_id", "party_id", "from_party", "to_party", "flow",
            "source_id", "quote", "note"]
 KEYS = {"deal_id": "deals", "party_id": "parties", "from_party": "parties", "to_party": "parties",
         "source_id": "sources"}
-K_TEXT, K_ENUM, K_NUM, K_DATE, K_ID, K_QUOTE = range(6)
+# the enum options the row rules of compiled_kernels.check name by their index
+OPTIONS = {
+    "measure": ["amount", "power", "equity_stake", "shares", "duration", "revenue", "net_loss", "valuation",
+                "unit_cost", "chip_count", "commitments_total"],
+    "unit": ["USD", "GW", "MW", "percent", "shares", "years", "chips", "USD_per_GW"],
+    "qualifier": ["exact", "approximately", "up_to", "at_least", "more_than", "range", "estimate"],
+}
 BLOCK = 128 << 20
 
 
@@ -86,11 +92,14 @@ def line_end_after(buf, start: int, end: int) -> int:
 def once(root: Path) -> None:
     """Check ROOT's figures.csv once and print the counts."""
     import numpy as np
-    from compiled_kernels import check_block, first_cells, insert, missing, rows_and_quotes_of
+    from compiled_kernels import (K_DATE, K_ENUM, K_ID, K_NUM, K_QUOTE, K_TEXT, check_block, first_cells, insert,
+                                  missing, rows_and_quotes_of)
     schema = json.loads((root / "schemas" / "figures.schema.json").read_text(encoding="utf-8"))
     fields = schema["fields"]
     if [f["name"] for f in fields] != COLUMNS:
         raise SystemExit("figures.schema.json does not have the columns this prototype is written for")
+    if any(f.get("constraints", {}).get("enum") != OPTIONS[f["name"]] for f in fields if f["name"] in OPTIONS):
+        raise SystemExit("figures.schema.json does not have the enum options this prototype is written for")
     kinds, required, counts, blob = [], [], [], bytearray()
     offsets = np.zeros((len(fields), 17), dtype=np.int64)
     for col, field in enumerate(fields):

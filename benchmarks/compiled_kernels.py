@@ -5,6 +5,9 @@ process). Imported only by the process that checks: it needs numba."""
 import numpy as np
 from numba import njit, prange
 
+# what check() tests in a cell of each column
+K_TEXT, K_ENUM, K_NUM, K_DATE, K_ID, K_QUOTE = range(6)
+
 
 @njit(cache=True, inline="always")
 def fnv(buf, a, b):
@@ -152,16 +155,16 @@ def check(buf, start, end, kinds, required, offsets, options, counts, keycols, h
                 continue
             k = kinds[col]
             c0 = buf[a]
-            if k == 1:
+            if k == K_ENUM:
                 if option(buf, a, b, col, offsets, options, counts) < 0:
                     bad = True
-            elif k == 2:
+            elif k == K_NUM:
                 if number(buf, a, b) < 0:
                     bad = True
-            elif k == 3:
+            elif k == K_DATE:
                 if not day_ok(buf, a, b):
                     bad = True
-            elif k == 4:
+            elif k == K_ID:
                 if b - a > 128 or c0 == 45:
                     bad = True
                 for j in range(a, b):
@@ -172,7 +175,7 @@ def check(buf, start, end, kinds, required, offsets, options, counts, keycols, h
             else:
                 if c0 == 61 or c0 == 43 or c0 == 45 or c0 == 64 or c0 == 9 or c0 == 13:
                     bad = True
-                if k == 5 and b - a > 300:
+                if k == K_QUOTE and b - a > 300:
                     bad = True
         # the row rules, with the columns in COLUMNS' order
         value = number(buf, fs[7], fe[7])
