@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -159,3 +160,14 @@ def test_every_figure_names_a_source_that_exists(tables):
 def test_every_source_is_cited_by_a_figure_or_a_deal(tables):
     used = {f["source_id"] for f in tables["figures"]} | {d["source_id"] for d in tables["deals"] if d["source_id"]}
     assert sorted(s["source_id"] for s in tables["sources"] if s["source_id"] not in used) == []
+
+
+def test_the_readme_names_every_deal_kind_of_the_schema():
+    """README's paragraph on deal kinds lists the schema's enum: a kind added to the schema must be
+    explained to users too."""
+    schema = json.loads((ROOT / "schemas" / "deals.schema.json").read_text(encoding="utf-8"))
+    kinds = next(f for f in schema["fields"] if f["name"] == "kind")["constraints"]["enum"]
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    paragraph = readme[readme.index("A deal's `kind` is one of"):readme.index("How to read a figure")]
+    named = set(re.findall(r"`([a-z_]+)`", paragraph))
+    assert [kind for kind in kinds if kind not in named] == []
