@@ -36,6 +36,7 @@ memory (the figure id set has at least twice as many slots as rows).
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import subprocess
@@ -174,9 +175,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--once", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    try:
-        import numba  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("numba") is None:  # found without importing it in this process
         print("numba: not installed, nothing measured (pip install numba)")
         return
     if args.once:
@@ -186,14 +185,13 @@ def main() -> None:
     from run import timed
 
     with tempfile.TemporaryDirectory(prefix="aideals-compiled-") as tmp:
-        env = {**os.environ, "NUMBA_CACHE_DIR": str(Path(tmp) / "cache")}
+        os.environ["NUMBA_CACHE_DIR"] = str(Path(tmp) / "cache")  # the warm run and timed() inherit it
         me = [sys.executable, str(Path(__file__).resolve()), str(args.package), "--once"]
-        warm = subprocess.run(me, env=env, check=True, capture_output=True, text=True)
+        warm = subprocess.run(me, check=True, capture_output=True, text=True)
         print(warm.stdout.strip())
         bare = [sys.executable, str(HERE / "bare_scan.py"), str(args.package)]
         walls = {"bare": [], "compiled": []}
         peak = 0.0
-        os.environ["NUMBA_CACHE_DIR"] = env["NUMBA_CACHE_DIR"]  # timed() runs with this environment
         for _ in range(args.repeat):
             for name, argv in (("bare", bare), ("compiled", me)):
                 wall, rss, code = timed(argv, Path(tmp) / f"{name}.out")
