@@ -62,15 +62,32 @@ def test_readme_counts_match_the_records():
     )
 
 
-def test_the_deal_check_names_existing_deals_and_matches_the_readme():
-    rows = _rows(ROOT / "quality" / "deal-check-2026-12-05.csv")
+def _deal_records():
+    return sorted((ROOT / "quality").glob("deal-check-*.csv"))
+
+
+def test_the_deal_checks_name_existing_deals_and_match_the_readme():
     deal_ids = {row["deal_id"] for row in _rows(ROOT / "data" / "deals.csv")}
-    assert [r["deal_id"] for r in rows if r["deal_id"] not in deal_ids] == []
-    assert len({r["deal_id"] for r in rows}) == len(rows)
-    assert {r["outcome"] for r in rows} <= OUTCOMES
-    assert [r["deal_id"] for r in rows if r["outcome"] == "error" and not r["note"]] == []
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    records = _deal_records()
+    assert len(records) >= 2
+    every = []
+    for path in records:
+        rows = _rows(path)
+        assert f"`quality/{path.name}`" in readme
+        assert [r["deal_id"] for r in rows if r["deal_id"] not in deal_ids] == []
+        assert len({r["deal_id"] for r in rows}) == len(rows)
+        assert {r["outcome"] for r in rows} <= OUTCOMES
+        assert [r["deal_id"] for r in rows if r["outcome"] == "error" and not r["note"]] == []
+        _assert_readme_totals(
+            rf"`quality/{re.escape(path.name)}` lists (\d+) (?:more|deals) .*?: (\d+) confirmed, (\d+) with an error, (\d+) whose page",
+            rows,
+            f"quality/{path.name}",
+        )
+        every += rows
+    assert len({r["deal_id"] for r in every}) == len(every), "a deal is in two samples"
     _assert_readme_totals(
-        r"`quality/deal-check-2026-12-05.csv` lists (\d+) deals .*?: (\d+) confirmed, (\d+) with an error, (\d+) whose page",
-        rows,
-        "quality/deal-check-2026-12-05.csv",
+        r"Together the deal samples list (\d+) deals: (\d+) confirmed, (\d+) with an error, (\d+) whose page",
+        every,
+        "the deal checks in quality/",
     )
