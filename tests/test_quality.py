@@ -91,3 +91,43 @@ def test_the_deal_checks_name_existing_deals_and_match_the_readme():
         every,
         "the deal checks in quality/",
     )
+
+
+def test_the_dating_check_records_what_the_data_holds():
+    """quality/dating-check-*.csv: every repointed or coarsened deal still has the source or the date
+    the record gives it (a later change must update the record too)."""
+    deals = {row["deal_id"]: row for row in _rows(ROOT / "data" / "deals.csv")}
+    records = sorted((ROOT / "quality").glob("dating-check-*.csv"))
+    assert records, "no dating check in quality/"
+    for path in records:
+        rows = _rows(path)
+        assert {r["outcome"] for r in rows} <= {"ok", "repoint", "coarsen", "not_found"}
+        assert [r["deal_id"] for r in rows if r["deal_id"] not in deals] == []
+        for r in rows:
+            deal = deals[r["deal_id"]]
+            if r["new_source_id"]:
+                assert deal["source_id"] == r["new_source_id"], r["deal_id"]
+            if r["new_announced"]:
+                assert (deal["announced"], deal["date_precision"]) == (r["new_announced"], r["new_date_precision"]), r["deal_id"]
+
+
+def test_the_status_checks_record_what_the_data_holds():
+    """quality/status-check-*.csv: every change marked applied is the deal's status now, and every
+    change not applied says why."""
+    deals = {row["deal_id"]: row for row in _rows(ROOT / "data" / "deals.csv")}
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    records = sorted((ROOT / "quality").glob("status-check-*.csv"))
+    assert records, "no status check in quality/"
+    for path in records:
+        assert f"`quality/{path.name}`" in readme
+        rows = _rows(path)
+        assert {r["outcome"] for r in rows} <= {"change", "keep"}
+        assert [r["deal_id"] for r in rows if r["deal_id"] not in deals] == []
+        for r in rows:
+            if r["outcome"] != "change":
+                continue
+            assert r["url"] and r["quote"], r["deal_id"]
+            if r["applied"] == "yes":
+                assert deals[r["deal_id"]]["status"] == r["new_status"], r["deal_id"]
+            else:
+                assert r["applied"].startswith("no: "), r["deal_id"]
