@@ -37,3 +37,25 @@ def test_every_source_with_a_url_has_a_publisher_and_a_date_or_a_note(tables):
 def test_every_quote_is_non_empty_and_at_most_300_characters(tables):
     bad = [f["figure_id"] for f in tables["figures"] if not f["quote"].strip() or len(f["quote"]) > 300]
     assert bad == []
+
+
+def test_coverage_counts_deals_by_the_sources_their_figures_cite(tables):
+    """The table of deals by number of sources agrees with a count made here from the CSVs."""
+    from collections import Counter
+
+    sources: dict[str, set[str]] = {d["deal_id"]: set() for d in tables["deals"]}
+    for f in tables["figures"]:
+        if f["deal_id"]:
+            sources[f["deal_id"]].add(f["source_id"])
+    label = {0: "none (no figure)", 1: "one", 2: "two"}
+    expected = Counter(label.get(len(s), "three or more") for s in sources.values())
+    text = coverage.markdown(package.load(ROOT))
+    block = text[text.index("Deals by the number of sources"):text.index("Sources per kind")]
+    rows = dict(
+        (cells[0], int(cells[1]))
+        for line in block.splitlines()
+        if line.startswith("| ") and not line.startswith("| sources")
+        for cells in [[c.strip() for c in line.strip("|").split("|")]]
+    )
+    assert rows == dict(expected)
+    assert sum(rows.values()) == len(tables["deals"])

@@ -43,6 +43,20 @@ SELECT
   (SELECT count(*) FROM deals WHERE announced IS NULL) AS undated_deals
 """
 
+DEALS_PER_SOURCE_COUNT = """
+WITH n AS (
+  SELECT d.deal_id, count(DISTINCT f.source_id) AS n
+  FROM deals d LEFT JOIN figures f ON f.deal_id = d.deal_id
+  GROUP BY d.deal_id
+)
+SELECT CASE WHEN n = 0 THEN 'none (no figure)' WHEN n = 1 THEN 'one' WHEN n = 2 THEN 'two'
+            ELSE 'three or more' END AS sources,
+       count(*) AS deals
+FROM n
+GROUP BY 1
+ORDER BY min(n)
+"""
+
 SOURCES_PER_KIND = """
 SELECT kind, count(*) AS sources FROM sources GROUP BY kind ORDER BY sources DESC, kind
 """
@@ -77,6 +91,11 @@ def markdown(pkg: Package) -> str:
         "Figures per measure:",
         "",
         _table(["measure", "figures", "sources", "deals or parties"], con.execute(FIGURES_PER_MEASURE).fetchall()),
+        "",
+        "Deals by the number of sources their figures cite (a deal resting on one source has no second"
+        " report to check it against):",
+        "",
+        _table(["sources", "deals"], con.execute(DEALS_PER_SOURCE_COUNT).fetchall()),
         "",
         "Sources per kind:",
         "",
