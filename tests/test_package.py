@@ -171,6 +171,21 @@ def test_every_source_is_cited_by_a_figure_or_a_deal(tables):
     assert still == []
 
 
+NOT_IN_ANY_ROW = "Not in any row:"
+
+
+def test_every_party_is_in_a_deal_a_figure_or_a_group(tables):
+    """A party no deal, figure or other party (as parent) names is an orphan, unless its note says
+    why it is kept (starting NOT_IN_ANY_ROW: a published id is never removed)."""
+    used = {d[k] for d in tables["deals"] for k in ("party_a", "party_b")}
+    used |= {f[k] for f in tables["figures"] for k in ("party_id", "from_party", "to_party")}
+    used |= {p["parent_id"] for p in tables["parties"]}
+    orphans = [p["party_id"] for p in tables["parties"] if p["party_id"] not in used]
+    noted = {p["party_id"] for p in tables["parties"] if p["note"].startswith(NOT_IN_ANY_ROW)}
+    assert [p for p in orphans if p not in noted] == []
+    assert sorted(noted - set(orphans)) == [], "a party noted as unused is used again: drop the mark"
+
+
 def test_the_readme_names_every_deal_kind_of_the_schema():
     """README's paragraph on deal kinds lists the schema's enum: a kind added to the schema must be
     explained to users too."""
