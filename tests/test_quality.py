@@ -8,8 +8,9 @@ ROOT = Path(__file__).resolve().parent.parent
 OUTCOMES = {"ok", "ok_seed", "error", "not_found"}
 
 
-def _records():
-    return sorted((ROOT / "quality").glob("spot-check-*.csv"))
+def _records(kind: str = "spot-check") -> list[Path]:
+    """The records of one kind of check under quality/ (spot-check, deal-check, dating-check, status-check)."""
+    return sorted((ROOT / "quality").glob(f"{kind}-*.csv"))
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -62,14 +63,10 @@ def test_readme_counts_match_the_records():
     )
 
 
-def _deal_records():
-    return sorted((ROOT / "quality").glob("deal-check-*.csv"))
-
-
 def test_the_deal_checks_name_existing_deals_and_match_the_readme():
     deal_ids = {row["deal_id"] for row in _rows(ROOT / "data" / "deals.csv")}
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    records = _deal_records()
+    records = _records("deal-check")
     assert len(records) >= 2
     every = []
     for path in records:
@@ -97,9 +94,11 @@ def test_the_dating_check_records_what_the_data_holds():
     """quality/dating-check-*.csv: every repointed or coarsened deal still has the source or the date
     the record gives it (a later change must update the record too)."""
     deals = {row["deal_id"]: row for row in _rows(ROOT / "data" / "deals.csv")}
-    records = sorted((ROOT / "quality").glob("dating-check-*.csv"))
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    records = _records("dating-check")
     assert records, "no dating check in quality/"
     for path in records:
+        assert f"`quality/{path.name}`" in readme
         rows = _rows(path)
         assert {r["outcome"] for r in rows} <= {"ok", "repoint", "coarsen", "not_found"}
         assert [r["deal_id"] for r in rows if r["deal_id"] not in deals] == []
@@ -116,7 +115,7 @@ def test_the_status_checks_record_what_the_data_holds():
     change not applied says why."""
     deals = {row["deal_id"]: row for row in _rows(ROOT / "data" / "deals.csv")}
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    records = sorted((ROOT / "quality").glob("status-check-*.csv"))
+    records = _records("status-check")
     assert records, "no status check in quality/"
     for path in records:
         assert f"`quality/{path.name}`" in readme
