@@ -54,7 +54,9 @@ KEYS = {"deal_id": "deals", "party_id": "parties", "from_party": "parties", "to_
 OPTIONS = {
     "measure": ["amount", "power", "equity_stake", "shares", "duration", "revenue", "net_loss", "valuation",
                 "unit_cost", "chip_count", "commitments_total"],
-    "unit": ["USD", "GW", "MW", "percent", "shares", "years", "chips", "USD_per_GW"],
+    "unit": ["USD", "EUR", "GBP", "JPY", "CNY", "KRW", "INR", "AUD", "CAD", "SGD", "HKD", "TWD", "CHF", "SEK",
+             "NOK", "DKK", "SAR", "AED", "QAR", "BRL", "GW", "MW", "percent", "shares", "years", "chips",
+             "USD_per_GW"],
     "qualifier": ["exact", "approximately", "up_to", "at_least", "more_than", "range", "estimate"],
 }
 BLOCK = 128 << 20
@@ -102,7 +104,8 @@ def once(root: Path) -> None:
     if any(f.get("constraints", {}).get("enum") != OPTIONS[f["name"]] for f in fields if f["name"] in OPTIONS):
         raise SystemExit("figures.schema.json does not have the enum options this prototype is written for")
     kinds, required, counts, blob = [], [], [], bytearray()
-    offsets = np.zeros((len(fields), 17), dtype=np.int64)
+    widest = max(len(f.get("constraints", {}).get("enum") or []) for f in fields)
+    offsets = np.zeros((len(fields), widest + 1), dtype=np.int64)
     for col, field in enumerate(fields):
         constraints = field.get("constraints", {})
         required.append(bool(constraints.get("required")))

@@ -85,6 +85,7 @@ BROKEN_ROWS = [
     ("figures", 10, "flow_parties_differ", "to_party", "a is also from_party: a flow needs two different parties"),
     ("figures", 11, "figure_has_deal_or_party", "deal_id", "a figure needs a deal_id or a party_id"),
     ("figures", 12, "period_in_order", "period_end", "2025-01-01 is before period_start 2025-06-30"),
+    ("figures", 14, "unit_fits_measure", "unit", "EUR does not fit measure power"),  # row 13, EUR amount: fine
     ("deals", 3, "announced_has_precision", "date_precision", "announced is set but date_precision is empty"),
     ("deals", 4, "precision_needs_date", "date_precision", "day is set but announced is empty"),
     ("deals", 5, "deal_parties_differ", "party_b", "a is also party_a: a deal needs two different parties"),

@@ -204,7 +204,7 @@ def _scaled(x: float) -> str:
 
 
 def format_value(value: float | None, unit: str | None) -> str:
-    """One value in its unit for readers: `$100B`, `10 %`, `4.5 GW`, `$50B per GW`."""
+    """One value in its unit for readers: `$100B`, `1.2B EUR`, `10 %`, `4.5 GW`, `$50B per GW`."""
     if value is None:
         return ""
     if unit == "USD":
@@ -213,9 +213,14 @@ def format_value(value: float | None, unit: str | None) -> str:
         return "$" + _scaled(value) + " per GW"
     if unit == "percent":
         return f"{_number(value)} %"
-    if unit in ("shares", "chips"):
+    if unit in ("shares", "chips") or _is_currency(unit):
         return f"{_scaled(value)} {unit}"
     return f"{_number(value)} {unit}" if unit else _number(value)
+
+
+def _is_currency(unit: str | None) -> bool:
+    """An ISO 4217 code (`EUR`, `JPY`): money stated in another currency than the dollar."""
+    return unit is not None and len(unit) == 3 and unit.isascii() and unit.isupper()
 
 
 def format_stated(value: float | None, value_high: float | None, unit: str | None, qualifier: str | None) -> str:
