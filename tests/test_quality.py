@@ -9,7 +9,8 @@ OUTCOMES = {"ok", "ok_seed", "error", "not_found"}
 
 
 def _records(kind: str = "spot-check") -> list[Path]:
-    """The records of one kind of check under quality/ (spot-check, deal-check, dating-check, status-check)."""
+    """The records of one kind of check under quality/ (spot-check, deal-check, dating-check, status-check,
+    party-check)."""
     return sorted((ROOT / "quality").glob(f"{kind}-*.csv"))
 
 
@@ -130,3 +131,27 @@ def test_the_status_checks_record_what_the_data_holds():
                 assert deals[r["deal_id"]]["status"] == r["new_status"], r["deal_id"]
             else:
                 assert r["applied"].startswith("no: "), r["deal_id"]
+
+
+def test_the_party_checks_record_the_values_the_data_holds():
+    """quality/party-check-*.csv: every value checked is the party's value now (a later change must
+    update the record too), a confirmed or wrong value has its page and quote, and the README's
+    totals are the records'."""
+    parties = {row["party_id"]: row for row in _rows(ROOT / "data" / "parties.csv")}
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    records = _records("party-check")
+    assert records, "no party check in quality/"
+    for path in records:
+        rows = _rows(path)
+        assert f"`quality/{path.name}`" in readme
+        assert {r["outcome"] for r in rows} <= {"ok", "error", "not_found"}
+        assert {r["field"] for r in rows} <= {"ticker", "parent_id", "country"}
+        assert [r["party_id"] for r in rows if r["party_id"] not in parties] == []
+        assert len({(r["party_id"], r["field"]) for r in rows}) == len(rows)
+        assert [r["party_id"] for r in rows if r["outcome"] != "error" and parties[r["party_id"]][r["field"]] != r["value"]] == []
+        assert [r["party_id"] for r in rows if r["outcome"] != "not_found" and not (r["url"] and r["quote"])] == []
+        _assert_readme_totals(
+            rf"`quality/{re.escape(path.name)}` lists (\d+) checks .*?: (\d+) confirmed, (\d+) with an error, (\d+) whose value",
+            rows,
+            f"quality/{path.name}",
+        )
