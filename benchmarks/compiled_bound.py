@@ -55,7 +55,7 @@ OPTIONS = {
     "measure": ["amount", "power", "equity_stake", "shares", "duration", "revenue", "net_loss", "valuation",
                 "unit_cost", "chip_count", "commitments_total"],
     "unit": ["USD", "EUR", "GBP", "JPY", "CNY", "KRW", "INR", "AUD", "CAD", "SGD", "HKD", "TWD", "CHF", "SEK",
-             "NOK", "DKK", "SAR", "AED", "QAR", "BRL", "GW", "MW", "percent", "shares", "years", "chips",
+             "NOK", "DKK", "SAR", "AED", "QAR", "BRL", "MYR", "GW", "MW", "percent", "shares", "years", "chips",
              "USD_per_GW"],
     "qualifier": ["exact", "approximately", "up_to", "at_least", "more_than", "range", "estimate"],
 }

@@ -187,22 +187,22 @@ def check(buf, start, end, kinds, required, offsets, options, counts, keycols, h
             bad = True
         if high >= 0 and high < value:  # range_high_not_below_low
             bad = True
-        if unit == 22 and (value > 100 or high > 100):  # percent_at_most_100, ..._high_...
+        if unit == 23 and (value > 100 or high > 100):  # percent_at_most_100, ..._high_...
             bad = True
         if measure == 0 or measure == 5 or measure == 6 or measure == 7 or measure == 10:
-            bad = bad or unit < 0 or unit > 19  # unit_fits_measure: USD or another currency
+            bad = bad or unit < 0 or unit > 20  # unit_fits_measure: USD or another currency
         elif measure == 1:
-            bad = bad or (unit != 20 and unit != 21)
+            bad = bad or (unit != 21 and unit != 22)
         elif measure == 2:
-            bad = bad or unit != 22
-        elif measure == 3:
             bad = bad or unit != 23
-        elif measure == 4:
+        elif measure == 3:
             bad = bad or unit != 24
-        elif measure == 9:
+        elif measure == 4:
             bad = bad or unit != 25
-        elif measure == 8:
+        elif measure == 9:
             bad = bad or unit != 26
+        elif measure == 8:
+            bad = bad or unit != 27
         if fe[3] > fs[3] and same_bytes(buf, fs[3], fe[3], fs[4], fe[4]):  # flow_parties_differ
             bad = True
         if fe[1] == fs[1] and fe[2] == fs[2]:  # figure_has_deal_or_party
