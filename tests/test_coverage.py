@@ -59,3 +59,23 @@ def test_coverage_counts_deals_by_the_sources_their_figures_cite(tables):
     )
     assert rows == dict(expected)
     assert sum(rows.values()) == len(tables["deals"])
+
+
+def test_coverage_counts_money_figures_per_currency(tables):
+    """The table of money figures per currency agrees with a count made here from the CSVs."""
+    from collections import Counter
+
+    from aideals.rules import money_measures
+
+    money = set(money_measures(package.load(ROOT)))
+    assert money == {"amount", "revenue", "net_loss", "valuation", "commitments_total"}
+    expected = Counter(f["unit"] for f in tables["figures"] if f["measure"] in money)
+    text = coverage.markdown(package.load(ROOT))
+    block = text[text.index("Money figures per currency"):text.index("Deals by the number of sources")]
+    rows = [
+        [c.strip() for c in line.strip("|").split("|")]
+        for line in block.splitlines()
+        if line.startswith("| ") and not line.startswith("| unit")
+    ]
+    assert {cells[0]: int(cells[1]) for cells in rows} == dict(expected)
+    assert rows[0][0] == "USD" and len(rows) > 1, "dollars first, then the other currencies"

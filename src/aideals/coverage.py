@@ -32,6 +32,14 @@ GROUP BY measure
 ORDER BY figures DESC, measure
 """
 
+MONEY_PER_UNIT = """
+SELECT unit, count(*) AS figures, count(DISTINCT coalesce(deal_id, party_id)) AS subjects
+FROM figures
+WHERE list_contains(?, measure)
+GROUP BY unit
+ORDER BY unit <> 'USD', figures DESC, unit
+"""
+
 TOTALS = """
 SELECT
   (SELECT count(*) FROM deals) AS deals,
@@ -77,6 +85,7 @@ def _table(headers: list[str], rows: list[tuple]) -> str:
 def markdown(pkg: Package) -> str:
     """The coverage section's body, as Markdown."""
     from aideals import db
+    from aideals.rules import money_measures
 
     con = db.connect_memory(pkg)
     t = con.execute(TOTALS).fetchone()
@@ -91,6 +100,10 @@ def markdown(pkg: Package) -> str:
         "Figures per measure:",
         "",
         _table(["measure", "figures", "sources", "deals or parties"], con.execute(FIGURES_PER_MEASURE).fetchall()),
+        "",
+        "Money figures per currency (each is stated as its source states it; the package converts none):",
+        "",
+        _table(["unit", "figures", "deals or parties"], con.execute(MONEY_PER_UNIT, [money_measures(pkg)]).fetchall()),
         "",
         "Deals by the number of sources their figures cite (a deal resting on one source has no second"
         " report to check it against):",

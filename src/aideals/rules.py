@@ -63,6 +63,19 @@ def rule_list(rules: dict) -> list[dict]:
     return list(rules.get("allOf", []))
 
 
+def money_measures(pkg: Package) -> list[str]:
+    """The measures of figures stated in money: those the `unit_fits_measure` rule lets take USD."""
+    doc = load_rules(pkg, "figures") or {}
+    rule = next((r for r in rule_list(doc) if r.get("title") == "unit_fits_measure"), {})
+    out: list[str] = []
+    for clause in rule.get("allOf", []):
+        measure = clause.get("if", {}).get("properties", {}).get("measure", {})
+        unit = clause.get("then", {}).get("properties", {}).get("unit", {})
+        if "USD" in (unit.get("enum") or [unit.get("const")]):
+            out += measure.get("enum") or [measure.get("const")]
+    return out
+
+
 def typed_row(cells: dict[str, str], fields: dict[str, str]) -> dict:
     """Keep non-empty cells, as numbers where the Table Schema says number or integer and as ISO
     text where it says date (`2025-3-7` is the date 2025-03-07, compared as `2025-03-07`)."""
