@@ -92,8 +92,8 @@ def test_the_deal_checks_name_existing_deals_and_match_the_readme():
 
 
 def test_the_dating_check_records_what_the_data_holds():
-    """quality/dating-check-*.csv: every repointed or coarsened deal still has the source or the date
-    the record gives it (a later change must update the record too)."""
+    """quality/dating-check-*.csv: every repointed, coarsened or undated deal still has the source or the
+    date the record gives it (a later change must update the record too)."""
     deals = {row["deal_id"]: row for row in _rows(ROOT / "data" / "deals.csv")}
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     records = _records("dating-check")
@@ -101,7 +101,7 @@ def test_the_dating_check_records_what_the_data_holds():
     for path in records:
         assert f"`quality/{path.name}`" in readme
         rows = _rows(path)
-        assert {r["outcome"] for r in rows} <= {"ok", "repoint", "coarsen", "not_found"}
+        assert {r["outcome"] for r in rows} <= {"ok", "repoint", "coarsen", "undate", "not_found"}
         assert [r["deal_id"] for r in rows if r["deal_id"] not in deals] == []
         for r in rows:
             deal = deals[r["deal_id"]]
@@ -109,6 +109,8 @@ def test_the_dating_check_records_what_the_data_holds():
                 assert deal["source_id"] == r["new_source_id"], r["deal_id"]
             if r["new_announced"]:
                 assert (deal["announced"], deal["date_precision"]) == (r["new_announced"], r["new_date_precision"]), r["deal_id"]
+            if r["outcome"] == "undate":  # no page read shows the date: the deal stays undated
+                assert (deal["announced"], deal["date_precision"]) == ("", ""), r["deal_id"]
 
 
 def test_the_status_checks_record_what_the_data_holds():
