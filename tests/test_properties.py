@@ -35,7 +35,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from aideals import checks, package
+from aideals import checks, package, rules
 from conftest import ROOT
 from fixture_packages import make_package
 
@@ -62,18 +62,7 @@ def rule(table: str, title: str) -> dict:
     return next(r for r in RULES[table]["allOf"] if r["title"] == title)
 
 
-def _units_for_measure() -> dict[str, list[str]]:
-    """measure -> the units that fit it, from the `unit_fits_measure` rule's if/then clauses."""
-    out: dict[str, list[str]] = {}
-    for clause in rule("figures", "unit_fits_measure")["allOf"]:
-        measure = clause["if"]["properties"]["measure"]
-        unit = clause["then"]["properties"]["unit"]
-        for m in measure.get("enum") or [measure["const"]]:
-            out[m] = unit.get("enum") or [unit["const"]]
-    return out
-
-
-UNITS = _units_for_measure()
+UNITS = rules.units_by_measure(RULES["figures"])  # measure -> the units that fit it
 PERCENT_MAX = Decimal(str(rule("figures", "percent_at_most_100")["then"]["properties"]["value"]["maximum"]))
 # Foreign keys: (table, field) -> referenced table (all reference the primary key).
 FOREIGN = {

@@ -63,17 +63,23 @@ def rule_list(rules: dict) -> list[dict]:
     return list(rules.get("allOf", []))
 
 
+def units_by_measure(rules: dict) -> dict[str, list[str]]:
+    """measure -> the units that fit it, from the if/then clauses of the `unit_fits_measure` rule of
+    a figures rules document (empty when it has no such rule)."""
+    rule = next((r for r in rule_list(rules) if r.get("title") == "unit_fits_measure"), {})
+    out: dict[str, list[str]] = {}
+    for clause in rule.get("allOf", []):
+        measure = clause["if"]["properties"]["measure"]
+        unit = clause["then"]["properties"]["unit"]
+        for m in measure.get("enum") or [measure["const"]]:
+            out[m] = unit.get("enum") or [unit["const"]]
+    return out
+
+
 def money_measures(pkg: Package) -> list[str]:
     """The measures of figures stated in money: those the `unit_fits_measure` rule lets take USD."""
-    doc = load_rules(pkg, "figures") or {}
-    rule = next((r for r in rule_list(doc) if r.get("title") == "unit_fits_measure"), {})
-    out: list[str] = []
-    for clause in rule.get("allOf", []):
-        measure = clause.get("if", {}).get("properties", {}).get("measure", {})
-        unit = clause.get("then", {}).get("properties", {}).get("unit", {})
-        if "USD" in (unit.get("enum") or [unit.get("const")]):
-            out += measure.get("enum") or [measure.get("const")]
-    return out
+    units = units_by_measure(load_rules(pkg, "figures") or {})
+    return [measure for measure, allowed in units.items() if "USD" in allowed]
 
 
 def typed_row(cells: dict[str, str], fields: dict[str, str]) -> dict:
