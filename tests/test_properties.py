@@ -222,12 +222,16 @@ def sources(draw) -> list[dict[str, str]]:
 
 
 @st.composite
-def deals(draw, party_ids: list[str], source_ids: list[str]) -> list[dict[str, str]]:
+def deals(draw, party_ids: list[str], source_rows: list[dict[str, str]]) -> list[dict[str, str]]:
     keys = draw(ids("deals", draw(st.integers(1, 4))))
     rows = []
     for i, key in enumerate(keys):
         a, b = draw(st.permutations(party_ids))[:2]
-        announced = draw(st.one_of(st.none(), DATES))
+        source = draw(st.one_of(st.none(), st.sampled_from(source_rows)))
+        published = parse_date(source["published"]) if source else None
+        bound = end_of_period(published, source["published_precision"]) if published else None
+        # deal_not_dated_after_its_source: a deal is not dated after the source that dates it
+        announced = draw(st.one_of(st.none(), DATES if bound is None else st.dates(dt.date(1990, 1, 1), bound)))
         rows.append({
             "deal_id": key,
             "title": draw(free_text("deals", "title")),
@@ -238,7 +242,7 @@ def deals(draw, party_ids: list[str], source_ids: list[str]) -> list[dict[str, s
             "party_a": a,
             "party_b": b,
             "part_of": draw(maybe(st.sampled_from(keys[:i]))) if i else "",
-            "source_id": draw(maybe(st.sampled_from(source_ids))),
+            "source_id": source["source_id"] if source else "",
             "summary": draw(free_text("deals", "summary")),
         })
     return rows
@@ -300,7 +304,7 @@ def figures(draw, party_rows, source_rows, deal_rows) -> list[dict[str, str]]:
 def packages(draw) -> Tables:
     p = draw(parties())
     s = draw(sources())
-    d = draw(deals([r["party_id"] for r in p], [r["source_id"] for r in s]))
+    d = draw(deals([r["party_id"] for r in p], s))
     f = draw(figures(p, s, d))
     return {"parties": p, "sources": s, "deals": d, "figures": f}
 
@@ -451,6 +455,12 @@ def mutations(tables: Tables) -> list[Mutation]:
         if r["announced"]:
             dm("date without precision", [("date_precision", "")], [("date_precision", "announced_has_precision")], "alone")
             dm("precision without date", [("announced", "")], [("date_precision", "precision_needs_date")], "alone")
+        day, precision = published.get(r["source_id"], (None, ""))
+        bound = end_of_period(day, precision) if day else None
+        if bound and r["date_precision"] in ("day", "month", "year"):
+            # the first day of the next year starts after the source's period at any precision
+            later = dt.date(bound.year + 1, 1, 1).isoformat()
+            dm("announced after published", [("announced", later)], [("announced", "deal_not_dated_after_its_source")], "alone")
     for i, r in enumerate(source_rows):
         def sm(what, edits, expect, policy, _i=i):
             out.append(Mutation(what, "sources", _i, tuple(edits), tuple(expect), policy))
@@ -511,7 +521,7 @@ def test_a_random_valid_package_validates_clean(tables, newline):
 
 # Every kind of mutation of the catalogue (checked against `mutations` below, so none is forgotten).
 KINDS = [
-    "as_of after published", "below minimum", "date type", "date without precision", "dangling foreign key",
+    "announced after published", "as_of after published", "below minimum", "date type", "date without precision", "dangling foreign key",
     "deal parties equal", "duplicate primary key", "enum typo", "flow parties equal", "formula",
     "high value without range", "inverted range", "no deal nor party", "number type", "own parent",
     "parent cycle", "part of itself", "pattern break", "percent over 100", "period reversed",

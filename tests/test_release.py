@@ -157,7 +157,8 @@ def test_dry_run_shows_the_plan_and_writes_nothing(repo: Path):
     assert proc.stdout == (
         "dry run: nothing written\n"
         "release 0.1.0 dated 2026-11-23 (the first release)\n"
-        "checks passed: clean work tree, package, table-schema, row-rule, deal_parties_appear_in_its_flows,"
+        "checks passed: clean work tree, package, table-schema, row-rule, deal_not_dated_after_its_source,"
+        " deal_parties_appear_in_its_flows,"
         " figure_not_dated_after_its_source, no_cycle_in_party_parents, undisclosed_party_in_one_deal, CHANGELOG section\n"
         "set version and date in: nothing (already set)\n"
         "build into: dist/0.1.0/ (aideals-0.1.0.zip, aideals-0.1.0.duckdb, aideals-0.1.0-<table>.parquet, "

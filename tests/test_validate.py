@@ -64,7 +64,7 @@ def test_a_bare_validate_keeps_the_fields_read_after_the_scan():
         # reads parties.kind, which keeps the other tables' `kind` too)
         "parties": {"party_id", "parent_id", "kind"},
         "sources": {"source_id", "published", "published_precision", "kind"},
-        "deals": {"deal_id", "party_a", "party_b", "source_id", "part_of", "kind"},
+        "deals": {"deal_id", "party_a", "party_b", "source_id", "part_of", "kind", "announced", "date_precision"},
         "figures": {"figure_id", "deal_id", "party_id", "from_party", "to_party", "flow", "as_of", "source_id"},
     }
 
@@ -300,7 +300,7 @@ def run(*args: str):
 def test_clean_package_exits_0():
     result = run(str(CORPUS / "valid-bom"))
     assert result.exit_code == 0
-    assert result.output == "valid: 7 checks passed.\n"
+    assert result.output == "valid: 8 checks passed.\n"
 
 
 def test_findings_are_grouped_by_check_with_counts_and_exit_1():
@@ -378,7 +378,8 @@ def test_rows_failing_different_fields_and_rules_each_get_their_findings(tmp_pat
     figures.write_text(text.replace("equity_stake,5,10,percent,range", "equity_stake,5,10,percnt,range"), encoding="utf-8")
     assert [f.line() for f in checks.validate(package.load(tmp_path / "pkg")).findings] == [
         'data/figures.csv:2: value: "1e9x" is not a number',
-        'data/figures.csv:3: unit: "percnt" is not one of: USD, GW, MW, percent, shares, years, chips, USD_per_GW',
+        'data/figures.csv:3: unit: "percnt" is not one of: USD, EUR, GBP, JPY, CNY, KRW, INR, AUD, CAD, SGD, HKD, TWD, CHF,'
+        ' SEK, NOK, DKK, SAR, AED, QAR, BRL, MYR, GW, MW, percent, shares, years, chips, USD_per_GW',
         "data/figures.csv:3: unit: percnt does not fit measure equity_stake",
     ]
 

@@ -200,6 +200,10 @@ CASES: list[Case] = [
     # cross-table
     Case("as-of-after-published", "a figure dated after its source was published", [(F, 3, "as_of", "figure_not_dated_after_its_source")],
          edit={"figures": sub("2025-10-01,src-one", "2025-11-01,src-one")}),
+    # cross-table
+    Case("announced-after-published", "a deal dated after the source that dates it was published",
+         [(D, 2, "announced", "deal_not_dated_after_its_source")],
+         edit={"deals": sub("2025-10-01,day,announced", "2025-10-02,day,announced")}),
     # safety
     Case("formula-injection", "=HYPERLINK(...) in a note", [(F, 5, "note", "formula-injection")],
          edit={"figures": sub("20 millions,", '20 millions,"=HYPERLINK(""http://x.invalid"",""click"")"')}),
