@@ -109,7 +109,7 @@ def generate(out: Path, rows: int, errors: int = 0, seed: int = 1, metric_mix: b
         if a == b:
             b = (b + 1) % n_parties
         deal_parties.append((a, b))
-        w.writerow([f"deal-{i}", f"Deal {i}", "cloud_contract", "2025-02-01", "month", "signed", f"party-{a}", f"party-{b}", "", f"source-{i % n_sources}", f"Deal {i}, synthetic."])
+        w.writerow([f"deal-{i}", f"Deal {i}", "cloud_contract", "2024-12-01", "month", "signed", f"party-{a}", f"party-{b}", "", f"source-{i % n_sources}", f"Deal {i}, synthetic."])
     fh.close()
     every = rows // errors if errors else 0
     injected = []

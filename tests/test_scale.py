@@ -347,3 +347,22 @@ def test_the_parser_benchmark_reads_every_row_with_each_reader(tmp_path):
     assert [line.split()[0] for line in out] == readers
     for line in out:
         assert re.fullmatch(r"\S+ +\d+\.\d\d s +\d+ MiB  2000 rows", line), line
+
+
+def test_the_generated_packages_validate_clean_and_their_defects_are_found_exactly(tmp_path):
+    """benchmarks/generate.py writes the packages every benchmark times: a clean one must pass every
+    check of aideals validate (a build of it must not be refused), and one with 9 injected defects
+    must give exactly 9 findings."""
+    import subprocess
+    import sys
+
+    from aideals import checks, package
+
+    bench = Path(__file__).resolve().parents[1] / "benchmarks"
+    for errors, expected in ((0, 0), (9, 9)):
+        pkg = tmp_path / f"pkg-{errors}"
+        subprocess.run([sys.executable, str(bench / "generate.py"), str(pkg), "--rows", "2000", "--errors", str(errors)],
+                       check=True, capture_output=True)
+        findings = checks.validate(package.load(pkg)).findings
+        assert len(findings) == expected, [f.line() for f in findings][:5]
+        assert {f.layer for f in findings} <= {"row-rule", "table-schema"}
