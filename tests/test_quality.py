@@ -91,18 +91,26 @@ def test_the_deal_checks_name_existing_deals_and_match_the_readme():
     )
 
 
+def _checked(kind: str, table: str, outcomes: set[str]) -> tuple[dict[str, dict[str, str]], list[tuple[Path, list[dict[str, str]]]]]:
+    """The rows of `table` by id, and each record of `kind` with its rows, once the checks every
+    kind shares hold: there is a record, the README names each, outcomes are known, ids exist."""
+    data = {row[next(iter(row))]: row for row in _rows(ROOT / "data" / f"{table}.csv")}
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    records = [(path, _rows(path)) for path in _records(kind)]
+    assert records, f"no {kind} in quality/"
+    for path, rows in records:
+        assert f"`quality/{path.name}`" in readme
+        assert {r["outcome"] for r in rows} <= outcomes, path.name
+        key = next(iter(rows[0])) if rows else None
+        assert [r[key] for r in rows if r[key] not in data] == [], path.name
+    return data, records
+
+
 def test_the_dating_check_records_what_the_data_holds():
     """quality/dating-check-*.csv: every repointed, coarsened or undated deal still has the source or the
     date the record gives it (a later change must update the record too)."""
-    deals = {row["deal_id"]: row for row in _rows(ROOT / "data" / "deals.csv")}
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    records = _records("dating-check")
-    assert records, "no dating check in quality/"
-    for path in records:
-        assert f"`quality/{path.name}`" in readme
-        rows = _rows(path)
-        assert {r["outcome"] for r in rows} <= {"ok", "repoint", "coarsen", "undate", "not_found"}
-        assert [r["deal_id"] for r in rows if r["deal_id"] not in deals] == []
+    deals, records = _checked("dating-check", "deals", {"ok", "repoint", "coarsen", "undate", "not_found"})
+    for _, rows in records:
         for r in rows:
             deal = deals[r["deal_id"]]
             if r["new_source_id"]:
@@ -116,15 +124,8 @@ def test_the_dating_check_records_what_the_data_holds():
 def test_the_status_checks_record_what_the_data_holds():
     """quality/status-check-*.csv: every change marked applied is the deal's status now, and every
     change not applied says why."""
-    deals = {row["deal_id"]: row for row in _rows(ROOT / "data" / "deals.csv")}
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    records = _records("status-check")
-    assert records, "no status check in quality/"
-    for path in records:
-        assert f"`quality/{path.name}`" in readme
-        rows = _rows(path)
-        assert {r["outcome"] for r in rows} <= {"change", "keep"}
-        assert [r["deal_id"] for r in rows if r["deal_id"] not in deals] == []
+    deals, records = _checked("status-check", "deals", {"change", "keep"})
+    for _, rows in records:
         for r in rows:
             if r["outcome"] != "change":
                 continue
@@ -139,16 +140,9 @@ def test_the_party_checks_record_the_values_the_data_holds():
     """quality/party-check-*.csv: every value checked is the party's value now (a later change must
     update the record too), a confirmed or wrong value has its page and quote, and the README's
     totals are the records'."""
-    parties = {row["party_id"]: row for row in _rows(ROOT / "data" / "parties.csv")}
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    records = _records("party-check")
-    assert records, "no party check in quality/"
-    for path in records:
-        rows = _rows(path)
-        assert f"`quality/{path.name}`" in readme
-        assert {r["outcome"] for r in rows} <= {"ok", "error", "not_found"}
+    parties, records = _checked("party-check", "parties", {"ok", "error", "not_found"})
+    for path, rows in records:
         assert {r["field"] for r in rows} <= {"ticker", "parent_id", "country"}
-        assert [r["party_id"] for r in rows if r["party_id"] not in parties] == []
         assert len({(r["party_id"], r["field"]) for r in rows}) == len(rows)
         assert [r["party_id"] for r in rows if r["outcome"] != "error" and parties[r["party_id"]][r["field"]] != r["value"]] == []
         assert [r["party_id"] for r in rows if r["outcome"] != "not_found" and not (r["url"] and r["quote"])] == []
