@@ -19,8 +19,8 @@ def readme_queries() -> list[tuple[str, str]]:
     return [(m["sql"], m["output"]) for m in COMMAND.finditer(section)]
 
 
-def test_the_readme_has_three_worked_queries():
-    assert len(readme_queries()) == 3
+def test_the_readme_has_four_worked_queries():
+    assert len(readme_queries()) == 4
 
 
 @pytest.mark.parametrize("sql, output", readme_queries())
