@@ -1,0 +1,105 @@
+"""Every figure's quote states its value: a guard against a slipped digit or scale in figures.csv.
+
+A figure's value is read from its quote by a person; this test reads it back with
+`quote_numbers.numbers_in` (digits with either decimal convention, scale words in the sources'
+languages: "1.2 billion", "17,4 mil milhões", "7.5億", "1조 4000억", "855 करोड़", numbers in words)
+and fails for a figure whose value or value_high its quote does not state, in the figure's unit
+or, for power, in MW or GW, for durations, in months.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from quote_numbers import numbers_in, states
+
+# Figures whose quote states the value in a form the reader does not follow, each with why.
+NOT_READ: dict[str, str] = {
+    "firmus-nvidia-southgate-2025-amount-pvmagazine": "the page writes 'USD 47.5 billon' (sic)",
+    "coreweave-senior-notes-2030-amount-sec": "a filing's table in thousands of dollars",
+    "fermi-pre-ipo-financing-2025-seed-notes-sec": "a filing's text in thousands of dollars",
+    "fermi-pre-ipo-financing-2025-series-a-notes-sec": "a filing's text in thousands of dollars",
+}
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("raised $1.5B in its Series C", 1.5e9),
+        ("lui apportant environ 13 milliards de dollars", 13e9),
+        ("um pagamento base de 17,4 mil milhões de dólares", 17.4e9),
+        ("今年9月籌得7.5億美元", 7.5e8),
+        ("拟发行2,543.18万股H股", 25_431_800),
+        ("7조 4000억원 규모", 7.4e12),
+        ("총 1만3000장 규모의 GPU", 13_000),
+        ("H200 3056장 전체를", 3056),
+        ("4-5萬個MI308", 40_000),
+        ("estimées à 50 à 60 milliards de dollars", 50e9),
+        ("de totala kostnaderna att uppgå till 500–600 miljoner euro", 500e6),
+        ("a total commitment of $34 million over a 36-month period", 36),
+        ("worth more than a hundred million dollars", 1e8),
+        ("Trente milliards de dollars levés.", 30e9),
+        ("Proyek itu bernilai lebih dari US$200 juta", 2e8),
+        ("تسهيلات ائتمانية بقيمة 2.62 مليار دولار", 2.62e9),
+        ("लगभग 855 करोड़ रुपये", 8.55e9),
+        ("bringing more than a gigawatt of capacity online", 1),
+        ("Mit einer Milliarde Euro Investition", 1e9),
+        ("US$270-million from Inovia Capital", 2.7e8),
+        ("about 1 200 MW", 1200),
+        ("entre 30 et 50 milliards d'euros", 30e9),
+        ("roughly $31-$32 billion", 31e9),
+        ("superior a US$ 300 milho\u0303es", 3e8),  # decomposed accents, as some pages store them
+    ],
+)
+def test_numbers_in_reads_the_number_a_quote_states(text, value):
+    assert value in numbers_in(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("signed a deal with the chipmaker", 1),  # an article alone is no number
+        ("a 36-month period", 36e6),  # "m" of "month" is not a scale word
+        ("raised $1.5B", 1.5e6),
+        ("B200 7656장", 7656e4),
+    ],
+)
+def test_numbers_in_does_not_read_what_is_not_there(text, value):
+    assert value not in numbers_in(text)
+
+
+@pytest.mark.parametrize(
+    ("value", "unit", "text", "expected"),
+    [
+        (1.2, "GW", "a 1,200 MW campus", True),
+        (1.2, "GW", "a 1,500 MW campus", False),
+        (3, "years", "over a 36-month period", True),
+        (6e9, "USD_per_GW", "between USD 6m – USD 8m per MW", True),
+        (6e9, "USD", "between USD 6m – USD 8m per MW", False),
+        (3, "percent", "over a 36-month period", False),
+        (13_000, "chips", "about 13,136 GPUs", False),
+        (13_136, "chips", "about 13,136 GPUs", True),
+    ],
+)
+def test_states_allows_mw_for_gw_and_months_for_years_only(value, unit, text, expected):
+    assert states(value, unit, numbers_in(text)) is expected
+
+
+def test_every_figure_quote_states_its_value(tables):
+    unread = []
+    for row in tables["figures"]:
+        if row["figure_id"] in NOT_READ:
+            continue
+        numbers = numbers_in(row["quote"])
+        for field in ("value", "value_high"):
+            if row[field] and not states(float(row[field]), row["unit"], numbers):
+                unread.append(f"{row['figure_id']}: {field} {row[field]} {row['unit']} not in {row['quote']!r}")
+    assert unread == []
+
+
+def test_every_exception_is_a_figure_the_reader_still_misses(tables):
+    by_id = {row["figure_id"]: row for row in tables["figures"]}
+    for figure_id in NOT_READ:
+        row = by_id[figure_id]
+        numbers = numbers_in(row["quote"])
+        assert not all(states(float(row[f]), row["unit"], numbers) for f in ("value", "value_high") if row[f])
