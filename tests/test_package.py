@@ -187,6 +187,18 @@ def test_every_party_is_in_a_deal_a_figure_or_a_group(tables):
     assert sorted(noted - set(orphans)) == [], "a party noted as unused is used again: drop the mark"
 
 
+def test_the_readme_and_the_schema_explain_every_deal_status():
+    """README's paragraph on statuses and the schema's description of the field name every value of
+    its enum: a status added to the schema must be explained to users too."""
+    schema = json.loads((ROOT / "schemas" / "deals.schema.json").read_text(encoding="utf-8"))
+    field = next(f for f in schema["fields"] if f["name"] == "status")
+    statuses = field["constraints"]["enum"]
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    paragraph = readme[readme.index("A deal's `status` says"):readme.index("How to read a figure")]
+    assert [s for s in statuses if f"`{s}` (" not in paragraph] == []
+    assert [s for s in statuses if f"{s} (" not in field["description"]] == []
+
+
 def test_the_readme_names_every_deal_kind_of_the_schema():
     """README's paragraph on deal kinds lists the schema's enum: a kind added to the schema must be
     explained to users too."""
