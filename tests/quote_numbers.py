@@ -22,7 +22,7 @@ for _words, _factor in (
     ("crore crores cr करोड़", 1e7),
     ("亿 億 억", 1e8),
     ("billion billions bn b bln milliard milliards mrd md mds miliardi miliardo milliarden milliarde "
-     "miljarder milliarder miljard mld млрд bilhões bilhão bi miliar مليار", 1e9),
+     "miljarder milliarder miljard mld млрд bilhões bilhão bi bil miliar مليار", 1e9),
     ("trillion trillions tn billones billón billionen trilhões trilhão triliun 兆 조 трлн", 1e12),
 ):
     for _w in _words.split():

@@ -11,7 +11,14 @@ OUTCOMES = {"ok", "ok_seed", "error", "not_found"}
 def _records(kind: str = "spot-check") -> list[Path]:
     """The records of one kind of check under quality/ (spot-check, deal-check, dating-check, status-check,
     party-check)."""
-    return sorted((ROOT / "quality").glob(f"{kind}-*.csv"))
+    return sorted((ROOT / "quality").glob(f"{kind}-*.csv"), key=_made)
+
+
+def _made(path: Path) -> tuple[str, int]:
+    """The order records were made in: their date, then their number that day (none is the first)."""
+    m = re.fullmatch(r".*-(\d{4}-\d{2}-\d{2})(?:-(\d+))?\.csv", path.name)
+    assert m, path.name
+    return m.group(1), int(m.group(2) or 1)
 
 
 def _rows(path: Path) -> list[dict[str, str]]:
@@ -108,10 +115,15 @@ def _checked(kind: str, table: str, outcomes: set[str]) -> tuple[dict[str, dict[
 
 def test_the_dating_check_records_what_the_data_holds():
     """quality/dating-check-*.csv: every repointed, coarsened or undated deal still has the source or the
-    date the record gives it (a later change must update the record too)."""
+    date its latest record gives it (a later change must update the record or be a later record; only
+    a deal once undated may be checked again, to be dated on a page found later)."""
     deals, records = _checked("dating-check", "deals", {"ok", "repoint", "coarsen", "undate", "not_found"})
+    latest = {r["deal_id"]: r for _, rows in records for r in rows}  # a later record supersedes an earlier
     for _, rows in records:
         for r in rows:
+            if latest[r["deal_id"]] is not r:
+                assert r["outcome"] == "undate" and latest[r["deal_id"]]["outcome"] in ("repoint", "not_found"), r["deal_id"]
+                continue
             deal = deals[r["deal_id"]]
             if r["new_source_id"]:
                 assert deal["source_id"] == r["new_source_id"], r["deal_id"]
