@@ -163,3 +163,16 @@ def test_the_party_checks_record_the_values_the_data_holds():
             rows,
             f"quality/{path.name}",
         )
+
+
+def test_the_qualifier_reviews_record_what_the_data_holds():
+    """quality/qualifier-review-*.csv: every qualifier changed is the figure's qualifier now, and every
+    verdict gives its reason (the words of the quote that decide it)."""
+    figures, records = _checked("qualifier-review", "figures", {"keep", "change"})
+    for _, rows in records:
+        for r in rows:
+            assert r["reason"], r["figure_id"]
+            if r["outcome"] == "change":
+                assert figures[r["figure_id"]]["qualifier"] == r["new_qualifier"], r["figure_id"]
+            else:
+                assert r["new_qualifier"] == "", r["figure_id"]
