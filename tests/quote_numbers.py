@@ -122,10 +122,8 @@ def numbers_in(text: str) -> set[float]:
         if value is None:
             continue
         nxt = words[i + 1] if i + 1 < len(words) else None
-        if m.group() in ("a", "an", "one", "hundred") and nxt and nxt.group() == "hundred":
-            continue  # read with the next word: "a hundred million"
-        if nxt and i > 0 and words[i - 1].group() in ("a", "an", "one") and m.group() == "hundred":
-            value = 100
+        if m.group() in ("a", "an", "one") and nxt and nxt.group() == "hundred":
+            continue  # read with the next word: "a hundred million" is "hundred million"
         scale = _scale_at(lower, m.end())
         if scale:
             out.add(value * scale)
