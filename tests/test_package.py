@@ -208,3 +208,29 @@ def test_the_readme_names_every_deal_kind_of_the_schema():
     paragraph = readme[readme.index("A deal's `kind` is one of"):readme.index("How to read a figure")]
     named = set(re.findall(r"`([a-z_]+)`", paragraph))
     assert [kind for kind in kinds if kind not in named] == []
+
+
+SELLS = {"cloud_contract", "compute_purchase", "chip_supply"}
+INVESTS = {"funding_round", "equity_investment", "acquisition", "warrant"}
+
+
+def test_party_a_is_the_seller_or_the_investor(tables):
+    """README: in a deal that sells compute, cloud or chips, `party_a` is the vendor or provider and
+    `party_b` the customer; in a round, an investment, an acquisition or a warrant, `party_a` is the
+    investor, lead or buyer and `party_b` the company. The money figures between the two parties
+    say who pays whom, so a payment for compute, cloud or chips from party_a to party_b, or for
+    shares from party_b to party_a, is a deal whose parties are the wrong way round."""
+    money = set(rules.money_measures(package.load(ROOT)))
+    deals = {d["deal_id"]: d for d in tables["deals"]}
+    wrong = []
+    for f in tables["figures"]:
+        deal = deals.get(f["deal_id"])
+        if deal is None or f["measure"] not in money:
+            continue
+        a_pays_b = (f["from_party"], f["to_party"]) == (deal["party_a"], deal["party_b"])
+        b_pays_a = (f["from_party"], f["to_party"]) == (deal["party_b"], deal["party_a"])
+        if deal["kind"] in SELLS and f["flow"] in ("compute", "cloud_services", "chips") and a_pays_b:
+            wrong.append((deal["deal_id"], f["figure_id"]))
+        if deal["kind"] in INVESTS and f["flow"] == "equity" and b_pays_a:
+            wrong.append((deal["deal_id"], f["figure_id"]))
+    assert wrong == []
