@@ -234,3 +234,34 @@ def test_party_a_is_the_seller_or_the_investor(tables):
         if deal["kind"] in INVESTS and f["flow"] == "equity" and b_pays_a:
             wrong.append((deal["deal_id"], f["figure_id"]))
     assert wrong == []
+
+
+DEBT_WORDS = re.compile(
+    r"\b(notes?|loans?|debt|credit|bonds?|borrow\w*|lend\w*|debentures?|grants?|subsid\w*)\b", re.I)
+SHARE_WORDS = re.compile(
+    r"\b(series [a-k]|shares?|stake|preferred|stock|equity|IPO|placement|round|valuation|valued|valuing)\b", re.I)
+# money for shares the sources word as debt, or debt they word as shares, each read on its pages
+FLOW_WORDING_EXCEPTIONS = {
+    "amazon-anthropic-2023-09-amount-axios-2": "a convertible note (Amazon's 10-Q) the page calls a stake",
+    "amazon-anthropic-2024-11-amount-wallstreetpit-2": "convertible notes the page calls a stake",
+    "xai-nvidia-20b-2025-amount-telecomlive": "a total of debt and equity the page calls a round",
+}
+
+
+def test_money_for_shares_is_equity_and_other_money_is_cash(tables):
+    """README: in rounds and investments, money paid for shares is `equity` and any other payment
+    (a loan, notes, a grant, a total of debt and equity) is `cash`. A figure whose quote speaks only
+    of debt but says `equity`, or only of shares (neither its quote nor its note naming debt) but
+    says `cash`, has the wrong flow; the few whose pages word them otherwise are listed with why."""
+    money = set(rules.money_measures(package.load(ROOT)))
+    kinds = {d["deal_id"]: d["kind"] for d in tables["deals"]}
+    wrong = []
+    for f in tables["figures"]:
+        if f["measure"] not in money or kinds.get(f["deal_id"]) not in ("funding_round", "equity_investment"):
+            continue
+        if f["flow"] == "equity" and DEBT_WORDS.search(f["quote"]) and not SHARE_WORDS.search(f["quote"]):
+            wrong.append(f["figure_id"])
+        if f["flow"] == "cash" and SHARE_WORDS.search(f["quote"]) and not DEBT_WORDS.search(f["quote"] + " " + f["note"]):
+            wrong.append(f["figure_id"])
+    assert sorted(set(wrong) - set(FLOW_WORDING_EXCEPTIONS)) == []
+    assert sorted(set(FLOW_WORDING_EXCEPTIONS) - set(wrong)) == [], "an exception no longer needed: drop it"

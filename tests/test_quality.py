@@ -10,7 +10,7 @@ OUTCOMES = {"ok", "ok_seed", "error", "not_found"}
 
 def _records(kind: str = "spot-check") -> list[Path]:
     """The records of one kind of check under quality/ (spot-check, deal-check, dating-check, status-check,
-    party-check)."""
+    party-check, qualifier-review, flow-review)."""
     return sorted((ROOT / "quality").glob(f"{kind}-*.csv"), key=_made)
 
 
@@ -163,6 +163,26 @@ def test_the_party_checks_record_the_values_the_data_holds():
             rows,
             f"quality/{path.name}",
         )
+
+
+def test_the_flow_reviews_record_what_the_data_holds():
+    """quality/flow-review-*.csv: every flow changed is the figure's flow now, every verdict says on
+    what basis (README: `equity` is money paid for shares, `cash` any other payment) and why, and a
+    flow kept is the one the figure had when it was read."""
+    figures, records = _checked("flow-review", "figures", {"keep", "change"})
+    bases = {"shares", "debt", "grant", "mixed", "other", "unclear"}
+    for _, rows in records:
+        for r in rows:
+            assert r["reason"] and r["basis"] in bases, r["figure_id"]
+            assert r["old_flow"] in ("cash", "equity"), r["figure_id"]
+            if r["outcome"] == "change":
+                assert r["new_flow"] != r["old_flow"], r["figure_id"]
+                assert figures[r["figure_id"]]["flow"] == r["new_flow"], r["figure_id"]
+            else:
+                assert r["new_flow"] == "", r["figure_id"]
+            # paid for shares is equity; debt, grants and mixed totals are cash
+            expected = {"shares": "equity", "debt": "cash", "grant": "cash", "mixed": "cash"}.get(r["basis"])
+            assert expected in (None, r["new_flow"] or r["old_flow"]), r["figure_id"]
 
 
 def test_the_qualifier_reviews_record_what_the_data_holds():

@@ -118,6 +118,43 @@ def test_consensus_cannot_tell_when_one_of_several_sources_gives_several_parts(t
         parts_con.close()
 
 
+NOTES = """\
+notes-2030-one,alpha-beta,,alpha,beta,cash,amount,7,,USD,exact,tranche,,,,one,notes due 2030 of 7,
+notes-2032-one,alpha-beta,,alpha,beta,cash,amount,7,,USD,exact,tranche,,,,one,notes due 2032 of 7,
+notes-two,alpha-beta,,alpha,beta,cash,amount,10,,USD,exact,tranche,,,,two,notes of 10,
+shares-two,alpha-beta,,alpha,beta,equity,amount,4,,USD,exact,tranche,,,,two,shares of 4,
+"""
+
+
+def test_a_source_giving_two_equal_parts_gives_parts_not_an_opinion(tmp_path):
+    """Two series of notes of 7 each from one source, against 10 of notes from another: one figure
+    per number a source states, so the first source's two figures are two parts, and whether the
+    sources disagree cannot be told (NULL), though both of its values are equal."""
+    from aideals import report
+
+    root = make_package(tmp_path / "pkg")
+    with open(root / "data" / "figures.csv", "a", encoding="utf-8", newline="") as fh:
+        fh.write(NOTES)
+    notes_con = db.connect_memory(package.load(root))
+    try:
+        assert rows(
+            notes_con,
+            "SELECT flow, value_min, value_max, n_figures, n_sources, sources_disagree FROM consensus"
+            " WHERE component = 'tranche' ORDER BY flow",
+        ) == [("cash", 7.0, 10.0, 3, 2, None), ("equity", 4.0, 4.0, 1, 1, False)]
+        ids = [r[0] for r in rows(notes_con, "SELECT figure_id FROM figures ORDER BY figure_id")]
+        assert not [r for r in notes_con.execute(report.DISAGREEMENTS_SQL, [ids]).fetchall() if "notes-two" in r[0]]
+        # money raised is one whole across cash and equity: alpha's stated 100 in cash (the fixture's
+        # whole figures) covers the equity tranche, which does not become a flow of its own
+        assert rows(
+            notes_con,
+            "SELECT flow, value_low, value_high, components FROM flows"
+            " WHERE from_party = 'alpha' AND measure = 'amount' ORDER BY flow",
+        ) == [("cash", 100.0, 100.0, None)]
+    finally:
+        notes_con.close()
+
+
 def test_figures_resolved_spells_out_deal_parties_and_source(con):
     assert rows(
         con,

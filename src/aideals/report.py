@@ -126,7 +126,7 @@ HAVING count(DISTINCT f.source_id) > 1 AND (
     OR count(DISTINCT f.period_end) > 1
 ) AND NOT (
     k.component IS NOT NULL
-    AND count(DISTINCT (f.source_id, f.value, coalesce(f.value_high, f.value))) > count(DISTINCT f.source_id)
+    AND count(*) > count(DISTINCT f.source_id)
 )
 ORDER BY figure_ids
 """

@@ -52,11 +52,14 @@ LEFT JOIN sources s  ON s.source_id = f.source_id;
 CREATE OR REPLACE VIEW flows AS
 WITH sized AS (
     -- A flow is sized by the figures that state the whole of it; only when no source states the
-    -- whole do its parts (tranches, shares, ...) stand in, and `components` then says which.
+    -- whole do its parts (tranches, shares, ...) stand in, and `components` then says which. Money
+    -- raised is one whole across `cash` and `equity`: a stated total that mixes debt and equity is
+    -- `cash`, and it covers the deal's equity parts too (an empty component is the whole deal).
     SELECT
         f.*,
         bool_or(f.component IS NULL) OVER (
-            PARTITION BY f.deal_id, f.from_party, f.to_party, f.flow, f.measure, f.unit
+            PARTITION BY f.deal_id, f.from_party, f.to_party,
+                         CASE WHEN f.flow IN ('cash', 'equity') THEN 'cash' ELSE f.flow END, f.measure, f.unit
         ) AS has_whole
     FROM figures f
     WHERE f.from_party IS NOT NULL AND f.to_party IS NOT NULL AND f.flow <> 'none'
@@ -80,10 +83,12 @@ SELECT
     list(DISTINCT f.component ORDER BY f.component) FILTER (WHERE f.component IS NOT NULL) AS components,
     any_value(d.part_of)                  AS part_of,
     -- true when the umbrella deal (part_of) states the same flow: leave it out of sums across deals
+    -- (money raised counts as one flow across `cash` and `equity`, as above)
     bool_or(d.part_of IS NOT NULL AND EXISTS (
         SELECT 1 FROM figures p
         WHERE p.deal_id = d.part_of AND p.component IS NULL
-          AND p.measure = f.measure AND p.unit = f.unit AND p.flow = f.flow
+          AND p.measure = f.measure AND p.unit = f.unit
+          AND (p.flow = f.flow OR (p.flow IN ('cash', 'equity') AND f.flow IN ('cash', 'equity')))
           AND p.from_party = f.from_party AND p.to_party = f.to_party
     ))                                    AS counted_in_parent
 FROM sized f
@@ -100,8 +105,9 @@ GROUP BY f.deal_id, f.from_party, f.to_party, f.flow, f.measure, f.unit;
 -- (`sources_disagree`), and whether they qualify it differently, e.g. "up to" against "exactly"
 -- (`qualifiers_differ`; without `sources_disagree`, that is all they differ on). A period missing from one source is not a disagreement. A component can
 -- name several parts of one deal (two sites, two tranches): when one of several sources gives
--- several values of a component, the group holds several parts and `sources_disagree` is NULL
--- (whether the sources disagree cannot be told).
+-- several figures of a component (one figure per number a source states, so even two equal
+-- numbers, such as two series of notes of the same size, are two parts), the group holds several
+-- parts and `sources_disagree` is NULL (whether the sources disagree cannot be told).
 CREATE OR REPLACE VIEW consensus AS
 SELECT
     f.deal_id,
@@ -120,8 +126,8 @@ SELECT
     count(*)                              AS n_figures,
     count(DISTINCT f.source_id)           AS n_sources,
     CASE WHEN any_value(f.component) IS NOT NULL AND count(DISTINCT f.source_id) > 1
-              AND count(DISTINCT (f.source_id, f.value, coalesce(f.value_high, f.value))) > count(DISTINCT f.source_id)
-         THEN NULL  -- one source gives several values of this component: several parts, not opinions
+              AND count(*) > count(DISTINCT f.source_id)
+         THEN NULL  -- one source gives several figures of this component: several parts, not opinions
          ELSE count(DISTINCT f.source_id) > 1 AND (
             count(DISTINCT f.value) > 1
             OR count(DISTINCT coalesce(f.value_high, f.value)) > 1
@@ -139,7 +145,9 @@ GROUP BY ALL;
 -- The figures that can be added up across deals: whole figures (no `component`) that are not
 -- already counted by the umbrella deal their deal is part of (`deals.part_of`), i.e. a part's flow
 -- is left out when its umbrella deal states a whole figure for the same measure, unit, flow and
--- direction. Metrics that sum over deals read this view, not `figures`.
+-- direction (money raised counts as one flow across `cash` and `equity`: an umbrella's total that
+-- mixes debt and equity is `cash` and covers its parts' equity). Metrics that sum over deals read
+-- this view, not `figures`.
 CREATE OR REPLACE VIEW figures_counted AS
 SELECT f.*
 FROM figures f
@@ -150,7 +158,8 @@ WHERE f.component IS NULL
         WHERE d.part_of IS NOT NULL
           AND p.deal_id = d.part_of
           AND p.component IS NULL
-          AND p.measure = f.measure AND p.unit = f.unit AND p.flow = f.flow
+          AND p.measure = f.measure AND p.unit = f.unit
+          AND (p.flow = f.flow OR (p.flow IN ('cash', 'equity') AND f.flow IN ('cash', 'equity')))
           AND p.from_party IS NOT DISTINCT FROM f.from_party
           AND p.to_party IS NOT DISTINCT FROM f.to_party
   );
