@@ -113,6 +113,8 @@ def numbers_in(text: str) -> set[float]:
         for m in re.finditer(pattern, text):
             hi, lo = float(m.group(1).replace(",", "")), float(m.group(2).replace(",", ""))
             out.add(hi * SCALES[big] + lo * (SCALES[small] if small else 1))
+    for m in re.finditer(r"(?:US\$|S\$|RM)\s?(\d[\d,.]*)\s?mil\b", text):  # Malaysian press: "US$619mil"
+        out |= {v * 1e6 for v in readings(m.group(1))}
     for m in re.finditer(r"(\d[\d,.]*)\s*조\s*(\d)\s*천\s*억", text):  # "2조9천억": 2.9 trillion
         out.add(float(m.group(1).replace(",", "")) * 1e12 + float(m.group(2)) * 1e11)
     lower = text.lower()

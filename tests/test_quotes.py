@@ -27,6 +27,7 @@ NOT_READ: dict[str, str] = {
     [
         ("raised $1.5B in its Series C", 1.5e9),
         ("Alphabet Inc has sold US$17.5bil of bonds", 17.5e9),
+        ("an initial public offering that raised US$619mil.", 619e6),
         ("lui apportant environ 13 milliards de dollars", 13e9),
         ("um pagamento base de 17,4 mil milhões de dólares", 17.4e9),
         ("今年9月籌得7.5億美元", 7.5e8),
@@ -64,6 +65,7 @@ def test_numbers_in_reads_the_number_a_quote_states(text, value):
         ("a 36-month period", 36e6),  # "m" of "month" is not a scale word
         ("raised $1.5B", 1.5e6),
         ("B200 7656장", 7656e4),
+        ("vendeu 155 mil GPUs", 155e6),  # "mil" is a thousand here: millions only after US$, S$ or RM
     ],
 )
 def test_numbers_in_does_not_read_what_is_not_there(text, value):
