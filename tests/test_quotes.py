@@ -9,6 +9,8 @@ or, for power, in MW or GW, for durations, in months.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from quote_numbers import numbers_in, states
@@ -107,3 +109,49 @@ def test_every_exception_is_a_figure_the_reader_still_misses(tables):
         row = by_id[figure_id]
         numbers = numbers_in(row["quote"])
         assert not all(states(float(row[f]), row["unit"], numbers) for f in ("value", "value_high") if row[f])
+
+
+# README: a capacity a site could, may, is designed or has the option to reach is a ceiling, `up_to`
+CEILING = re.compile(
+    r"\b(?:expandable|scalable|(?:option|potential|ability|capacity|designed|aspirations?) to (?:be )?(?:expand|scale|grow)\w*"
+    r"|(?:could|may|can)(?: eventually)? (?:be expanded|expand|scale|grow|reach)\w*)(?: up)? to\b",
+    re.IGNORECASE,
+)
+
+
+@pytest.mark.parametrize(
+    ("quote", "ceiling"),
+    [
+        ("deliver 230 MW of capacity (expandable to 520 MW)", 520),
+        ("with the potential to expand to 300 MW", 300),
+        ("The project could eventually be expanded to use 1.6 gigawatts", 1.6),
+        ("designed to scale to 10 gigawatts in all", 10),
+    ],
+)
+def test_ceilings_reads_the_capacity_a_site_could_reach(quote, ceiling):
+    assert ceilings(quote) == {ceiling}
+
+
+def ceilings(quote: str) -> set[float]:
+    """The numbers a quote gives as what a site could reach (the number right after the phrase)."""
+    out: set[float] = set()
+    for m in CEILING.finditer(quote):
+        after = quote[m.end():m.end() + 24]
+        head = re.match(r"\s*(?:use\s+|a\s+|around\s+)?[$€£]?(\d[\d.,]*)", after)
+        if head:
+            out |= {float(head.group(1).replace(",", ""))}
+    return out
+
+
+def test_a_capacity_a_site_could_reach_is_up_to(tables):
+    """Power a quote gives as a ceiling ("expandable to", "could scale to", "the option to expand
+    to") is `up_to` (or the source's own hedge); a capacity a site will or is expected to reach
+    is a target, stated as it is."""
+    wrong = [
+        row["figure_id"]
+        for row in tables["figures"]
+        if row["measure"] == "power"
+        and row["qualifier"] == "exact"
+        and states(float(row["value"]), row["unit"], ceilings(row["quote"]))
+    ]
+    assert wrong == []
