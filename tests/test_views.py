@@ -155,6 +155,31 @@ def test_a_source_giving_two_equal_parts_gives_parts_not_an_opinion(tmp_path):
         notes_con.close()
 
 
+def test_an_umbrellas_cash_total_covers_its_parts_equity(tmp_path):
+    """A deal that is part of another (`part_of`) is counted in its umbrella when the umbrella states
+    the whole of the same flow; money raised is one flow across `cash` and `equity`, so Alpha's
+    stated 100 in cash covers the part's 50 in equity, in `flows` (counted_in_parent) and in
+    `figures_counted`, while the part's chips, a flow the umbrella does not state as a whole in
+    that direction, stay counted."""
+    root = make_package(tmp_path / "pkg")
+    with open(root / "data" / "deals.csv", "a", encoding="utf-8", newline="") as fh:
+        fh.write("alpha-beta-first,Alpha's first tranche in Beta,equity_investment,2025-09-01,day,closed,"
+                 "alpha,beta,alpha-beta,one,The first tranche of Alpha's investment.\n")
+    with open(root / "data" / "figures.csv", "a", encoding="utf-8", newline="") as fh:
+        fh.write("first-equity-one,alpha-beta-first,,alpha,beta,equity,amount,50,,USD,exact,,,,,one,a first 50,\n"
+                 "first-chips-one,alpha-beta-first,,alpha,beta,chips,amount,20,,USD,exact,,,,,one,chips for 20,\n")
+    part_con = db.connect_memory(package.load(root))
+    try:
+        assert rows(
+            part_con,
+            "SELECT flow, value_high, counted_in_parent FROM flows WHERE deal_id = 'alpha-beta-first' ORDER BY flow",
+        ) == [("chips", 20.0, False), ("equity", 50.0, True)]
+        counted = {r[0] for r in rows(part_con, "SELECT figure_id FROM figures_counted")}
+        assert "first-equity-one" not in counted and "first-chips-one" in counted
+    finally:
+        part_con.close()
+
+
 def test_figures_resolved_spells_out_deal_parties_and_source(con):
     assert rows(
         con,
