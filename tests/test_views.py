@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 
 import pytest
@@ -21,6 +22,20 @@ def con(tmp_path_factory):
 
 def rows(con, sql: str) -> list[tuple]:
     return con.execute(sql).fetchall()
+
+
+@contextlib.contextmanager
+def connect_with(tmp_path, figures: str = "", deals: str = ""):
+    """A connection to the small fixture package with extra CSV rows appended to its tables."""
+    root = make_package(tmp_path / "pkg")
+    for table, extra in (("deals", deals), ("figures", figures)):
+        with open(root / "data" / f"{table}.csv", "a", encoding="utf-8", newline="") as fh:
+            fh.write(extra)
+    con = db.connect_memory(package.load(root))
+    try:
+        yield con
+    finally:
+        con.close()
 
 
 def test_flows_has_one_row_per_deal_direction_flow_and_measure(con):
@@ -91,11 +106,7 @@ def test_consensus_cannot_tell_when_one_of_several_sources_gives_several_parts(t
     restricted query of disagreements agrees with the view."""
     from aideals import report
 
-    root = make_package(tmp_path / "pkg")
-    with open(root / "data" / "figures.csv", "a", encoding="utf-8", newline="") as fh:
-        fh.write(PARTS)
-    parts_con = db.connect_memory(package.load(root))
-    try:
+    with connect_with(tmp_path, figures=PARTS) as parts_con:
         assert rows(
             parts_con,
             "SELECT component, value_min, value_max, n_sources, sources_disagree FROM consensus"
@@ -114,8 +125,6 @@ def test_consensus_cannot_tell_when_one_of_several_sources_gives_several_parts(t
         ).fetchall()
         assert restricted == full
         assert [["tranche-one", "tranche-two"]] == [r[0] for r in full if r[0][0].startswith("tranche")]
-    finally:
-        parts_con.close()
 
 
 NOTES = """\
@@ -132,11 +141,7 @@ def test_a_source_giving_two_equal_parts_gives_parts_not_an_opinion(tmp_path):
     sources disagree cannot be told (NULL), though both of its values are equal."""
     from aideals import report
 
-    root = make_package(tmp_path / "pkg")
-    with open(root / "data" / "figures.csv", "a", encoding="utf-8", newline="") as fh:
-        fh.write(NOTES)
-    notes_con = db.connect_memory(package.load(root))
-    try:
+    with connect_with(tmp_path, figures=NOTES) as notes_con:
         assert rows(
             notes_con,
             "SELECT flow, value_min, value_max, n_figures, n_sources, sources_disagree FROM consensus"
@@ -151,8 +156,6 @@ def test_a_source_giving_two_equal_parts_gives_parts_not_an_opinion(tmp_path):
             "SELECT flow, value_low, value_high, components FROM flows"
             " WHERE from_party = 'alpha' AND measure = 'amount' ORDER BY flow",
         ) == [("cash", 100.0, 100.0, None)]
-    finally:
-        notes_con.close()
 
 
 def test_an_umbrellas_cash_total_covers_its_parts_equity(tmp_path):
@@ -161,23 +164,17 @@ def test_an_umbrellas_cash_total_covers_its_parts_equity(tmp_path):
     stated 100 in cash covers the part's 50 in equity, in `flows` (counted_in_parent) and in
     `figures_counted`, while the part's chips, a flow the umbrella does not state as a whole in
     that direction, stay counted."""
-    root = make_package(tmp_path / "pkg")
-    with open(root / "data" / "deals.csv", "a", encoding="utf-8", newline="") as fh:
-        fh.write("alpha-beta-first,Alpha's first tranche in Beta,equity_investment,2025-09-01,day,closed,"
-                 "alpha,beta,alpha-beta,one,The first tranche of Alpha's investment.\n")
-    with open(root / "data" / "figures.csv", "a", encoding="utf-8", newline="") as fh:
-        fh.write("first-equity-one,alpha-beta-first,,alpha,beta,equity,amount,50,,USD,exact,,,,,one,a first 50,\n"
-                 "first-chips-one,alpha-beta-first,,alpha,beta,chips,amount,20,,USD,exact,,,,,one,chips for 20,\n")
-    part_con = db.connect_memory(package.load(root))
-    try:
+    deal = ("alpha-beta-first,Alpha's first tranche in Beta,equity_investment,2025-09-01,day,closed,"
+            "alpha,beta,alpha-beta,one,The first tranche of Alpha's investment.\n")
+    figures = ("first-equity-one,alpha-beta-first,,alpha,beta,equity,amount,50,,USD,exact,,,,,one,a first 50,\n"
+               "first-chips-one,alpha-beta-first,,alpha,beta,chips,amount,20,,USD,exact,,,,,one,chips for 20,\n")
+    with connect_with(tmp_path, figures=figures, deals=deal) as part_con:
         assert rows(
             part_con,
             "SELECT flow, value_high, counted_in_parent FROM flows WHERE deal_id = 'alpha-beta-first' ORDER BY flow",
         ) == [("chips", 20.0, False), ("equity", 50.0, True)]
         counted = {r[0] for r in rows(part_con, "SELECT figure_id FROM figures_counted")}
         assert "first-equity-one" not in counted and "first-chips-one" in counted
-    finally:
-        part_con.close()
 
 
 def test_figures_resolved_spells_out_deal_parties_and_source(con):
