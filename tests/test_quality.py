@@ -114,15 +114,15 @@ def _checked(kind: str, table: str, outcomes: set[str]) -> tuple[dict[str, dict[
 
 
 def test_the_dating_check_records_what_the_data_holds():
-    """quality/dating-check-*.csv: every repointed, coarsened or undated deal still has the source or the
-    date its latest record gives it (a later change must update the record or be a later record that
-    corrects it)."""
-    deals, records = _checked("dating-check", "deals", {"ok", "repoint", "coarsen", "undate", "not_found"})
+    """quality/dating-check-*.csv: every repointed, re-dated, coarsened or undated deal still has the source
+    or the date its latest record gives it (a later change must update the record or be a later record
+    that corrects it)."""
+    deals, records = _checked("dating-check", "deals", {"ok", "repoint", "redate", "coarsen", "undate", "not_found"})
     latest = {r["deal_id"]: r for _, rows in records for r in rows}  # a later record supersedes an earlier
     for _, rows in records:
         for r in rows:
             if latest[r["deal_id"]] is not r:  # a later check read the deal again and corrected it
-                assert latest[r["deal_id"]]["outcome"] in ("repoint", "coarsen", "undate", "not_found"), r["deal_id"]
+                assert latest[r["deal_id"]]["outcome"] in ("repoint", "redate", "coarsen", "undate", "not_found"), r["deal_id"]
                 continue
             deal = deals[r["deal_id"]]
             if r["new_source_id"]:
