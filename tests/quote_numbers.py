@@ -143,3 +143,22 @@ def states(value: float, unit: str, numbers: set[float], tolerance: float = 0.00
     if unit == "years":
         targets.append(value * 12)
     return any(abs(n - t) <= tolerance * abs(t) for t in targets for n in numbers if t)
+
+
+# A capacity a site could, may, is designed or has the option to reach (README: `up_to`).
+CEILING = re.compile(
+    r"\b(?:expandable|scalable|(?:option|potential|ability|capacity|designed|aspirations?) to (?:be )?(?:expand|scale|grow)\w*"
+    r"|(?:could|may|can)(?: eventually)? (?:be expanded|expand|scale|grow|reach)\w*)(?: up)? to\b",
+    re.IGNORECASE,
+)
+
+
+def ceilings(quote: str) -> set[float]:
+    """The numbers a quote gives as what a site could reach: the number right after a phrase such as
+    "expandable to", "could scale to" or "the option to expand to" (README: such a ceiling is `up_to`)."""
+    out: set[float] = set()
+    for m in CEILING.finditer(quote):
+        head = re.match(r"\s*(?:use\s+|a\s+|around\s+)?[$€£]?(\d[\d.,]*\d|\d)", quote[m.end():m.end() + 24])
+        if head:
+            out |= readings(head.group(1))
+    return out

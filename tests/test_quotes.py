@@ -9,11 +9,9 @@ or, for power, in MW or GW, for durations, in months.
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
-from quote_numbers import numbers_in, states
+from quote_numbers import ceilings, numbers_in, states
 
 # Figures whose quote states the value in a form the reader does not follow, each with why.
 NOT_READ: dict[str, str] = {
@@ -111,14 +109,6 @@ def test_every_exception_is_a_figure_the_reader_still_misses(tables):
         assert not all(states(float(row[f]), row["unit"], numbers) for f in ("value", "value_high") if row[f])
 
 
-# README: a capacity a site could, may, is designed or has the option to reach is a ceiling, `up_to`
-CEILING = re.compile(
-    r"\b(?:expandable|scalable|(?:option|potential|ability|capacity|designed|aspirations?) to (?:be )?(?:expand|scale|grow)\w*"
-    r"|(?:could|may|can)(?: eventually)? (?:be expanded|expand|scale|grow|reach)\w*)(?: up)? to\b",
-    re.IGNORECASE,
-)
-
-
 @pytest.mark.parametrize(
     ("quote", "ceiling"),
     [
@@ -130,17 +120,6 @@ CEILING = re.compile(
 )
 def test_ceilings_reads_the_capacity_a_site_could_reach(quote, ceiling):
     assert ceilings(quote) == {ceiling}
-
-
-def ceilings(quote: str) -> set[float]:
-    """The numbers a quote gives as what a site could reach (the number right after the phrase)."""
-    out: set[float] = set()
-    for m in CEILING.finditer(quote):
-        after = quote[m.end():m.end() + 24]
-        head = re.match(r"\s*(?:use\s+|a\s+|around\s+)?[$€£]?(\d[\d.,]*)", after)
-        if head:
-            out |= {float(head.group(1).replace(",", ""))}
-    return out
 
 
 def test_a_capacity_a_site_could_reach_is_up_to(tables):
