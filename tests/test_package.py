@@ -210,17 +210,22 @@ def test_the_readme_names_every_deal_kind_of_the_schema():
     assert [kind for kind in kinds if kind not in named] == []
 
 
+@pytest.fixture(scope="module")
+def money() -> set[str]:
+    """The measures stated in money (those the `unit_fits_measure` rule lets take a currency)."""
+    return set(rules.money_measures(package.load(ROOT)))
+
+
 SELLS = {"cloud_contract", "compute_purchase", "chip_supply"}
 INVESTS = {"funding_round", "equity_investment", "acquisition", "warrant"}
 
 
-def test_party_a_is_the_seller_or_the_investor(tables):
+def test_party_a_is_the_seller_or_the_investor(tables, money):
     """README: in a deal that sells compute, cloud or chips, `party_a` is the vendor or provider and
     `party_b` the customer; in a round, an investment, an acquisition or a warrant, `party_a` is the
     investor, lead or buyer and `party_b` the company. The money figures between the two parties
     say who pays whom, so a payment for compute, cloud or chips from party_a to party_b, or for
     shares from party_b to party_a, is a deal whose parties are the wrong way round."""
-    money = set(rules.money_measures(package.load(ROOT)))
     deals = {d["deal_id"]: d for d in tables["deals"]}
     wrong = []
     for f in tables["figures"]:
@@ -248,12 +253,11 @@ FLOW_WORDING_EXCEPTIONS = {
 }
 
 
-def test_money_for_shares_is_equity_and_other_money_is_cash(tables):
+def test_money_for_shares_is_equity_and_other_money_is_cash(tables, money):
     """README: in rounds and investments, money paid for shares is `equity` and any other payment
     (a loan, notes, a grant, a total of debt and equity) is `cash`. A figure whose quote speaks only
     of debt but says `equity`, or only of shares (neither its quote nor its note naming debt) but
     says `cash`, has the wrong flow; the few whose pages word them otherwise are listed with why."""
-    money = set(rules.money_measures(package.load(ROOT)))
     kinds = {d["deal_id"]: d["kind"] for d in tables["deals"]}
     wrong = []
     for f in tables["figures"]:
