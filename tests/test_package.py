@@ -269,3 +269,15 @@ def test_money_for_shares_is_equity_and_other_money_is_cash(tables, money):
             wrong.append(f["figure_id"])
     assert sorted(set(wrong) - set(FLOW_WORDING_EXCEPTIONS)) == []
     assert sorted(set(FLOW_WORDING_EXCEPTIONS) - set(wrong)) == [], "an exception no longer needed: drop it"
+
+
+UNDATED_SAYS_WHY = re.compile(
+    r"not dated|undated|no page read dates|shows? no (?:date|day|year|month)|no (?:date|day|year|month)\b|left empty", re.I)
+
+
+def test_an_undated_deal_says_why(tables):
+    """README "Contributing": a deal no page read dates keeps `announced` empty, and its summary says
+    so and why ("Not dated here: the pages read show no date ..."), so that a reader does not take
+    the gap for an omission."""
+    silent = [d["deal_id"] for d in tables["deals"] if not d["announced"] and not UNDATED_SAYS_WHY.search(d["summary"])]
+    assert silent == []
