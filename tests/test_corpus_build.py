@@ -103,6 +103,19 @@ def test_the_corpus_holds_every_case_of_issue_8():
     assert [(f["check"], f["value"]) for f in injection] == [("formula-injection", '=HYPERLINK("http://x.invalid","click")')]
 
 
+def test_every_case_carries_the_repositorys_schemas():
+    """Each case is the repository's package with one defect in its data or descriptor: its copies of
+    the schemas are the repository's own (after a schema change, `python tests/corpus/make.py --bless`
+    rewrites them, and fails if a finding moved)."""
+    root = CORPUS.parent.parent / "schemas"
+    stale = [
+        str(copy.relative_to(CORPUS))
+        for copy in sorted(CORPUS.glob("*/schemas/*.json"))
+        if copy.read_bytes() != (root / copy.name).read_bytes()
+    ]
+    assert stale == []
+
+
 @pytest.mark.parametrize("case", BROKEN)
 def test_build_refuses_a_broken_case_and_leaves_the_previous_release(previous, capsys, case):
     out, before = previous
