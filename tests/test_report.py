@@ -159,6 +159,24 @@ def test_network_draws_one_edge_per_flow_and_one_node_per_party_with_flows(con):
     }
 
 
+def test_the_network_leaves_out_the_flows_of_a_cancelled_deal(tmp_path):
+    """A deal called off moved no money: its flow is drawn as no arrow and counts in no total."""
+    pkg = make_package(tmp_path / "pkg")
+    with open(pkg / "data" / "deals.csv", "a", encoding="utf-8") as fh:
+        fh.write("beta-alpha-buyback,Beta's called-off buy-back from Alpha,acquisition,2025-10-01,day,cancelled,"
+                 "beta,alpha,,one,Beta's offer to buy back Alpha's stake was withdrawn.\n")
+    with open(pkg / "data" / "figures.csv", "a", encoding="utf-8") as fh:
+        fh.write("buyback-one,beta-alpha-buyback,,beta,alpha,equity,amount,90,,USD,exact,,,,,one,offer of 90,\n")
+    connection = db.connect_memory(package.load(pkg))
+    data = report.collect(connection)
+    assert [f["deal_id"] for f in data["flows"] if f["deal_id"] == "beta-alpha-buyback"] == []
+    assert data["totals"]["flows"] == connection.execute(
+        "SELECT count(*) FROM flows WHERE deal_status <> 'cancelled'").fetchone()[0] == 3
+    fig = report.network_figure(data)
+    assert fig["summary"]["n_flows"] == 3 and fig["summary"]["n_cycle_nodes"] == 2
+    connection.close()
+
+
 def test_flows_that_come_back_are_haloed(con):
     fig = report.network_figure(report.collect(con))
     traces = fig["data"]

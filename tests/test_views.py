@@ -177,6 +177,26 @@ def test_an_umbrellas_cash_total_covers_its_parts_equity(tmp_path):
         assert "first-equity-one" not in counted and "first-chips-one" in counted
 
 
+def test_a_cancelled_deal_is_not_counted_and_its_parts_count_alone(tmp_path):
+    """Money of a deal that was called off never changed hands: `figures_counted` leaves its
+    figures out, and `flows` says the deal's status. A cancelled umbrella no longer covers its
+    parts, so a part that went ahead counts on its own."""
+    deals = ("gamma-beta,Gamma's called-off offer for Beta,acquisition,2025-09-01,day,cancelled,"
+             "gamma,beta,,one,Gamma's offer for Beta was rejected.\n"
+             "gamma-beta-first,A first tranche that went ahead,equity_investment,2025-09-01,day,closed,"
+             "gamma,beta,gamma-beta,one,The part of Gamma's plan that was carried out.\n")
+    figures = ("offer-one,gamma-beta,,gamma,beta,equity,amount,800,,USD,exact,,,,,one,an 800 offer,\n"
+               "first-one,gamma-beta-first,,gamma,beta,equity,amount,50,,USD,exact,,,,,one,a first 50,\n")
+    with connect_with(tmp_path, figures=figures, deals=deals) as con:
+        counted = {r[0] for r in rows(con, "SELECT figure_id FROM figures_counted")}
+        assert "offer-one" not in counted and "first-one" in counted
+        assert rows(
+            con,
+            "SELECT deal_id, value_high, counted_in_parent, deal_status FROM flows"
+            " WHERE from_party = 'gamma' ORDER BY deal_id",
+        ) == [("gamma-beta", 800.0, False, "cancelled"), ("gamma-beta-first", 50.0, False, "closed")]
+
+
 def test_figures_resolved_spells_out_deal_parties_and_source(con):
     assert rows(
         con,

@@ -133,6 +133,8 @@ ORDER BY figure_ids
 FIGURES_BY_ID_SQL = FIGURES_SQL.replace("ORDER BY", "WHERE list_contains(?, f.figure_id)\nORDER BY")
 PARTIES_NAMED_SQL = PARTIES_SQL.replace("ORDER BY", "WHERE list_contains(?, party_id) ORDER BY")
 # `flows` is computed once into a temporary table (at millions of figures it is the costly view).
+# The network draws what changed hands or is committed: the flows of deals called off (`cancelled`)
+# are left out, so that no arrow, size or cycle rests on money that never moved.
 REPORT_FLOWS = "aideals_report_flows"
 REPORT_FLOWS_SQL = f"""
 CREATE OR REPLACE TEMP TABLE {REPORT_FLOWS} AS
@@ -141,6 +143,7 @@ SELECT fl.deal_id, d.title AS deal_title, fl.from_party, fl.to_party, fl.flow, f
        CASE WHEN fl.measure = 'amount' AND fl.unit = 'USD' THEN fl.value_high END AS usd
 FROM flows fl
 LEFT JOIN deals d ON d.deal_id = fl.deal_id
+WHERE fl.deal_status IS DISTINCT FROM 'cancelled'
 """
 TOTALS_SQL = f"""
 SELECT (SELECT count(*) FROM parties), (SELECT count(*) FROM deals), (SELECT count(*) FROM figures),

@@ -82,15 +82,18 @@ SELECT
     list(DISTINCT f.qualifier ORDER BY f.qualifier) AS qualifiers,
     list(DISTINCT f.component ORDER BY f.component) FILTER (WHERE f.component IS NOT NULL) AS components,
     any_value(d.part_of)                  AS part_of,
-    -- true when the umbrella deal (part_of) states the same flow: leave it out of sums across deals
-    -- (money raised counts as one flow across `cash` and `equity`, as above)
+    -- true when the umbrella deal (part_of), not itself cancelled, states the same flow: leave it
+    -- out of sums across deals (money raised counts as one flow across `cash` and `equity`, as above)
     bool_or(d.part_of IS NOT NULL AND EXISTS (
         SELECT 1 FROM figures p
-        WHERE p.deal_id = d.part_of AND p.component IS NULL
+        JOIN deals u ON u.deal_id = p.deal_id
+        WHERE p.deal_id = d.part_of AND u.status <> 'cancelled' AND p.component IS NULL
           AND p.measure = f.measure AND p.unit = f.unit
           AND (p.flow = f.flow OR (p.flow IN ('cash', 'equity') AND f.flow IN ('cash', 'equity')))
           AND p.from_party = f.from_party AND p.to_party = f.to_party
-    ))                                    AS counted_in_parent
+    ))                                    AS counted_in_parent,
+    -- the deal's status: a `cancelled` deal's flow never took place (figures_counted leaves it out)
+    any_value(d.status)                   AS deal_status
 FROM sized f
 LEFT JOIN deals d ON d.deal_id = f.deal_id
 LEFT JOIN parties pf ON pf.party_id = f.from_party
@@ -142,21 +145,26 @@ SELECT
 FROM figures f
 GROUP BY ALL;
 
--- The figures that can be added up across deals: whole figures (no `component`) that are not
--- already counted by the umbrella deal their deal is part of (`deals.part_of`), i.e. a part's flow
--- is left out when its umbrella deal states a whole figure for the same measure, unit, flow and
--- direction (money raised counts as one flow across `cash` and `equity`: an umbrella's total that
--- mixes debt and equity is `cash` and covers its parts' equity). Metrics that sum over deals read
--- this view, not `figures`.
+-- The figures that can be added up across deals: whole figures (no `component`) of deals that
+-- were not called off (a `cancelled` deal's money never changed hands, its chips were never
+-- delivered), not already counted by the umbrella deal their deal is part of (`deals.part_of`),
+-- i.e. a part's flow is left out when its umbrella deal, not itself cancelled, states a whole
+-- figure for the same measure, unit, flow and direction (money raised counts as one flow across
+-- `cash` and `equity`: an umbrella's total that mixes debt and equity is `cash` and covers its
+-- parts' equity). Party-level facts (revenue, net loss) have no deal and stay. Metrics that sum
+-- over deals read this view, not `figures`.
 CREATE OR REPLACE VIEW figures_counted AS
 SELECT f.*
 FROM figures f
 LEFT JOIN deals d ON d.deal_id = f.deal_id
 WHERE f.component IS NULL
+  AND d.status IS DISTINCT FROM 'cancelled'
   AND NOT EXISTS (
         SELECT 1 FROM figures p
+        JOIN deals u ON u.deal_id = p.deal_id
         WHERE d.part_of IS NOT NULL
           AND p.deal_id = d.part_of
+          AND u.status <> 'cancelled'
           AND p.component IS NULL
           AND p.measure = f.measure AND p.unit = f.unit
           AND (p.flow = f.flow OR (p.flow IN ('cash', 'equity') AND f.flow IN ('cash', 'equity')))
