@@ -127,6 +127,8 @@ def numbers_in(text: str) -> set[float]:
         if m.group() in ("a", "an", "one") and nxt and nxt.group() == "hundred":
             continue  # read with the next word: "a hundred million" is "hundred million"
         scale = _scale_at(lower, m.end())
+        if scale is None and m.group() == "half" and nxt and nxt.group() in ("a", "an"):
+            scale = _scale_at(lower, nxt.end())  # "half a billion"
         if scale:
             out.add(value * scale)
         elif m.group() not in ARTICLES or (nxt and nxt.group() in UNIT_WORDS):

@@ -28,6 +28,7 @@ NOT_READ: dict[str, str] = {
         ("raised $1.5B in its Series C", 1.5e9),
         ("Alphabet Inc has sold US$17.5bil of bonds", 17.5e9),
         ("an initial public offering that raised US$619mil.", 619e6),
+        ("chips worth half a billion dollars", 5e8),
         ("lui apportant environ 13 milliards de dollars", 13e9),
         ("um pagamento base de 17,4 mil milhões de dólares", 17.4e9),
         ("今年9月籌得7.5億美元", 7.5e8),
