@@ -249,3 +249,21 @@ def test_repository_consensus_finds_the_known_disagreements():
     assert found["nvidia-openai-2025", "amount"][1] is True  # "up to $100B" against "$100B"
     assert found["microsoft-openai-2019-2023", "amount"][1] is True  # "$13B", "about $13B", "more than $13B"
     assert found["openai", "commitments_total"][0] is True  # about $600B against about a trillion
+
+
+# The columns each view's row of README's table names in plain words (its grain), not in backticks.
+GRAIN_COLUMNS = {
+    "flows": {"deal_id", "flow", "measure", "unit"},
+    "consensus": {"deal_id", "party_id", "measure", "flow", "unit", "component", "as_of"},
+}
+
+
+@pytest.mark.parametrize("view", sorted(GRAIN_COLUMNS))
+def test_readme_names_every_column_of_the_view(con, view):
+    """README's table of views names every column of `flows` and `consensus`, so that a column
+    added to a view cannot go undocumented."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    (row,) = [line for line in readme.splitlines() if line.startswith(f"| `{view}` |")]
+    columns = [r[0] for r in rows(con, f"DESCRIBE {view}")]
+    assert [c for c in columns if c not in GRAIN_COLUMNS[view] and f"`{c}`" not in row] == []
+    assert GRAIN_COLUMNS[view] <= set(columns)
