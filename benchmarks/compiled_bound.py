@@ -55,7 +55,8 @@ OPTIONS = {
     "measure": ["amount", "power", "equity_stake", "shares", "duration", "revenue", "net_loss", "valuation",
                 "unit_cost", "chip_count", "commitments_total"],
     "unit": ["USD", "EUR", "GBP", "JPY", "CNY", "KRW", "INR", "AUD", "CAD", "SGD", "HKD", "TWD", "CHF", "SEK",
-             "NOK", "DKK", "SAR", "AED", "QAR", "BRL", "MYR", "GW", "MW", "percent", "shares", "years", "chips",
+             "NOK", "DKK", "SAR", "AED", "QAR", "BRL", "MYR", "MXN", "ZAR", "CLP", "COP", "ILS", "IDR", "THB",
+             "PLN", "TRY", "NZD", "GW", "MW", "percent", "shares", "years", "chips",
              "USD_per_GW"],
     "qualifier": ["exact", "approximately", "up_to", "at_least", "more_than", "range", "estimate"],
 }
@@ -95,8 +96,14 @@ def line_end_after(buf, start: int, end: int) -> int:
 def once(root: Path) -> None:
     """Check ROOT's figures.csv once and print the counts."""
     import numpy as np
+    import compiled_kernels as ck
     from compiled_kernels import (K_DATE, K_ENUM, K_ID, K_NUM, K_QUOTE, K_TEXT, check_block, first_cells, insert,
                                   missing, rows_and_quotes_of)
+    units = OPTIONS["unit"]
+    if units.index("GW") != ck.LAST_CURRENCY + 1 or [units.index(u) for u in (
+            "GW", "MW", "percent", "shares", "years", "chips", "USD_per_GW")] != [
+            ck.U_GW, ck.U_MW, ck.U_PERCENT, ck.U_SHARES, ck.U_YEARS, ck.U_CHIPS, ck.U_USD_PER_GW]:
+        raise SystemExit("compiled_kernels' unit indices do not match OPTIONS['unit']")
     schema = json.loads((root / "schemas" / "figures.schema.json").read_text(encoding="utf-8"))
     fields = schema["fields"]
     if [f["name"] for f in fields] != COLUMNS:

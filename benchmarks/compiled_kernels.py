@@ -7,6 +7,10 @@ from numba import njit, prange
 
 # what check() tests in a cell of each column
 K_TEXT, K_ENUM, K_NUM, K_DATE, K_ID, K_QUOTE = range(6)
+# the indices of the figures `unit` options the row rules name (compiled_bound.OPTIONS checks them):
+# the currencies come first, 0 to LAST_CURRENCY
+LAST_CURRENCY = 30
+U_GW, U_MW, U_PERCENT, U_SHARES, U_YEARS, U_CHIPS, U_USD_PER_GW = range(31, 38)
 
 
 @njit(cache=True, inline="always")
@@ -187,22 +191,22 @@ def check(buf, start, end, kinds, required, offsets, options, counts, keycols, h
             bad = True
         if high >= 0 and high < value:  # range_high_not_below_low
             bad = True
-        if unit == 23 and (value > 100 or high > 100):  # percent_at_most_100, ..._high_...
+        if unit == U_PERCENT and (value > 100 or high > 100):  # percent_at_most_100, ..._high_...
             bad = True
         if measure == 0 or measure == 5 or measure == 6 or measure == 7 or measure == 10:
-            bad = bad or unit < 0 or unit > 20  # unit_fits_measure: USD or another currency
+            bad = bad or unit < 0 or unit > LAST_CURRENCY  # unit_fits_measure: USD or another currency
         elif measure == 1:
-            bad = bad or (unit != 21 and unit != 22)
+            bad = bad or (unit != U_GW and unit != U_MW)
         elif measure == 2:
-            bad = bad or unit != 23
+            bad = bad or unit != U_PERCENT
         elif measure == 3:
-            bad = bad or unit != 24
+            bad = bad or unit != U_SHARES
         elif measure == 4:
-            bad = bad or unit != 25
+            bad = bad or unit != U_YEARS
         elif measure == 9:
-            bad = bad or unit != 26
+            bad = bad or unit != U_CHIPS
         elif measure == 8:
-            bad = bad or unit != 27
+            bad = bad or unit != U_USD_PER_GW
         if fe[3] > fs[3] and same_bytes(buf, fs[3], fe[3], fs[4], fe[4]):  # flow_parties_differ
             bad = True
         if fe[1] == fs[1] and fe[2] == fs[2]:  # figure_has_deal_or_party
