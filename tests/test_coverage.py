@@ -71,7 +71,7 @@ def test_coverage_counts_money_figures_per_currency(tables):
     assert money == {"amount", "revenue", "net_loss", "valuation", "commitments_total"}
     expected = Counter(f["unit"] for f in tables["figures"] if f["measure"] in money)
     text = coverage.markdown(package.load(ROOT))
-    block = text[text.index("Money figures per currency"):text.index("Deals by the number of sources")]
+    block = text[text.index("Money figures per currency"):text.index("Deals per kind and status")]
     rows = [
         [c.strip() for c in line.strip("|").split("|")]
         for line in block.splitlines()
@@ -79,3 +79,25 @@ def test_coverage_counts_money_figures_per_currency(tables):
     ]
     assert {cells[0]: int(cells[1]) for cells in rows} == dict(expected)
     assert rows[0][0] == "USD" and len(rows) > 1, "dollars first, then the other currencies"
+
+
+def test_coverage_counts_deals_per_kind_and_status(tables):
+    """The table of deals per kind and status agrees with a count made here from the CSVs, its
+    columns are the schema's statuses, and its rows add up to every deal."""
+    import json
+    from collections import Counter
+
+    schema = json.loads((ROOT / "schemas" / "deals.schema.json").read_text(encoding="utf-8"))
+    (status_field,) = [f for f in schema["fields"] if f["name"] == "status"]
+    assert sorted(coverage.STATUSES) == sorted(status_field["constraints"]["enum"])
+    expected = Counter((d["kind"], d["status"]) for d in tables["deals"])
+    text = coverage.markdown(package.load(ROOT))
+    block = text[text.index("Deals per kind and status"):text.index("Deals by the number of sources")]
+    lines = [line for line in block.splitlines() if line.startswith("| ")]
+    header = [c.strip() for c in lines[0].strip("|").split("|")]
+    assert header == ["kind", *coverage.STATUSES, "deals"]
+    rows = [[c.strip() for c in line.strip("|").split("|")] for line in lines[1:]]
+    got = Counter({(r[0], s): int(n) for r in rows for s, n in zip(coverage.STATUSES, r[1:-1]) if int(n)})
+    assert got == expected
+    assert [int(r[-1]) for r in rows] == [sum(int(n) for n in r[1:-1]) for r in rows]
+    assert sum(int(r[-1]) for r in rows) == len(tables["deals"])

@@ -65,6 +65,17 @@ GROUP BY 1
 ORDER BY min(n)
 """
 
+# Statuses in the order deals usually move (README: a deal's `status`).
+STATUSES = ("rumoured", "announced", "signed", "in_progress", "closed", "cancelled")
+DEALS_PER_KIND_AND_STATUS = """
+SELECT kind,
+       """ + ",\n       ".join(f"count(*) FILTER (WHERE status = '{s}')" for s in STATUSES) + """,
+       count(*) AS deals
+FROM deals
+GROUP BY kind
+ORDER BY deals DESC, kind
+"""
+
 SOURCES_PER_KIND = """
 SELECT kind, count(*) AS sources FROM sources GROUP BY kind ORDER BY sources DESC, kind
 """
@@ -104,6 +115,11 @@ def markdown(pkg: Package) -> str:
         "Money figures per currency (each is stated as its source states it; the package converts none):",
         "",
         _table(["unit", "figures", "deals or parties"], con.execute(MONEY_PER_UNIT, [money_measures(pkg)]).fetchall()),
+        "",
+        "Deals per kind and status (where each stands as last reported; the metrics leave out the"
+        " cancelled ones, whose money never moved):",
+        "",
+        _table(["kind", *STATUSES, "deals"], con.execute(DEALS_PER_KIND_AND_STATUS).fetchall()),
         "",
         "Deals by the number of sources their figures cite (a deal resting on one source has no second"
         " report to check it against):",

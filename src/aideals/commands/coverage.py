@@ -12,7 +12,7 @@ from aideals.options import package_option
 @click.option("--write", is_flag=True, help="Replace the generated block in README.md instead of printing.")
 def command(package: str | None, write: bool) -> None:
     """Print the coverage tables (deals per party, figures per measure, money figures per currency,
-    deals by number of sources, sources per kind, date range).
+    deals per kind and status, deals by number of sources, sources per kind, date range).
 
     Example (after adding data, to refresh the README):
 
