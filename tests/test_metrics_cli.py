@@ -101,10 +101,12 @@ def test_explain_shows_value_formula_and_every_input_with_source_url_and_quote(c
         "/ sum of its power figures (GW)",
         "  inputs (2 figures):",
         "  - bc-cloud: amount b -> c (cloud_services) = 20,000,000,000 to 30,000,000,000 USD [range]",
+        "    deal:   d-bc (signed)",
         "    source: Second fixture source (Other Press, 2025-11-01)",
         "    url:    (none recorded)",
         "    quote:  \u201c$20B to $30B of cloud services\u201d",
         "  - bc-power: power c -> b (cloud_services) = 0.5 GW [exact]",
+        "    deal:   d-bc (signed)",
         "    source: Second fixture source (Other Press, 2025-11-01)",
         "    url:    (none recorded)",
         "    quote:  \u201chalf a gigawatt\u201d",
@@ -124,6 +126,12 @@ def test_explain_json_on_the_real_data_traces_nvidia_ratio_to_its_quotes(capsys,
         "NVIDIA intends to invest up to $100 billion in OpenAI as the new NVIDIA systems are deployed"
     )
     assert all(f["source_title"] and f["quote"] for f in ex["figures"])
+    # each input names its deal's status, so a figure of a rumoured deal can be told apart
+    deals = {r["deal_id"]: r["status"] for r in csv.DictReader(open(ROOT / "data" / "deals.csv", encoding="utf-8"))}
+    assert {f["figure_id"]: f["deal_status"] for f in ex["figures"] if f["deal_id"]} == {
+        f["figure_id"]: deals[f["deal_id"]] for f in ex["figures"] if f["deal_id"]
+    }
+    assert any(f["deal_id"] for f in ex["figures"])
 
 
 def test_explain_of_an_unknown_subject_lists_the_known_ones(capsys, monkeypatch, metrics_package):

@@ -454,7 +454,7 @@ def insert_results(con: duckdb.DuckDBPyConnection, results: Sequence[MetricResul
 # -- explaining ------------------------------------------------------------------------------
 
 EXPLAIN_FIGURES_SQL = """
-SELECT figure_id, deal_id, party_id, from_party, to_party, flow, measure, value, value_high, unit,
+SELECT figure_id, deal_id, deal_status, party_id, from_party, to_party, flow, measure, value, value_high, unit,
        qualifier, period_start, period_end, source_id, source_title, source_publisher,
        source_published, source_url, quote, note
 FROM figures_resolved
@@ -562,7 +562,8 @@ def render_results(results: Sequence[MetricResult], fmt: str) -> str:
 
 
 def render_explanation(ex: Explanation) -> str:
-    """An explanation as text: value, formula, note, then each input figure with its source."""
+    """An explanation as text: value, formula, note, then each input figure with its deal and status
+    and its source."""
     m = ex.metric
     lines = [f"{m.name} ({m.title}) for {ex.subject_id}, from plugin {m.plugin}"]
     for r in ex.results:
@@ -580,6 +581,8 @@ def render_explanation(ex: Explanation) -> str:
             value += f" to {format_number(f['value_high'])}"
         direction = f" {f['from_party']} -> {f['to_party']}" if f["from_party"] else ""
         lines.append(f"  - {f['figure_id']}: {f['measure']}{direction} ({f['flow']}) = {value} {f['unit']} [{f['qualifier']}]")
+        if f["deal_id"]:  # a rumoured deal's figure rests on reports no party confirmed
+            lines.append(f"    deal:   {f['deal_id']} ({f['deal_status']})")
         lines.append(f"    source: {f['source_title']} ({f['source_publisher']}, {f['source_published'] or 'undated'})")
         lines.append(f"    url:    {f['source_url'] or '(none recorded)'}")
         lines.append(f"    quote:  \u201c{f['quote']}\u201d")
