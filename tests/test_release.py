@@ -30,9 +30,12 @@ def git(repo: Path, *args: str) -> str:
     return proc.stdout
 
 
-def aideals(repo: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "aideals", *args], cwd=repo, capture_output=True, text=True,
-                          env={**os.environ, **GIT_ENV})
+def aideals(repo: Path, *args: str, toolkit: Path | None = None) -> subprocess.CompletedProcess:
+    """Run `python -m aideals` in `repo` (with the toolkit imported from `toolkit`/src when given)."""
+    env = {**os.environ, **GIT_ENV}
+    if toolkit is not None:
+        env["PYTHONPATH"] = str(toolkit / "src")
+    return subprocess.run([sys.executable, "-m", "aideals", *args], cwd=repo, capture_output=True, text=True, env=env)
 
 
 def set_changelog_section(repo: Path, heading: str) -> None:
@@ -40,10 +43,11 @@ def set_changelog_section(repo: Path, heading: str) -> None:
     path.write_text(path.read_text(encoding="utf-8").replace("## [Unreleased]", heading, 1), encoding="utf-8")
 
 
-def make_repo(path: Path, changelog_heading: str | None = "## [0.1.0] - 2026-11-23") -> Path:
-    """A git repository holding a copy of this repository's data package, committed."""
+def make_repo(path: Path, changelog_heading: str | None = "## [0.1.0] - 2026-11-23", toolkit: bool = False) -> Path:
+    """A git repository holding a copy of this repository's data package (and with `toolkit`, of the
+    toolkit's source, at version 0.0.0), committed."""
     path.mkdir()
-    for name in PACKAGE_FILES:
+    for name in PACKAGE_FILES + (("src", "pyproject.toml") if toolkit else ()):
         src = ROOT / name
         if src.is_dir():
             shutil.copytree(src, path / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", "build"))
@@ -57,7 +61,11 @@ def make_repo(path: Path, changelog_heading: str | None = "## [0.1.0] - 2026-11-
         set_changelog_section(path, changelog_heading)
     # the metadata as release 0.1.0 of 2026-11-23 left it, whatever this repository's last release is
     for update in metadata.release_updates(path, "0.1.0", date(2026, 11, 23)):
-        (path / update.relpath).write_text(update.new, encoding="utf-8")
+        if update.relpath != metadata.TOOLKIT_INIT:
+            (path / update.relpath).write_text(update.new, encoding="utf-8")
+    if toolkit:
+        init = path / metadata.TOOLKIT_INIT
+        init.write_text(metadata.set_toolkit_version(init.read_text(encoding="utf-8"), "0.0.0"), encoding="utf-8")
     git(path, "init", "-q", "-b", "main")
     git(path, "add", "-A")
     git(path, "commit", "-qm", "Seed data")
@@ -186,6 +194,23 @@ RELEASE_FILES = [
     "aideals-0.1.0-parties.parquet", "aideals-0.1.0-sources.parquet", "aideals-0.1.0.duckdb", "aideals-0.1.0.zip",
     "release-manifest.json",
 ]
+
+
+def test_a_release_of_the_toolkits_own_repository_versions_the_toolkit_too(tmp_path):
+    """Data and toolkit share the repository: release X.Y.Z sets the toolkit's version to X.Y.Z in
+    its commit, and the manifest names it when that toolkit is the one running."""
+    repo = make_repo(tmp_path / "repo", toolkit=True)
+    assert aideals(repo, "--version", toolkit=repo).stdout == "aideals, version 0.0.0\n"
+    proc = aideals(repo, "release", "0.1.0", toolkit=repo)
+    assert proc.returncode == 0, proc.stderr
+    assert git(repo, "status", "--porcelain") == ""
+    # the data's metadata already names 0.1.0 (make_repo): the toolkit's version alone changes
+    assert git(repo, "show", "--name-only", "--format=", "HEAD").split() == ["src/aideals/__init__.py"]
+    assert '__version__ = "0.1.0"\n' in git(repo, "show", "v0.1.0:src/aideals/__init__.py")
+    assert "The toolkit's version (src/aideals/__init__.py) is 0.1.0 too." in git(repo, "log", "-1", "--format=%b")
+    manifest = json.loads((repo / "dist" / "0.1.0" / "release-manifest.json").read_text())
+    assert manifest["toolkit_version"] == "0.1.0"
+    assert aideals(repo, "--version", toolkit=repo).stdout == "aideals, version 0.1.0\n"
 
 
 def test_a_release_writes_its_files_tags_and_verifies(two_releases):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from datetime import date
 
 import pytest
@@ -76,6 +77,16 @@ def test_release_sets_version_and_date_in_citation_cff():
         (f'version: "{current["version"]}"', 'version: "99.0.0"'),
         (f'date-released: "{current["date-released"]}"', 'date-released: "2099-12-01"'),
     ]
+
+
+def test_release_sets_the_toolkit_version_and_nothing_else():
+    text = (ROOT / metadata.TOOLKIT_INIT).read_text("utf-8")
+    current = re.search(r'^__version__ = "([^"]*)"$', text, flags=re.MULTILINE).group(1)
+    new = metadata.set_toolkit_version(text, "99.0.0")
+    changed = [(a, b) for a, b in zip(text.splitlines(), new.splitlines()) if a != b]
+    assert changed == [(f'__version__ = "{current}"', '__version__ = "99.0.0"')]
+    with pytest.raises(AidealsError, match=r"src/aideals/__init__.py: __version__: cannot find where to set it"):
+        metadata.set_toolkit_version(text.replace("__version__ =", "VERSION ="), "99.0.0")
 
 
 def test_zenodo_json_is_in_step_with_citation_cff_and_the_descriptor():

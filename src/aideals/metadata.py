@@ -1,4 +1,5 @@
-"""Keeping the release metadata in step: datapackage.json, CITATION.cff and .zenodo.json.
+"""Keeping the release metadata in step: datapackage.json, CITATION.cff, .zenodo.json and, in the
+repository of the toolkit itself, the toolkit's version (src/aideals/__init__.py).
 
 datapackage.json and CITATION.cff are edited in place (only the version and date lines change,
 so their layout and comments stay as people wrote them); .zenodo.json is generated from
@@ -18,6 +19,8 @@ from aideals.errors import AidealsError
 DESCRIPTOR = "datapackage.json"
 CITATION = "CITATION.cff"
 ZENODO = ".zenodo.json"
+# The toolkit lives in the same repository as the data: a release versions both.
+TOOLKIT_INIT = "src/aideals/__init__.py"
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,11 @@ def set_citation_release(text: str, version: str, day: date) -> str:
     return new
 
 
+def set_toolkit_version(text: str, version: str) -> str:
+    """src/aideals/__init__.py text with `__version__` set."""
+    return _replace_once(text, r'^__version__ = "[^"\n]*"$', f'__version__ = "{version}"', f"{TOOLKIT_INIT}: __version__")
+
+
 def zenodo_metadata(cff_text: str) -> dict:
     """Zenodo deposit metadata (.zenodo.json) equivalent to a CITATION.cff."""
     import yaml
@@ -113,7 +121,8 @@ def zenodo_text(cff_text: str) -> str:
 
 
 def release_updates(root: Path, version: str, day: date) -> list[FileUpdate]:
-    """The new texts of datapackage.json, CITATION.cff and .zenodo.json for release `version` on `day`."""
+    """The new texts of datapackage.json, CITATION.cff and .zenodo.json for release `version` on `day`,
+    and of src/aideals/__init__.py when the package's repository holds the toolkit's source."""
     def read(relpath: str) -> str:
         path = root / relpath
         if not path.is_file():
@@ -124,8 +133,12 @@ def release_updates(root: Path, version: str, day: date) -> list[FileUpdate]:
 
     descriptor, citation, zenodo = read(DESCRIPTOR), read(CITATION), read(ZENODO)
     new_citation = set_citation_release(citation, version, day)
-    return [
+    updates = [
         FileUpdate(DESCRIPTOR, descriptor, set_descriptor_release(descriptor, version, day)),
         FileUpdate(CITATION, citation, new_citation),
         FileUpdate(ZENODO, zenodo, zenodo_text(new_citation)),
     ]
+    if (root / TOOLKIT_INIT).is_file():
+        toolkit = read(TOOLKIT_INIT)
+        updates.append(FileUpdate(TOOLKIT_INIT, toolkit, set_toolkit_version(toolkit, version)))
+    return updates

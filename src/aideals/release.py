@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from aideals import metadata
 from aideals.errors import AidealsError
 from aideals.metadata import FileUpdate
 from aideals.verify import file_digest
@@ -227,7 +228,7 @@ def _shown(path: Path) -> str:
 
 def check(root: Path, version_text: str, *, dist: Path | None = None, extra_checks=()) -> ReleasePlan:
     """Run every check a release needs and return the plan; raise AidealsError (one line) at the first that fails."""
-    from aideals import checks, compat, gitrepo, metadata, package, snapshot
+    from aideals import checks, compat, gitrepo, package, snapshot
     from aideals.versioning import changelog_release_date, versions_from_tags
 
     version = Version.parse(version_text)
@@ -284,7 +285,18 @@ def _commit_message(plan: ReleasePlan) -> tuple[str, str]:
     since = f"since {plan.previous.tag}" if plan.previous else ""
     body = (f"Set version {plan.version} and date {plan.day.isoformat()} in datapackage.json, CITATION.cff "
             f"and .zenodo.json for the release tagged {plan.version.tag}{' ' if since else ''}{since}.")
+    if any(u.relpath == metadata.TOOLKIT_INIT for u in plan.updates if u.changed):
+        body += f" The toolkit's version ({metadata.TOOLKIT_INIT}) is {plan.version} too."
     return f"Release {plan.version}", body
+
+
+def _runs_from(root: Path) -> bool:
+    """Whether the toolkit running this release is the source in the package's repository (an
+    editable install of it): then the release's commit is the toolkit's code too."""
+    import aideals
+
+    own = root / metadata.TOOLKIT_INIT
+    return own.is_file() and Path(aideals.__file__).resolve() == own.resolve()
 
 
 def make(plan: ReleasePlan, *, progress=None, populate_metrics=None, extra_checks=()) -> ReleaseResult:
@@ -293,12 +305,17 @@ def make(plan: ReleasePlan, *, progress=None, populate_metrics=None, extra_check
     Metadata files are restored if the build fails. If writing the release directory fails after
     the commit, running the same command again finishes the release (it tags the commit made).
     """
-    from aideals import __version__, gitrepo, package
+    import aideals
+    from aideals import gitrepo, package
     from aideals.build import build
 
     changed = [u for u in plan.updates if u.changed]
     for u in changed:
         (plan.root / u.relpath).write_text(u.new, encoding="utf-8")
+    running = aideals.__version__
+    if _runs_from(plan.root):
+        # The toolkit running is the one being released: the report and the manifest name its new version.
+        aideals.__version__ = str(plan.version)
     plan.out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".release-{plan.version}-", dir=plan.out.parent))
     try:
@@ -311,6 +328,7 @@ def make(plan: ReleasePlan, *, progress=None, populate_metrics=None, extra_check
                 subject, body = _commit_message(plan)
                 gitrepo.run(plan.repo, "commit", "-q", "-m", subject, "-m", body, "--", *paths)
         except BaseException:
+            aideals.__version__ = running
             for u in changed:
                 if u.old or u.relpath != ".zenodo.json":
                     (plan.root / u.relpath).write_text(u.old, encoding="utf-8")
@@ -325,7 +343,7 @@ def make(plan: ReleasePlan, *, progress=None, populate_metrics=None, extra_check
             progress(f"writing {_shown(plan.out)}")
         staging = work / str(plan.version)
         manifest = assemble(result.out, staging, version=str(plan.version), day=plan.day, commit=commit,
-                            toolkit_version=__version__, repo_root=plan.root, rows=result.rows)
+                            toolkit_version=aideals.__version__, repo_root=plan.root, rows=result.rows)
         warnings = list(result.warnings)
         if plan.out.exists():
             aside = plan.out.parent / f".{plan.out.name}.old-{os.getpid()}-{secrets.token_hex(4)}"

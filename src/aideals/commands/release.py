@@ -26,7 +26,8 @@ def command(version: str, dry_run: bool, dist: Path | None, package: str | None)
     Refuses, writing nothing, unless the work tree is clean, the data validates, VERSION is a
     semantic version greater than the last tag, CHANGELOG.md has a `## [X.Y.Z] - YYYY-MM-DD`
     section, and no schema changed incompatibly since the last release (else MAJOR is needed).
-    Then it sets the version and date in datapackage.json, CITATION.cff and .zenodo.json, builds
+    Then it sets the version and date in datapackage.json, CITATION.cff and .zenodo.json (and,
+    in the toolkit's own repository, the toolkit's version in src/aideals/__init__.py), builds
     the zip, the DuckDB database, the Parquet files, release-manifest.json and SHA256SUMS, commits
     and tags. Push the tag yourself.
 
