@@ -196,3 +196,35 @@ def test_the_qualifier_reviews_record_what_the_data_holds():
                 assert figures[r["figure_id"]]["qualifier"] == r["new_qualifier"], r["figure_id"]
             else:
                 assert r["new_qualifier"] == "", r["figure_id"]
+
+
+def test_the_rereads_read_again_rows_whose_page_did_not_come_back_and_match_the_readme():
+    """quality/deal-reread-*.csv and spot-reread-*.csv: a second, harder try at the rows of the deal
+    and figure samples whose page did not come back. Each re-reads only such rows, once; the README
+    gives each record's totals and, with the re-reads, the samples' latest outcome per row."""
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    for kind, first, key, what in (("deal-reread", "deal-check", "deal_id", "deals"),
+                                   ("spot-reread", "spot-check", "figure_id", "figures")):
+        latest = {r[key]: r for path in _records(first) for r in _rows(path)}
+        records = _records(kind)
+        assert records, f"no {kind} in quality/"
+        reread: list[dict[str, str]] = []
+        for path in records:
+            rows = _rows(path)
+            assert f"`quality/{path.name}`" in readme
+            assert {r["outcome"] for r in rows} <= {"ok", "error", "not_found"}, path.name
+            assert [r[key] for r in rows if latest.get(r[key], {}).get("outcome") != "not_found"] == [], path.name
+            assert [r[key] for r in rows if r["outcome"] != "ok" and not r["note"]] == [], path.name
+            _assert_readme_totals(
+                rf"`quality/{re.escape(path.name)}` re-reads (\d+) {what}.*?: (\d+) confirmed, (\d+) with an error, (\d+) whose page",
+                rows,
+                f"quality/{path.name}",
+            )
+            reread += rows
+            latest.update({r[key]: r for r in rows})
+        assert len({r[key] for r in reread}) == len(reread), f"a row is in two {kind} records"
+        _assert_readme_totals(
+            rf"With the re-reads, the {what} sampled end as (\d+) {what}: (\d+) confirmed, (\d+) with an error, (\d+) whose page",
+            list(latest.values()),
+            f"the {first} records with the re-reads",
+        )
