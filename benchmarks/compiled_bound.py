@@ -53,7 +53,7 @@ KEYS = {"deal_id": "deals", "party_id": "parties", "from_party": "parties", "to_
 # the enum options the row rules of compiled_kernels.check name by their index
 OPTIONS = {
     "measure": ["amount", "power", "equity_stake", "shares", "duration", "revenue", "net_loss", "valuation",
-                "unit_cost", "chip_count", "commitments_total"],
+                "unit_cost", "chip_count", "commitments_total", "backlog"],
     "unit": ["USD", "EUR", "GBP", "JPY", "CNY", "KRW", "INR", "AUD", "CAD", "SGD", "HKD", "TWD", "CHF", "SEK",
              "NOK", "DKK", "SAR", "AED", "QAR", "BRL", "MYR", "MXN", "ZAR", "CLP", "COP", "ILS", "IDR", "THB",
              "PLN", "TRY", "NZD", "GW", "MW", "percent", "shares", "years", "chips",
@@ -104,6 +104,11 @@ def once(root: Path) -> None:
             "GW", "MW", "percent", "shares", "years", "chips", "USD_per_GW")] != [
             ck.U_GW, ck.U_MW, ck.U_PERCENT, ck.U_SHARES, ck.U_YEARS, ck.U_CHIPS, ck.U_USD_PER_GW]:
         raise SystemExit("compiled_kernels' unit indices do not match OPTIONS['unit']")
+    if [OPTIONS["measure"].index(m) for m in ("amount", "power", "equity_stake", "shares", "duration", "revenue", "net_loss",
+                                              "valuation", "unit_cost", "chip_count", "commitments_total", "backlog")] != [
+            ck.M_AMOUNT, ck.M_POWER, ck.M_EQUITY_STAKE, ck.M_SHARES, ck.M_DURATION, ck.M_REVENUE, ck.M_NET_LOSS,
+            ck.M_VALUATION, ck.M_UNIT_COST, ck.M_CHIP_COUNT, ck.M_COMMITMENTS_TOTAL, ck.M_BACKLOG]:
+        raise SystemExit("compiled_kernels' measure indices do not match OPTIONS['measure']")
     schema = json.loads((root / "schemas" / "figures.schema.json").read_text(encoding="utf-8"))
     fields = schema["fields"]
     if [f["name"] for f in fields] != COLUMNS:

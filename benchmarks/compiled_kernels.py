@@ -11,6 +11,9 @@ K_TEXT, K_ENUM, K_NUM, K_DATE, K_ID, K_QUOTE = range(6)
 # the currencies come first, 0 to LAST_CURRENCY
 LAST_CURRENCY = 30
 U_GW, U_MW, U_PERCENT, U_SHARES, U_YEARS, U_CHIPS, U_USD_PER_GW = range(31, 38)
+# the indices of the figures `measure` options (compiled_bound.OPTIONS checks them)
+(M_AMOUNT, M_POWER, M_EQUITY_STAKE, M_SHARES, M_DURATION, M_REVENUE, M_NET_LOSS, M_VALUATION, M_UNIT_COST, M_CHIP_COUNT,
+ M_COMMITMENTS_TOTAL, M_BACKLOG) = range(12)
 
 
 @njit(cache=True, inline="always")
@@ -193,19 +196,20 @@ def check(buf, start, end, kinds, required, offsets, options, counts, keycols, h
             bad = True
         if unit == U_PERCENT and (value > 100 or high > 100):  # percent_at_most_100, ..._high_...
             bad = True
-        if measure == 0 or measure == 5 or measure == 6 or measure == 7 or measure == 10:
+        if (measure == M_AMOUNT or measure == M_REVENUE or measure == M_NET_LOSS or measure == M_VALUATION
+                or measure == M_COMMITMENTS_TOTAL or measure == M_BACKLOG):
             bad = bad or unit < 0 or unit > LAST_CURRENCY  # unit_fits_measure: USD or another currency
-        elif measure == 1:
+        elif measure == M_POWER:
             bad = bad or (unit != U_GW and unit != U_MW)
-        elif measure == 2:
+        elif measure == M_EQUITY_STAKE:
             bad = bad or unit != U_PERCENT
-        elif measure == 3:
+        elif measure == M_SHARES:
             bad = bad or unit != U_SHARES
-        elif measure == 4:
+        elif measure == M_DURATION:
             bad = bad or unit != U_YEARS
-        elif measure == 9:
+        elif measure == M_CHIP_COUNT:
             bad = bad or unit != U_CHIPS
-        elif measure == 8:
+        elif measure == M_UNIT_COST:
             bad = bad or unit != U_USD_PER_GW
         if fe[3] > fs[3] and same_bytes(buf, fs[3], fe[3], fs[4], fe[4]):  # flow_parties_differ
             bad = True

@@ -4,7 +4,8 @@ Formula, per party with an annual revenue figure:
 
     commitments_vs_revenue = total commitments (USD) / annual revenue (USD per year)   (years)
 
-Total commitments are the party's `commitments_total` figures (as the sources state them); a
+Total commitments are the party's `commitments_total` figures (as the sources state them: what it
+has committed to pay; a `backlog`, what its customers owe it, is not read); a
 party without one gets the sum of its purchase commitments in the deals (`amount` figures in USD
 from the party with flow `chips`, `compute` or `cloud_services`). Annual revenue is a `revenue`
 figure whose period covers a year (360 to 370 days) or that gives no period (sources state

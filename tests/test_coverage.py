@@ -68,7 +68,7 @@ def test_coverage_counts_money_figures_per_currency(tables):
     from aideals.rules import money_measures
 
     money = set(money_measures(package.load(ROOT)))
-    assert money == {"amount", "revenue", "net_loss", "valuation", "commitments_total"}
+    assert money == {"amount", "revenue", "net_loss", "valuation", "commitments_total", "backlog"}
     expected = Counter(f["unit"] for f in tables["figures"] if f["measure"] in money)
     text = coverage.markdown(package.load(ROOT))
     block = text[text.index("Money figures per currency"):text.index("Deals per kind and status")]

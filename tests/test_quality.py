@@ -228,3 +228,24 @@ def test_the_rereads_read_again_rows_whose_page_did_not_come_back_and_match_the_
             list(latest.values()),
             f"the {first} records with the re-reads",
         )
+
+
+def test_the_large_figure_checks_read_figures_no_sample_drew_and_match_the_readme():
+    """quality/large-check-*.csv: the largest USD amounts, commitments and valuations that no random
+    sample had drawn, read against their pages. Each names existing figures, once, none of them in a
+    spot check, says why for every outcome but a plain ok, and the README gives its totals."""
+    figures, records = _checked("large-check", "figures", {"ok", "error", "not_found"})
+    sampled = {r["figure_id"] for path in _records() for r in _rows(path)}
+    seen: list[str] = []
+    for path, rows in records:
+        ids = [r["figure_id"] for r in rows]
+        seen += ids
+        assert [i for i in ids if i in sampled] == [], path.name
+        assert [i for i in ids if figures[i]["unit"] != "USD"] == [], path.name
+        assert [r["figure_id"] for r in rows if r["outcome"] != "ok" and not r["note"]] == [], path.name
+        _assert_readme_totals(
+            rf"`quality/{re.escape(path.name)}` lists (\d+) figures.*?: (\d+) confirmed, (\d+) with an error, (\d+) whose page",
+            rows,
+            f"quality/{path.name}",
+        )
+    assert len(seen) == len(set(seen)), "a figure is in two large-figure checks"

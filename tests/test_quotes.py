@@ -9,6 +9,8 @@ or, for power, in MW or GW, for durations, in months.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from quote_numbers import ceilings, numbers_in, states
@@ -134,4 +136,35 @@ def test_a_capacity_a_site_could_reach_is_up_to(tables):
         and row["qualifier"] == "exact"
         and states(float(row["value"]), row["unit"], ceilings(row["quote"]))
     ]
+    assert wrong == []
+
+
+BACKLOG_WORDS = re.compile(r"backlog|performance obligations|\bRPO\b|\bbooked\b|bookings|lease payments|contracts? (?:now )?total",
+                           re.IGNORECASE)
+
+
+@pytest.mark.parametrize(
+    ("quote", "backlog"),
+    [
+        ("the revenue backlog soared to $55.6 billion", True),
+        ("remaining performance obligations rose to $455 billion", True),
+        ("said it booked $65 billion in new AI-infrastructure commitments", True),
+        ("Cipher's AI hosting contracts now total approximately $8.5 billion in lease payments", True),
+        ("OpenAI has reportedly signed more than $1.4 trillion in infrastructure agreements", False),
+        ("Microsoft has now poured more than $60 billion into a swarm of neocloud infrastructure companies", False),
+    ],
+)
+def test_backlog_words_tell_what_customers_owe_a_party(quote, backlog):
+    assert bool(BACKLOG_WORDS.search(quote)) is backlog
+
+
+def test_commitments_and_backlogs_are_not_mixed_up(tables):
+    """`commitments_total` is what a party has committed to pay; what its customers have contracted to
+    pay it (a backlog, remaining performance obligations, bookings, contracted lease payments) is
+    `backlog`. `commitments_vs_revenue` reads the first: a backlog there would count a company's
+    sales as its own spending. The quote, or the note when the quote gives only the number, says
+    which."""
+    rows = [row for row in tables["figures"] if row["measure"] in ("commitments_total", "backlog")]
+    assert {row["measure"] for row in rows} == {"commitments_total", "backlog"}
+    wrong = [row["figure_id"] for row in rows if (row["measure"] == "backlog") != bool(BACKLOG_WORDS.search(row["quote"] + " " + row["note"]))]
     assert wrong == []
