@@ -168,3 +168,34 @@ def test_commitments_and_backlogs_are_not_mixed_up(tables):
     assert {row["measure"] for row in rows} == {"commitments_total", "backlog"}
     wrong = [row["figure_id"] for row in rows if (row["measure"] == "backlog") != bool(BACKLOG_WORDS.search(row["quote"] + " " + row["note"]))]
     assert wrong == []
+
+
+ESTIMATE_WORDS = re.compile(
+    r"estim|expect|project|forecast|analyst|implie|infer|derived|arithmetic|potential|prospective|illustrative|"
+    r"target|anticipat|costing|on pace|on track|could|估|预计|預計|추정|전망|見込|試算|推計|previs|prév|schätz",
+    re.IGNORECASE,
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "estimate"),
+    [
+        ("Omdia estimate for 2024", True),
+        ("The Bitcoin miner projects the contract to net the company $3 billion", True),
+        ("This implies a 21% stake", True),
+        ("pour un coût total estimé à 554 millions d’euros", True),
+        ("xAI has rapidly grown to a reported valuation of $50 billion", False),
+        ("The deal, with a reported value of $3.8B", False),
+    ],
+)
+def test_estimate_words_tell_an_estimate_from_a_reported_number(text, estimate):
+    assert bool(ESTIMATE_WORDS.search(text)) is estimate
+
+
+def test_an_estimate_says_what_makes_it_one(tables):
+    """`estimate` is an estimate, projection, forecast or inference (schema: `qualifier`); a number
+    the press reports plainly ("a reported valuation of $50 billion") is `exact`. The quote, or the
+    note when the quote gives only the number, says which kind of estimate it is."""
+    rows = [row for row in tables["figures"] if row["qualifier"] == "estimate"]
+    assert rows, "no estimate in the data"
+    assert [row["figure_id"] for row in rows if not ESTIMATE_WORDS.search(row["quote"] + " " + row["note"])] == []
