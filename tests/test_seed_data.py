@@ -65,7 +65,7 @@ SEED_FACTS = [
     ("microsoft-openai-2019-2023", "amount", "microsoft", "openai", 13e9, None, "USD", "approximately"),
     ("coreweave-openai-contracts", "amount", "openai", "coreweave", 22e9, None, "USD", "more_than"),
     ("coreweave-openai-contracts", "amount", "coreweave", "openai", 350e6, None, "USD", "exact"),
-    ("softbank-openai-2025", "amount", "softbank", "openai", 40e9, None, "USD", "exact"),
+    ("softbank-openai-2025", "amount", "", "openai", 40e9, None, "USD", "exact"),  # the round SoftBank led, co-investors included
     ("g42-uae-datacenter", "amount", "", "", 20e9, None, "USD", "exact"),
     ("oracle-openai-2025", "amount", "openai", "oracle", 300e9, None, "USD", "exact"),
     ("aws-openai-2025", "amount", "openai", "aws", 38e9, None, "USD", "exact"),
