@@ -281,3 +281,13 @@ def test_an_undated_deal_says_why(tables):
     the gap for an omission."""
     silent = [d["deal_id"] for d in tables["deals"] if not d["announced"] and not UNDATED_SAYS_WHY.search(d["summary"])]
     assert silent == []
+
+
+def test_a_launch_size_stands_beside_the_size_its_deal_ended_at(tables):
+    """`component = launch` is the size an offering, loan or round was first sought at, before it
+    was upsized, cut or priced: its deal states the final size too, as a whole figure of the same
+    measure, unit and flow (else the launch size is the only size, and no part of anything)."""
+    whole = {(f["deal_id"], f["measure"], f["unit"], f["flow"]) for f in tables["figures"] if not f["component"]}
+    launches = [f for f in tables["figures"] if f["component"] == "launch"]
+    assert launches, "no launch size in the data"
+    assert [f["figure_id"] for f in launches if (f["deal_id"], f["measure"], f["unit"], f["flow"]) not in whole] == []
