@@ -249,3 +249,18 @@ def test_the_large_figure_checks_read_figures_no_sample_drew_and_match_the_readm
             f"quality/{path.name}",
         )
     assert len(seen) == len(set(seen)), "a figure is in two large-figure checks"
+
+
+LARGE = 5e9  # README: every USD money figure of this size or more has been read against its page
+
+
+def test_every_large_usd_money_figure_has_been_read_against_its_page():
+    """The largest amounts weigh most in every sum: each USD amount, commitment, backlog or valuation
+    of LARGE or more is in a random sample or a large-figure check (a new one needs a check too)."""
+    read = {r["figure_id"] for kind in ("spot-check", "spot-reread", "large-check") for path in _records(kind)
+            for r in _rows(path)}
+    large = [f["figure_id"] for f in _rows(ROOT / "data" / "figures.csv")
+             if f["unit"] == "USD" and f["measure"] in ("amount", "commitments_total", "backlog", "valuation")
+             and float(f["value_high"] or f["value"]) >= LARGE]
+    assert len(large) > 400
+    assert [i for i in large if i not in read] == []
