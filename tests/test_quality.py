@@ -264,3 +264,55 @@ def test_every_large_usd_money_figure_has_been_read_against_its_page():
              and float(f["value_high"] or f["value"]) >= LARGE]
     assert len(large) > 400
     assert [i for i in large if i not in read] == []
+
+
+# README's table of the checks: what each kind of record reads, in the order the table gives them.
+KINDS = {
+    "spot-check": "figures drawn at random",
+    "spot-reread": "the sampled figures whose page had not come back, again",
+    "large-check": "the USD figures of $5 billion or more no sample drew",
+    "deal-check": "every deal (kind, date, status, parties, summary)",
+    "deal-reread": "the deals whose page had not come back, again",
+    "dating-check": "deals' dating sources: does the page show the date?",
+    "status-check": "open deals: has a later page moved them on?",
+    "party-check": "tickers, parents and countries",
+    "flow-review": "money figures: `cash` or `equity`?",
+    "qualifier-review": "qualifiers against their quotes' words",
+}
+# Each outcome's words in the table, in the table's order.
+OUTCOME_WORDS = {
+    "ok": "confirmed", "ok_seed": "confirmed", "error": "error", "repoint": "repointed", "redate": "redated",
+    "coarsen": "coarsened", "undate": "undated", "change": "changed", "keep": "kept", "not_found": "not retrievable",
+}
+
+
+def _quality_table() -> str:
+    lines = ["| check | what it reads | records | rows | outcomes |", "|---|---|---:|---:|---|"]
+    order = list(dict.fromkeys(OUTCOME_WORDS.values()))
+    for kind, what in KINDS.items():
+        paths = _records(kind)
+        rows = [r for path in paths for r in _rows(path)]
+        counts = {word: 0 for word in order}
+        for r in rows:
+            counts[OUTCOME_WORDS[r["outcome"]]] += 1
+        if kind == "dating-check":  # a dating source confirmed is one that shows the date
+            counts = {("show the date" if w == "confirmed" else w): n for w, n in counts.items()}
+        if kind == "status-check":  # a later stage found, applied or not (the record says why not)
+            counts = {("later stage found" if w == "changed" else w): n for w, n in counts.items()}
+        # a check whose verdicts are confirmed, error or not retrievable gives its errors even when there are none
+        verdicts = {r["outcome"] for r in rows} <= set(OUTCOMES)
+        outcomes = ", ".join(f"{n} {word}{'s' if word == 'error' and n != 1 else ''}" for word, n in counts.items()
+                             if n or (verdicts and word == "error"))
+        lines.append(f"| `{kind}` | {what} | {len(paths)} | {len(rows)} | {outcomes} |")
+    return "\n".join(lines)
+
+
+def test_the_readme_table_of_checks_is_the_records():
+    """README's table of checks (between `<!-- quality:begin -->` and `<!-- quality:end -->`) gives,
+    for every kind of record in quality/, how many records and rows it holds and their outcomes."""
+    kinds = {re.fullmatch(r"(.*?)-\d{4}-\d{2}-\d{2}(?:-\d+)?\.csv", p.name).group(1) for p in (ROOT / "quality").glob("*.csv")}
+    assert kinds == set(KINDS)
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"<!-- quality:begin -->\n(.*?)\n<!-- quality:end -->", readme, flags=re.DOTALL)
+    assert block, "README has no table of checks"
+    assert block.group(1) == _quality_table(), "README's table of checks is stale; it should read:\n" + _quality_table()
