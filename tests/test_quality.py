@@ -1,8 +1,9 @@
 """The spot-check records under quality/ stay consistent with the data and with the README."""
 
-import csv
 import re
 from pathlib import Path
+
+import quality_table
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTCOMES = {"ok", "ok_seed", "error", "not_found"}
@@ -10,20 +11,11 @@ OUTCOMES = {"ok", "ok_seed", "error", "not_found"}
 
 def _records(kind: str = "spot-check") -> list[Path]:
     """The records of one kind of check under quality/ (spot-check, deal-check, dating-check, status-check,
-    party-check, qualifier-review, flow-review)."""
-    return sorted((ROOT / "quality").glob(f"{kind}-*.csv"), key=_made)
+    party-check, qualifier-review, flow-review...), in the order they were made."""
+    return quality_table.records(kind)
 
 
-def _made(path: Path) -> tuple[str, int]:
-    """The order records were made in: their date, then their number that day (none is the first)."""
-    m = re.fullmatch(r".*-(\d{4}-\d{2}-\d{2})(?:-(\d+))?\.csv", path.name)
-    assert m, path.name
-    return m.group(1), int(m.group(2) or 1)
-
-
-def _rows(path: Path) -> list[dict[str, str]]:
-    with open(path, encoding="utf-8", newline="") as fh:
-        return list(csv.DictReader(fh))
+_rows = quality_table.rows
 
 
 def _assert_readme_totals(pattern: str, rows: list[dict[str, str]], what: str) -> None:
@@ -266,53 +258,11 @@ def test_every_large_usd_money_figure_has_been_read_against_its_page():
     assert [i for i in large if i not in read] == []
 
 
-# README's table of the checks: what each kind of record reads, in the order the table gives them.
-KINDS = {
-    "spot-check": "figures drawn at random",
-    "spot-reread": "the sampled figures whose page had not come back, again",
-    "large-check": "the USD figures of $5 billion or more no sample drew",
-    "deal-check": "every deal (kind, date, status, parties, summary)",
-    "deal-reread": "the deals whose page had not come back, again",
-    "dating-check": "deals' dating sources: does the page show the date?",
-    "status-check": "open deals: has a later page moved them on?",
-    "party-check": "tickers, parents and countries",
-    "flow-review": "money figures: `cash` or `equity`?",
-    "qualifier-review": "qualifiers against their quotes' words",
-}
-# Each outcome's words in the table, in the table's order.
-OUTCOME_WORDS = {
-    "ok": "confirmed", "ok_seed": "confirmed", "error": "error", "repoint": "repointed", "redate": "redated",
-    "coarsen": "coarsened", "undate": "undated", "change": "changed", "keep": "kept", "not_found": "not retrievable",
-}
-
-
-def _quality_table() -> str:
-    lines = ["| check | what it reads | records | rows | outcomes |", "|---|---|---:|---:|---|"]
-    order = list(dict.fromkeys(OUTCOME_WORDS.values()))
-    for kind, what in KINDS.items():
-        paths = _records(kind)
-        rows = [r for path in paths for r in _rows(path)]
-        counts = {word: 0 for word in order}
-        for r in rows:
-            counts[OUTCOME_WORDS[r["outcome"]]] += 1
-        if kind == "dating-check":  # a dating source confirmed is one that shows the date
-            counts = {("show the date" if w == "confirmed" else w): n for w, n in counts.items()}
-        if kind == "status-check":  # a later stage found, applied or not (the record says why not)
-            counts = {("later stage found" if w == "changed" else w): n for w, n in counts.items()}
-        # a check whose verdicts are confirmed, error or not retrievable gives its errors even when there are none
-        verdicts = {r["outcome"] for r in rows} <= set(OUTCOMES)
-        outcomes = ", ".join(f"{n} {word}{'s' if word == 'error' and n != 1 else ''}" for word, n in counts.items()
-                             if n or (verdicts and word == "error"))
-        lines.append(f"| `{kind}` | {what} | {len(paths)} | {len(rows)} | {outcomes} |")
-    return "\n".join(lines)
-
-
 def test_the_readme_table_of_checks_is_the_records():
-    """README's table of checks (between `<!-- quality:begin -->` and `<!-- quality:end -->`) gives,
-    for every kind of record in quality/, how many records and rows it holds and their outcomes."""
+    """README's table of checks gives, for every kind of record in quality/, how many records and
+    rows it holds and their outcomes (`python tests/quality_table.py --write` rewrites it)."""
     kinds = {re.fullmatch(r"(.*?)-\d{4}-\d{2}-\d{2}(?:-\d+)?\.csv", p.name).group(1) for p in (ROOT / "quality").glob("*.csv")}
-    assert kinds == set(KINDS)
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    block = re.search(r"<!-- quality:begin -->\n(.*?)\n<!-- quality:end -->", readme, flags=re.DOTALL)
-    assert block, "README has no table of checks"
-    assert block.group(1) == _quality_table(), "README's table of checks is stale; it should read:\n" + _quality_table()
+    assert kinds == set(quality_table.KINDS)
+    shown = quality_table.in_readme((ROOT / "README.md").read_text(encoding="utf-8"))
+    assert shown is not None, "README has no table of checks"
+    assert shown == quality_table.table(), "README's table of checks is stale: run python tests/quality_table.py --write"
