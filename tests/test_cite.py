@@ -228,6 +228,10 @@ def test_changes_since_the_release_are_cited_as_unreleased_with_a_note(tmp_path:
     assert "(Version 1.0.0)" in run("cite", "--figure", "beta-gamma-cost", "--version", "1.0.0", cwd=repo).stdout
     bibtex = parse_bibtex(run("cite", "--format", "bibtex", cwd=repo).stdout)
     assert bibtex.entries[0]["version"] == "1.0.0+unreleased"
+    # an unknown figure is reported in the version the citation would have given
+    proc = run("cite", "--figure", "nope", cwd=repo)
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines()[-1] == "aideals: error: figures: figure_id: no figure 'nope' in aideals 1.0.0+unreleased"
 
 
 def test_version_cites_the_tagged_release_not_the_working_tree(tmp_path: Path):

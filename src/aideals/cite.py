@@ -178,9 +178,11 @@ def _find(snap: Snapshot, table: str, key: str, wanted: str) -> dict[str, str] |
     return next((r for r in rows if r.get(key) == wanted), None)
 
 
-def figure_citation(snap: Snapshot, figure_id: str) -> FigureCitation:
-    """The citation of one figure of the package in `snap`, with its original source."""
+def figure_citation(snap: Snapshot, figure_id: str, version: str | None = None) -> FigureCitation:
+    """The citation of one figure of the package in `snap`, with its original source; `version`,
+    when given, replaces the descriptor's version (e.g. `0.2.0+unreleased`)."""
     release = release_citation(snap.descriptor)
+    release = release if version is None else replace(release, version=version)
     fig = _find(snap, "figures", "figure_id", figure_id)
     if fig is None:
         raise AidealsError(f"figures: figure_id: no figure {figure_id!r} in {release.name} {release.version}")
@@ -538,7 +540,6 @@ def render(snap: Snapshot, fmt: str, figure_id: str | None = None, version: str 
         r = r if version is None else replace(r, version=version)
         return {"apa": apa_release, "bibtex": bibtex_release, "cff": cff_release,
                 "csl-json": lambda r: csl_json([csl_release_item(r)])}[fmt](r)
-    f = figure_citation(snap, figure_id)
-    f = f if version is None else replace(f, release=replace(f.release, version=version))
+    f = figure_citation(snap, figure_id, version)
     return {"apa": apa_figure, "bibtex": bibtex_figure, "cff": cff_figure,
             "csl-json": lambda f: csl_json(csl_figure_items(f))}[fmt](f)
