@@ -104,10 +104,8 @@ def once(root: Path) -> None:
             "GW", "MW", "percent", "shares", "years", "chips", "USD_per_GW")] != [
             ck.U_GW, ck.U_MW, ck.U_PERCENT, ck.U_SHARES, ck.U_YEARS, ck.U_CHIPS, ck.U_USD_PER_GW]:
         raise SystemExit("compiled_kernels' unit indices do not match OPTIONS['unit']")
-    if [OPTIONS["measure"].index(m) for m in ("amount", "power", "equity_stake", "shares", "duration", "revenue", "net_loss",
-                                              "valuation", "unit_cost", "chip_count", "commitments_total", "backlog")] != [
-            ck.M_AMOUNT, ck.M_POWER, ck.M_EQUITY_STAKE, ck.M_SHARES, ck.M_DURATION, ck.M_REVENUE, ck.M_NET_LOSS,
-            ck.M_VALUATION, ck.M_UNIT_COST, ck.M_CHIP_COUNT, ck.M_COMMITMENTS_TOTAL, ck.M_BACKLOG]:
+    # each measure option has its constant M_<NAME> in compiled_kernels, equal to its index
+    if [getattr(ck, "M_" + m.upper(), None) for m in OPTIONS["measure"]] != list(range(len(OPTIONS["measure"]))):
         raise SystemExit("compiled_kernels' measure indices do not match OPTIONS['measure']")
     schema = json.loads((root / "schemas" / "figures.schema.json").read_text(encoding="utf-8"))
     fields = schema["fields"]

@@ -15,6 +15,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BLOCK = re.compile(r"(<!-- quality:begin -->\n)(.*?)(\n<!-- quality:end -->)", re.DOTALL)
+NAME = re.compile(r"(.+?)-(\d{4}-\d{2}-\d{2})(?:-(\d+))?\.csv")  # KIND-YYYY-MM-DD[-N].csv
 VERDICTS = {"ok", "ok_seed", "error", "not_found"}
 
 # README's table of the checks: what each kind of record reads, in the order the table gives them.
@@ -59,12 +60,22 @@ def table() -> str:
     return "\n".join(lines)
 
 
-def made(path: Path) -> tuple[str, int]:
-    """The order records were made in: their date, then their number that day (none is the first)."""
-    m = re.fullmatch(r".*-(\d{4}-\d{2}-\d{2})(?:-(\d+))?\.csv", path.name)
+def _name(path: Path) -> re.Match:
+    m = NAME.fullmatch(path.name)
     if m is None:
         raise ValueError(f"{path.name}: not named KIND-YYYY-MM-DD[-N].csv")
-    return m.group(1), int(m.group(2) or 1)
+    return m
+
+
+def made(path: Path) -> tuple[str, int]:
+    """The order records were made in: their date, then their number that day (none is the first)."""
+    m = _name(path)
+    return m.group(2), int(m.group(3) or 1)
+
+
+def kinds() -> set[str]:
+    """The kinds of record in quality/."""
+    return {_name(path).group(1) for path in (ROOT / "quality").glob("*.csv")}
 
 
 def records(kind: str) -> list[Path]:
