@@ -132,7 +132,7 @@ def test_release_database_has_typed_tables_primary_keys_views_and_metrics(releas
         ("parties", ["party_id"]),
         ("sources", ["source_id"]),
     ]
-    assert views == [("consensus",), ("figures_counted",), ("figures_resolved",), ("flows",)]
+    assert views == [("consensus",), ("deals_counted",), ("figures_counted",), ("figures_resolved",), ("flows",)]
     assert (types["value"], types["as_of"], types["quote"]) == ("DOUBLE", "DATE", "VARCHAR")
     assert metrics == (0,)
 

@@ -150,3 +150,39 @@ def test_help_stays_free_of_heavy_imports():
         "print(sorted(m for m in ('pluggy', 'duckdb', 'jsonschema', 'frictionless') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip().splitlines()[-1] == "[]"
+
+
+def test_confirmed_only_leaves_out_the_figures_of_rumoured_deals(capsys, monkeypatch, metrics_package):
+    """With d-ca rumoured, the cycle a -> b -> c -> a it closes and c's purchase commitments are
+    counted by default (as the release's `metrics` table counts them) and not with --confirmed-only
+    (c has a revenue figure but no commitments left); the rows that do not read d-ca are unchanged,
+    and a run after it counts d-ca again."""
+    deals = metrics_package / "data" / "deals.csv"
+    deals.write_text(deals.read_text(encoding="utf-8").replace(",signed,c,a,", ",rumoured,c,a,"), encoding="utf-8")
+
+    def run(*extra: str) -> list[tuple[str, str, str]]:
+        rc, out, err = run_cli(
+            capsys, monkeypatch, "metrics", "run", "--package", str(metrics_package), *BUILTINS, "--format", "csv", *extra
+        )
+        assert (rc, err) == (0, "")
+        return [(r["metric"], r["subject_id"], r["figure_ids"]) for r in csv.DictReader(io.StringIO(out))]
+
+    everything, confirmed = run(), run("--confirmed-only")
+    assert [r for r in everything if r not in confirmed] == [
+        r for r in everything if "ca-chips" in r[2].split()
+    ]
+    assert [r[:2] for r in everything if "ca-chips" in r[2].split()] == [
+        ("circularity", "a/b/c"), ("circularity", "b/c/a"), ("circularity", "c/a/b"), ("commitments_vs_revenue", "c"),
+    ]
+    assert [r for r in confirmed if r not in everything] == []
+    assert run() == everything
+
+
+def test_explain_confirmed_only_has_no_row_resting_on_a_rumoured_deal(capsys, monkeypatch, metrics_package):
+    deals = metrics_package / "data" / "deals.csv"
+    deals.write_text(deals.read_text(encoding="utf-8").replace(",signed,c,a,", ",rumoured,c,a,"), encoding="utf-8")
+    args = ("metrics", "explain", "circularity", "a/b/c", "--package", str(metrics_package), *BUILTINS)
+    rc, out, _ = run_cli(capsys, monkeypatch, *args)
+    assert rc == 0 and "    deal:   d-ca (rumoured)" in out.splitlines()
+    rc, _, err = run_cli(capsys, monkeypatch, *args, "--confirmed-only")
+    assert (rc, err) == (2, "aideals: error: metric circularity: no result for subject 'a/b/c' (subjects: a/b, b/a, b/c, c/b)\n")

@@ -197,6 +197,35 @@ def test_a_cancelled_deal_is_not_counted_and_its_parts_count_alone(tmp_path):
         ) == [("gamma-beta", 800.0, False, "cancelled"), ("gamma-beta-first", 50.0, False, "closed")]
 
 
+def test_confirmed_only_leaves_out_rumoured_deals_and_a_rumoured_umbrella_covers_no_part(tmp_path):
+    """`deals_counted` is every deal but the cancelled ones. metrics.count_confirmed_only replaces
+    it for one connection by the deals neither cancelled nor rumoured: the rumoured umbrella's
+    figure leaves `figures_counted`, and its part, which it covered, then counts on its own (in
+    `flows` too); another connection to the same database still counts the rumoured deal."""
+    from aideals import metrics
+
+    deals = ("delta-beta,Delta's reported plan for Beta,equity_investment,2025-09-01,day,rumoured,"
+             "delta,beta,,one,The press reported Delta's plan.\n"
+             "delta-beta-first,A first tranche that Delta announced,equity_investment,2025-09-01,day,announced,"
+             "delta,beta,delta-beta,one,Delta announced a first tranche.\n")
+    figures = ("plan-one,delta-beta,,delta,beta,equity,amount,800,,USD,exact,,,,,one,an 800 plan,\n"
+               "tranche-one,delta-beta-first,,delta,beta,equity,amount,50,,USD,exact,,,,,one,a first 50,\n")
+    with connect_with(tmp_path, figures=figures, deals=deals) as con:
+        everything = {r[0] for r in rows(con, "SELECT deal_id FROM deals")}
+        cancelled = {r[0] for r in rows(con, "SELECT deal_id FROM deals WHERE status = 'cancelled'")}
+        assert {r[0] for r in rows(con, "SELECT deal_id FROM deals_counted")} == everything - cancelled
+        counted_sql = "SELECT figure_id FROM figures_counted WHERE figure_id IN ('plan-one', 'tranche-one')"
+        flows_sql = "SELECT deal_id, counted_in_parent FROM flows WHERE from_party = 'delta' ORDER BY deal_id"
+        assert rows(con, counted_sql) == [("plan-one",)]
+        assert rows(con, flows_sql) == [("delta-beta", False), ("delta-beta-first", True)]
+        other = con.cursor()
+        metrics.count_confirmed_only(con)
+        assert {r[0] for r in rows(con, "SELECT deal_id FROM deals_counted")} == everything - cancelled - {"delta-beta"}
+        assert rows(con, counted_sql) == [("tranche-one",)]
+        assert rows(con, flows_sql) == [("delta-beta", False), ("delta-beta-first", False)]
+        assert rows(other, counted_sql) == [("plan-one",)]
+
+
 def test_figures_resolved_spells_out_deal_parties_and_source(con):
     assert rows(
         con,

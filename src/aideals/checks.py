@@ -19,7 +19,7 @@ Layers (Finding.layer):
 
 Cross-table check contract (our SQL files and `ExtraCheck.sql` alike): a query over the typed
 tables `parties`, `sources`, `deals`, `figures` (columns as in the release; dates are DATEs) and
-the views `figures_resolved`, `flows`, `consensus`, returning one row per failure with columns
+the views `figures_resolved`, `flows`, `deals_counted`, `figures_counted`, `consensus`, returning one row per failure with columns
     message   VARCHAR  required: what is wrong, one line
     resource  VARCHAR  optional: the table the failing row is in (e.g. 'figures')
     id        VARCHAR  optional: the primary key value of the failing row (mapped to its row number)

@@ -127,7 +127,7 @@ def views_sql() -> str:
 
 
 def create_views(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the release views (figures_resolved, flows, consensus) and the metrics table."""
+    """Create the release views (src/aideals/sql/views.sql) and the metrics table."""
     con.execute(views_sql())
     con.execute(METRICS_DDL)
 

@@ -216,6 +216,23 @@ def readonly_database(pkg: Package, database: Path | None = None) -> Iterator[du
             con.close()
 
 
+def count_confirmed_only(con: duckdb.DuckDBPyConnection) -> None:
+    """Leave `rumoured` deals out of what the metrics on `con` add up, as well as `cancelled` ones.
+
+    A temporary view `deals_counted` (deals neither cancelled nor rumoured) replaces the release's
+    for this connection alone (not its cursors: each is a connection of its own): the views
+    `figures_counted` and `flows` read it by name, and DuckDB looks a name up in the temporary
+    schema first. The database file is not changed.
+    """
+    from aideals.db import quote_ident
+
+    catalog = quote_ident(con.execute("SELECT current_database()").fetchone()[0])
+    con.execute(
+        "CREATE OR REPLACE TEMP VIEW deals_counted AS "
+        f"SELECT * FROM {catalog}.main.deals WHERE status NOT IN ('cancelled', 'rumoured')"
+    )
+
+
 # -- running ---------------------------------------------------------------------------------
 
 
@@ -232,14 +249,21 @@ def select(metrics: Sequence[Metric], names: Sequence[str] = ()) -> list[Metric]
 
 
 def compute(
-    con: duckdb.DuckDBPyConnection, metrics: Sequence[Metric], *, schema: dict | None = None
+    con: duckdb.DuckDBPyConnection,
+    metrics: Sequence[Metric],
+    *,
+    schema: dict | None = None,
+    confirmed_only: bool = False,
 ) -> MetricsRun:
-    """Run each metric on read-only `con`, keep the rows of those that succeed, report the others."""
+    """Run each metric on read-only `con`, keep the rows of those that succeed, report the others.
+
+    `confirmed_only`: leave rumoured deals out of what the metrics add up (count_confirmed_only).
+    """
     schema = schema or result_schema()
     run = MetricsRun(list(metrics))
     for metric in metrics:
         try:
-            raw = run_one(con, metric)
+            raw = run_one(con, metric, confirmed_only=confirmed_only)
             rows = check_rows(con, metric, raw, schema)
         except BadMetricRows as exc:
             run.problems.append(PluginProblem(metric.plugin, metric.name, str(exc)))
@@ -254,10 +278,12 @@ def compute(
     return run
 
 
-def run_one(con: duckdb.DuckDBPyConnection, metric: Metric) -> list[dict]:
+def run_one(con: duckdb.DuckDBPyConnection, metric: Metric, *, confirmed_only: bool = False) -> list[dict]:
     """The raw rows of one metric, on a cursor of its own."""
     cur = con.cursor()
     try:
+        if confirmed_only:
+            count_confirmed_only(cur)
         if metric.sql is not None:
             cur.execute(metric.sql)
             names = [d[0] for d in cur.description]
@@ -485,9 +511,16 @@ class Explanation:
         }
 
 
-def explain(con: duckdb.DuckDBPyConnection, metric: Metric, subject_id: str, *, schema: dict | None = None) -> Explanation:
+def explain(
+    con: duckdb.DuckDBPyConnection,
+    metric: Metric,
+    subject_id: str,
+    *,
+    schema: dict | None = None,
+    confirmed_only: bool = False,
+) -> Explanation:
     """Compute `metric` and explain its rows for `subject_id` back to figures, sources and quotes."""
-    run = compute(con, [metric], schema=schema)
+    run = compute(con, [metric], schema=schema, confirmed_only=confirmed_only)
     if run.problems:
         raise AidealsError(run.problems[0].line())
     rows = [r for r in run.results if r.subject_id == subject_id]

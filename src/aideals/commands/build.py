@@ -40,8 +40,8 @@ class TerminalProgress:
 def command(out: Path | None, package: str | None, plugins_dirs: tuple[str, ...]) -> None:
     """Validate the package, then write a SQL-ready release into OUT.
 
-    OUT receives aideals.duckdb (typed tables, views figures_resolved, flows, figures_counted,
-    consensus, and the metrics table computed by every loaded metric plugin),
+    OUT receives aideals.duckdb (typed tables, views figures_resolved, flows, deals_counted,
+    figures_counted, consensus, and the metrics table computed by every loaded metric plugin),
     parquet/<table>.parquet, data/*.csv, schemas/, report.html (the offline report page) and
     datapackage.json with the size and sha256 hash of
     every resource. The plugins' checks run with the validation. Invalid data is refused (exit 1)

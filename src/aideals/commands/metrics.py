@@ -13,6 +13,12 @@ database_option = click.option(
     help="Compute on this DuckDB file (default: dist/aideals.duckdb if it is newer than the data, "
     "else the package loaded afresh).",
 )
+confirmed_option = click.option(
+    "--confirmed-only",
+    is_flag=True,
+    help="Leave out rumoured deals (reported by the press, confirmed by no party), as cancelled ones "
+    "always are: count only deals announced, signed, in progress or closed.",
+)
 
 
 def _context(package: str | None, plugins_dirs: tuple[str, ...]):
@@ -60,20 +66,30 @@ def command(ctx: click.Context, package: str | None, plugins_dirs: tuple[str, ..
 @package_option
 @plugins_dir_option
 @database_option
+@confirmed_option
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table", show_default=True,
     help="Output format.",
 )
 def run_command(
-    names: tuple[str, ...], package: str | None, plugins_dirs: tuple[str, ...], database: str | None, fmt: str
+    names: tuple[str, ...],
+    package: str | None,
+    plugins_dirs: tuple[str, ...],
+    database: str | None,
+    confirmed_only: bool,
+    fmt: str,
 ) -> None:
     """Compute metrics (all, or those NAMEd) and print their rows.
 
     A metric that fails is reported on stderr and skipped; the exit code is then 1.
+    With --confirmed-only, the figures of rumoured deals are not counted (the release's
+    `metrics` table counts them, as this command does by default).
 
-    Example:
+    Examples:
 
+    \b
         aideals metrics run circularity cost_per_gigawatt --format json
+        aideals metrics run --confirmed-only vendor_financing_ratio
     """
     from pathlib import Path
 
@@ -82,7 +98,7 @@ def run_command(
     pkg, loaded = _context(package, plugins_dirs)
     chosen = metrics.select(loaded.metrics(), names)
     with metrics.readonly_database(pkg, Path(database) if database else None) as con:
-        run = metrics.compute(con, chosen, schema=metrics.result_schema(pkg.root))
+        run = metrics.compute(con, chosen, schema=metrics.result_schema(pkg.root), confirmed_only=confirmed_only)
     _warn(loaded.problems + run.problems)
     click.echo(metrics.render_results(run.results, fmt))
     if loaded.problems or run.problems:
@@ -95,9 +111,16 @@ def run_command(
 @package_option
 @plugins_dir_option
 @database_option
+@confirmed_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def explain_command(
-    name: str, subject: str, package: str | None, plugins_dirs: tuple[str, ...], database: str | None, as_json: bool
+    name: str,
+    subject: str,
+    package: str | None,
+    plugins_dirs: tuple[str, ...],
+    database: str | None,
+    confirmed_only: bool,
+    as_json: bool,
 ) -> None:
     """Explain one metric value: the value, its formula, and every input figure with its source.
 
@@ -115,7 +138,9 @@ def explain_command(
     pkg, loaded = _context(package, plugins_dirs)
     (metric,) = metrics.select(loaded.metrics(), [name])
     with metrics.readonly_database(pkg, Path(database) if database else None) as con:
-        explanation = metrics.explain(con, metric, subject, schema=metrics.result_schema(pkg.root))
+        explanation = metrics.explain(
+            con, metric, subject, schema=metrics.result_schema(pkg.root), confirmed_only=confirmed_only
+        )
     if as_json:
         click.echo(json.dumps(explanation.to_dict(), indent=2, ensure_ascii=False))
     else:

@@ -31,8 +31,8 @@ from aideals.options import package_option
 def command(sql: str, db_path: Path | None, fmt: str, package: str | None) -> None:
     """Run read-only SQL on the release and print the result.
 
-    Tables: parties, sources, deals, figures, metrics. Views: figures_resolved, flows, figures_counted,
-    consensus.
+    Tables: parties, sources, deals, figures, metrics. Views: figures_resolved, flows, deals_counted,
+    figures_counted, consensus.
     Statements that write, and any access to files, URLs or other databases, are refused.
 
     Example:

@@ -46,6 +46,13 @@ LEFT JOIN parties pf ON pf.party_id = f.from_party
 LEFT JOIN parties pt ON pt.party_id = f.to_party
 LEFT JOIN sources s  ON s.source_id = f.source_id;
 
+-- The deals whose figures count in sums across deals: every deal but those called off (a
+-- `cancelled` deal's money never changed hands, its chips were never delivered).
+-- `aideals metrics run --confirmed-only` replaces this view, for its connection alone, by one that
+-- also leaves out `rumoured` deals; `figures_counted` and `flows.counted_in_parent` follow it.
+CREATE OR REPLACE VIEW deals_counted AS
+SELECT * FROM deals WHERE status <> 'cancelled';
+
 -- Directed flows between two parties: one row per deal, direction, flow kind, measure and unit,
 -- summarising every figure (from any source) that states it. Only measures that size a flow
 -- (money, power, stakes, shares, chips) count: a contract's duration is not a flow.
@@ -82,12 +89,12 @@ SELECT
     list(DISTINCT f.qualifier ORDER BY f.qualifier) AS qualifiers,
     list(DISTINCT f.component ORDER BY f.component) FILTER (WHERE f.component IS NOT NULL) AS components,
     any_value(d.part_of)                  AS part_of,
-    -- true when the umbrella deal (part_of), not itself cancelled, states the same flow: leave it
+    -- true when the umbrella deal (part_of), itself in deals_counted, states the same flow: leave it
     -- out of sums across deals (money raised counts as one flow across `cash` and `equity`, as above)
     bool_or(d.part_of IS NOT NULL AND EXISTS (
         SELECT 1 FROM figures p
-        JOIN deals u ON u.deal_id = p.deal_id
-        WHERE p.deal_id = d.part_of AND u.status <> 'cancelled' AND p.component IS NULL
+        JOIN deals_counted u ON u.deal_id = p.deal_id
+        WHERE p.deal_id = d.part_of AND p.component IS NULL
           AND p.measure = f.measure AND p.unit = f.unit
           AND (p.flow = f.flow OR (p.flow IN ('cash', 'equity') AND f.flow IN ('cash', 'equity')))
           AND p.from_party = f.from_party AND p.to_party = f.to_party
@@ -145,10 +152,9 @@ SELECT
 FROM figures f
 GROUP BY ALL;
 
--- The figures that can be added up across deals: whole figures (no `component`) of deals that
--- were not called off (a `cancelled` deal's money never changed hands, its chips were never
--- delivered), not already counted by the umbrella deal their deal is part of (`deals.part_of`),
--- i.e. a part's flow is left out when its umbrella deal, not itself cancelled, states a whole
+-- The figures that can be added up across deals: whole figures (no `component`) of the deals in
+-- `deals_counted`, not already counted by the umbrella deal their deal is part of (`deals.part_of`),
+-- i.e. a part's flow is left out when its umbrella deal, itself in `deals_counted`, states a whole
 -- figure for the same measure, unit, flow and direction (money raised counts as one flow across
 -- `cash` and `equity`: an umbrella's total that mixes debt and equity is `cash` and covers its
 -- parts' equity). Party-level facts (revenue, net loss) have no deal and stay. Metrics that sum
@@ -158,13 +164,12 @@ SELECT f.*
 FROM figures f
 LEFT JOIN deals d ON d.deal_id = f.deal_id
 WHERE f.component IS NULL
-  AND d.status IS DISTINCT FROM 'cancelled'
+  AND (f.deal_id IS NULL OR f.deal_id IN (SELECT deal_id FROM deals_counted))
   AND NOT EXISTS (
         SELECT 1 FROM figures p
-        JOIN deals u ON u.deal_id = p.deal_id
+        JOIN deals_counted u ON u.deal_id = p.deal_id
         WHERE d.part_of IS NOT NULL
           AND p.deal_id = d.part_of
-          AND u.status <> 'cancelled'
           AND p.component IS NULL
           AND p.measure = f.measure AND p.unit = f.unit
           AND (p.flow = f.flow OR (p.flow IN ('cash', 'equity') AND f.flow IN ('cash', 'equity')))
