@@ -186,3 +186,21 @@ def test_explain_confirmed_only_has_no_row_resting_on_a_rumoured_deal(capsys, mo
     assert rc == 0 and "    deal:   d-ca (rumoured)" in out.splitlines()
     rc, _, err = run_cli(capsys, monkeypatch, *args, "--confirmed-only")
     assert (rc, err) == (2, "aideals: error: metric circularity: no result for subject 'a/b/c' (subjects: a/b, b/a, b/c, c/b)\n")
+
+
+def test_options_given_before_run_or_explain_apply_to_it(capsys, monkeypatch, metrics_package, tmp_path):
+    """`aideals metrics --package P --plugins-dir D --json run ...` is `aideals metrics run
+    --package P --plugins-dir D --format json ...`: the group's options are not dropped."""
+    monkeypatch.chdir(tmp_path)  # no package here: --package must reach the sub-command
+    after = run_cli(capsys, monkeypatch, "metrics", "run", "vendor_financing_ratio", "--package", str(metrics_package),
+                    *BUILTINS, "--format", "json")
+    before = run_cli(capsys, monkeypatch, "metrics", "--package", str(metrics_package), *BUILTINS, "--json", "run",
+                     "vendor_financing_ratio")
+    assert before == after and after[0] == 0
+    assert [r["subject_id"] for r in json.loads(after[1])] == ["a/b", "c/b"]
+    csv_out = run_cli(capsys, monkeypatch, "metrics", "--package", str(metrics_package), *BUILTINS, "--json", "run",
+                      "vendor_financing_ratio", "--format", "csv")
+    assert csv_out[1].splitlines()[0].startswith("metric,subject_type,subject_id,")
+    explained = run_cli(capsys, monkeypatch, "metrics", "--package", str(metrics_package), "--json", "explain",
+                        "cost_per_gigawatt", "d-bc", *BUILTINS)
+    assert explained[0] == 0 and json.loads(explained[1])["subject_id"] == "d-bc"

@@ -111,7 +111,10 @@ def test_several_statements_print_the_last_result(capsys, release):
 def test_unknown_format_is_refused(capsys, release):
     rc, _, err = q(capsys, release, "SELECT 1", "--format", "xml")
     assert rc == 2
-    assert "Invalid value for '--format': 'xml' is not one of 'table', 'csv', 'json', 'markdown'." in err
+    assert err == (
+        "aideals: error: Invalid value for '--format': 'xml' is not one of 'table', 'csv', 'json', 'markdown'."
+        " (see 'aideals query --help')\n"
+    )
 
 
 # Read-only and sandboxed --------------------------------------------------------------------

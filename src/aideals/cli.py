@@ -63,7 +63,12 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
-        exc.show()
+        # One line, as every other error: a usage error names the help to read.
+        message = " ".join(exc.format_message().split())
+        ctx = getattr(exc, "ctx", None)
+        if isinstance(exc, click.UsageError):
+            message += f" (see '{ctx.command_path} --help')" if ctx is not None else " (see the command's --help)"
+        click.echo(f"aideals: error: {message}", err=True)
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
         click.echo("aideals: aborted", err=True)

@@ -31,6 +31,17 @@ def _context(package: str | None, plugins_dirs: tuple[str, ...]):
     return pkg, loaded
 
 
+def _group_options(package: str | None, plugins_dirs: tuple[str, ...]) -> tuple[str | None, tuple[str, ...], bool]:
+    """The sub-command's --package and --plugins-dir, completed by those given to `aideals metrics`
+    before it (its own --package wins; directories add up), and the group's --json."""
+    given = (click.get_current_context().find_object(dict) or {}).get("metrics", {})
+    return (
+        package if package is not None else given.get("package"),
+        tuple(given.get("plugins_dirs", ())) + tuple(plugins_dirs),
+        bool(given.get("json")),
+    )
+
+
 def _warn(problems) -> None:
     for problem in problems:
         click.echo(problem.warning(), err=True)
@@ -52,6 +63,8 @@ def command(ctx: click.Context, package: str | None, plugins_dirs: tuple[str, ..
         aideals metrics explain vendor_financing_ratio nvidia/openai
     """
     if ctx.invoked_subcommand is not None:
+        # Options given before `run` or `explain` apply to it, as if given after it.
+        ctx.ensure_object(dict)["metrics"] = {"package": package, "plugins_dirs": plugins_dirs, "json": as_json}
         return
     from aideals import metrics, plugins
 
@@ -95,6 +108,10 @@ def run_command(
 
     from aideals import metrics
 
+    package, plugins_dirs, group_json = _group_options(package, plugins_dirs)
+    source = click.get_current_context().get_parameter_source("fmt")
+    if group_json and source is click.core.ParameterSource.DEFAULT:
+        fmt = "json"
     pkg, loaded = _context(package, plugins_dirs)
     chosen = metrics.select(loaded.metrics(), names)
     with metrics.readonly_database(pkg, Path(database) if database else None) as con:
@@ -135,6 +152,8 @@ def explain_command(
 
     from aideals import metrics
 
+    package, plugins_dirs, group_json = _group_options(package, plugins_dirs)
+    as_json = as_json or group_json
     pkg, loaded = _context(package, plugins_dirs)
     (metric,) = metrics.select(loaded.metrics(), [name])
     with metrics.readonly_database(pkg, Path(database) if database else None) as con:
