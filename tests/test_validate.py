@@ -109,11 +109,25 @@ def our_table_schema_set(case: str) -> list[list]:
     )
 
 
-@pytest.mark.parametrize("case", FINDING_CASES)
+# Where aideals is stricter than frictionless-py on purpose. A quoted field that is never closed:
+# frictionless (Python's lenient csv reader) reads it to the end of the file as one cell and reports
+# that row's missing cells; aideals refuses the file as not CSV (RFC 4180), since the row's extent
+# cannot be known and DuckDB's single-threaded reader would drop it without a word.
+STRICTER_THAN_FRICTIONLESS = {"unterminated-quote-last-row", "unterminated-quote-after-ragged-row"}
+
+
+@pytest.mark.parametrize("case", [c for c in FINDING_CASES if c not in STRICTER_THAN_FRICTIONLESS])
 def test_table_schema_findings_equal_frictionless(case):
     """frictionless.json holds what frictionless-py reports on the case (written by make.py)."""
     stored = json.loads((CORPUS / case / "frictionless.json").read_text(encoding="utf-8"))
     assert our_table_schema_set(case) == stored
+
+
+@pytest.mark.parametrize("case", sorted(STRICTER_THAN_FRICTIONLESS))
+def test_an_unclosed_quote_refuses_the_file_where_frictionless_reads_one_long_cell(case):
+    stored = json.loads((CORPUS / case / "frictionless.json").read_text(encoding="utf-8"))
+    assert our_table_schema_set(case) == [["data/parties.csv", None, None, "format-error"]]
+    assert {(row, check) for _, row, _, check in stored if row == 6} == {(6, "missing-cell"), (6, "constraint-error")}
 
 
 @pytest.mark.parametrize("case", FRICTIONLESS_SAMPLE)
@@ -407,3 +421,25 @@ def test_a_cell_holding_only_a_control_character_is_not_read_as_empty(tmp_path):
     parties = tmp_path / "pkg" / "data" / "parties.csv"
     parties.write_text(parties.read_text(encoding="utf-8").replace("Acme Corp", "\x01"), encoding="utf-8")
     assert checks.validate(package.load(tmp_path / "pkg")).findings == []
+
+
+@pytest.mark.parametrize("ragged", [False, True])
+def test_an_unclosed_quote_at_the_end_of_a_file_read_in_parallel_is_found(tmp_path, ragged):
+    """A parties.csv of several DuckDB buffers (read by every thread), ending in a quoted field
+    that is never closed: one format-error naming its line, whether or not a ragged row sends the
+    file to the single-threaded reader first."""
+    import shutil
+
+    root = tmp_path / "pkg"
+    shutil.copytree(CORPUS / "valid-base", root, ignore=shutil.ignore_patterns("expected.json", "frictionless.json"))
+    parties = root / "data" / "parties.csv"
+    rows = "".join(f"filler-{i:06d},Filler {i},company,US,,,,{'x' * 40}\n" for i in range(80_000))
+    text = parties.read_text(encoding="utf-8") + rows
+    if ragged:
+        text = text.replace("filler-000010,Filler 10,company,US,,,,", "filler-000010,Filler 10,company,US,,,,,", 1)
+    parties.write_text(text + '"gamma-two,Gamma Two\n', encoding="utf-8")
+    assert parties.stat().st_size > checks.CSV_BUFFER_MIN
+    line = text.count("\n") + 1
+    findings = [(f.file, f.row, f.check, f.message) for f in checks.validate(package.load(root)).findings]
+    how = "a quoted field is never closed" if ragged else "value with unterminated quote found"
+    assert findings == [("data/parties.csv", None, "format-error", f"cannot be read as CSV: line {line}: {how}")]

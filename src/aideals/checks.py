@@ -427,6 +427,9 @@ def _load(con: duckdb.DuckDBPyConnection, t: _Table, path: Path) -> list[Finding
             if "unicode" in str(exc).lower() or "utf" in str(exc).lower():
                 t.readable = False
                 return fail("encoding-error", "not UTF-8: " + _duck_line(exc))
+            if "unterminated quote" in str(exc).lower():  # not a ragged row: padding would not read it
+                t.readable = False
+                return fail("format-error", f"cannot be read as CSV: {_duck_line(exc)}")
             t.ragged = True
         if t.ragged:
             # Rows of different lengths: pad them, single-threaded (DuckDB's parallel reader cannot pad
@@ -440,6 +443,11 @@ def _load(con: duckdb.DuckDBPyConnection, t: _Table, path: Path) -> list[Finding
             except duckdb.Error as exc:
                 t.readable = False
                 return fail("format-error", f"cannot be read as CSV: {_duck_line(exc)}")
+            open_quote = _open_quote_line(path)
+            if open_quote is not None:
+                t.readable = False
+                con.execute(f"DROP TABLE {raw}")
+                return fail("format-error", f"cannot be read as CSV: line {open_quote}: a quoted field is never closed")
             _create_checked(con, t, raw, [])
             con.execute(f"DROP TABLE {raw}")
         t.blank_rows = blank_lines.result()
@@ -603,10 +611,43 @@ def _offsets(blank_rows: list[int]) -> list[tuple[int, int]]:
 
 
 def _duck_line(exc: Exception) -> str:
+    """`line N: what is wrong` from a DuckDB CSV error: its line number, and the sentence saying what
+    is wrong, which comes after the text of the line (that text may run over several lines when a
+    quote is left open) and before DuckDB's "Possible fixes"."""
     text = str(exc)
     m = re.search(r"Line: (\d+)", text)
-    first = next((ln.strip() for ln in text.splitlines() if ln.strip() and "Error" not in ln and "Line:" not in ln), text)
-    return (f"line {m.group(1)}: " if m else "") + first[:200]
+    head = text.split("Possible fixes:")[0]
+    lines = [ln.strip() for ln in head.splitlines() if ln.strip()]
+    if "Possible fixes:" in text and len(lines) >= 3:
+        what = lines[-1]
+    else:
+        what = next((ln for ln in lines if "Error" not in ln and "Line:" not in ln), text)
+    what = what[:1].lower() + what[1:200].rstrip(".")
+    return (f"line {m.group(1)}: " if m else "") + what
+
+
+def _open_quote_line(path: Path) -> int | None:
+    """The line on which a quoted field opens that the file never closes, or None.
+
+    Every quote character toggles in and out of a quoted field (an escaped quote, `""`, toggles
+    twice), so a file ends inside one exactly when it holds an odd number of them. DuckDB's
+    single-threaded reader, which reads ragged files, drops such a last row without an error.
+    """
+    count = 0
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(16 * 1024 * 1024), b""):
+            count += chunk.count(b'"')
+    if count % 2 == 0:
+        return None
+    start = 1
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        reader = csv.reader(fh, strict=True)
+        try:
+            for _ in reader:
+                start = reader.line_num + 1
+        except csv.Error:
+            pass
+    return start
 
 
 def _create_typed(con: duckdb.DuckDBPyConnection, t: _Table, empty: bool = False) -> None:

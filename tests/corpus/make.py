@@ -219,6 +219,11 @@ CASES: list[Case] = [
          edit={"deals": lambda t: t.replace("\nbeta-acme", "\n\nbeta-acme")}),
     Case("quoted-newline-error-row", "an error after a quoted newline is numbered by rows, not lines", [(F, 4, "value", "type-error")],
          edit={"figures": lambda t: sub('"a stake of 5 to 10%, it said",', '"a stake of 5\n\nto 10%, it said",')(t).replace("300000000", "3x")}),
+    Case("unterminated-quote-last-row", "a last row whose quoted field is never closed (DuckDB's single-threaded reader drops it)",
+         [(P, None, None, "format-error")], edit={"parties": lambda t: t + '"gamma-two,Gamma Two\n'}),
+    Case("unterminated-quote-after-ragged-row", "a ragged row, then a last row whose quoted field is never closed",
+         [(P, None, None, "format-error")],
+         edit={"parties": lambda t: sub("FR,,,,", "FR,,,,,surplus")(t) + '"gamma-two,Gamma Two\n'}),
     # unusable files
     Case("empty-file", "an empty deals.csv", [(D, None, None, "source-error"), (F, 2, "deal_id", "foreign-key"), (F, 3, "deal_id", "foreign-key"), (F, 4, "deal_id", "foreign-key")],
          raw={D: b""}),
