@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from aideals import cite, snapshot
+from aideals.errors import AidealsError
 from conftest import RELEASES, ROOT
 
 HERE = Path(__file__).resolve().parent
@@ -264,3 +265,26 @@ def test_the_figures_named_in_the_help_and_the_readme_exist():
         ids = {row["figure_id"] for row in csv.DictReader(fh)}
     assert "nvidia-openai-2025-amount-cafetech" in named
     assert sorted(named - ids) == []
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda d: d.pop("version"), "datapackage.json: version: needs the release's version (X.Y.Z) to cite the release"),
+        (lambda d: d.pop("contributors"),
+         "datapackage.json: contributors: needs at least one with a title or a familyName to cite the release"),
+        (lambda d: d.update(licenses=None), None),
+        (lambda d: d.update(keywords="ai"), "datapackage.json: keywords: must be a list, not str"),
+    ],
+)
+def test_a_descriptor_that_cannot_be_cited_is_a_one_line_error(edit, message):
+    """A citation with an empty version ("(Version )") or no author is refused, naming the field;
+    an absent or null list is empty."""
+    desc = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))
+    edit(desc)
+    if message is None:
+        assert cite.release_citation(desc).licence is None
+        return
+    with pytest.raises(AidealsError) as exc:
+        cite.release_citation(desc)
+    assert str(exc.value) == message

@@ -28,3 +28,36 @@ def test_a_usage_error_is_one_line_naming_the_help_to_read(capsys, args, message
         main(args)
     out, err = capsys.readouterr()
     assert (exc.value.code, out, err) == (2, "", f"aideals: error: {message}\n")
+
+
+def test_a_file_that_cannot_be_read_or_written_is_one_line_not_an_internal_error(capsys, monkeypatch):
+    """An OSError (permission denied, a full disk...) is about the user's files, not a bug: one
+    line naming the file, exit 2; --debug shows the traceback."""
+    from aideals.commands import coverage
+
+    def denied(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", "/srv/pkg/README.md")
+
+    monkeypatch.setattr(coverage.command, "callback", denied)
+    with pytest.raises(SystemExit) as exc:
+        main(["coverage"])
+    assert (exc.value.code, capsys.readouterr().err) == (2, "aideals: error: /srv/pkg/README.md: Permission denied\n")
+    with pytest.raises(PermissionError):
+        main(["--debug", "coverage"])
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("AIDEALS_THREADS", "0", "AIDEALS_THREADS='0': not a number of threads (1 or more)"),
+        ("AIDEALS_THREADS", "two", "AIDEALS_THREADS='two': not a number of threads (1 or more)"),
+        ("AIDEALS_MEMORY_LIMIT", "abc", "AIDEALS_MEMORY_LIMIT='abc': not a size such as 1GB, 512MB or 1.5GiB"),
+    ],
+)
+def test_a_bad_resource_setting_names_the_variable(capsys, monkeypatch, name, value, message):
+    from conftest import ROOT
+
+    monkeypatch.setenv(name, value)
+    with pytest.raises(SystemExit) as exc:
+        main(["validate", "--package", str(ROOT)])
+    assert (exc.value.code, capsys.readouterr().err) == (2, f"aideals: error: {message}\n")

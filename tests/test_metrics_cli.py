@@ -14,8 +14,11 @@ from conftest import ROOT
 BUILTINS = ["--plugins-dir", str(ROOT / "plugins")]
 
 
-def run_cli(capsys, monkeypatch, *args: str) -> tuple[int, str, str]:
-    monkeypatch.setenv("AIDEALS_PLUGINS", "circularity,commitments_vs_revenue,cost_per_gigawatt,vendor_financing_ratio,sloppy")
+BUILTIN_NAMES = "circularity,commitments_vs_revenue,cost_per_gigawatt,vendor_financing_ratio"
+
+
+def run_cli(capsys, monkeypatch, *args: str, plugins: str = BUILTIN_NAMES) -> tuple[int, str, str]:
+    monkeypatch.setenv("AIDEALS_PLUGINS", plugins)
     with pytest.raises(SystemExit) as exc:
         main(list(args))
     out, err = capsys.readouterr()
@@ -71,7 +74,7 @@ def test_metrics_run_json_and_a_failing_metric_exits_1(capsys, monkeypatch, metr
     )
     rc, out, err = run_cli(
         capsys, monkeypatch, "metrics", "run", "--package", str(metrics_package), *BUILTINS,
-        "--plugins-dir", str(tmp_path), "--format", "json",
+        "--plugins-dir", str(tmp_path), "--format", "json", plugins=BUILTIN_NAMES + ",sloppy",
     )
     assert rc == 1
     assert err.startswith("aideals: warning: plugin sloppy: metric sloppy: ")
@@ -204,3 +207,26 @@ def test_options_given_before_run_or_explain_apply_to_it(capsys, monkeypatch, me
     explained = run_cli(capsys, monkeypatch, "metrics", "--package", str(metrics_package), "--json", "explain",
                         "cost_per_gigawatt", "d-bc", *BUILTINS)
     assert explained[0] == 0 and json.loads(explained[1])["subject_id"] == "d-bc"
+
+
+def test_confirmed_only_refuses_a_release_database_without_deals_counted(capsys, monkeypatch, metrics_package, tmp_path):
+    """Releases before 0.34.0 have no view deals_counted: --confirmed-only would change nothing
+    there, so it is refused in one line rather than ignored."""
+    import duckdb
+
+    from aideals import db, package
+
+    old = tmp_path / "old.duckdb"
+    con = duckdb.connect(str(old))
+    db.load(con, package.load(metrics_package))
+    con.execute("DROP VIEW figures_counted; DROP VIEW flows; DROP VIEW deals_counted")
+    con.execute("CREATE VIEW figures_counted AS SELECT * FROM figures WHERE component IS NULL")
+    con.close()
+    args = ("metrics", "run", "--package", str(metrics_package), *BUILTINS, "--database", str(old))
+    assert run_cli(capsys, monkeypatch, *args)[0] == 0
+    rc, out, err = run_cli(capsys, monkeypatch, *args, "--confirmed-only")
+    assert (rc, out) == (2, "")
+    assert err == (
+        "aideals: error: --confirmed-only: this release database has no view deals_counted (releases before "
+        "0.34.0 lack it); rebuild it with this toolkit (`aideals build`) or run without --confirmed-only\n"
+    )

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from aideals import package, rules
+from aideals.errors import PackageError
 from conftest import FIXTURES, ROOT
 
 ID_COLUMNS = {"parties": "party_id", "sources": "source_id", "deals": "deal_id", "figures": "figure_id"}
@@ -291,3 +292,26 @@ def test_a_launch_size_stands_beside_the_size_its_deal_ended_at(tables):
     launches = [f for f in tables["figures"] if f["component"] == "launch"]
     assert launches, "no launch size in the data"
     assert [f["figure_id"] for f in launches if (f["deal_id"], f["measure"], f["unit"], f["flow"]) not in whole] == []
+
+
+def test_a_package_with_only_some_of_the_four_tables_is_refused(tmp_path):
+    """The cross-table checks read parties, sources, deals and figures: a descriptor that drops
+    some of them is one error naming them (exit 2), not checks failing on missing tables."""
+    import shutil
+
+    from aideals.cli import main
+
+    shutil.copytree(ROOT / "tests" / "corpus" / "valid-base", tmp_path / "pkg")
+    descriptor = tmp_path / "pkg" / "datapackage.json"
+    desc = json.loads(descriptor.read_text(encoding="utf-8"))
+    desc["resources"] = [r for r in desc["resources"] if r["name"] == "parties"]
+    descriptor.write_text(json.dumps(desc), encoding="utf-8")
+    with pytest.raises(PackageError) as exc:
+        package.load(tmp_path / "pkg")
+    assert str(exc.value) == (
+        "datapackage.json: resources: no resource named 'sources', 'deals', 'figures' "
+        "(an aideals package has parties, sources, deals, figures)"
+    )
+    with pytest.raises(SystemExit) as code:
+        main(["validate", "--package", str(tmp_path / "pkg")])
+    assert code.value.code == 2

@@ -145,6 +145,33 @@ def test_a_plugin_that_cannot_load_is_reported_and_skipped(tmp_path):
     assert lines[2] == "plugin raises: aideals_register_metrics() raised RuntimeError: boom"
 
 
+def test_a_plugin_that_exits_is_reported_and_skipped(tmp_path):
+    """sys.exit() in a plugin, at import or in a hook, must not end the run (with exit code 0 and
+    nothing done): it is a plugin problem like any other."""
+    d = tmp_path / "extra"
+    write_plugin(d, "fine", "fine_metric")
+    (d / "quits.py").write_text("import sys\nsys.exit(0)\n", encoding="utf-8")
+    (d / "exits.py").write_text(
+        "import sys\nfrom aideals import hookimpl\n@hookimpl\ndef aideals_register_metrics():\n    sys.exit(0)\n",
+        encoding="utf-8",
+    )
+    loaded = load(None, [d])
+    assert [m.name for m in loaded.metrics()] == ["fine_metric"]
+    assert [p.line() for p in loaded.problems] == [
+        f"plugin quits: cannot import {d / 'quits.py'}: SystemExit: 0",
+        "plugin exits: aideals_register_metrics() raised SystemExit: 0",
+    ]
+
+
+def test_a_plugin_limit_naming_no_plugin_is_reported(monkeypatch):
+    monkeypatch.setenv("AIDEALS_PLUGINS", "circularty,circularity")
+    loaded = plugins.load(ROOT)
+    assert loaded.names() == ["circularity"]
+    assert [p.line() for p in loaded.problems] == [
+        "plugin circularty: AIDEALS_PLUGINS names it, but no plugin of that name was found"
+    ]
+
+
 def test_extra_checks_hook_returns_checks_with_their_plugin(tmp_path):
     d = tmp_path / "extra"
     d.mkdir()
@@ -340,6 +367,24 @@ def test_populate_reports_failures_and_strict_makes_them_an_error(metrics_packag
     assert [(p.plugin, p.metric) for p in seen] == [("bad_sql", "bad_sql_metric")]
     with pytest.raises(AidealsError, match="1 plugin problem"):
         metrics.populate(con, pkg, plugins=load(None, [tmp_path / "x"]), report=seen.append, strict=True)
+
+
+@pytest.mark.parametrize("command", [["validate"], ["plugins"]])
+def test_a_check_hook_that_fails_is_warned_of_by_validate_and_plugins(tmp_path, capsys, command):
+    from cli_runner import run_cli
+
+    d = tmp_path / "extra"
+    d.mkdir()
+    (d / "badcheck.py").write_text(
+        "from aideals import hookimpl\n@hookimpl\ndef aideals_register_checks():\n    return ['x', 3]\n",
+        encoding="utf-8",
+    )
+    code, _, err = run_cli([*command, "--package", str(ROOT), "--plugins-dir", str(d)], capsys)
+    assert code == 0
+    assert err.splitlines() == [
+        "aideals: warning: plugin badcheck: aideals_register_checks() returned 'x', not an ExtraCheck (skipped)",
+        "aideals: warning: plugin badcheck: aideals_register_checks() returned 3, not an ExtraCheck (skipped)",
+    ]
 
 
 @pytest.mark.parametrize("command", [["validate"], ["plugins"], ["metrics"]])

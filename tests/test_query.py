@@ -310,7 +310,7 @@ def test_query_without_a_build_refuses_an_invalid_package(capsys, tmp_path, monk
     rc, out, err = run_cli(["query", "SELECT 1"], capsys)
     assert (rc, out) == (1, "")
     assert err.splitlines()[1:] == [
-        "aideals: error: the package is invalid (1 finding), nothing was built; run `aideals validate` for the full report:",
+        "aideals: error: the package is invalid (1 finding), the query did not run; run `aideals validate` for the full report:",
         "  data/figures.csv:6: value_high: qualifier=range needs a value_high",
     ]
 

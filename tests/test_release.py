@@ -302,3 +302,10 @@ def test_a_release_sets_version_and_date_commits_and_tags(tmp_path: Path):
     assert (tmp_path / "out" / "0.2.0" / "aideals-0.2.0.zip").is_file()
     cited = aideals(repo, "cite", "--version", "0.2.0")
     assert "(Version 0.2.0)" in cited.stdout and "(2026)" in cited.stdout
+
+
+def test_a_dist_directory_that_cannot_be_made_changes_nothing(repo: Path):
+    """--dist under a file: the release's working directory cannot be made, which is found before
+    any metadata file is written; one line, exit 2, the work tree as it was."""
+    message = refuse(repo, "0.1.0", "--dist", str(repo / "README.md" / "sub"))
+    assert message == f"{repo / 'README.md' / 'sub'}: Not a directory"

@@ -503,3 +503,35 @@ def test_disagreements_of_the_shown_figures_match_null_keys_as_group_by_does(tmp
         "valuation-one": ["valuation-two"], "valuation-two": ["valuation-one"],
     }  # fmt: skip
     connection.close()
+
+
+@pytest.mark.parametrize("target", ["dist/aideals.duckdb", "datapackage.json", "link"])
+def test_command_refuses_to_replace_anything_but_an_html_page(tmp_path, capsys, target):
+    """`--out` naming the database it reads, a package file, a directory or a symbolic link is
+    refused, and the target is left as it was (a directory is refused by the option's type)."""
+    import shutil
+
+    root = tmp_path / "pkg"
+    root.mkdir()
+    for name in ("datapackage.json", "data", "schemas"):
+        (shutil.copytree if (ROOT / name).is_dir() else shutil.copy)(ROOT / name, root / name)
+    (root / "dist").mkdir()
+    (root / "dist" / "aideals.duckdb").write_bytes(b"not really a database")
+    (root / "link").symlink_to(root / "datapackage.json")
+    out = root / target
+    before = out.read_bytes() if out.is_file() else None
+    with pytest.raises(SystemExit) as exc:
+        main(["report", "--package", str(root), "--out", str(out)])
+    what = "is not a regular file" if target == "link" else "is not an HTML page"
+    assert exc.value.code == 2
+    assert capsys.readouterr().err.startswith(f"aideals: error: {out}: exists and {what}: refusing to replace it")
+    assert (out.read_bytes() if out.is_file() else None) == before
+
+
+def test_command_replaces_an_earlier_report(tmp_path, capsys):
+    out = tmp_path / "report.html"
+    out.write_text("<!DOCTYPE html>\n<p>an old report</p>\n", encoding="utf-8")
+    with pytest.raises(SystemExit) as exc:
+        main(["report", "--package", str(ROOT), "--out", str(out), "--built-at", "2026-12-06"])
+    assert exc.value.code == 0
+    assert "an old report" not in out.read_text(encoding="utf-8")

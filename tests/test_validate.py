@@ -443,3 +443,20 @@ def test_an_unclosed_quote_at_the_end_of_a_file_read_in_parallel_is_found(tmp_pa
     findings = [(f.file, f.row, f.check, f.message) for f in checks.validate(package.load(root)).findings]
     how = "a quoted field is never closed" if ragged else "value with unterminated quote found"
     assert findings == [("data/parties.csv", None, "format-error", f"cannot be read as CSV: line {line}: {how}")]
+
+
+def test_a_csv_that_cannot_be_read_is_one_finding_on_that_file(monkeypatch):
+    """A resource file this user may not read (here: its header read raises as an unreadable file
+    does) is one finding, as README says, not an internal error."""
+    real = checks._read_header
+
+    def header(path):
+        if path.name == "deals.csv":
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(checks, "_read_header", header)
+    report = checks.validate(package.load(CORPUS / "valid-base"))
+    assert [(f.file, f.row, f.check, f.message) for f in report.findings if f.file == "data/deals.csv"] == [
+        ("data/deals.csv", None, "scheme-error", "cannot be read: Permission denied")
+    ]

@@ -96,11 +96,12 @@ def require_valid(
     pkg: Package,
     extra_checks: Iterable[ExtraCheck] = (),
     on_valid: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
+    refused: str = "nothing was built",
 ) -> list[str]:
     """Validate `pkg` and return the checks run; raise AidealsError (exit 1) when it has findings.
 
     `on_valid` is called with the validation's connection when the package is valid (see
-    `aideals.checks.validate`)."""
+    `aideals.checks.validate`); `refused` says what was not done."""
     from aideals import checks
 
     # Bounded: a package with a defect in each of millions of rows is refused without holding them all.
@@ -111,7 +112,7 @@ def require_valid(
         more = f"\n  ... and {n - SHOWN_FINDINGS}{'+' if report.truncated else ''} more" if n > SHOWN_FINDINGS else ""
         count = f"more than {n} findings" if report.truncated else f"{n} finding{'s' if n != 1 else ''}"
         raise AidealsError(
-            f"the package is invalid ({count}), nothing was built; "
+            f"the package is invalid ({count}), {refused}; "
             f"run `aideals validate` for the full report:\n{shown}{more}",
             exit_code=1,
         )

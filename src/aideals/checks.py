@@ -389,6 +389,8 @@ def _load(con: duckdb.DuckDBPyConnection, t: _Table, path: Path) -> list[Finding
         return fail("scheme-error", "file not found")
     try:
         t.labels = _read_header(path)
+    except OSError as exc:  # a directory, a file this user may not read
+        return fail("scheme-error", f"cannot be read: {exc.strerror or exc}")
     except UnicodeDecodeError as exc:
         return fail("encoding-error", f"not UTF-8: byte {exc.object[exc.start]:#04x} at offset {exc.start}")
     except csv.Error as exc:

@@ -110,8 +110,18 @@ class FigureCitation:
         return f"{self.release.key}-{self.figure_id}"
 
 
+def _list(descriptor: dict, key: str) -> list:
+    """descriptor[key] when it is a list; an absent or null key is an empty list."""
+    value = descriptor.get(key)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise AidealsError(f"datapackage.json: {key}: must be a list, not {type(value).__name__}")
+    return value
+
+
 def _authors(descriptor: dict) -> list[Author]:
-    contributors = [c for c in descriptor.get("contributors", []) if isinstance(c, dict)]
+    contributors = [c for c in _list(descriptor, "contributors") if isinstance(c, dict)]
     chosen = [c for c in contributors if AUTHOR_ROLES & set(c.get("roles", []))] or contributors
     authors = []
     for c in chosen:
@@ -137,18 +147,26 @@ def release_citation(descriptor: dict) -> ReleaseCitation:
     date = str(descriptor.get("created", ""))[:10]
     if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", date):
         raise AidealsError("datapackage.json: created: needs the release date (YYYY-MM-DD...) to cite the release")
-    licences = [lic for lic in descriptor.get("licenses", []) if isinstance(lic, dict)]
+    version = str(descriptor.get("version") or "").strip()
+    if not version:
+        raise AidealsError("datapackage.json: version: needs the release's version (X.Y.Z) to cite the release")
+    authors = _authors(descriptor)
+    if not authors:
+        raise AidealsError(
+            "datapackage.json: contributors: needs at least one with a title or a familyName to cite the release"
+        )
+    licences = [lic for lic in _list(descriptor, "licenses") if isinstance(lic, dict)]
     licence = licences[0].get("name") or licences[0].get("title") if licences else None
     return ReleaseCitation(
         name=str(descriptor.get("name", "dataset")),
         title=str(descriptor.get("title") or descriptor.get("name", "")),
-        authors=_authors(descriptor),
-        version=str(descriptor.get("version", "")),
+        authors=authors,
+        version=version,
         date=date,
         licence=licence,
         url=_url(descriptor),
         abstract=descriptor.get("description"),
-        keywords=[str(k) for k in descriptor.get("keywords", [])],
+        keywords=[str(k) for k in _list(descriptor, "keywords")],
     )
 
 

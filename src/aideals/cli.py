@@ -52,12 +52,22 @@ def _debug_requested(argv: list[str]) -> bool:
     return "--debug" in argv or os.environ.get(DEBUG_ENV, "") not in ("", "0")
 
 
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning errors into one line on stderr and an exit code."""
+    import signal
+
     from aideals.errors import AidealsError
 
     args = sys.argv[1:] if argv is None else argv
     debug = _debug_requested(args)
+    # SIGTERM (`timeout`, a stopped CI job) interrupts like Ctrl-C: a build or release being made
+    # then removes its temporary files and restores what it changed, instead of dying mid-way.
+    if argv is None:
+        signal.signal(signal.SIGTERM, _interrupt)
     try:
         rc = cli.main(args=args, prog_name="aideals", standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -80,7 +90,16 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(exc.exit_code)
     except BrokenPipeError:
         sys.exit(0)
+    except OSError as exc:  # a file that cannot be read or written, a full disk: the input's, not a bug
+        if debug:
+            raise
+        where = f"{exc.filename}: " if exc.filename else ""
+        click.echo(f"aideals: error: {where}{exc.strerror or exc}", err=True)
+        sys.exit(2)
     except Exception as exc:  # a bug, not bad data: still one line unless --debug
+        if "Query interrupted" in str(exc):  # DuckDB's answer to Ctrl-C or SIGTERM during a query
+            click.echo("aideals: aborted", err=True)
+            sys.exit(130)
         if debug:
             raise
         click.echo(

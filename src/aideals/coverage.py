@@ -95,9 +95,10 @@ def _table(headers: list[str], rows: list[tuple]) -> str:
 
 def markdown(pkg: Package) -> str:
     """The coverage section's body, as Markdown."""
-    from aideals import db
+    from aideals import build, db
     from aideals.rules import money_measures
 
+    build.require_valid(pkg, refused="no coverage was computed")
     con = db.connect_memory(pkg)
     t = con.execute(TOTALS).fetchone()
     parts = [

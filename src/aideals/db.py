@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from importlib import resources as importlib_resources
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -48,12 +49,16 @@ DEFAULT_MEMORY_LIMIT = "1GB"
 def resource_config(temp_directory: str | Path) -> dict[str, object]:
     """DuckDB settings that bound memory: AIDEALS_MEMORY_LIMIT (default 1GB), a directory to spill
     to, and AIDEALS_THREADS when set (default: all cores). Validate and build use the same."""
-    config: dict[str, object] = {
-        "memory_limit": os.environ.get("AIDEALS_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT),
-        "temp_directory": str(temp_directory),
-    }
-    threads = os.environ.get("AIDEALS_THREADS")
+    from aideals.errors import AidealsError
+
+    memory = os.environ.get("AIDEALS_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT).strip()
+    if not re.fullmatch(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", memory, re.IGNORECASE):
+        raise AidealsError(f"AIDEALS_MEMORY_LIMIT={memory!r}: not a size such as 1GB, 512MB or 1.5GiB")
+    config: dict[str, object] = {"memory_limit": memory, "temp_directory": str(temp_directory)}
+    threads = os.environ.get("AIDEALS_THREADS", "").strip()
     if threads:
+        if not threads.isdigit() or int(threads) < 1:
+            raise AidealsError(f"AIDEALS_THREADS={threads!r}: not a number of threads (1 or more)")
         config["threads"] = int(threads)
     return config
 

@@ -200,8 +200,9 @@ def readonly_database(pkg: Package, database: Path | None = None) -> Iterator[du
         return
     import duckdb
 
-    from aideals import db
+    from aideals import build, db
 
+    build.require_valid(pkg, refused="no metric was computed")
     with tempfile.TemporaryDirectory(prefix="aideals-metrics-") as tmp:
         tmp_path = Path(tmp) / "aideals.duckdb"
         writer = duckdb.connect(str(tmp_path))
@@ -226,7 +227,16 @@ def count_confirmed_only(con: duckdb.DuckDBPyConnection) -> None:
     """
     from aideals.db import quote_ident
 
-    catalog = quote_ident(con.execute("SELECT current_database()").fetchone()[0])
+    database = con.execute("SELECT current_database()").fetchone()[0]
+    has_view = con.execute(
+        "SELECT count(*) FROM duckdb_views() WHERE database_name = ? AND view_name = 'deals_counted'", [database]
+    ).fetchone()[0]
+    if not has_view:
+        raise AidealsError(
+            "--confirmed-only: this release database has no view deals_counted (releases before 0.34.0 lack it); "
+            "rebuild it with this toolkit (`aideals build`) or run without --confirmed-only"
+        )
+    catalog = quote_ident(database)
     con.execute(
         "CREATE OR REPLACE TEMP VIEW deals_counted AS "
         f"SELECT * FROM {catalog}.main.deals WHERE status NOT IN ('cancelled', 'rumoured')"
@@ -260,6 +270,8 @@ def compute(
     `confirmed_only`: leave rumoured deals out of what the metrics add up (count_confirmed_only).
     """
     schema = schema or result_schema()
+    if confirmed_only:  # on `con` too: an older release without deals_counted is refused here, once
+        count_confirmed_only(con)
     run = MetricsRun(list(metrics))
     for metric in metrics:
         try:

@@ -61,7 +61,9 @@ def resolve_root(package: str | Path | None) -> Path:
     if package is None:
         return find_root()
     p = Path(package)
-    if p.is_file() and p.name.endswith(".json"):
+    if p.is_file():
+        if p.name != DESCRIPTOR:
+            raise PackageError(f"{p}: --package takes a package directory or its {DESCRIPTOR}, not another file")
         return p.resolve().parent
     if p.is_dir():
         if not (p / DESCRIPTOR).is_file():
@@ -123,4 +125,12 @@ def load(root: Path) -> Package:
         if not isinstance(schema, dict):
             raise PackageError(f"{label} ({name}): schema: missing or not a Table Schema")
         resources[name] = Resource(name, path, res["path"], schema, schema_rel, res)
+    # An aideals package has all four tables (the cross-table checks read them); a package of
+    # other tables (none of these names) is checked against its Table Schemas alone.
+    missing = [n for n in RESOURCE_NAMES if n not in resources]
+    if missing and len(missing) < len(RESOURCE_NAMES):
+        raise PackageError(
+            f"{DESCRIPTOR}: resources: no resource named {', '.join(map(repr, missing))} "
+            f"(an aideals package has {', '.join(RESOURCE_NAMES)})"
+        )
     return Package(root, descriptor, resources)

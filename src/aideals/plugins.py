@@ -103,7 +103,7 @@ class Plugins:
         for impl in hook.get_hookimpls():
             try:
                 result = impl.function()
-            except Exception as exc:  # a plugin's bug: report it, keep the others
+            except (Exception, SystemExit) as exc:  # a plugin's bug (or its sys.exit): report it, keep the others
                 self.problems.append(PluginProblem(impl.plugin_name, None, f"{hook_name}() raised {_describe(exc)}"))
                 continue
             if result is not None:
@@ -208,17 +208,20 @@ def load(
     manager.add_hookspecs(hookspecs)
     plugins = Plugins(manager)
 
+    found: set[str] = set()  # every plugin name seen, loaded or not: AIDEALS_PLUGINS may name only these
+
     def allowed(name: str) -> bool:
+        found.add(_normalise(name))
         return limit is None or _normalise(name) in limit
 
     for ep in discover_entry_points() if entry_points is None else entry_points:
         dist = getattr(ep, "dist", None)
         name = dist.name if dist is not None and dist.name else ep.name
-        if not (allowed(name) or allowed(ep.name)):
+        if not (allowed(name) | allowed(ep.name)):
             continue
         try:
             obj = ep.load()
-        except Exception as exc:
+        except (Exception, SystemExit) as exc:
             plugins.problems.append(PluginProblem(name, None, f"cannot load entry point {ep.value}: {_describe(exc)}"))
             continue
         _register(plugins, obj, PluginInfo(name, ORIGIN_ENTRY_POINT, ep.value, dist.version if dist else None))
@@ -242,10 +245,12 @@ def load(
                 continue
             try:
                 module = import_file(path)
-            except Exception as exc:
+            except (Exception, SystemExit) as exc:
                 plugins.problems.append(PluginProblem(path.stem, None, f"cannot import {path}: {_describe(exc)}"))
                 continue
             _register(plugins, module, PluginInfo(path.stem, origin, str(path)))
+    for name in sorted((limit or set()) - found):  # a typo would otherwise load nothing without a word
+        plugins.problems.append(PluginProblem(name, None, f"{LIMIT_ENV} names it, but no plugin of that name was found"))
     return plugins
 
 

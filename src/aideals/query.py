@@ -79,7 +79,7 @@ def open_in_memory(pkg: Package) -> duckdb.DuckDBPyConnection:
 
     from aideals import build, db
 
-    build.require_valid(pkg)
+    build.require_valid(pkg, refused="the query did not run")
     con = duckdb.connect(":memory:")
     db.load(con, pkg)
     sandbox(con)

@@ -309,17 +309,18 @@ def make(plan: ReleasePlan, *, progress=None, populate_metrics=None, extra_check
     from aideals import gitrepo, package
     from aideals.build import build
 
-    changed = [u for u in plan.updates if u.changed]
-    for u in changed:
-        (plan.root / u.relpath).write_text(u.new, encoding="utf-8")
-    running = aideals.__version__
-    if _runs_from(plan.root):
-        # The toolkit running is the one being released: the report and the manifest name its new version.
-        aideals.__version__ = str(plan.version)
+    # The working directory first: if it cannot be made, nothing has been changed yet.
     plan.out.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".release-{plan.version}-", dir=plan.out.parent))
+    changed = [u for u in plan.updates if u.changed]
+    running = aideals.__version__
     try:
         try:
+            for u in changed:
+                (plan.root / u.relpath).write_text(u.new, encoding="utf-8")
+            if _runs_from(plan.root):
+                # The toolkit running is the one being released: the report and the manifest name its new version.
+                aideals.__version__ = str(plan.version)
             result = build(package.load(plan.root), work / "build", progress=progress,
                            populate_metrics=populate_metrics, extra_checks=extra_checks)
             if changed:

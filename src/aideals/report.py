@@ -1438,6 +1438,25 @@ def parse_built_at(text: str | None) -> datetime:
         raise AidealsError(f"--built-at: {text!r} is not an ISO 8601 date or date-time") from None
 
 
+def check_out(out: Path) -> None:
+    """Refuse an `out` that is not a new file or an HTML page: `aideals report --out` naming the
+    release database, a data file or a device would otherwise replace it with the page."""
+    import stat
+
+    from aideals.errors import AidealsError
+
+    try:
+        mode = out.lstat().st_mode
+    except FileNotFoundError:
+        return
+    if not stat.S_ISREG(mode):
+        raise AidealsError(f"{out}: exists and is not a regular file: refusing to replace it")
+    with open(out, "rb") as fh:
+        head = fh.read(64)
+    if not head.lstrip().lower().startswith(b"<!doctype html"):
+        raise AidealsError(f"{out}: exists and is not an HTML page: refusing to replace it (remove it first)")
+
+
 def report_from_source(source: ReportSource, out: Path, *, built_at: datetime | str) -> Path:
     """Open the source read-only, write the report to `out`, return `out`."""
     import duckdb
@@ -1446,14 +1465,20 @@ def report_from_source(source: ReportSource, out: Path, *, built_at: datetime | 
     from aideals import package as package_mod
     from aideals.errors import AidealsError
 
+    check_out(Path(out))
+
     if source.db is not None:
         try:
             con = duckdb.connect(str(source.db), read_only=True)
         except duckdb.Error as exc:
             raise AidealsError(f"{source.db}: cannot open as a DuckDB database: {str(exc).splitlines()[0]}") from None
     else:
+        from aideals import build
+
         assert source.root is not None
-        con = db_mod.connect_memory(package_mod.load(source.root))
+        pkg = package_mod.load(source.root)
+        build.require_valid(pkg, refused="no report was written")
+        con = db_mod.connect_memory(pkg)
     try:
         return write_report(con, out, version=source.version, built_at=built_at, descriptor=source.descriptor)
     except duckdb.CatalogException as exc:

@@ -33,11 +33,25 @@ def rules_path(pkg: Package, resource: str) -> Path:
 
 
 def load_rules(pkg: Package, resource: str) -> dict | None:
-    """The rules document of a resource, or None when it has none."""
+    """The rules document of a resource, or None when it has none.
+
+    A file that is not JSON, not an object, or whose `allOf` is not a list of rule objects is a
+    PackageError naming it (jsonschema's own schema check would cost its import on every validate)."""
+    from aideals.errors import PackageError
+    from aideals.package import _read_json
+
     path = rules_path(pkg, resource)
     if not path.is_file():
         return None
-    return json.loads(path.read_text(encoding="utf-8"))
+    label = path.relative_to(pkg.root).as_posix()
+    rules = _read_json(path, label)
+    listed = rules.get("allOf", [])
+    if not isinstance(listed, list):
+        raise PackageError(f"{label}: allOf: must be a list of rules, not {type(listed).__name__}")
+    for i, rule in enumerate(listed):
+        if not isinstance(rule, dict):
+            raise PackageError(f"{label}: allOf[{i}]: must be a rule (a JSON object), not {json.dumps(rule)}")
+    return rules
 
 
 def _field_comparisons(validator, comparisons, instance, schema):

@@ -26,6 +26,7 @@ def command(package: str | None, plugins_dirs: tuple[str, ...], as_json: bool) -
 
     loaded = plugins.load(plugins.root_or_none(package), plugins_dirs)
     descriptions = plugins.describe(loaded)
+    loaded.checks()  # a check hook that fails or returns something else is reported below too
     for problem in loaded.problems:
         click.echo(problem.warning(), err=True)
     click.echo(plugins.render(descriptions, as_json=as_json))
