@@ -28,6 +28,7 @@ KINDS = {
     "dating-check": "deals' dating sources: does the page show the date?",
     "status-check": "open deals: has a later page moved them on?",
     "party-check": "tickers, parents and countries",
+    "source-check": "sources' title, publisher, author, date, language and kind",
     "flow-review": "money figures: `cash` or `equity`?",
     "qualifier-review": "qualifiers against their quotes' words",
 }

@@ -157,6 +157,27 @@ def test_the_party_checks_record_the_values_the_data_holds():
         )
 
 
+SOURCE_FIELDS = ("title", "publisher", "author", "published", "language", "kind")
+
+
+def test_the_source_checks_name_sources_and_fields_and_match_the_readme():
+    """quality/source-check-*.csv: each row names a source of the data, the fields it confirmed
+    (ok) or found wrong (error, corrected since), in the schema's order, and the README's totals
+    are the records'."""
+    sources, records = _checked("source-check", "sources", {"ok", "error", "not_found"})
+    for path, rows in records:
+        assert len({r["source_id"] for r in rows}) == len(rows)
+        for r in rows:
+            fields = r["fields"].split()
+            assert fields == [f for f in SOURCE_FIELDS if f in fields], (r["source_id"], fields)
+            assert bool(fields) == (r["outcome"] != "not_found"), r["source_id"]
+        _assert_readme_totals(
+            rf"`quality/{re.escape(path.name)}` lists (\d+) sources? .*?: (\d+) confirmed, (\d+) with an error, (\d+) whose page",
+            rows,
+            f"quality/{path.name}",
+        )
+
+
 def test_the_flow_reviews_record_what_the_data_holds():
     """quality/flow-review-*.csv: every flow changed is the figure's flow now, every verdict says on
     what basis (README: `equity` is money paid for shares, `cash` any other payment) and why, and a
