@@ -101,3 +101,15 @@ def test_coverage_counts_deals_per_kind_and_status(tables):
     assert got == expected
     assert [int(r[-1]) for r in rows] == [sum(int(n) for n in r[1:-1]) for r in rows]
     assert sum(int(r[-1]) for r in rows) == len(tables["deals"])
+
+
+def test_a_readme_without_the_markers_is_a_one_line_error():
+    import pytest
+
+    from aideals.errors import AidealsError
+
+    with pytest.raises(AidealsError) as exc:
+        coverage.replace_block("# A README\n", "tables")
+    assert str(exc.value) == (
+        f"README.md has no coverage markers ({coverage.BEGIN} ... {coverage.END}) to write the tables between"
+    )

@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from aideals import diff, release, snapshot
-from conftest import RELEASES, fake_build
+from conftest import RELEASES, ROOT, fake_build
 
 V1, V2 = str(RELEASES / "v1"), str(RELEASES / "v2")
 
@@ -115,3 +115,21 @@ def test_an_unknown_revision_is_a_one_line_error(tmp_path: Path):
     assert proc.returncode == 2
     assert proc.stderr.startswith("aideals: error: ")
     assert proc.stderr.count("\n") == 1
+
+
+def test_a_csv_that_is_not_utf8_is_an_error_naming_it(tmp_path):
+    import pytest
+
+    from aideals.errors import PackageError
+
+    root = tmp_path / "pkg"
+    root.mkdir()
+    for name in ("datapackage.json", "data", "schemas"):
+        (shutil.copytree if (ROOT / name).is_dir() else shutil.copy)(ROOT / name, root / name)
+    with open(root / "data" / "deals.csv", "ab") as fh:
+        fh.write(b"caf\xe9\n")
+    snap = snapshot.from_directory(root)
+    offset = (root / "data" / "deals.csv").stat().st_size - 2
+    with pytest.raises(PackageError) as exc:
+        snap.rows("deals")
+    assert str(exc.value) == f"{root}: data/deals.csv: not UTF-8 (byte 0xe9 at offset {offset})"

@@ -230,3 +230,13 @@ def test_confirmed_only_refuses_a_release_database_without_deals_counted(capsys,
         "aideals: error: --confirmed-only: this release database has no view deals_counted (releases before "
         "0.34.0 lack it); rebuild it with this toolkit (`aideals build`) or run without --confirmed-only\n"
     )
+
+
+def test_a_database_option_that_is_not_a_duckdb_file_is_a_one_line_error(capsys, monkeypatch, metrics_package):
+    not_db = metrics_package / "notes.txt"
+    not_db.write_text("not a database\n", encoding="utf-8")
+    rc, out, err = run_cli(capsys, monkeypatch, "metrics", "run", "--package", str(metrics_package), *BUILTINS,
+                           "--database", str(not_db))
+    assert (rc, out) == (2, "")
+    assert err.startswith(f"aideals: error: {not_db}: cannot open as a DuckDB database: IO Error: ")
+    assert err.count("\n") == 1

@@ -460,3 +460,35 @@ def test_a_csv_that_cannot_be_read_is_one_finding_on_that_file(monkeypatch):
     assert [(f.file, f.row, f.check, f.message) for f in report.findings if f.file == "data/deals.csv"] == [
         ("data/deals.csv", None, "scheme-error", "cannot be read: Permission denied")
     ]
+
+
+def test_a_rule_naming_a_field_the_table_schema_lacks_names_the_rules_file(tmp_path):
+    import shutil
+
+    from aideals.errors import AidealsError
+
+    shutil.copytree(CORPUS / "valid-base", tmp_path / "pkg")
+    schema = tmp_path / "pkg" / "schemas" / "deals.schema.json"
+    desc = json.loads(schema.read_text(encoding="utf-8"))
+    desc["fields"] = [f for f in desc["fields"] if f["name"] != "announced"]
+    schema.write_text(json.dumps(desc), encoding="utf-8")
+    with pytest.raises(AidealsError) as exc:
+        checks.validate(package.load(tmp_path / "pkg"))
+    assert str(exc.value) == "schemas/deals.rules.json: field 'announced' is not in the Table Schema"
+
+
+def test_a_plugin_checks_odd_rows_still_make_one_line_findings():
+    """A check's message with a line break is joined into one line, a NULL message says so, and
+    a resource the package does not have is named in the message."""
+    extra = checks.ExtraCheck(
+        "odd_rows", "Rows a sloppy plugin check returns.",
+        "SELECT 'parties' AS resource, 'acme' AS id, 'two\nlines' AS message "
+        "UNION ALL SELECT 'parties', 'beta', NULL "
+        "UNION ALL SELECT 'planets', 'mars', 'not here' ORDER BY 2",
+    )
+    report = checks.validate(package.load(CORPUS / "valid-base"), extra_checks=[extra])
+    assert [(f.file, f.row, f.check, f.message) for f in report.findings] == [
+        ("data/parties.csv", 2, "odd_rows", "two lines"),
+        ("data/parties.csv", 4, "odd_rows", "(the check gave no message)"),
+        ("datapackage.json", None, "odd_rows", "not here (in 'planets', which is not a resource of the package)"),
+    ]

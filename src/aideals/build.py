@@ -81,7 +81,9 @@ def _check_out(out: Path, pkg: Package) -> None:
     if resolved == pkg.root or resolved in pkg.root.parents:
         raise AidealsError(f"{out}: refused as --out: it holds the package itself; use a directory such as dist/")
     if out.exists() or out.is_symlink():
-        if not out.is_dir() or out.is_symlink():
+        if out.is_symlink():
+            raise AidealsError(f"{out}: is a symbolic link; a build replaces its --out, so give the directory itself")
+        if not out.is_dir():
             raise AidealsError(f"{out}: exists and is not a directory; remove it or choose another --out")
         releases = set(release_dirs(out))  # dist/X.Y.Z/ of `aideals release`: kept by the build
         others = [p for p in out.iterdir() if p.name not in releases]

@@ -565,7 +565,7 @@ def _typed_select(t: _Table, source: Sql, passthrough: str = "") -> tuple[Sql, R
         else:
             rule_cols.append(f"NULLIF(c{i}, '') AS r{i}")
     kinds = {f["name"]: f.get("type", "string") for f in t.fields}
-    comp = RuleCompiler(kinds, columns)
+    comp = RuleCompiler(kinds, columns, label=f"schemas/{t.name}.rules.json")
     if not t.rules.get("allOf") or not rule_cols:
         return inner, comp
     return Sql("SELECT *, " + ", ".join(rule_cols) + " FROM (") + inner + ")", comp
@@ -863,9 +863,15 @@ def _cross_findings(
         rows_of.update({(name, k): v for k, v in found})
     out = []
     for rec in records:
-        t = tables.get(rec.get("resource") or "")
-        row = rows_of.get((rec.get("resource"), str(rec.get("id")))) if t is not None else None
+        resource = rec.get("resource")
+        t = tables.get(resource or "")
+        row = rows_of.get((resource, str(rec.get("id")))) if t is not None else None
         value = rec.get("value")
+        # A finding is one line: a message with line breaks is joined, a missing one says so, and a
+        # resource the package does not have is named in it rather than blamed on datapackage.json.
+        message = " ".join(str(rec["message"]).split()) if rec["message"] is not None else "(the check gave no message)"
+        if resource is not None and t is None:
+            message = f"{message} (in {resource!r}, which is not a resource of the package)"
         out.append(Finding(t.file if t else "datapackage.json", row, rec.get("field"), check.name, "cross-table",
-                           str(rec["message"]), None if value is None else str(value)))
+                           message, None if value is None else str(value)))
     return out

@@ -138,7 +138,9 @@ def replace_block(readme: str, body: str) -> str:
     """README text with the generated block replaced by `body`."""
     pattern = re.compile(re.escape(BEGIN) + r".*?" + re.escape(END), re.S)
     if not pattern.search(readme):
-        raise ValueError("README.md has no coverage markers")
+        from aideals.errors import AidealsError
+
+        raise AidealsError(f"README.md has no coverage markers ({BEGIN} ... {END}) to write the tables between")
     return pattern.sub(lambda _: f"{BEGIN}\n{body}\n{END}", readme)
 
 

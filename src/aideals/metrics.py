@@ -192,7 +192,13 @@ def readonly_database(pkg: Package, database: Path | None = None) -> Iterator[du
     """
     path = database or dist_database(pkg)
     if path is not None:
-        con = connect_readonly(path)
+        import duckdb
+
+        try:
+            con = connect_readonly(path)
+        except duckdb.Error as exc:
+            first = (str(exc).strip().splitlines() or [""])[0]
+            raise AidealsError(f"{path}: cannot open as a DuckDB database: {first}") from None
         try:
             yield con
         finally:

@@ -1428,9 +1428,13 @@ def parse_built_at(text: str | None) -> datetime:
         epoch = os.environ.get("SOURCE_DATE_EPOCH")
         if epoch:
             try:
-                return datetime.fromtimestamp(int(epoch), tz=timezone.utc)
+                seconds = int(epoch)
             except ValueError:
                 raise AidealsError(f"SOURCE_DATE_EPOCH: {epoch!r} is not a number of seconds") from None
+            try:
+                return datetime.fromtimestamp(seconds, tz=timezone.utc)
+            except (ValueError, OverflowError, OSError):
+                raise AidealsError(f"SOURCE_DATE_EPOCH: {epoch!r} is out of the range of dates") from None
         return datetime.now(tz=timezone.utc).replace(microsecond=0)
     try:
         return datetime.fromisoformat(text)

@@ -24,13 +24,14 @@ class RuleCompiler:
     """Compiles the rules of one resource; `kinds` maps field name -> Table Schema type, `columns`
     (optional) field name -> the SQL expression holding its value (default: a column of that name)."""
 
-    def __init__(self, kinds: dict[str, str], columns: dict[str, str] | None = None) -> None:
+    def __init__(self, kinds: dict[str, str], columns: dict[str, str] | None = None, label: str = "row rules") -> None:
         self.kinds = kinds
         self.columns = columns or {}
+        self.label = label  # what errors name: the rules file
 
     def col(self, name: str) -> str:
         if name not in self.kinds:
-            raise AidealsError(f"row rules: field {name!r} is not in the Table Schema")
+            raise AidealsError(f"{self.label}: field {name!r} is not in the Table Schema")
         return self.columns.get(name) or quote_ident(name)
 
     def present(self, name: str) -> str:

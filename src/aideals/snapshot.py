@@ -98,7 +98,10 @@ class Snapshot:
         relpath = self.resource(name).get("path")
         if not isinstance(relpath, str):
             raise PackageError(f"{self.label}: resource {name}: path must be one relative path")
-        text = self.read(relpath).decode("utf-8-sig")
+        try:
+            text = self.read(relpath).decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise PackageError(f"{self.label}: {relpath}: not UTF-8 (byte {exc.object[exc.start]:#04x} at offset {exc.start})") from None
         reader = csv.DictReader(io.StringIO(text, newline=""))
         header = list(reader.fieldnames or [])
         return header, iter(reader)
