@@ -199,3 +199,29 @@ def test_an_estimate_says_what_makes_it_one(tables):
     rows = [row for row in tables["figures"] if row["qualifier"] == "estimate"]
     assert rows, "no estimate in the data"
     assert [row["figure_id"] for row in rows if not ESTIMATE_WORDS.search(row["quote"] + " " + row["note"])] == []
+
+
+# Floors written after the number in Korean and Japanese: 이상 / 以上 ("or more") is `at_least`,
+# 초과 / 超 ("over") is `more_than`. Two figures had 이상 as `more_than` (found by a spot check).
+FLOOR_AFTER = re.compile(r"\d\s*(?:[조억만천백兆億万千百]\s*)*(?:원|달러|장|개|대|명|円|ドル)?\s*(이상|以上)")
+
+
+@pytest.mark.parametrize(
+    ("quote", "floor"),
+    [
+        ("이번 퓨리오사AI 투자 유치에는 1500억원 이상의 자금이 모인 것으로 알려졌다.", True),
+        ("총 5만 개 이상의 엔비디아 차세대 그래픽처리장치", True),
+        ("1兆円以上を投じる", True),
+        ("기업은행은 퓨리오사AI에 100억원을 투자한다고 14일 밝혔다.", False),
+    ],
+)
+def test_floor_words_after_a_number_are_read(quote, floor):
+    assert bool(FLOOR_AFTER.search(quote)) is floor
+
+
+def test_a_floor_written_or_more_is_at_least(tables):
+    """A number followed by 이상 / 以上 ("or more") is a floor that includes the number: `at_least`
+    (schema: `qualifier`), not `more_than`, which is "over"."""
+    wrong = [row["figure_id"] for row in tables["figures"]
+             if FLOOR_AFTER.search(row["quote"]) and row["qualifier"] == "more_than"]
+    assert wrong == []
