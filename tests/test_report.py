@@ -535,3 +535,21 @@ def test_command_replaces_an_earlier_report(tmp_path, capsys):
         main(["report", "--package", str(ROOT), "--out", str(out), "--built-at", "2026-12-06"])
     assert exc.value.code == 0
     assert "an old report" not in out.read_text(encoding="utf-8")
+
+
+def test_a_metric_resting_on_a_rumoured_deal_says_so(con):
+    """The deal of an input figure turned `rumoured`: the row's note names it; the other row does not."""
+    con.execute("UPDATE deals SET status = 'rumoured' WHERE deal_id = 'amd-openai-2025'")
+    con.execute(
+        "INSERT INTO metrics VALUES ('circularity', 'cycle', 'openai/amd', 100, NULL, 'percent', "
+        "['amd-openai-2025-equity-stake-cafetech'], NULL, 'up_to', 'builtin'), "
+        "('vendor_financing_ratio', 'pair', 'nvidia/openai', 3.5, NULL, 'ratio', "
+        "['nvidia-openai-2025-amount-cafetech'], 'a note', 'at_least', 'builtin')"
+    )
+    page = report.render_html(con, version="0.1.0", built_at=BUILT_AT)
+    assert page.count('<span class="rumoured">') == 1
+    assert (
+        '<td> <span class="rumoured">Rests on a deal reported but not confirmed: '
+        "AMD–OpenAI GPU supply agreement with AMD warrants.</span></td>"
+    ) in page
+    assert "<td>a note</td></tr>" in page

@@ -169,10 +169,21 @@ SELECT * EXCLUDE (usd) FROM (
 )
 ORDER BY deal_id NULLS LAST, from_party, to_party, flow, measure, unit
 """
+# rumoured_deals: the deals of a row's input figures that are `rumoured` (reported by the press,
+# confirmed by no party), which `aideals metrics run --confirmed-only` would leave out.
 METRICS_SQL = """
-SELECT metric, subject_type, subject_id, value, value_high, unit, qualifier, figure_ids, note
-FROM metrics
-ORDER BY metric, subject_type, subject_id, value
+WITH inputs AS (
+    SELECT m.rowid AS r, unnest(m.figure_ids) AS figure_id FROM metrics m
+), rumoured AS (
+    SELECT i.r, list(DISTINCT d.deal_id ORDER BY d.deal_id) AS deals
+    FROM inputs i JOIN figures f ON f.figure_id = i.figure_id JOIN deals d ON d.deal_id = f.deal_id
+    WHERE d.status = 'rumoured'
+    GROUP BY i.r
+)
+SELECT m.metric, m.subject_type, m.subject_id, m.value, m.value_high, m.unit, m.qualifier, m.figure_ids, m.note,
+       coalesce(r.deals, []) AS rumoured_deals
+FROM metrics m LEFT JOIN rumoured r ON r.r = m.rowid
+ORDER BY m.metric, m.subject_type, m.subject_id, m.value
 """
 
 
@@ -1161,9 +1172,15 @@ def _metrics_html(data: dict[str, Any]) -> str:
             f'title="Show the {len(ids)} input figures">{_e(value or "(none)")}</a> '
             f'<span class="muted">({len(ids)} figure{"s" if len(ids) != 1 else ""})</span>'
         )
+        rumoured = list(m.get("rumoured_deals") or [])
+        caveat = (
+            f' <span class="rumoured">Rests on {"a deal" if len(rumoured) == 1 else "deals"} reported but not '
+            f'confirmed: {_e("; ".join(deal_titles.get(d, d) for d in rumoured))}.</span>'
+            if rumoured else ""
+        )
         rows.append(
             f"<tr><td><code>{_e(m['metric'])}</code></td><td>{_e(_label(m['subject_type']))}</td>"
-            f'<td>{_e(subject)}</td><td class="num">{link}</td><td>{_e(m["note"] or "")}</td></tr>'
+            f'<td>{_e(subject)}</td><td class="num">{link}</td><td>{_e(m["note"] or "")}{caveat}</td></tr>'
         )
     return (
         '<table class="data" id="metrics-table"><thead><tr><th>metric</th><th>subject</th><th>name</th>'
