@@ -49,9 +49,11 @@ def test_a_file_that_cannot_be_read_or_written_is_one_line_not_an_internal_error
 @pytest.mark.parametrize(
     ("name", "value", "message"),
     [
-        ("AIDEALS_THREADS", "0", "AIDEALS_THREADS='0': not a number of threads (1 or more)"),
-        ("AIDEALS_THREADS", "two", "AIDEALS_THREADS='two': not a number of threads (1 or more)"),
+        ("AIDEALS_THREADS", "0", "AIDEALS_THREADS='0': not a number of threads (1 to 256)"),
+        ("AIDEALS_THREADS", "two", "AIDEALS_THREADS='two': not a number of threads (1 to 256)"),
+        ("AIDEALS_THREADS", "99999", "AIDEALS_THREADS='99999': not a number of threads (1 to 256)"),
         ("AIDEALS_MEMORY_LIMIT", "abc", "AIDEALS_MEMORY_LIMIT='abc': not a size such as 1GB, 512MB or 1.5GiB"),
+        ("AIDEALS_MEMORY_LIMIT", "10KB", "AIDEALS_MEMORY_LIMIT='10KB': too small to read the package (at least 64MB)"),
     ],
 )
 def test_a_bad_resource_setting_names_the_variable(capsys, monkeypatch, name, value, message):

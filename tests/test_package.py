@@ -315,3 +315,65 @@ def test_a_package_with_only_some_of_the_four_tables_is_refused(tmp_path):
     with pytest.raises(SystemExit) as code:
         main(["validate", "--package", str(tmp_path / "pkg")])
     assert code.value.code == 2
+
+
+def _deals_field(name):
+    def edit(schema):
+        return next(f for f in schema["fields"] if f["name"] == name)
+    return edit
+
+
+SCHEMA_EDITS = [
+    (lambda s: _deals_field("title")(s).update(type="bogus"),
+     "schemas/deals.schema.json: field 'title': type 'bogus' is not one aideals checks (string, number, integer, date, boolean)"),
+    (lambda s: _deals_field("announced")(s).update(format="%d/%m/%Y"),
+     "schemas/deals.schema.json: field 'announced': format '%d/%m/%Y' of a date is not one aideals reads (default)"),
+    (lambda s: _deals_field("title")(s)["constraints"].update(pattern="("),
+     "schemas/deals.schema.json: field 'title': constraints.pattern: not a regular expression "
+     "(missing ), unterminated subpattern at position 0)"),
+    (lambda s: _deals_field("title")(s)["constraints"].update(minimum=3),
+     "schemas/deals.schema.json: field 'title': constraints.minimum: 3 is not a bound for a string field"),
+    (lambda s: _deals_field("status")(s)["constraints"].update(enum="closed"),
+     "schemas/deals.schema.json: field 'status': constraints.enum: must be a list of values"),
+    (lambda s: s.update(primaryKey=["nofield"]), "schemas/deals.schema.json: primaryKey: 'nofield' is not a field"),
+]
+
+
+@pytest.mark.parametrize(("edit", "message"), SCHEMA_EDITS)
+def test_a_table_schema_aideals_cannot_check_as_written_is_refused_naming_the_keyword(tmp_path, edit, message):
+    """Ignoring a type, format or constraint would check the data against another schema than the
+    one written (a bogus type or a primary key naming no field validated clean; a string enum was
+    read as its letters): each is one error naming the file, the field and the keyword."""
+    import shutil
+
+    shutil.copytree(ROOT / "tests" / "corpus" / "valid-base", tmp_path / "pkg")
+    path = tmp_path / "pkg" / "schemas" / "deals.schema.json"
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    edit(schema)
+    path.write_text(json.dumps(schema), encoding="utf-8")
+    with pytest.raises(PackageError) as exc:
+        package.load(tmp_path / "pkg")
+    assert str(exc.value) == message
+
+
+DESCRIPTOR_EDITS = [
+    (lambda r: r.update(dialect={"delimiter": ";"}),
+     "datapackage.json: resources[1] (sources): dialect.delimiter ';': aideals reads RFC 4180 CSV "
+     "(comma, double quote, one header row)"),
+    (lambda r: r.update(format="xlsx"), "datapackage.json: resources[1] (sources): format 'xlsx': aideals reads CSV files only"),
+    (lambda r: r.update(name="parties"), "datapackage.json: resources[1]: name 'parties' is used by another resource"),
+]
+
+
+@pytest.mark.parametrize(("edit", "message"), DESCRIPTOR_EDITS)
+def test_a_resource_aideals_cannot_read_as_described_is_refused(tmp_path, edit, message):
+    import shutil
+
+    shutil.copytree(ROOT / "tests" / "corpus" / "valid-base", tmp_path / "pkg")
+    path = tmp_path / "pkg" / "datapackage.json"
+    desc = json.loads(path.read_text(encoding="utf-8"))
+    edit(desc["resources"][1])
+    path.write_text(json.dumps(desc), encoding="utf-8")
+    with pytest.raises(PackageError) as exc:
+        package.load(tmp_path / "pkg")
+    assert str(exc.value) == message

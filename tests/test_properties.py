@@ -45,7 +45,7 @@ SCHEMAS = {name: json.loads((ROOT / "schemas" / f"{name}.schema.json").read_text
 RULES = {name: json.loads((ROOT / "schemas" / f"{name}.rules.json").read_text(encoding="utf-8")) for name in NAMES}
 HEADER = {name: [f["name"] for f in SCHEMAS[name]["fields"]] for name in NAMES}
 FIELDS = {name: {f["name"]: f for f in SCHEMAS[name]["fields"]} for name in NAMES}
-AIDEALS_ONLY = {"formula-injection"}
+AIDEALS_ONLY = {"formula-injection", "not-finite"}
 
 Tables = dict[str, list[dict[str, str]]]
 

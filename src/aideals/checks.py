@@ -13,7 +13,9 @@ Layers (Finding.layer):
                 `extra-cell`, `blank-row`), `unique-error`, `primary-key`, `foreign-key`. Check
                 names and row numbers are frictionless-py's (header = row 1; a quoted newline does
                 not start a row). Plus `formula-injection`: a text cell starting with = + - @ that
-                a spreadsheet would run as a formula (aideals only; frictionless has no such check).
+                a spreadsheet would run as a formula (aideals only; frictionless has no such check),
+                and `not-finite`: a number cell holding NaN, INF or a number too large for a double
+                (aideals only; Table Schema reads them as numbers).
   row-rule      `schemas/*.rules.json` compiled to SQL (`aideals.rules_sql`); check = rule title.
   cross-table   `src/aideals/sql/checks/<name>.sql` and the `extra_checks` of plugins.
 
@@ -84,6 +86,9 @@ NULL_MARK = "\x01\x02aideals:no-cell\x02\x01"
 # copied into the release faster (1M figure rows: 0.7 s).
 CSV_BUFFER_SIZE = 16 * 1024 * 1024
 CSV_BUFFER_MIN = 4 * 1024 * 1024
+# The longest line (record) read, in bytes: DuckDB's default, set in every read so that a bare
+# validate (which sets its own buffer size, and with it a longer limit) and a build agree.
+MAX_LINE_SIZE = 2_000_000
 
 
 def csv_buffer_size(size: int, threads: int) -> int:
@@ -404,7 +409,8 @@ def _load(con: duckdb.DuckDBPyConnection, t: _Table, path: Path) -> list[Finding
         t.readable = t.empty = True
         return findings
     names = [f"c{i}" for i in range(width + EXTRA_SLOTS)]
-    common = f"header = false, quote = '\"', escape = '\"', delim = ',', nullstr = '{NULL_MARK}', auto_detect = false"
+    common = (f"header = false, quote = '\"', escape = '\"', delim = ',', nullstr = '{NULL_MARK}', auto_detect = false, "
+              f"max_line_size = {MAX_LINE_SIZE}")
     threads = int(con.execute("SELECT current_setting('threads')").fetchone()[0])
     size = path.stat().st_size
     single = size <= CSV_BUFFER_MIN  # one buffer: one thread reads it all anyway
@@ -431,7 +437,7 @@ def _load(con: duckdb.DuckDBPyConnection, t: _Table, path: Path) -> list[Finding
                 return fail("encoding-error", "not UTF-8: " + _duck_line(exc))
             if "unterminated quote" in str(exc).lower():  # not a ragged row: padding would not read it
                 t.readable = False
-                return fail("format-error", f"cannot be read as CSV: {_duck_line(exc)}")
+                return fail("format-error", _csv_error(path, exc))
             t.ragged = True
         if t.ragged:
             # Rows of different lengths: pad them, single-threaded (DuckDB's parallel reader cannot pad
@@ -444,7 +450,7 @@ def _load(con: duckdb.DuckDBPyConnection, t: _Table, path: Path) -> list[Finding
                 )
             except duckdb.Error as exc:
                 t.readable = False
-                return fail("format-error", f"cannot be read as CSV: {_duck_line(exc)}")
+                return fail("format-error", _csv_error(path, exc))
             open_quote = _open_quote_line(path)
             if open_quote is not None:
                 t.readable = False
@@ -626,6 +632,28 @@ def _duck_line(exc: Exception) -> str:
         what = next((ln for ln in lines if "Error" not in ln and "Line:" not in ln), text)
     what = what[:1].lower() + what[1:200].rstrip(".")
     return (f"line {m.group(1)}: " if m else "") + what
+
+
+def _csv_error(path: Path, exc: Exception) -> str:
+    """The message of a CSV that DuckDB cannot read, saying when mixed line endings are the cause."""
+    why = " (the file mixes CR LF and LF line endings: end every line the same way)" if _mixed_endings(path) else ""
+    return f"cannot be read as CSV: {_duck_line(exc)}{why}"
+
+
+def _mixed_endings(path: Path) -> bool:
+    """Whether the file has lines ending in CR LF and lines ending in LF alone, which DuckDB reads
+    as a quote left open after the first line of the other kind (read only on that error)."""
+    crlf = lf = False
+    with open(path, "rb") as fh:
+        tail = b""
+        for chunk in iter(lambda: fh.read(16 * 1024 * 1024), b""):
+            text = tail + chunk
+            crlf = crlf or b"\r\n" in text
+            lf = lf or re.search(rb"(?<!\r)\n", text) is not None
+            if crlf and lf:
+                return True
+            tail = text[-1:]
+    return False
 
 
 def _open_quote_line(path: Path) -> int | None:

@@ -44,6 +44,8 @@ CREATE TABLE IF NOT EXISTS metrics (
 
 
 DEFAULT_MEMORY_LIMIT = "1GB"
+MIN_MEMORY_LIMIT = 64_000_000  # below this DuckDB cannot hold the buffers of a CSV read
+MAX_THREADS = 256
 
 
 def resource_config(temp_directory: str | Path) -> dict[str, object]:
@@ -52,13 +54,18 @@ def resource_config(temp_directory: str | Path) -> dict[str, object]:
     from aideals.errors import AidealsError
 
     memory = os.environ.get("AIDEALS_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT).strip()
-    if not re.fullmatch(r"\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", memory, re.IGNORECASE):
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", memory, re.IGNORECASE)
+    if not m:
         raise AidealsError(f"AIDEALS_MEMORY_LIMIT={memory!r}: not a size such as 1GB, 512MB or 1.5GiB")
+    unit = m.group(2).upper()
+    size = float(m.group(1)) * (1024 if "I" in unit else 1000) ** "BKMGT".index(unit[0])
+    if size < MIN_MEMORY_LIMIT:
+        raise AidealsError(f"AIDEALS_MEMORY_LIMIT={memory!r}: too small to read the package (at least 64MB)")
     config: dict[str, object] = {"memory_limit": memory, "temp_directory": str(temp_directory)}
     threads = os.environ.get("AIDEALS_THREADS", "").strip()
     if threads:
-        if not threads.isdigit() or int(threads) < 1:
-            raise AidealsError(f"AIDEALS_THREADS={threads!r}: not a number of threads (1 or more)")
+        if not threads.isdigit() or not 1 <= int(threads) <= MAX_THREADS:
+            raise AidealsError(f"AIDEALS_THREADS={threads!r}: not a number of threads (1 to {MAX_THREADS})")
         config["threads"] = int(threads)
     return config
 

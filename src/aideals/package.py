@@ -100,6 +100,89 @@ def safe_relpath(root: Path, relpath: object, label: str) -> Path:
     return resolved
 
 
+# What aideals reads of a Table Schema (schema_sql compiles it). Anything else is refused by name rather
+# than ignored, since ignoring it would check the data against another schema than the one written.
+TYPES = ("string", "number", "integer", "date", "boolean")
+FORMATS = {"string": ("default", "uri")}
+UNSUPPORTED_FIELD_KEYS = ("decimalChar", "groupChar", "bareNumber", "trueValues", "falseValues")
+DIALECT_DEFAULTS = {"delimiter": ",", "quoteChar": '"', "doubleQuote": True, "header": True, "headerRows": [1],
+                    "lineTerminator": "\r\n", "skipInitialSpace": False, "caseSensitiveHeader": False, "csvddfVersion": 1.2}
+
+
+def check_schema(schema: dict, label: str) -> None:
+    """Refuse what aideals cannot check as written: PackageError naming `label`, the field and the
+    keyword (a type or format it does not read, a constraint of the wrong kind, a pattern that is
+    not a regular expression, a key naming no field)."""
+    import re
+
+    fields = schema.get("fields")
+    if not isinstance(fields, list) or not all(isinstance(f, dict) and isinstance(f.get("name"), str) for f in fields):
+        raise PackageError(f"{label}: fields: must be a list of objects with a name")
+    names = [f["name"] for f in fields]
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise PackageError(f"{label}: fields: {', '.join(map(repr, twice))} named twice")
+    for f in fields:
+        where = f"{label}: field {f['name']!r}"
+        kind = f.get("type", "string")
+        if kind not in TYPES:
+            raise PackageError(f"{where}: type {kind!r} is not one aideals checks ({', '.join(TYPES)})")
+        fmt = f.get("format", "default")
+        if fmt not in FORMATS.get(kind, ("default",)):
+            raise PackageError(f"{where}: format {fmt!r} of a {kind} is not one aideals reads "
+                               f"({', '.join(FORMATS.get(kind, ('default',)))})")
+        for key in UNSUPPORTED_FIELD_KEYS:
+            if key in f:
+                raise PackageError(f"{where}: {key} is not supported (aideals reads numbers and booleans as written)")
+        cons = f.get("constraints", {})
+        if not isinstance(cons, dict):
+            raise PackageError(f"{where}: constraints: must be an object")
+        if "enum" in cons and not isinstance(cons["enum"], list):
+            raise PackageError(f"{where}: constraints.enum: must be a list of values")
+        if "pattern" in cons:
+            try:
+                re.compile(str(cons["pattern"]))
+            except re.error as exc:
+                raise PackageError(f"{where}: constraints.pattern: not a regular expression ({exc})") from None
+        for key in ("minLength", "maxLength"):
+            if key in cons and (kind != "string" or not isinstance(cons[key], int) or isinstance(cons[key], bool)):
+                raise PackageError(f"{where}: constraints.{key}: a whole number, for a string field")
+        for key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+            if key not in cons:
+                continue
+            value = cons[key]
+            ok = (kind in ("number", "integer") and isinstance(value, int | float) and not isinstance(value, bool)) or (
+                kind == "date" and isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) is not None)
+            if not ok:
+                raise PackageError(f"{where}: constraints.{key}: {value!r} is not a bound for a {kind} field")
+    pk = schema.get("primaryKey") or []
+    for name in [pk] if isinstance(pk, str) else pk:
+        if name not in names:
+            raise PackageError(f"{label}: primaryKey: {name!r} is not a field")
+    for fk in schema.get("foreignKeys") or []:
+        local = fk.get("fields") if isinstance(fk, dict) else None
+        for name in [local] if isinstance(local, str) else (local or [None]):
+            if name not in names:
+                raise PackageError(f"{label}: foreignKeys: {name!r} is not a field")
+
+
+def check_resource(res: dict, label: str) -> None:
+    """Refuse a resource that is not a UTF-8, RFC 4180 CSV file with one header row."""
+    fmt = res.get("format", "csv")
+    if str(fmt).lower() != "csv":
+        raise PackageError(f"{label}: format {fmt!r}: aideals reads CSV files only")
+    encoding = str(res.get("encoding", "utf-8")).lower().replace("_", "-")
+    if encoding not in ("utf-8", "utf8", "utf-8-sig"):
+        raise PackageError(f"{label}: encoding {res.get('encoding')!r}: aideals reads UTF-8 only")
+    dialect = res.get("dialect", {})
+    if not isinstance(dialect, dict):
+        raise PackageError(f"{label}: dialect: must be an object")
+    for key, value in dialect.items():
+        if key in DIALECT_DEFAULTS and value != DIALECT_DEFAULTS[key] and not (key == "lineTerminator" and value == "\n"):
+            raise PackageError(f"{label}: dialect.{key} {value!r}: aideals reads RFC 4180 CSV "
+                               "(comma, double quote, one header row)")
+
+
 def load(root: Path) -> Package:
     """Read datapackage.json under `root` and the Table Schema of each resource."""
     root = root.resolve()
@@ -113,7 +196,10 @@ def load(root: Path) -> Package:
         if not isinstance(res, dict) or not isinstance(res.get("name"), str):
             raise PackageError(f"{label}: must be an object with a name")
         name = res["name"]
+        if name in resources:
+            raise PackageError(f"{label}: name {name!r} is used by another resource")
         path = safe_relpath(root, res.get("path"), f"{label} ({name})")
+        check_resource(res, f"{label} ({name})")
         schema = res.get("schema")
         schema_rel = None
         if isinstance(schema, str):
@@ -124,6 +210,7 @@ def load(root: Path) -> Package:
             schema = _read_json(schema_path, schema)
         if not isinstance(schema, dict):
             raise PackageError(f"{label} ({name}): schema: missing or not a Table Schema")
+        check_schema(schema, schema_rel or f"{label} ({name}): schema")
         resources[name] = Resource(name, path, res["path"], schema, schema_rel, res)
     # An aideals package has all four tables (the cross-table checks read them); a package of
     # other tables (none of these names) is checked against its Table Schemas alone.

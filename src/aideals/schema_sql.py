@@ -196,6 +196,13 @@ def field_checks(fld: dict, cell: str, null: Sql, typed: str | None = None) -> l
         )
     for c in constraint_checks(fld, cell, typed):
         out.append(CellCheck(c.field, c.check, nonnull + f"{typed} IS NOT NULL AND " + c.failing, c.message, c.value))
+    if kind == "number":
+        # Table Schema reads NaN, INF and 1e400 as numbers (frictionless too); no figure is one, and
+        # the release's Parquet, report and metrics cannot hold them (aideals only).
+        out.append(
+            CellCheck(name, "not-finite", nonnull + f"{typed} IS NOT NULL AND NOT isfinite({typed})",
+                      Sql(f"{show(cell)} || ?", [" is not a finite number"]), cell)
+        )
     if kind == "string":
         out.append(
             # The characters are all below '0' or in '='..'@': a cheap range test first.
@@ -234,6 +241,8 @@ def field_ok(fld: dict, cell: str, missing_values: list[str], typed: str) -> Sql
             fail_when_missing = True
         for c in constraint_checks(fld, cell, typed):
             terms.append(Sql("NOT (") + c.failing + ")")
+        if kind == "number":
+            terms.append(Sql(f"isfinite({typed})"))
         if kind == "string":
             terms.append(Sql(f"({cell} >= 'A' OR left({cell}, 1) NOT IN ({_formula_starts()}))"))
     if not terms and not cons.get("required"):

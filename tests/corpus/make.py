@@ -207,6 +207,8 @@ CASES: list[Case] = [
     # safety
     Case("formula-injection", "=HYPERLINK(...) in a note", [(F, 5, "note", "formula-injection")],
          edit={"figures": sub("20 millions,", '20 millions,"=HYPERLINK(""http://x.invalid"",""click"")"')}),
+    Case("number-not-finite", "INF as a value (a Table Schema number, but no figure's)", [(F, 2, "value", "not-finite")],
+         edit={"figures": sub(",1000000000,,USD,", ",INF,,USD,")}),
     # structure of the files
     Case("ragged-short-row", "a row with too few cells", [(D, 3, "summary", "missing-cell"), (D, 3, "summary", "constraint-error")],
          edit={"deals": sub(",src-two,Beta buys cloud services from Acme Cloud.", ",src-two")}),
@@ -224,6 +226,8 @@ CASES: list[Case] = [
     Case("unterminated-quote-after-ragged-row", "a ragged row, then a last row whose quoted field is never closed",
          [(P, None, None, "format-error")],
          edit={"parties": lambda t: sub("FR,,,,", "FR,,,,,surplus")(t) + '"gamma-two,Gamma Two\n'}),
+    Case("mixed-line-endings", "deals.csv ends its last line in CR LF, its others in LF (DuckDB cannot read it)",
+         [(D, None, None, "format-error")], edit={"deals": lambda t: t[:-1] + "\r\n"}),
     # unusable files
     Case("empty-file", "an empty deals.csv", [(D, None, None, "source-error"), (F, 2, "deal_id", "foreign-key"), (F, 3, "deal_id", "foreign-key"), (F, 4, "deal_id", "foreign-key")],
          raw={D: b""}),
