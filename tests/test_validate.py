@@ -519,3 +519,28 @@ def test_a_line_longer_than_the_read_limit_is_refused_by_validate_as_by_build(tm
             ("data/parties.csv", "format-error", "cannot be read as CSV: line 3: maximum line size of 2000000 by")
         ]
     assert built == []
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        ({"if": 3}, "a rule: if: must be a rule (an object, true or false)"),
+        ({"properties": {"title": {"type": "bogus"}}},
+         "the rule on 'title': type: must be a JSON type (array, boolean, integer, null, number, object, string)"),
+        ({"properties": {"title": {"enum": "abc"}}}, "the rule on 'title': enum: must be a list of values"),
+        ({"properties": {"title": {"pattern": "("}}}, "the rule on 'title': pattern: must be a regular expression"),
+        ({"properties": {"title": {"minLength": "x"}}}, "the rule on 'title': minLength: must be a whole number"),
+    ],
+)
+def test_a_rule_whose_keyword_is_malformed_is_an_error_naming_it(tmp_path, rule, message):
+    """A malformed keyword crashed the compiler (`"if": 3`), validated clean (`"type": "bogus"`) or
+    failed every row (an `enum` string read as its letters): one error naming the file and keyword."""
+    import shutil
+
+    from aideals.errors import AidealsError
+
+    shutil.copytree(CORPUS / "valid-base", tmp_path / "pkg")
+    (tmp_path / "pkg" / "schemas" / "deals.rules.json").write_text(json.dumps({"allOf": [rule]}), encoding="utf-8")
+    with pytest.raises(AidealsError) as exc:
+        checks.validate(package.load(tmp_path / "pkg"))
+    assert str(exc.value) == f"schemas/deals.rules.json: {message}"

@@ -37,12 +37,58 @@ class RuleCompiler:
     def present(self, name: str) -> str:
         return f"({self.col(name)} IS NOT NULL)"
 
+    def _need(self, ok: bool, where: str, what: str) -> None:
+        """Refuse a keyword whose argument is not of the kind JSON Schema gives it, naming it."""
+        if not ok:
+            raise AidealsError(f"{self.label}: {where}: must be {what}")
+
+    def _check_args(self, schema: dict, on: str | None) -> None:
+        """The arguments of the keywords of one (sub)schema are of the kind JSON Schema gives them:
+        a wrong one would otherwise crash the compiler or compile to a test of something else."""
+        import re
+
+        where = "a rule" if on is None else f"the rule on {on!r}"
+        for key, arg in schema.items():
+            if key in ("properties", "dependentRequired"):
+                self._need(isinstance(arg, dict), f"{where}: {key}", "an object")
+            elif key in ("required",):
+                self._need(isinstance(arg, list) and all(isinstance(n, str) for n in arg), f"{where}: {key}", "a list of field names")
+            elif key in ("if", "then", "else", "not"):
+                self._need(isinstance(arg, dict | bool), f"{where}: {key}", "a rule (an object, true or false)")
+            elif key in ("allOf", "anyOf", "oneOf"):
+                self._need(isinstance(arg, list) and all(isinstance(s, dict | bool) for s in arg), f"{where}: {key}",
+                           "a list of rules")
+            elif key == "enum":
+                self._need(isinstance(arg, list), f"{where}: enum", "a list of values")
+            elif key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+                self._need(isinstance(arg, int | float) and not isinstance(arg, bool), f"{where}: {key}", "a number")
+            elif key in ("minLength", "maxLength"):
+                self._need(isinstance(arg, int) and not isinstance(arg, bool) and arg >= 0, f"{where}: {key}",
+                           "a whole number")
+            elif key == "pattern":
+                ok = isinstance(arg, str)
+                if ok:
+                    try:
+                        re.compile(arg)
+                    except re.error:
+                        ok = False
+                self._need(ok, f"{where}: pattern", "a regular expression")
+            elif key == "type":
+                types = {"string", "number", "integer", "boolean", "null", "object", "array"}
+                self._need(arg in types or (isinstance(arg, list) and set(arg) <= types), f"{where}: type",
+                           "a JSON type (" + ", ".join(sorted(types)) + ")")
+            elif key == "fieldComparisons":
+                self._need(isinstance(arg, list) and all(isinstance(c, dict) and {"left", "right", "op"} <= set(c) for c in arg),
+                           f"{where}: fieldComparisons", "a list of {left, right, op}")
+
     def row(self, schema: dict | bool) -> Sql:
         """SQL true when the row object is valid against `schema`."""
         if schema is True:
             return Sql("true")
         if schema is False:
             return Sql("false")
+        self._need(isinstance(schema, dict), "a rule", "an object, true or false")
+        self._check_args(schema, None)
         terms: list[Sql] = []
         required = schema.get("required", [])
         properties = schema.get("properties", {})
@@ -89,6 +135,8 @@ class RuleCompiler:
         """SQL true when the (present) value of field `name` is valid against `schema`."""
         if isinstance(schema, bool):
             return Sql(str(schema).lower())
+        self._need(isinstance(schema, dict), f"the rule on {name!r}", "an object, true or false")
+        self._check_args(schema, name)
         col = self.col(name)
         numeric = self.kinds[name] in NUMERIC
         terms: list[Sql] = []
