@@ -504,21 +504,27 @@ def test_a_plugin_checks_odd_rows_still_make_one_line_findings():
 
 
 def test_a_line_longer_than_the_read_limit_is_refused_by_validate_as_by_build(tmp_path):
-    """A bare validate reads with buffers of its own size, which lifted DuckDB's limit on a line's
-    length: a 2 MB note validated, then the build refused it. Both read with MAX_LINE_SIZE now."""
+    """A bare validate reads with buffers of its own size (4 to 16 MiB), which bound a line's length;
+    a build read with DuckDB's default limit (2,000,000 bytes): a 2 MB note validated, then the build
+    refused it. A line the bare validate's buffer cannot hold is read again with the build's limit,
+    MAX_LINE_SIZE: a 5 MB line passes both, a line longer than the limit fails both."""
     import shutil
 
     shutil.copytree(CORPUS / "valid-base", tmp_path / "pkg")
     parties = tmp_path / "pkg" / "data" / "parties.csv"
-    parties.write_text(parties.read_text(encoding="utf-8").replace("Cloud arm of Acme.", "y" * checks.MAX_LINE_SIZE),
-                       encoding="utf-8")
-    built = []
-    for on_valid in (None, built.append):  # a bare validate, and the validation of a build
-        findings = checks.validate(package.load(tmp_path / "pkg"), on_valid=on_valid).findings
-        assert [(f.file, f.check, f.message[:62]) for f in findings] == [
-            ("data/parties.csv", "format-error", "cannot be read as CSV: line 3: maximum line size of 2000000 by")
-        ]
-    assert built == []
+    original = parties.read_text(encoding="utf-8")
+    for length, ok in ((5_000_000, True), (checks.MAX_LINE_SIZE + 1, False)):
+        parties.write_text(original.replace("Cloud arm of Acme.", "y" * length), encoding="utf-8")
+        built = []
+        for on_valid in (None, built.append):  # a bare validate, and the validation of a build
+            findings = checks.validate(package.load(tmp_path / "pkg"), on_valid=on_valid).findings
+            if ok:
+                assert findings == []
+            else:
+                assert [(f.file, f.check, f.message[:63]) for f in findings] == [
+                    ("data/parties.csv", "format-error", "cannot be read as CSV: line 3: maximum line size of 16777215 by")
+                ]
+        assert len(built) == (1 if ok else 0)
 
 
 @pytest.mark.parametrize(

@@ -86,9 +86,10 @@ NULL_MARK = "\x01\x02aideals:no-cell\x02\x01"
 # copied into the release faster (1M figure rows: 0.7 s).
 CSV_BUFFER_SIZE = 16 * 1024 * 1024
 CSV_BUFFER_MIN = 4 * 1024 * 1024
-# The longest line (record) read, in bytes: DuckDB's default, set in every read so that a bare
-# validate (which sets its own buffer size, and with it a longer limit) and a build agree.
-MAX_LINE_SIZE = 2_000_000
+# The longest line (record) read, in bytes. A bare validate's buffer (4 to 16 MiB) is its limit;
+# setting the limit in that read costs time (1M figure rows: 0.09 s), so a line it refuses is read
+# again by the fallback read, with this limit, as the build reads every file: all three agree.
+MAX_LINE_SIZE = CSV_BUFFER_SIZE - 1
 
 
 def csv_buffer_size(size: int, threads: int) -> int:
@@ -409,13 +410,15 @@ def _load(con: duckdb.DuckDBPyConnection, t: _Table, path: Path) -> list[Finding
         t.readable = t.empty = True
         return findings
     names = [f"c{i}" for i in range(width + EXTRA_SLOTS)]
-    common = (f"header = false, quote = '\"', escape = '\"', delim = ',', nullstr = '{NULL_MARK}', auto_detect = false, "
-              f"max_line_size = {MAX_LINE_SIZE}")
+    common = f"header = false, quote = '\"', escape = '\"', delim = ',', nullstr = '{NULL_MARK}', auto_detect = false"
+    fallback = f"{common}, max_line_size = {MAX_LINE_SIZE}"  # the build's read, and a bare validate's second try
     threads = int(con.execute("SELECT current_setting('threads')").fetchone()[0])
     size = path.stat().st_size
     single = size <= CSV_BUFFER_MIN  # one buffer: one thread reads it all anyway
     if t.stored is not None:  # a bare validate (a build reads with DuckDB's default buffer)
         common += f", buffer_size = {csv_buffer_size(size, threads)}"
+    else:
+        common = fallback
     fast = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names[:width]) + "}"
     slow = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names) + "}"
     t.readable = True
@@ -445,7 +448,7 @@ def _load(con: duckdb.DuckDBPyConnection, t: _Table, path: Path) -> list[Finding
             try:
                 con.execute(
                     f"CREATE TABLE {raw} AS SELECT * FROM read_csv(?, columns = {slow}, null_padding = true, "
-                    f"parallel = false, {common})",
+                    f"parallel = false, {fallback})",
                     [str(path)],
                 )
             except duckdb.Error as exc:
