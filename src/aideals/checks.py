@@ -438,9 +438,9 @@ def _load(con: duckdb.DuckDBPyConnection, t: _Table, path: Path) -> list[Finding
             if "unicode" in str(exc).lower() or "utf" in str(exc).lower():
                 t.readable = False
                 return fail("encoding-error", "not UTF-8: " + _duck_line(exc))
-            if "unterminated quote" in str(exc).lower():  # not a ragged row: padding would not read it
-                t.readable = False
-                return fail("format-error", _csv_error(path, exc))
+            # Anything else (ragged rows, a quote left open...) is read again by the single-threaded
+            # padded read below, which reports it or, for a quote left open to the end, the parity
+            # test after it does.
             t.ragged = True
         if t.ragged:
             # Rows of different lengths: pad them, single-threaded (DuckDB's parallel reader cannot pad
