@@ -225,3 +225,15 @@ def test_a_floor_written_or_more_is_at_least(tables):
     wrong = [row["figure_id"] for row in tables["figures"]
              if FLOOR_AFTER.search(row["quote"]) and row["qualifier"] == "more_than"]
     assert wrong == []
+
+
+# 규모 ("a size of": "2조 5000억 원 규모") says what the number measures, not that it is rough;
+# an `approximately` needs a hedge word of its own (약 about, 가량/정도/안팎/내외 or so, 여 odd,
+# 급 class, 수준 level). Four figures had read 규모 as a hedge (an eighteenth sample found one).
+KO_HEDGE = re.compile(r"약|가량|정도|안팎|내외|수준|급|\d\s*여|남짓|가까이|넘|이상|최대")
+
+
+def test_gyumo_alone_does_not_make_a_number_approximate(tables):
+    wrong = [row["figure_id"] for row in tables["figures"]
+             if "규모" in row["quote"] and row["qualifier"] == "approximately" and not KO_HEDGE.search(row["quote"])]
+    assert wrong == []
