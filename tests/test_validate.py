@@ -551,3 +551,14 @@ def test_a_rule_whose_keyword_is_malformed_is_an_error_naming_it(tmp_path, rule,
     with pytest.raises(AidealsError) as exc:
         checks.validate(package.load(tmp_path / "pkg"))
     assert str(exc.value) == f"schemas/deals.rules.json: {message}"
+
+
+def test_the_one_line_form_of_a_finding_shows_invisible_characters_as_escapes():
+    """A BOM before an id, a NUL or a line break in a cell would hide a finding's cause or break its
+    line: the text form writes them as escapes; the JSON form keeps the message as it is."""
+    from aideals.findings import Finding
+
+    f = Finding("data/figures.csv", 3, "source_id", "foreign-key", "table-schema",
+                '"\ufeffsrc-one" is not a source_id of sources; "a\nb\tc\x00"')
+    assert f.line() == 'data/figures.csv:3: source_id: "\\ufeffsrc-one" is not a source_id of sources; "a\\nb\\tc\\u0000"'
+    assert f.to_dict()["message"] == '"\ufeffsrc-one" is not a source_id of sources; "a\nb\tc\x00"'
