@@ -121,6 +121,15 @@ def require_valid(
     return list(report.checks_run)
 
 
+def load_valid(con: duckdb.DuckDBPyConnection, pkg: Package, refused: str) -> None:
+    """Validate `pkg` (refusing it as require_valid does, saying what was not done) and load its
+    tables and views into `con`: what query, metrics, report and coverage read when there is no build."""
+    from aideals import db
+
+    require_valid(pkg, refused=refused)
+    db.load(con, pkg)
+
+
 def copy_files(pkg: Package, tmp: Path) -> dict:
     """Copy the CSVs and schemas into `tmp`; return the descriptor rewritten to point at the copies."""
     descriptor = json.loads(json.dumps(pkg.descriptor))

@@ -55,7 +55,7 @@ import re
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from importlib import resources as importlib_resources
 from pathlib import Path
@@ -643,19 +643,24 @@ def _csv_error(path: Path, exc: Exception) -> str:
     return f"cannot be read as CSV: {_duck_line(exc)}{why}"
 
 
+def _chunks(path: Path) -> Iterator[bytes]:
+    """The bytes of a file in 16 MiB pieces (the two scans below run only when a read failed)."""
+    with open(path, "rb") as fh:
+        yield from iter(lambda: fh.read(16 * 1024 * 1024), b"")
+
+
 def _mixed_endings(path: Path) -> bool:
     """Whether the file has lines ending in CR LF and lines ending in LF alone, which DuckDB reads
     as a quote left open after the first line of the other kind (read only on that error)."""
     crlf = lf = False
-    with open(path, "rb") as fh:
-        tail = b""
-        for chunk in iter(lambda: fh.read(16 * 1024 * 1024), b""):
-            text = tail + chunk
-            crlf = crlf or b"\r\n" in text
-            lf = lf or re.search(rb"(?<!\r)\n", text) is not None
-            if crlf and lf:
-                return True
-            tail = text[-1:]
+    tail = b""
+    for chunk in _chunks(path):
+        text = tail + chunk
+        crlf = crlf or b"\r\n" in text
+        lf = lf or re.search(rb"(?<!\r)\n", text) is not None
+        if crlf and lf:
+            return True
+        tail = text[-1:]
     return False
 
 
@@ -666,11 +671,7 @@ def _open_quote_line(path: Path) -> int | None:
     twice), so a file ends inside one exactly when it holds an odd number of them. DuckDB's
     single-threaded reader, which reads ragged files, drops such a last row without an error.
     """
-    count = 0
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(16 * 1024 * 1024), b""):
-            count += chunk.count(b'"')
-    if count % 2 == 0:
+    if sum(chunk.count(b'"') for chunk in _chunks(path)) % 2 == 0:
         return None
     start = 1
     with open(path, encoding="utf-8-sig", newline="") as fh:

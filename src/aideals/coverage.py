@@ -95,11 +95,13 @@ def _table(headers: list[str], rows: list[tuple]) -> str:
 
 def markdown(pkg: Package) -> str:
     """The coverage section's body, as Markdown."""
-    from aideals import build, db
+    import duckdb
+
+    from aideals import build
     from aideals.rules import money_measures
 
-    build.require_valid(pkg, refused="no coverage was computed")
-    con = db.connect_memory(pkg)
+    con = duckdb.connect(":memory:")
+    build.load_valid(con, pkg, refused="no coverage was computed")
     t = con.execute(TOTALS).fetchone()
     parts = [
         f"{t[0]} deals, {t[1]} figures from {t[2]} sources, {t[3]} parties. "

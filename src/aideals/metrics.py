@@ -206,14 +206,13 @@ def readonly_database(pkg: Package, database: Path | None = None) -> Iterator[du
         return
     import duckdb
 
-    from aideals import build, db
+    from aideals import build
 
-    build.require_valid(pkg, refused="no metric was computed")
     with tempfile.TemporaryDirectory(prefix="aideals-metrics-") as tmp:
         tmp_path = Path(tmp) / "aideals.duckdb"
         writer = duckdb.connect(str(tmp_path))
         try:
-            db.load(writer, pkg)
+            build.load_valid(writer, pkg, refused="no metric was computed")
         finally:
             writer.close()
         con = connect_readonly(tmp_path)
@@ -221,6 +220,19 @@ def readonly_database(pkg: Package, database: Path | None = None) -> Iterator[du
             yield con
         finally:
             con.close()
+
+
+def _require_deals_counted(con: duckdb.DuckDBPyConnection) -> None:
+    """Refuse --confirmed-only on a release database made before the view `deals_counted` existed:
+    replacing a view nothing reads would change no result without a word."""
+    (has_view,) = con.execute(  # fetchall: a result left unfinished would block the metrics' cursors
+        "SELECT count(*) FROM duckdb_views() WHERE database_name = current_database() AND view_name = 'deals_counted'"
+    ).fetchall()[0]
+    if not has_view:
+        raise AidealsError(
+            "--confirmed-only: this release database has no view deals_counted (releases before 0.34.0 lack it); "
+            "rebuild it with this toolkit (`aideals build`) or run without --confirmed-only"
+        )
 
 
 def count_confirmed_only(con: duckdb.DuckDBPyConnection) -> None:
@@ -234,14 +246,6 @@ def count_confirmed_only(con: duckdb.DuckDBPyConnection) -> None:
     from aideals.db import quote_ident
 
     database = con.execute("SELECT current_database()").fetchone()[0]
-    has_view = con.execute(
-        "SELECT count(*) FROM duckdb_views() WHERE database_name = ? AND view_name = 'deals_counted'", [database]
-    ).fetchone()[0]
-    if not has_view:
-        raise AidealsError(
-            "--confirmed-only: this release database has no view deals_counted (releases before 0.34.0 lack it); "
-            "rebuild it with this toolkit (`aideals build`) or run without --confirmed-only"
-        )
     catalog = quote_ident(database)
     con.execute(
         "CREATE OR REPLACE TEMP VIEW deals_counted AS "
@@ -276,8 +280,8 @@ def compute(
     `confirmed_only`: leave rumoured deals out of what the metrics add up (count_confirmed_only).
     """
     schema = schema or result_schema()
-    if confirmed_only:  # on `con` too: an older release without deals_counted is refused here, once
-        count_confirmed_only(con)
+    if confirmed_only:  # once: an older release without deals_counted is refused here
+        _require_deals_counted(con)
     run = MetricsRun(list(metrics))
     for metric in metrics:
         try:

@@ -77,11 +77,10 @@ def open_in_memory(pkg: Package) -> duckdb.DuckDBPyConnection:
     """Validate the package and load it into a sandboxed in-memory database (when there is no build)."""
     import duckdb
 
-    from aideals import build, db
+    from aideals import build
 
-    build.require_valid(pkg, refused="the query did not run")
     con = duckdb.connect(":memory:")
-    db.load(con, pkg)
+    build.load_valid(con, pkg, refused="the query did not run")
     sandbox(con)
     return con
 

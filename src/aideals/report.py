@@ -1482,7 +1482,6 @@ def report_from_source(source: ReportSource, out: Path, *, built_at: datetime | 
     """Open the source read-only, write the report to `out`, return `out`."""
     import duckdb
 
-    from aideals import db as db_mod
     from aideals import package as package_mod
     from aideals.errors import AidealsError
 
@@ -1498,8 +1497,8 @@ def report_from_source(source: ReportSource, out: Path, *, built_at: datetime | 
 
         assert source.root is not None
         pkg = package_mod.load(source.root)
-        build.require_valid(pkg, refused="no report was written")
-        con = db_mod.connect_memory(pkg)
+        con = duckdb.connect(":memory:")
+        build.load_valid(con, pkg, refused="no report was written")
     try:
         return write_report(con, out, version=source.version, built_at=built_at, descriptor=source.descriptor)
     except duckdb.CatalogException as exc:
