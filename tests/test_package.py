@@ -284,12 +284,16 @@ def test_an_undated_deal_says_why(tables):
     assert silent == []
 
 
-def test_a_launch_size_stands_beside_the_size_its_deal_ended_at(tables):
-    """`component = launch` is the size an offering, loan or round was first sought at, before it
-    was upsized, cut or priced: its deal states the final size too, as a whole figure of the same
-    measure, unit and flow (else the launch size is the only size, and no part of anything). Money
-    counts as one unit here: Nvidia's Cambridge-1 plan was announced as £40 million and its final
-    size ("at least $100 million") only in dollars."""
+@pytest.mark.parametrize("component", ["launch", "excluding-debt", "recorded"])
+def test_a_size_beside_the_whole_stands_beside_a_whole_of_its_deal(tables, component):
+    """Three components are another size of the whole, not a part of it, and need the whole beside
+    them: `launch` is the size an offering, loan or round was first sought at, before it was
+    upsized, cut or priced; `excluding-debt` the price of an acquired company's shares alone, where
+    the value including debt is the whole; `recorded` an acquirer's booked purchase consideration
+    beside the headline price. Their deal states the whole too, as a figure of the same measure,
+    unit and flow (else the number is the only size, and no part of anything). Money counts as one
+    unit here: Nvidia's Cambridge-1 plan was announced as £40 million and its final size ("at
+    least $100 million") only in dollars."""
     rules_doc = json.loads((ROOT / "schemas" / "figures.rules.json").read_text(encoding="utf-8"))
     money = set(rules.units_by_measure(rules_doc)["amount"])
 
@@ -297,9 +301,32 @@ def test_a_launch_size_stands_beside_the_size_its_deal_ended_at(tables):
         return "money" if f["unit"] in money else f["unit"]
 
     whole = {(f["deal_id"], f["measure"], unit(f), f["flow"]) for f in tables["figures"] if not f["component"]}
-    launches = [f for f in tables["figures"] if f["component"] == "launch"]
-    assert launches, "no launch size in the data"
-    assert [f["figure_id"] for f in launches if (f["deal_id"], f["measure"], unit(f), f["flow"]) not in whole] == []
+    sizes = [f for f in tables["figures"] if f["component"] == component]
+    assert sizes, f"no {component} figure in the data"
+    assert [f["figure_id"] for f in sizes if (f["deal_id"], f["measure"], unit(f), f["flow"]) not in whole] == []
+
+
+def test_an_acquisition_s_price_without_debt_is_not_a_source_disagreeing(tables):
+    """A page that states an acquisition both ways (QTS: "$6.7 billion", and "about $10 billion"
+    including the assumed debt) gives two sizes of one deal, not two opinions: the price of the
+    shares alone is `excluding-debt`, so that `consensus` compares like with like and
+    `aideals.quantities.totals` does not add the two up within the page."""
+    by_id = {f["figure_id"]: f for f in tables["figures"]}
+    pairs = {
+        "blackstone-qts-2021-amount-equity-investing": "blackstone-qts-2021-amount-investing",
+        "kkr-gip-cyrusone-2021-amount-equity-metro-us": "kkr-gip-cyrusone-2021-amount-metro-us",
+        "digitalbridge-ifm-switch-2022-amount-equity-financierworldwide": "digitalbridge-ifm-switch-2022-amount-financierworldwide",
+    }
+    got = {
+        (by_id[a]["component"], by_id[a]["value"], by_id[b]["component"], by_id[b]["value"])
+        for a, b in pairs.items()
+        if by_id[a]["source_id"] == by_id[b]["source_id"]
+    }
+    assert got == {
+        ("excluding-debt", "6700000000", "", "10000000000"),
+        ("excluding-debt", "11490000000", "", "15000000000"),
+        ("excluding-debt", "8380000000", "", "11000000000"),
+    }
 
 
 def test_a_package_with_only_some_of_the_four_tables_is_refused(tmp_path):
