@@ -277,7 +277,17 @@ def test_repository_consensus_finds_the_known_disagreements():
     # disagree on Nvidia's $100B is left open: its first $10B tranche still sits beside the total.
     assert found["nvidia-openai-2025", "amount"][1] is True  # "up to $100B" against "$100B"
     assert found["microsoft-openai-2019-2023", "amount"][1] is True  # "$13B", "about $13B", "more than $13B"
-    assert found["openai", "commitments_total"][0] is True  # about $600B against about a trillion
+    assert found["google-anthropic-investment", "amount"][0] is True  # a first $300M against $550M
+    # OpenAI's commitments to three cloud providers (about $600B) are a sum of its deals, not a
+    # second opinion on its total commitments (about a trillion, on the same days)
+    assert found["openai", "commitments_total"][0] is False
+    # Anthropic's annualized revenue of about $875M and of $14B, neither dated by its page: two
+    # values that may be two dates' facts, so whether they disagree cannot be told
+    assert rows(
+        con,
+        "SELECT value_min, value_max, n_sources, sources_disagree FROM consensus WHERE party_id = 'anthropic'"
+        " AND measure = 'revenue' AND component = 'run-rate' AND as_of IS NULL AND period_end IS NULL",
+    ) == [(875000000.0, 14000000000.0, 2, None)]
 
 
 # The columns each view's row of README's table names in plain words (its grain), not in backticks.

@@ -127,6 +127,8 @@ HAVING count(DISTINCT f.source_id) > 1 AND (
 ) AND NOT (
     k.component IS NOT NULL
     AND count(*) > count(DISTINCT f.source_id)
+) AND NOT (
+    k.deal_id IS NULL AND k.period_start IS NULL AND k.period_end IS NULL AND k.as_of IS NULL
 )
 ORDER BY figure_ids
 """

@@ -117,7 +117,9 @@ GROUP BY f.deal_id, f.from_party, f.to_party, f.flow, f.measure, f.unit;
 -- name several parts of one deal (two sites, two tranches): when one of several sources gives
 -- several figures of a component (one figure per number a source states, so even two equal
 -- numbers, such as two series of notes of the same size, are two parts), the group holds several
--- parts and `sources_disagree` is NULL (whether the sources disagree cannot be told).
+-- parts and `sources_disagree` is NULL (whether the sources disagree cannot be told). So it is
+-- for a party-level fact that none of its sources dates (no period, no as_of): an annualized
+-- revenue of $0.875B and one of $14B, each undated, may be one company a year apart.
 CREATE OR REPLACE VIEW consensus AS
 SELECT
     f.deal_id,
@@ -138,6 +140,10 @@ SELECT
     CASE WHEN any_value(f.component) IS NOT NULL AND count(DISTINCT f.source_id) > 1
               AND count(*) > count(DISTINCT f.source_id)
          THEN NULL  -- one source gives several figures of this component: several parts, not opinions
+         WHEN any_value(f.deal_id) IS NULL AND count(DISTINCT f.source_id) > 1
+              AND any_value(f.period_start) IS NULL AND any_value(f.period_end) IS NULL
+              AND any_value(f.as_of) IS NULL
+         THEN NULL  -- a party's fact that no source dates: two values may be two dates' facts
          ELSE count(DISTINCT f.source_id) > 1 AND (
             count(DISTINCT f.value) > 1
             OR count(DISTINCT coalesce(f.value_high, f.value)) > 1
