@@ -133,3 +133,55 @@ def test_a_csv_that_is_not_utf8_is_an_error_naming_it(tmp_path):
     with pytest.raises(PackageError) as exc:
         snap.rows("deals")
     assert str(exc.value) == f"{root}: data/deals.csv: not UTF-8 (byte 0xe9 at offset {offset})"
+
+
+def test_schema_changes_are_listed_with_the_incompatible_ones_marked(tmp_path: Path):
+    """A schema change is part of what changed between two releases: an enum value added (a new
+    component a reader's code may not know), a type widened, a constraint loosened, a description
+    reworded; one that needs a MAJOR version (an enum value removed, a pattern added) says so."""
+    def package(name: str, edit) -> Path:
+        root = tmp_path / name
+        shutil.copytree(RELEASES / "v1", root)
+        path = root / "schemas" / "figures.schema.json"
+        schema = json.loads(path.read_text(encoding="utf-8"))
+        fields = {f["name"]: f for f in schema["fields"]}
+        edit(fields)
+        path.write_text(json.dumps(schema), encoding="utf-8")
+        return root
+
+    def old(f):
+        f["flow"]["constraints"] = {"enum": ["cash", "equity", "chips"]}
+        f["value"]["type"] = "integer"
+        f["qualifier"]["constraints"] = {"enum": ["exact", "up_to", "approximately", "estimate"]}
+        f["quote"]["constraints"] = {"maxLength": 200}
+        f["note"]["description"] = "A note."
+
+    def new(f):
+        f["value"]["type"] = "number"
+        f["unit"]["constraints"] = {"pattern": "^[A-Z]+$"}
+        f["qualifier"]["constraints"] = {"enum": ["exact", "up_to", "approximately", "range"]}
+        f["quote"]["constraints"] = {"maxLength": 500}
+        f["note"]["description"] = "A free note, in English."
+
+    a, b = package("a", old), package("b", new)
+    d = diff.diff_packages(snapshot.open_snapshot(str(a)), snapshot.open_snapshot(str(b)))
+    figures = next(t for t in d.tables if t.name == "figures")
+    assert figures.schema == [
+        "unit: pattern changed to '^[A-Z]+$' (incompatible)",
+        "qualifier: enum value removed: estimate (incompatible)",
+        "flow: enum dropped (any value allowed)",
+        "value: type widened from integer to number",
+        "qualifier: enum value added: range",
+        "quote: maxLength 200 → 500",
+        "note: description changed",
+    ]
+    assert (figures.added, figures.removed, figures.changed) == ([], [], [])
+    assert [t.schema for t in d.tables if t.name != "figures"] == [[], [], []]
+    text = diff.format_text(d).splitlines()
+    assert text[text.index("figures: 0 added, 0 removed, 0 changed") + 1] == (
+        "  schema: unit: pattern changed to '^[A-Z]+$' (incompatible)"
+    )
+    assert "no differences" not in text
+    markdown = diff.format_markdown(d)
+    assert markdown.startswith("#### `figures`: 0 added, 0 removed, 0 changed\n- Schema: unit: pattern changed")
+    assert json.loads(diff.format_json(d))["tables"][3]["schema"][-1] == "note: description changed"

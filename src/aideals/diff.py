@@ -2,6 +2,8 @@
 
 A and B are release paths or git revisions (see `aideals.snapshot`). Values are compared as
 written in the CSV files, so `10` and `10.0` differ: a release publishes bytes, not numbers.
+Each table's Table Schema is compared too (`schema_lines`): enum values added or removed, types,
+constraints, descriptions, keys; a change that needs a MAJOR version (`aideals.compat`) says so.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 
+from aideals import compat
 from aideals.errors import PackageError
 from aideals.snapshot import Snapshot
 
@@ -43,11 +46,12 @@ class TableDiff:
     fields_removed: list[str] = field(default_factory=list)
     table_added: bool = False
     table_removed: bool = False
+    schema: list[str] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
         return not (
-            self.added or self.removed or self.changed or self.fields_added or self.fields_removed
+            self.added or self.removed or self.changed or self.fields_added or self.fields_removed or self.schema
         ) and not (self.table_added or self.table_removed)
 
 
@@ -108,10 +112,63 @@ def diff_table(a: Snapshot | None, b: Snapshot | None, name: str) -> TableDiff:
     return out
 
 
+def _values(values: list) -> str:
+    return ", ".join(map(str, values))
+
+
+def _field_lines(old: dict, new: dict) -> list[str]:
+    """What changed in one field's definition that `compat` does not call incompatible."""
+    name = old["name"]
+    out: list[str] = []
+    old_type, new_type = old.get("type", "string"), new.get("type", "string")
+    if old_type != new_type and compat._type_widens(old_type, new_type):
+        out.append(f"{name}: type widened from {old_type} to {new_type}")
+    if old.get("format", "default") != new.get("format", "default"):
+        out.append(f"{name}: format {old.get('format', 'default')} → {new.get('format', 'default')}")
+    oc, nc = old.get("constraints") or {}, new.get("constraints") or {}
+    if "enum" in oc and "enum" in nc:
+        added = [v for v in nc["enum"] if v not in oc["enum"]]
+        if added:
+            out.append(f"{name}: enum value{'s' if len(added) > 1 else ''} added: {_values(added)}")
+    elif "enum" in oc:
+        out.append(f"{name}: enum dropped (any value allowed)")
+    for key in ("required", "unique"):
+        if oc.get(key) and not nc.get(key):
+            out.append(f"{name}: no longer {key}")
+    for key, looser in (("minimum", lambda o, n: n < o), ("minLength", lambda o, n: n < o),
+                        ("exclusiveMinimum", lambda o, n: n < o), ("maximum", lambda o, n: n > o),
+                        ("maxLength", lambda o, n: n > o), ("exclusiveMaximum", lambda o, n: n > o)):
+        if key in oc and (key not in nc or looser(oc[key], nc[key])):
+            out.append(f"{name}: {key} {oc[key]} → {nc[key] if key in nc else 'dropped'}")
+    if "pattern" in oc and "pattern" not in nc:
+        out.append(f"{name}: pattern dropped")
+    if old.get("description") != new.get("description"):
+        out.append(f"{name}: description changed")
+    return out
+
+
+def schema_lines(resource: str, old: dict, new: dict) -> list[str]:
+    """One line per change between two versions of a Table Schema: the incompatible ones first
+    (marked so: they need a MAJOR version), then the others, field by field in the new order.
+    Fields added or removed are left to the CSV headers' comparison."""
+    incompatible = [c for c in compat.schema_changes(resource, old, new) if c.message != "field removed or renamed"]
+    out = [f"{c.field}: {c.message} (incompatible)" if c.field else f"{c.message} (incompatible)" for c in incompatible]
+    old_fields = {f["name"]: f for f in old.get("fields", [])}
+    for nfield in new.get("fields", []):
+        if nfield["name"] in old_fields:
+            out += _field_lines(old_fields[nfield["name"]], nfield)
+    if (old.get("foreignKeys") or []) != (new.get("foreignKeys") or []):
+        out.append("foreign keys changed")
+    return out
+
+
 def diff_packages(a: Snapshot, b: Snapshot) -> PackageDiff:
     """Compare every table of two packages (B's order, then tables only A has)."""
     names_a, names_b = a.resource_names(), b.resource_names()
     tables = [diff_table(a if n in names_a else None, b, n) for n in names_b]
+    for t in tables:
+        if not t.table_added:
+            t.schema = schema_lines(t.name, a.schema(t.name), b.schema(t.name))
     tables += [diff_table(a, None, n) for n in names_a if n not in names_b]
     return PackageDiff(a.label, b.label, tables)
 
@@ -130,6 +187,7 @@ def format_text(d: PackageDiff) -> str:
             lines.append(f"  + field {f}")
         for f in t.fields_removed:
             lines.append(f"  - field {f}")
+        lines += [f"  schema: {line}" for line in t.schema]
         lines += [f"  + {k}" for k in t.added]
         lines += [f"  - {k}" for k in t.removed]
         for rc in t.changed:
@@ -156,6 +214,7 @@ def format_markdown(d: PackageDiff) -> str:
         lines.append(f"#### {title}: {_counts(t)}")
         lines += [f"- Field added: `{f}`" for f in t.fields_added]
         lines += [f"- Field removed: `{f}`" for f in t.fields_removed]
+        lines += [f"- Schema: {line}" for line in t.schema]
         lines += [f"- Added: `{k}`" for k in t.added]
         lines += [f"- Removed: `{k}`" for k in t.removed]
         for rc in t.changed:

@@ -24,7 +24,9 @@ def command(a: str, b: str, fmt: str, package: str | None) -> None:
 
     A and B are each a release directory, a release zip, a package directory or its
     datapackage.json, or a git revision of this repository (a tag, a branch, a commit).
-    Exit 0 whether or not they differ.
+    Each table's schema changes are listed too (enum values, types, constraints,
+    descriptions; `(incompatible)` when one needs a MAJOR version). Exit 0 whether or not
+    they differ.
 
     Example: aideals diff v0.1.0 HEAD --format markdown
     """
