@@ -34,7 +34,8 @@ class IncompatibleChange:
         return f"{self.resource}: {self.field}: {self.message}" if self.field else f"{self.resource}: {self.message}"
 
 
-def _type_widens(old: str, new: str) -> bool:
+def type_widens(old: str, new: str) -> bool:
+    """True when type `new` accepts every value type `old` accepted."""
     return old == new or new == "string" or (old, new) in WIDENINGS
 
 
@@ -47,7 +48,7 @@ def field_changes(resource: str, old: dict, new: dict) -> list[IncompatibleChang
         out.append(IncompatibleChange(resource, name, msg))
 
     old_type, new_type = old.get("type", "string"), new.get("type", "string")
-    if not _type_widens(old_type, new_type):
+    if not type_widens(old_type, new_type):
         add(f"type narrowed from {old_type} to {new_type}")
     oc, nc = old.get("constraints", {}) or {}, new.get("constraints", {}) or {}
     if "enum" in nc:

@@ -121,7 +121,7 @@ def _field_lines(old: dict, new: dict) -> list[str]:
     name = old["name"]
     out: list[str] = []
     old_type, new_type = old.get("type", "string"), new.get("type", "string")
-    if old_type != new_type and compat._type_widens(old_type, new_type):
+    if old_type != new_type and compat.type_widens(old_type, new_type):
         out.append(f"{name}: type widened from {old_type} to {new_type}")
     if old.get("format", "default") != new.get("format", "default"):
         out.append(f"{name}: format {old.get('format', 'default')} → {new.get('format', 'default')}")
