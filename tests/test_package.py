@@ -284,6 +284,44 @@ def test_an_undated_deal_says_why(tables):
     assert silent == []
 
 
+# Whole figures one page states twice for the same flow, and why each pair is not a mistake.
+SAME_PAGE_TWICE = {
+    ("moore-threads-b-plus-2023", "valuation", "cnyes-2023-11-16-moore-threads-funding"):
+        "one post-money valuation as two people put it (about 25 and about 24.8 billion yuan)",
+    ("rebellions-sapeon-merger-2024", "valuation", "economyac-2024-08-20-rebellions-sapeon-contract"):
+        "the valuations of the two merging companies, behind the merger ratio",
+}
+
+
+def test_a_page_states_one_whole_figure_per_flow(tables):
+    """Within one source, figures of one flow add up as parts (`aideals.quantities`): a page's two
+    whole figures (no `component`) of the same deal or party, measure, flow, unit, direction,
+    period and date would be added up, so a second size of the same thing needs its component
+    (EdgeConneX's "more than 30 MW" across Chicago and Atlanta beside the 23 MW Chicago deal is
+    `cumulative`; QTS's $6.7B for its shares beside the $10B including debt, `excluding-debt`).
+    The pairs that are neither stay listed, with why."""
+    groups: dict[tuple, list[str]] = {}
+    for f in tables["figures"]:
+        if not f["component"]:
+            key = (f["deal_id"] or f["party_id"], f["measure"], f["source_id"], f["flow"], f["unit"],
+                   f["from_party"], f["to_party"], f["period_start"], f["period_end"], f["as_of"])
+            groups.setdefault(key, []).append(f["figure_id"])
+    twice = {key[:3] for key, ids in groups.items() if len(ids) > 1}
+    assert sorted(twice - set(SAME_PAGE_TWICE)) == []
+    assert sorted(set(SAME_PAGE_TWICE) - twice) == [], "a pair is gone: drop it from SAME_PAGE_TWICE"
+
+
+def test_an_acquisition_s_money_goes_to_someone(tables):
+    """README: an acquisition's price is `equity` to the company bought (`cash` to the seller of a
+    plant or other assets); only what a buyer spends afterwards (`capex`) has no flow. CPP
+    Investments' and Equinix's US$4B for atNorth had none on five pages."""
+    kinds = {d["deal_id"]: d["kind"] for d in tables["deals"]}
+    no_flow = [f["figure_id"] for f in tables["figures"]
+               if kinds.get(f["deal_id"]) == "acquisition" and f["measure"] == "amount"
+               and f["flow"] not in ("equity", "cash") and f["component"] != "capex"]
+    assert no_flow == []
+
+
 @pytest.mark.parametrize("component", ["launch", "excluding-debt", "recorded"])
 def test_a_size_beside_the_whole_stands_beside_a_whole_of_its_deal(tables, component):
     """Three components are another size of the whole, not a part of it, and need the whole beside
