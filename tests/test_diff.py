@@ -185,3 +185,32 @@ def test_schema_changes_are_listed_with_the_incompatible_ones_marked(tmp_path: P
     markdown = diff.format_markdown(d)
     assert markdown.startswith("#### `figures`: 0 added, 0 removed, 0 changed\n- Schema: unit: pattern changed")
     assert json.loads(diff.format_json(d))["tables"][3]["schema"][-1] == "note: description changed"
+
+
+def test_schemas_diff_cannot_read_are_one_line_errors_and_odd_bounds_a_change(tmp_path: Path):
+    """`aideals diff` reads any two packages' schemas: a field without a name or constraints that
+    are not an object is a one-line error naming the package, resource and field (exit 2), not a
+    crash; a bound whose kind changed (a number, then a date string) is a change, marked as
+    needing a MAJOR version."""
+    def package(name: str, edit) -> Path:
+        root = tmp_path / name
+        shutil.copytree(RELEASES / "v1", root)
+        path = root / "schemas" / "figures.schema.json"
+        schema = json.loads(path.read_text(encoding="utf-8"))
+        edit(schema["fields"])
+        path.write_text(json.dumps(schema), encoding="utf-8")
+        return root
+
+    a = package("a", lambda fields: fields[7].update(constraints={"maximum": 100}))
+    b = package("b", lambda fields: fields[7].update(constraints={"maximum": "2030-01-01"}))
+    d = diff.diff_packages(snapshot.open_snapshot(str(a)), snapshot.open_snapshot(str(b)))
+    assert next(t for t in d.tables if t.name == "figures").schema == [
+        "value: maximum lowered to 2030-01-01 (incompatible)"
+    ]
+    nameless = package("nameless", lambda fields: fields.__setitem__(3, {"type": "string"}))
+    proc = run("diff", str(a), str(nameless))
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert proc.stderr == f"aideals: error: {nameless}: figures: schema: fields[3] must be an object with a name\n"
+    odd = package("odd", lambda fields: fields[3].update(constraints="required"))
+    proc = run("diff", str(odd), str(a))
+    assert proc.stderr == f"aideals: error: {odd}: figures: schema: from_party: constraints must be an object\n"

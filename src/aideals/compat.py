@@ -39,6 +39,15 @@ def type_widens(old: str, new: str) -> bool:
     return old == new or new == "string" or (old, new) in WIDENINGS
 
 
+def ordered(compare, old, new) -> bool:
+    """`compare(old, new)`, or True when the two bounds cannot be compared (a number against a
+    date string): a bound whose kind changed counts as changed."""
+    try:
+        return bool(compare(old, new))
+    except TypeError:
+        return True
+
+
 def field_changes(resource: str, old: dict, new: dict) -> list[IncompatibleChange]:
     """Incompatible differences between two versions of one Table Schema field."""
     name = old["name"]
@@ -64,11 +73,11 @@ def field_changes(resource: str, old: dict, new: dict) -> list[IncompatibleChang
         add("now unique")
     for key, tighter in (("minimum", lambda o, n: n > o), ("minLength", lambda o, n: n > o),
                          ("exclusiveMinimum", lambda o, n: n > o)):
-        if key in nc and (key not in oc or tighter(oc[key], nc[key])):
+        if key in nc and (key not in oc or ordered(tighter, oc[key], nc[key])):
             add(f"{key} raised to {nc[key]}" if key in oc else f"{key} {nc[key]} added")
     for key, tighter in (("maximum", lambda o, n: n < o), ("maxLength", lambda o, n: n < o),
                          ("exclusiveMaximum", lambda o, n: n < o)):
-        if key in nc and (key not in oc or tighter(oc[key], nc[key])):
+        if key in nc and (key not in oc or ordered(tighter, oc[key], nc[key])):
             add(f"{key} lowered to {nc[key]}" if key in oc else f"{key} {nc[key]} added")
     if "pattern" in nc and nc.get("pattern") != oc.get("pattern"):
         add(f"pattern changed to {nc['pattern']!r}")

@@ -138,7 +138,8 @@ def _field_lines(old: dict, new: dict) -> list[str]:
     for key, looser in (("minimum", lambda o, n: n < o), ("minLength", lambda o, n: n < o),
                         ("exclusiveMinimum", lambda o, n: n < o), ("maximum", lambda o, n: n > o),
                         ("maxLength", lambda o, n: n > o), ("exclusiveMaximum", lambda o, n: n > o)):
-        if key in oc and (key not in nc or looser(oc[key], nc[key])):
+        # bounds of different kinds (a number and a date string) are compat's: a change it marks
+        if key in oc and (key not in nc or not compat.ordered(lambda o, n: not looser(o, n), oc[key], nc[key])):
             out.append(f"{name}: {key} {oc[key]} → {nc[key] if key in nc else 'dropped'}")
     if "pattern" in oc and "pattern" not in nc:
         out.append(f"{name}: pattern dropped")
@@ -162,13 +163,32 @@ def schema_lines(resource: str, old: dict, new: dict) -> list[str]:
     return out
 
 
+def _comparable_schema(snap: Snapshot, name: str) -> dict:
+    """Resource `name`'s Table Schema, checked for what `schema_lines` reads (a list of field
+    objects with names; constraints an object, an enum a list), else a one-line PackageError."""
+    schema = snap.schema(name)
+    fields = schema.get("fields", [])
+    where = f"{snap.label}: {name}: schema"
+    if not isinstance(fields, list):
+        raise PackageError(f"{where}: fields must be a list, not {type(fields).__name__}")
+    for i, f in enumerate(fields):
+        if not isinstance(f, dict) or not isinstance(f.get("name"), str):
+            raise PackageError(f"{where}: fields[{i}] must be an object with a name")
+        constraints = f.get("constraints", {})
+        if not isinstance(constraints, dict):
+            raise PackageError(f"{where}: {f['name']}: constraints must be an object")
+        if "enum" in constraints and not isinstance(constraints["enum"], list):
+            raise PackageError(f"{where}: {f['name']}: constraints.enum must be a list")
+    return schema
+
+
 def diff_packages(a: Snapshot, b: Snapshot) -> PackageDiff:
     """Compare every table of two packages (B's order, then tables only A has)."""
     names_a, names_b = a.resource_names(), b.resource_names()
     tables = [diff_table(a if n in names_a else None, b, n) for n in names_b]
     for t in tables:
         if not t.table_added:
-            t.schema = schema_lines(t.name, a.schema(t.name), b.schema(t.name))
+            t.schema = schema_lines(t.name, _comparable_schema(a, t.name), _comparable_schema(b, t.name))
     tables += [diff_table(a, None, n) for n in names_a if n not in names_b]
     return PackageDiff(a.label, b.label, tables)
 
