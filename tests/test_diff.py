@@ -211,6 +211,9 @@ def test_schemas_diff_cannot_read_are_one_line_errors_and_odd_bounds_a_change(tm
     proc = run("diff", str(a), str(nameless))
     assert (proc.returncode, proc.stdout) == (2, "")
     assert proc.stderr == f"aideals: error: {nameless}: figures: schema: fields[3] must be an object with a name\n"
+    typed = package("typed", lambda fields: fields[7].update(type=["number", "null"]))
+    proc = run("diff", str(typed), str(a))
+    assert proc.stderr == f"aideals: error: {typed}: figures: schema: value: type must be a string\n"
     odd = package("odd", lambda fields: fields[3].update(constraints="required"))
     proc = run("diff", str(odd), str(a))
     assert proc.stderr == f"aideals: error: {odd}: figures: schema: from_party: constraints must be an object\n"

@@ -165,7 +165,8 @@ def schema_lines(resource: str, old: dict, new: dict) -> list[str]:
 
 def _comparable_schema(snap: Snapshot, name: str) -> dict:
     """Resource `name`'s Table Schema, checked for what `schema_lines` reads (a list of field
-    objects with names; constraints an object, an enum a list), else a one-line PackageError."""
+    objects with names; type and format strings, constraints an object, an enum a list), else a
+    one-line PackageError."""
     schema = snap.schema(name)
     fields = schema.get("fields", [])
     where = f"{snap.label}: {name}: schema"
@@ -174,6 +175,9 @@ def _comparable_schema(snap: Snapshot, name: str) -> dict:
     for i, f in enumerate(fields):
         if not isinstance(f, dict) or not isinstance(f.get("name"), str):
             raise PackageError(f"{where}: fields[{i}] must be an object with a name")
+        for key in ("type", "format"):
+            if key in f and not isinstance(f[key], str):
+                raise PackageError(f"{where}: {f['name']}: {key} must be a string")
         constraints = f.get("constraints", {})
         if not isinstance(constraints, dict):
             raise PackageError(f"{where}: {f['name']}: constraints must be an object")
