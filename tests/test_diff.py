@@ -188,10 +188,10 @@ def test_schema_changes_are_listed_with_the_incompatible_ones_marked(tmp_path: P
 
 
 def test_schemas_diff_cannot_read_are_one_line_errors_and_odd_bounds_a_change(tmp_path: Path):
-    """`aideals diff` reads any two packages' schemas: a field without a name or constraints that
-    are not an object is a one-line error naming the package, resource and field (exit 2), not a
-    crash; a bound whose kind changed (a number, then a date string) is a change, marked as
-    needing a MAJOR version."""
+    """`aideals diff` reads any two packages' schemas: one aideals could not read (a field without
+    a name, a type it does not check, constraints that are not an object) is a one-line error
+    naming the package, resource and field (exit 2), not a crash; a bound whose kind changed with
+    its field's type (a date, then a number) is a change, marked as needing a MAJOR version."""
     def package(name: str, edit) -> Path:
         root = tmp_path / name
         shutil.copytree(RELEASES / "v1", root)
@@ -201,19 +201,22 @@ def test_schemas_diff_cannot_read_are_one_line_errors_and_odd_bounds_a_change(tm
         path.write_text(json.dumps(schema), encoding="utf-8")
         return root
 
-    a = package("a", lambda fields: fields[7].update(constraints={"maximum": 100}))
-    b = package("b", lambda fields: fields[7].update(constraints={"maximum": "2030-01-01"}))
+    a = package("a", lambda fields: fields[7].update(type="date", constraints={"maximum": "2030-01-01"}))
+    b = package("b", lambda fields: fields[7].update(constraints={"maximum": 100}))
     d = diff.diff_packages(snapshot.open_snapshot(str(a)), snapshot.open_snapshot(str(b)))
     assert next(t for t in d.tables if t.name == "figures").schema == [
-        "value: maximum lowered to 2030-01-01 (incompatible)"
+        "value: type narrowed from date to number (incompatible)",
+        "value: maximum lowered to 100 (incompatible)",
     ]
-    nameless = package("nameless", lambda fields: fields.__setitem__(3, {"type": "string"}))
-    proc = run("diff", str(a), str(nameless))
-    assert (proc.returncode, proc.stdout) == (2, "")
-    assert proc.stderr == f"aideals: error: {nameless}: figures: schema: fields[3] must be an object with a name\n"
-    typed = package("typed", lambda fields: fields[7].update(type=["number", "null"]))
-    proc = run("diff", str(typed), str(a))
-    assert proc.stderr == f"aideals: error: {typed}: figures: schema: value: type must be a string\n"
-    odd = package("odd", lambda fields: fields[3].update(constraints="required"))
-    proc = run("diff", str(odd), str(a))
-    assert proc.stderr == f"aideals: error: {odd}: figures: schema: from_party: constraints must be an object\n"
+    for name, edit, message in (
+        ("nameless", lambda fields: fields.__setitem__(3, {"type": "string"}),
+         "figures: schema: fields: must be a list of objects with a name"),
+        ("typed", lambda fields: fields[7].update(type="decimal"),
+         "figures: schema: field 'value': type 'decimal' is not one aideals checks"),
+        ("odd", lambda fields: fields[3].update(constraints="required"),
+         "figures: schema: field 'from_party': constraints: must be an object"),
+    ):
+        bad = package(name, edit)
+        proc = run("diff", str(b), str(bad))
+        assert (proc.returncode, proc.stdout, proc.stderr.count("\n")) == (2, "", 1), name
+        assert proc.stderr.startswith(f"aideals: error: {bad}: {message}"), proc.stderr

@@ -164,25 +164,12 @@ def schema_lines(resource: str, old: dict, new: dict) -> list[str]:
 
 
 def _comparable_schema(snap: Snapshot, name: str) -> dict:
-    """Resource `name`'s Table Schema, checked for what `schema_lines` reads (a list of field
-    objects with names; type and format strings, constraints an object, an enum a list), else a
-    one-line PackageError."""
+    """Resource `name`'s Table Schema, refused in one line (`package.check_schema`) when aideals
+    could not read it: what `schema_lines` compares is then well formed."""
+    from aideals.package import check_schema
+
     schema = snap.schema(name)
-    fields = schema.get("fields", [])
-    where = f"{snap.label}: {name}: schema"
-    if not isinstance(fields, list):
-        raise PackageError(f"{where}: fields must be a list, not {type(fields).__name__}")
-    for i, f in enumerate(fields):
-        if not isinstance(f, dict) or not isinstance(f.get("name"), str):
-            raise PackageError(f"{where}: fields[{i}] must be an object with a name")
-        for key in ("type", "format"):
-            if key in f and not isinstance(f[key], str):
-                raise PackageError(f"{where}: {f['name']}: {key} must be a string")
-        constraints = f.get("constraints", {})
-        if not isinstance(constraints, dict):
-            raise PackageError(f"{where}: {f['name']}: constraints must be an object")
-        if "enum" in constraints and not isinstance(constraints["enum"], list):
-            raise PackageError(f"{where}: {f['name']}: constraints.enum must be a list")
+    check_schema(schema, f"{snap.label}: {name}: schema")
     return schema
 
 
