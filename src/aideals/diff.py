@@ -116,6 +116,15 @@ def _values(values: list) -> str:
     return ", ".join(map(str, values))
 
 
+def _loosened(looser, old, new) -> bool:
+    """`looser(old, new)`; False for bounds of different kinds (a date, then a number), which
+    `compat` reports as an incompatible change."""
+    try:
+        return bool(looser(old, new))
+    except TypeError:
+        return False
+
+
 def _field_lines(old: dict, new: dict) -> list[str]:
     """What changed in one field's definition that `compat` does not call incompatible."""
     name = old["name"]
@@ -138,8 +147,7 @@ def _field_lines(old: dict, new: dict) -> list[str]:
     for key, looser in (("minimum", lambda o, n: n < o), ("minLength", lambda o, n: n < o),
                         ("exclusiveMinimum", lambda o, n: n < o), ("maximum", lambda o, n: n > o),
                         ("maxLength", lambda o, n: n > o), ("exclusiveMaximum", lambda o, n: n > o)):
-        # bounds of different kinds (a number and a date string) are compat's: a change it marks
-        if key in oc and (key not in nc or not compat.ordered(lambda o, n: not looser(o, n), oc[key], nc[key])):
+        if key in oc and (key not in nc or _loosened(looser, oc[key], nc[key])):
             out.append(f"{name}: {key} {oc[key]} → {nc[key] if key in nc else 'dropped'}")
     if "pattern" in oc and "pattern" not in nc:
         out.append(f"{name}: pattern dropped")
