@@ -220,3 +220,11 @@ def test_schemas_diff_cannot_read_are_one_line_errors_and_odd_bounds_a_change(tm
         proc = run("diff", str(b), str(bad))
         assert (proc.returncode, proc.stdout, proc.stderr.count("\n")) == (2, "", 1), name
         assert proc.stderr.startswith(f"aideals: error: {bad}: {message}"), proc.stderr
+
+
+def test_a_field_removed_is_left_to_the_headers_and_a_required_field_added_is_marked():
+    """A field gone from the schema is the CSV headers' `- field` line, not a schema line too; a
+    new required field is a schema line needing a MAJOR version."""
+    old = {"fields": [{"name": "a"}, {"name": "b", "constraints": {"required": True}}]}
+    new = {"fields": [{"name": "a"}, {"name": "c", "constraints": {"required": True}}]}
+    assert diff.schema_lines("t", old, new) == ["c: required field added (incompatible)"]

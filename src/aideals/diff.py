@@ -160,9 +160,10 @@ def schema_lines(resource: str, old: dict, new: dict) -> list[str]:
     """One line per change between two versions of a Table Schema: the incompatible ones first
     (marked so: they need a MAJOR version), then the others, field by field in the new order.
     Fields added or removed are left to the CSV headers' comparison."""
-    incompatible = [c for c in compat.schema_changes(resource, old, new) if c.message != "field removed or renamed"]
-    out = [f"{c.field}: {c.message} (incompatible)" if c.field else f"{c.message} (incompatible)" for c in incompatible]
     old_fields = {f["name"]: f for f in old.get("fields", [])}
+    removed = set(old_fields) - {f["name"] for f in new.get("fields", [])}
+    incompatible = [c for c in compat.schema_changes(resource, old, new) if c.field not in removed]
+    out = [f"{c.field}: {c.message} (incompatible)" if c.field else f"{c.message} (incompatible)" for c in incompatible]
     for nfield in new.get("fields", []):
         if nfield["name"] in old_fields:
             out += _field_lines(old_fields[nfield["name"]], nfield)

@@ -39,6 +39,7 @@ class Snapshot:
     kind: str  # "directory", "zip" or "git"
     reader: Callable[[str], bytes | None] = field(repr=False)
     _descriptor: dict | None = field(default=None, repr=False)
+    _schemas: dict[str, dict] = field(default_factory=dict, repr=False)
 
     def read(self, relpath: str) -> bytes:
         """The bytes of a file of the package, by its path relative to the package root."""
@@ -80,13 +81,15 @@ class Snapshot:
         raise PackageError(f"{self.label}: {DESCRIPTOR}: no resource named {name!r}")
 
     def schema(self, name: str) -> dict:
-        """The Table Schema of resource `name` (inline or from its file)."""
-        schema = self.resource(name).get("schema")
-        if isinstance(schema, str):
-            schema = self.read_json(schema)
-        if not isinstance(schema, dict):
-            raise PackageError(f"{self.label}: resource {name}: schema: missing or not a Table Schema")
-        return schema
+        """The Table Schema of resource `name` (inline or from its file), read once."""
+        if name not in self._schemas:
+            schema = self.resource(name).get("schema")
+            if isinstance(schema, str):
+                schema = self.read_json(schema)
+            if not isinstance(schema, dict):
+                raise PackageError(f"{self.label}: resource {name}: schema: missing or not a Table Schema")
+            self._schemas[name] = schema
+        return self._schemas[name]
 
     def primary_key(self, name: str) -> list[str]:
         """The primary-key fields of resource `name` (empty when it declares none)."""
