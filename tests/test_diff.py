@@ -135,19 +135,22 @@ def test_a_csv_that_is_not_utf8_is_an_error_naming_it(tmp_path):
     assert str(exc.value) == f"{root}: data/deals.csv: not UTF-8 (byte 0xe9 at offset {offset})"
 
 
+def schema_edited(root: Path, edit) -> Path:
+    """A copy of release v1 at `root` whose figures Table Schema `edit(fields)` has changed."""
+    shutil.copytree(RELEASES / "v1", root)
+    path = root / "schemas" / "figures.schema.json"
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    edit(schema["fields"])
+    path.write_text(json.dumps(schema), encoding="utf-8")
+    return root
+
+
 def test_schema_changes_are_listed_with_the_incompatible_ones_marked(tmp_path: Path):
     """A schema change is part of what changed between two releases: an enum value added (a new
     component a reader's code may not know), a type widened, a constraint loosened, a description
     reworded; one that needs a MAJOR version (an enum value removed, a pattern added) says so."""
     def package(name: str, edit) -> Path:
-        root = tmp_path / name
-        shutil.copytree(RELEASES / "v1", root)
-        path = root / "schemas" / "figures.schema.json"
-        schema = json.loads(path.read_text(encoding="utf-8"))
-        fields = {f["name"]: f for f in schema["fields"]}
-        edit(fields)
-        path.write_text(json.dumps(schema), encoding="utf-8")
-        return root
+        return schema_edited(tmp_path / name, lambda fields: edit({f["name"]: f for f in fields}))
 
     def old(f):
         f["flow"]["constraints"] = {"enum": ["cash", "equity", "chips"]}
@@ -193,13 +196,7 @@ def test_schemas_diff_cannot_read_are_one_line_errors_and_odd_bounds_a_change(tm
     naming the package, resource and field (exit 2), not a crash; a bound whose kind changed with
     its field's type (a date, then a number) is a change, marked as needing a MAJOR version."""
     def package(name: str, edit) -> Path:
-        root = tmp_path / name
-        shutil.copytree(RELEASES / "v1", root)
-        path = root / "schemas" / "figures.schema.json"
-        schema = json.loads(path.read_text(encoding="utf-8"))
-        edit(schema["fields"])
-        path.write_text(json.dumps(schema), encoding="utf-8")
-        return root
+        return schema_edited(tmp_path / name, edit)
 
     a = package("a", lambda fields: fields[7].update(type="date", constraints={"maximum": "2030-01-01"}))
     b = package("b", lambda fields: fields[7].update(constraints={"maximum": 100}))
