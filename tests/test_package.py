@@ -322,6 +322,41 @@ def test_an_acquisition_s_money_goes_to_someone(tables):
     assert no_flow == []
 
 
+# US dollars per unit of each currency a page converts from (or into), wide enough for the years the
+# data covers (2015-2026) and the rounding of a conversion in parentheses ("HK$8 billion (US$1
+# billion)"), narrow enough that a slipped digit (a factor of ten) falls outside.
+DOLLARS_PER_UNIT = {
+    "AUD": (0.60, 0.80), "BRL": (0.15, 0.32), "CAD": (0.68, 0.82), "CHF": (0.95, 1.30),
+    "CNY": (0.13, 0.16), "DKK": (0.13, 0.17), "EUR": (0.95, 1.25), "GBP": (1.05, 1.45),
+    "HKD": (0.12, 0.135), "INR": (0.011, 0.0155), "JPY": (0.0060, 0.0095), "KRW": (0.00065, 0.00090),
+    "MYR": (0.20, 0.26), "SEK": (0.085, 0.12), "SGD": (0.70, 0.80), "ZAR": (0.05, 0.08),
+}
+
+
+def test_a_conversion_between_currencies_is_at_a_plausible_rate(tables):
+    """A page that gives an amount in two currencies in one sentence ("7 trillion won ($5.1
+    billion)") is two figures of one flow with one quote; the rate between them shows a value entered with a
+    digit too many or too few. Every such pair is at a rate within the currency's band above (a
+    currency no band lists fails, so that a new one gets its band)."""
+    pairs: dict[tuple, list[dict[str, str]]] = {}
+    for f in tables["figures"]:
+        if f["unit"] == "USD" or f["unit"] in DOLLARS_PER_UNIT or (len(f["unit"]) == 3 and f["unit"].isupper()):
+            key = (f["source_id"], f["deal_id"], f["party_id"], f["measure"], f["component"], f["flow"],
+                   f["from_party"], f["to_party"], f["quote"])
+            pairs.setdefault(key, []).append(f)
+    off, checked = [], 0
+    for group in pairs.values():
+        for usd in (f for f in group if f["unit"] == "USD"):
+            for other in (f for f in group if f["unit"] != "USD"):
+                checked += 1
+                low, high = DOLLARS_PER_UNIT.get(other["unit"], (0, -1))
+                rate = float(usd["value"]) / float(other["value"])
+                if not low <= rate <= high:
+                    off.append(f"{usd['figure_id']} / {other['figure_id']}: {rate:.5g} dollars per {other['unit']}")
+    assert checked > 90
+    assert off == []
+
+
 @pytest.mark.parametrize("component", ["launch", "excluding-debt", "recorded"])
 def test_a_size_beside_the_whole_stands_beside_a_whole_of_its_deal(tables, component):
     """Three components are another size of the whole, not a part of it, and need the whole beside
