@@ -357,6 +357,39 @@ def test_a_conversion_between_currencies_is_at_a_plausible_rate(tables):
     assert off == []
 
 
+# Conversions out of dollars recorded before README's rule that they are not: their ids are published.
+CONVERSIONS_OUT_OF_DOLLARS = {
+    "ardian-verne-2023-amount-gbp-d9-rns", "ardian-verne-2023-deferred-gbp-d9-rns",
+    "ardian-verne-2023-earnout-gbp-d9-rns", "kt-microsoft-infrastructure-2024-amount-krw-newspim",
+    "tencent-moonshot-2024-amount-cny-verdict",
+}
+
+
+def test_a_publisher_s_conversion_out_of_dollars_is_not_recorded(tables):
+    """README: a publisher's own conversion into dollars is a second figure, `approximately`; its
+    conversion of a dollar amount into another currency is not recorded. Such a conversion shows as
+    an `approximately` amount in another currency beside a dollar amount of the same flow, in the
+    same quote, that is not approximate ("a $300m-plus (2.14bn yuan) financing round"). The rows of
+    that kind recorded before the rule stay, listed, and their notes say why."""
+    pairs: dict[tuple, list[dict[str, str]]] = {}
+    for f in tables["figures"]:
+        if f["unit"] in DOLLARS_PER_UNIT or f["unit"] == "USD":
+            key = (f["source_id"], f["deal_id"], f["party_id"], f["measure"], f["component"], f["flow"],
+                   f["from_party"], f["to_party"], f["quote"])
+            pairs.setdefault(key, []).append(f)
+    converted = {
+        other["figure_id"]
+        for group in pairs.values()
+        if any(f["unit"] == "USD" and f["qualifier"] != "approximately" for f in group)
+        for other in group
+        if other["unit"] != "USD" and other["qualifier"] == "approximately"
+    }
+    assert sorted(converted - CONVERSIONS_OUT_OF_DOLLARS) == []
+    assert sorted(CONVERSIONS_OUT_OF_DOLLARS - converted) == [], "a listed row is gone: drop it from the list"
+    by_id = {f["figure_id"]: f for f in tables["figures"]}
+    assert [i for i in sorted(CONVERSIONS_OUT_OF_DOLLARS) if "published" not in by_id[i]["note"]] == []
+
+
 @pytest.mark.parametrize("component", ["launch", "excluding-debt", "recorded"])
 def test_a_size_beside_the_whole_stands_beside_a_whole_of_its_deal(tables, component):
     """Three components are another size of the whole, not a part of it, and need the whole beside
