@@ -155,10 +155,21 @@ CEILING = re.compile(
 )
 
 
+# A capacity named before the words that make it a ceiling: "600 megawatts may be added", "600
+# megawatts of potential capacity".
+CEILING_AFTER = re.compile(
+    r"(\d[\d.,]*\d|\d)\s*(?:megawatts?|MW|gigawatts?|GW)\s+(?:of potential\b|(?:may|could|might) be added\b)",
+    re.IGNORECASE,
+)
+
+
 def ceilings(quote: str) -> set[float]:
     """The numbers a quote gives as what a site could reach: the number right after a phrase such as
-    "expandable to", "could scale to" or "the option to expand to" (README: such a ceiling is `up_to`)."""
+    "expandable to", "could scale to" or "the option to expand to", or right before "may be added"
+    or "of potential capacity" (README: such a ceiling is `up_to`)."""
     out: set[float] = set()
+    for m in CEILING_AFTER.finditer(quote):
+        out |= readings(m.group(1))
     for m in CEILING.finditer(quote):
         head = re.match(r"\s*(?:use\s+|a\s+|around\s+)?[$€£]?(\d[\d.,]*\d|\d)", quote[m.end():m.end() + 24])
         if head:

@@ -119,6 +119,8 @@ def test_every_exception_is_a_figure_the_reader_still_misses(tables):
         ("with the potential to expand to 300 MW", 300),
         ("The project could eventually be expanded to use 1.6 gigawatts", 1.6),
         ("designed to scale to 10 gigawatts in all", 10),
+        ("An additional 600 megawatts may be added near the Abilene site.", 600),
+        ("An additional 600 megawatts of potential capacity is also planned near", 600),
     ],
 )
 def test_ceilings_reads_the_capacity_a_site_could_reach(quote, ceiling):
@@ -237,3 +239,19 @@ def test_gyumo_alone_does_not_make_a_number_approximate(tables):
     wrong = [row["figure_id"] for row in tables["figures"]
              if "규모" in row["quote"] and row["qualifier"] == "approximately" and not KO_HEDGE.search(row["quote"])]
     assert wrong == []
+
+
+# Japanese 規模 after a number ("150MW規模", "800基規模") is a suffix: "on the scale of", as
+# Japanese writes a round size; the qualifier review of 2026-12-06 read it as a hedge and kept
+# `approximately` (`quality/qualifier-review-2026-12-06.csv`), unlike Korean 규모 above, which
+# follows the number as "a size of", and Chinese 规模 as a noun ("募资规模为60亿元": the size of the
+# raise is), which hedge nothing. Every Japanese quote with a number before 規模 is read one way.
+JA_SCALE = re.compile(r"[0-9０-９][^、。\s]{0,8}規模")
+
+
+def test_kibo_after_a_number_in_japanese_is_approximately(tables):
+    languages = {s["source_id"]: s["language"] for s in tables["sources"]}
+    read = {row["figure_id"]: row["qualifier"] for row in tables["figures"]
+            if languages[row["source_id"]] == "ja" and JA_SCALE.search(row["quote"])}
+    assert len(read) >= 6
+    assert {fid: q for fid, q in read.items() if q != "approximately"} == {}
