@@ -333,19 +333,27 @@ DOLLARS_PER_UNIT = {
 }
 
 
-def test_a_conversion_between_currencies_is_at_a_plausible_rate(tables):
-    """A page that gives an amount in two currencies in one sentence ("7 trillion won ($5.1
-    billion)") is two figures of one flow with one quote; the rate between them shows a value entered with a
-    digit too many or too few. Every such pair is at a rate within the currency's band above (a
-    currency no band lists fails, so that a new one gets its band)."""
-    pairs: dict[tuple, list[dict[str, str]]] = {}
+def _money_of_one_sentence(tables) -> list[list[dict[str, str]]]:
+    """Money figures of one flow that share a quote: an amount and its conversion into another
+    currency ("7 trillion won ($5.1 billion)"), in groups of two or more."""
+    rules_doc = json.loads((ROOT / "schemas" / "figures.rules.json").read_text(encoding="utf-8"))
+    money = set(rules.units_by_measure(rules_doc)["amount"])
+    groups: dict[tuple, list[dict[str, str]]] = {}
     for f in tables["figures"]:
-        if f["unit"] == "USD" or f["unit"] in DOLLARS_PER_UNIT or (len(f["unit"]) == 3 and f["unit"].isupper()):
+        if f["unit"] in money:
             key = (f["source_id"], f["deal_id"], f["party_id"], f["measure"], f["component"], f["flow"],
                    f["from_party"], f["to_party"], f["quote"])
-            pairs.setdefault(key, []).append(f)
+            groups.setdefault(key, []).append(f)
+    return [group for group in groups.values() if len(group) > 1]
+
+
+def test_a_conversion_between_currencies_is_at_a_plausible_rate(tables):
+    """A page that gives an amount in two currencies in one sentence is two figures of one flow
+    with one quote; the rate between them shows a value entered with a digit too many or too few.
+    Every such pair with a dollar amount is at a rate within the currency's band above (a
+    currency no band lists fails, so that a new one gets its band)."""
     off, checked = [], 0
-    for group in pairs.values():
+    for group in _money_of_one_sentence(tables):
         for usd in (f for f in group if f["unit"] == "USD"):
             for other in (f for f in group if f["unit"] != "USD"):
                 checked += 1
@@ -371,15 +379,9 @@ def test_a_publisher_s_conversion_out_of_dollars_is_not_recorded(tables):
     an `approximately` amount in another currency beside a dollar amount of the same flow, in the
     same quote, that is not approximate ("a $300m-plus (2.14bn yuan) financing round"). The rows of
     that kind recorded before the rule stay, listed, and their notes say why."""
-    pairs: dict[tuple, list[dict[str, str]]] = {}
-    for f in tables["figures"]:
-        if f["unit"] in DOLLARS_PER_UNIT or f["unit"] == "USD":
-            key = (f["source_id"], f["deal_id"], f["party_id"], f["measure"], f["component"], f["flow"],
-                   f["from_party"], f["to_party"], f["quote"])
-            pairs.setdefault(key, []).append(f)
     converted = {
         other["figure_id"]
-        for group in pairs.values()
+        for group in _money_of_one_sentence(tables)
         if any(f["unit"] == "USD" and f["qualifier"] != "approximately" for f in group)
         for other in group
         if other["unit"] != "USD" and other["qualifier"] == "approximately"
