@@ -173,6 +173,20 @@ def test_every_source_is_cited_by_a_figure_or_a_deal(tables):
     assert still == []
 
 
+def test_one_page_is_one_source(tables):
+    """Two sources with one URL would split one page's figures and dates between two ids; a page
+    recorded twice keeps one cited row, the other marked NO_LONGER_CITED (the Jang page on xAI's
+    servers was recorded twice until 2026-12-06)."""
+    seen: dict[str, str] = {}
+    twice = []
+    for s in tables["sources"]:
+        if s["url"] and not s["note"].startswith(NO_LONGER_CITED):
+            if s["url"] in seen:
+                twice.append((seen[s["url"]], s["source_id"]))
+            seen[s["url"]] = s["source_id"]
+    assert twice == []
+
+
 NOT_IN_ANY_ROW = "Not in any row:"
 
 
