@@ -245,13 +245,15 @@ def test_gyumo_alone_does_not_make_a_number_approximate(tables):
 # Japanese writes a round size; the qualifier review of 2026-12-06 read it as a hedge and kept
 # `approximately` (`quality/qualifier-review-2026-12-06.csv`), unlike Korean 규모 above, which
 # follows the number as "a size of", and Chinese 规模 as a noun ("募资规模为60亿元": the size of the
-# raise is), which hedge nothing. Every Japanese quote with a number before 規模 is read one way.
+# raise is), which hedge nothing. Every Japanese quote with a number before 規模 is read one way,
+# unless a bound of its own decides (最大 at most, 以上 or more, 超 over).
 JA_SCALE = re.compile(r"[0-9０-９][^、。\s]{0,8}規模")
+JA_BOUND = re.compile(r"最大|以上|超")
 
 
 def test_kibo_after_a_number_in_japanese_is_approximately(tables):
     languages = {s["source_id"]: s["language"] for s in tables["sources"]}
     read = {row["figure_id"]: row["qualifier"] for row in tables["figures"]
-            if languages[row["source_id"]] == "ja" and JA_SCALE.search(row["quote"])}
+            if languages[row["source_id"]] == "ja" and JA_SCALE.search(row["quote"]) and not JA_BOUND.search(row["quote"])}
     assert len(read) >= 6
     assert {fid: q for fid, q in read.items() if q != "approximately"} == {}
