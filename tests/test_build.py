@@ -392,20 +392,23 @@ def test_failing_to_delete_the_old_release_keeps_the_new_one_and_warns(built, mo
 
 @pytest.fixture
 def built_with_releases(built):
-    """`built`, with two release directories that `aideals release` made inside it, and a directory
-    named like a version that is not a release (no manifest)."""
+    """`built`, with two release directories that `aideals release` made inside it, one downloaded
+    there (named like a version, no manifest), and a directory an older build left (not a version)."""
     pkg, out, _ = built
     for version in ("0.1.0", "0.2.0"):
         (out / version).mkdir()
         (out / version / "release-manifest.json").write_text(f'{{"version": "{version}"}}\n', encoding="utf-8")
         (out / version / f"aideals-{version}.zip").write_bytes(f"zip of {version}".encode())
     (out / "9.9.9").mkdir()
-    (out / "9.9.9" / "notes.txt").write_text("not a release", encoding="utf-8")
+    (out / "9.9.9" / "aideals-9.9.9-figures.parquet").write_bytes(b"downloaded")
+    (out / "old-layout").mkdir()
+    (out / "old-layout" / "notes.txt").write_text("an older build's", encoding="utf-8")
     return pkg, out, snapshot(out)
 
 
 RELEASE_DIR_FILES = ["0.1.0/aideals-0.1.0.zip", "0.1.0/release-manifest.json",
-                     "0.2.0/aideals-0.2.0.zip", "0.2.0/release-manifest.json"]
+                     "0.2.0/aideals-0.2.0.zip", "0.2.0/release-manifest.json",
+                     "9.9.9/aideals-9.9.9-figures.parquet"]
 
 
 def test_a_build_keeps_the_release_directories_made_inside_it(built_with_releases):
@@ -415,7 +418,7 @@ def test_a_build_keeps_the_release_directories_made_inside_it(built_with_release
     assert result.rows["parties"] == 4
     assert result.files == RELEASE_FILES  # what this build wrote; the releases are not in its list
     after = snapshot(out)
-    assert sorted(after) == sorted(RELEASE_FILES + RELEASE_DIR_FILES)  # 9.9.9/ (no manifest) was the old build's
+    assert sorted(after) == sorted(RELEASE_FILES + RELEASE_DIR_FILES)  # old-layout/ was the old build's
     assert {f: after[f] for f in RELEASE_DIR_FILES} == {f: before[f] for f in RELEASE_DIR_FILES}
     assert sorted(os.listdir(out.parent)) == ["dist", "pkg"]
 
@@ -427,11 +430,24 @@ def test_a_first_build_into_a_directory_holding_only_releases_keeps_them(pkg, tm
     (out / "0.1.0" / "release-manifest.json").write_text('{"version": "0.1.0"}\n', encoding="utf-8")
     build.build(pkg, out)
     assert sorted(snapshot(out)) == sorted(RELEASE_FILES + ["0.1.0/release-manifest.json"])
-    (out / "9.9.9").mkdir()  # named like a version but no manifest: not a release, so out is not only releases
+    (out / "notes").mkdir()  # not a release, so out is not only releases
     shutil.rmtree(out / "parquet")
     (out / "aideals.duckdb").unlink()
     with pytest.raises(AidealsError, match="exists and is not an aideals release"):
         build.build(pkg, out)
+
+
+def test_a_build_keeps_a_release_directory_without_a_manifest(built):
+    """A release a user downloaded into dist/X.Y.Z/ (the README's query examples read it there) has
+    no release manifest; a build never writes a directory named like a version, so it keeps it, and
+    replaces only what an earlier build wrote."""
+    pkg, out, _ = built
+    (out / "0.37.1").mkdir()
+    (out / "0.37.1" / "aideals-0.37.1-figures.parquet").write_bytes(b"downloaded")
+    (out / "stale.txt").write_text("from an older build")
+    build.build(pkg, out)
+    assert sorted(snapshot(out)) == sorted(RELEASE_FILES + ["0.37.1/aideals-0.37.1-figures.parquet"])
+    assert (out / "0.37.1" / "aideals-0.37.1-figures.parquet").read_bytes() == b"downloaded"
 
 
 @pytest.mark.parametrize("failure, raised", [(boom, OSError), (interrupt, KeyboardInterrupt)], ids=["oserror", "interrupt"])
@@ -471,6 +487,19 @@ def test_build_refuses_to_replace_the_package_itself(pkg):
         build.build(pkg, pkg.root)
     with pytest.raises(AidealsError, match=r"refused as --out: it holds the package itself"):
         build.build(pkg, pkg.root.parent)
+
+
+@pytest.mark.parametrize("inside", ["data", "data/release", "schemas/x"])
+def test_build_refuses_an_out_inside_the_folders_of_the_package_s_files(pkg, inside):
+    """A build into data/ or schemas/ would write a release among the files it describes."""
+    folder = inside.split("/")[0]
+    with pytest.raises(AidealsError) as exc:
+        build.build(pkg, pkg.root / inside)
+    assert str(exc.value) == (
+        f"{pkg.root / inside}: refused as --out: it is inside {folder}/, which holds the package's files; "
+        "use a directory such as dist/"
+    )
+    assert not (pkg.root / inside).exists() or inside == folder
 
 
 def test_build_refuses_to_replace_a_directory_that_is_not_a_release(pkg, tmp_path):

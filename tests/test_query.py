@@ -342,10 +342,19 @@ def test_query_warns_when_the_data_changed_after_the_build(capsys, tmp_path, mon
     rc, _, err = run_cli(["query", "SELECT 1"], capsys)
     assert (rc, err) == (0, "")
     later = (root / "dist" / "datapackage.json").stat().st_mtime + 10
-    os.utime(root / "data" / "figures.csv", (later, later))
+    for name in ("data/figures.csv", "schemas/deals.schema.json"):  # touched, not changed: no warning
+        os.utime(root / name, (later, later))
+    rc, _, err = run_cli(["query", "SELECT 1"], capsys)
+    assert (rc, err) == (0, "")
+    with open(root / "data" / "figures.csv", "ab") as fh:
+        fh.write(b"\n")  # a blank line at the end: the same rows, other bytes
+    schema = root / "schemas" / "deals.schema.json"
+    schema.write_text(schema.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    for name in ("data/figures.csv", "schemas/deals.schema.json"):
+        os.utime(root / name, (later, later))
     rc, out, err = run_cli(["query", "SELECT count(*) AS n FROM figures", "--format", "csv"], capsys)
     assert (rc, out) == (0, "n\n10\n")
     assert err == (
-        f"aideals: warning: data/figures.csv changed after {root / 'dist'} was built; "
+        f"aideals: warning: schemas/deals.schema.json, data/figures.csv changed after {root / 'dist'} was built; "
         "run `aideals build` to query the current data\n"
     )

@@ -11,8 +11,9 @@ Layout of the release (the contract other commands rely on):
 
 Everything is written into a temporary directory beside `out` (same file system) and renamed into
 place only when complete, so a failed or interrupted build leaves the previous release untouched.
-Release directories that `aideals release` made inside `out` (`<out>/X.Y.Z/` with its
-release-manifest.json) are moved into the new build before it is renamed in: a build keeps them.
+Release directories inside `out` (`<out>/X.Y.Z/`: made by `aideals release`, with its
+release-manifest.json, or a release a user downloaded there) are moved into the new build before it
+is renamed in: a build keeps them. Everything else in `out` is the previous build's, and replaced.
 """
 
 from __future__ import annotations
@@ -80,6 +81,14 @@ def _check_out(out: Path, pkg: Package) -> None:
     resolved = out.resolve()
     if resolved == pkg.root or resolved in pkg.root.parents:
         raise AidealsError(f"{out}: refused as --out: it holds the package itself; use a directory such as dist/")
+    for res in pkg.resources.values():
+        for part in filter(None, (res.path, res.schema_relpath and pkg.root / res.schema_relpath)):
+            folder = Path(part).resolve().parent
+            if folder != pkg.root and (resolved == folder or folder in resolved.parents):
+                raise AidealsError(
+                    f"{out}: refused as --out: it is inside {os.path.relpath(folder, pkg.root)}/, which holds the "
+                    "package's files; use a directory such as dist/"
+                )
     if out.exists() or out.is_symlink():
         if out.is_symlink():
             raise AidealsError(f"{out}: is a symbolic link; a build replaces its --out, so give the directory itself")
@@ -281,18 +290,15 @@ def _sibling(out: Path, role: str) -> Path:
     return out.parent / f".{out.name}.{role}-{os.getpid()}-{secrets.token_hex(4)}"
 
 
-RELEASE_MANIFEST = "release-manifest.json"
-
-
 def release_dirs(out: Path) -> list[str]:
-    """The names of the release directories in `out` (X.Y.Z/ with a release manifest, written by
-    `aideals release` into dist/ by default), which a build of `out` keeps."""
+    """The names of the release directories in `out`, which a build of `out` keeps: X.Y.Z/, written
+    by `aideals release` into dist/ by default (with its release manifest), or downloaded there (a
+    build never writes a directory named like a version, so it is never a stale part of one)."""
     from aideals.versioning import SEMVER_RE
 
     if not out.is_dir() or out.is_symlink():
         return []
-    return sorted(p.name for p in out.iterdir()
-                  if p.is_dir() and not p.is_symlink() and SEMVER_RE.match(p.name) and (p / RELEASE_MANIFEST).is_file())
+    return sorted(p.name for p in out.iterdir() if p.is_dir() and not p.is_symlink() and SEMVER_RE.match(p.name))
 
 
 def move_back(names: list[str], src: Path, dst: Path) -> None:

@@ -114,14 +114,47 @@ def run(con: duckdb.DuckDBPyConnection, sql: str) -> QueryResult:
 
 
 def stale_files(pkg: Package, release: Path) -> list[str]:
-    """The package's data and schema files changed after the release in `release` was built."""
+    """The package's data and schema files whose content differs from those the build in `release`
+    was made of. Only a file modified after the build is read: a CSV is compared with the hash the
+    release's datapackage.json records for its resource, a schema with the release's copy, so a file
+    touched but not changed (a checkout, an editor's save) is not reported."""
+    import filecmp
+
     descriptor = release / "datapackage.json"
     if not descriptor.is_file():
         return []
     built = descriptor.stat().st_mtime
-    paths = [res.path for res in pkg.resources.values()]
-    paths += [pkg.root / res.schema_relpath for res in pkg.resources.values() if res.schema_relpath]
-    return [p.relative_to(pkg.root).as_posix() for p in paths if p.is_file() and p.stat().st_mtime > built]
+    try:
+        recorded = {r.get("name"): r for r in json.loads(descriptor.read_text(encoding="utf-8"))["resources"]}
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        recorded = {}
+    stale = []
+    for res in pkg.resources.values():
+        release_res = recorded.get(res.name) if isinstance(recorded.get(res.name), dict) else {}
+        pairs = [(res.path, None, release_res.get("hash"))]
+        if res.schema_relpath:
+            copy = release_res.get("schema")
+            pairs.append((pkg.root / res.schema_relpath, release / copy if isinstance(copy, str) else None, None))
+        for path, copy, digest in pairs:
+            if not path.is_file() or path.stat().st_mtime <= built:
+                continue
+            if digest is not None:
+                same = digest == "sha256:" + _sha256(path)
+            else:
+                same = copy is not None and copy.is_file() and filecmp.cmp(path, copy, shallow=False)
+            if not same:
+                stale.append(path.relative_to(pkg.root).as_posix())
+    return stale
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while chunk := fh.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def query(sql: str, *, db_path: Path | None, pkg: Package | None) -> QueryResult:
