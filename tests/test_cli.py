@@ -44,6 +44,16 @@ def test_a_file_that_cannot_be_read_or_written_is_one_line_not_an_internal_error
     assert (exc.value.code, capsys.readouterr().err) == (2, "aideals: error: /srv/pkg/README.md: Permission denied\n")
     with pytest.raises(PermissionError):
         main(["--debug", "coverage"])
+    with pytest.raises(PermissionError):  # after the command too, as the hint of an internal error reads
+        main(["coverage", "--debug"])
+
+
+def test_debug_after_a_double_dash_is_a_value_not_the_option():
+    from aideals.cli import _debug_first
+
+    assert _debug_first(["query", "SELECT 1", "--debug"]) == ["--debug", "query", "SELECT 1"]
+    assert _debug_first(["query", "--", "--debug"]) == ["query", "--", "--debug"]
+    assert _debug_first(["--debug", "build"]) == ["--debug", "build"]
 
 
 @pytest.mark.parametrize(

@@ -48,8 +48,22 @@ def cli(ctx: click.Context, debug: bool) -> None:
     ctx.obj["debug"] = debug
 
 
+def _options(argv: list[str]) -> list[str]:
+    """The arguments before `--` (after it, every argument is a value, even one spelled --debug)."""
+    return argv[: argv.index("--")] if "--" in argv else argv
+
+
 def _debug_requested(argv: list[str]) -> bool:
-    return "--debug" in argv or os.environ.get(DEBUG_ENV, "") not in ("", "0")
+    return "--debug" in _options(argv) or os.environ.get(DEBUG_ENV, "") not in ("", "0")
+
+
+def _debug_first(argv: list[str]) -> list[str]:
+    """`--debug` anywhere among the options, as the group's option: `aideals query SQL --debug`
+    works as `aideals --debug query SQL` (the hint of an internal error says "run with --debug")."""
+    options = _options(argv)
+    if "--debug" not in options:
+        return argv
+    return ["--debug", *(a for a in options if a != "--debug"), *argv[len(options):]]
 
 
 def _interrupt(signum, frame) -> None:
@@ -69,7 +83,7 @@ def main(argv: list[str] | None = None) -> None:
     if argv is None:
         signal.signal(signal.SIGTERM, _interrupt)
     try:
-        rc = cli.main(args=args, prog_name="aideals", standalone_mode=False)
+        rc = cli.main(args=_debug_first(args), prog_name="aideals", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
