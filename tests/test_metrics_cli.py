@@ -81,6 +81,30 @@ def test_metrics_run_json_and_a_failing_metric_exits_1(capsys, monkeypatch, metr
     assert len(json.loads(out)) == 14
 
 
+def test_debug_shows_the_traceback_of_a_metric_that_raises(capsys, monkeypatch, metrics_package, tmp_path):
+    """A plugin author needs the file and line of the error: the one-line warning, then, with
+    --debug (AIDEALS_DEBUG), the traceback."""
+    (tmp_path / "raiser.py").write_text(
+        "from aideals import hookimpl\nfrom aideals.metrics import Metric\n"
+        "def boom(con):\n    raise RuntimeError('boom on purpose')\n"
+        "@hookimpl\ndef aideals_register_metrics():\n"
+        "    return Metric('raiser', 'T', 'D', 'u', 'F', function=boom)\n",
+        encoding="utf-8",
+    )
+    args = ("metrics", "run", "raiser", "--package", str(metrics_package), "--plugins-dir", str(tmp_path))
+    rc, _, err = run_cli(capsys, monkeypatch, *args, plugins="raiser")
+    assert (rc, err) == (1, "aideals: warning: plugin raiser: metric raiser: RuntimeError: boom on purpose (skipped)\n")
+    monkeypatch.setenv("AIDEALS_DEBUG", "1")
+    rc, _, err = run_cli(capsys, monkeypatch, *args, plugins="raiser")
+    lines = err.splitlines()
+    assert (rc, lines[0], lines[1]) == (
+        1, "aideals: warning: plugin raiser: metric raiser: RuntimeError: boom on purpose (skipped)",
+        "Traceback (most recent call last):",
+    )
+    assert f'File "{tmp_path / "raiser.py"}", line 4, in boom' in err
+    assert lines[-1] == "RuntimeError: boom on purpose"
+
+
 def test_unknown_metric_is_a_one_line_error(capsys, monkeypatch, metrics_package):
     rc, _, err = run_cli(capsys, monkeypatch, "metrics", "run", "nope", "--package", str(metrics_package), *BUILTINS)
     assert rc == 2

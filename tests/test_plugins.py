@@ -193,6 +193,39 @@ def test_extra_checks_hook_returns_checks_with_their_plugin(tmp_path):
     assert [(c.name, c.plugin) for c in checks] == [("no_negative_amounts", "checker")]
 
 
+def write_checks(directory: Path, module: str, *names: str) -> None:
+    directory.mkdir(parents=True, exist_ok=True)
+    made = ", ".join(f"ExtraCheck({n!r}, 'D', 'SELECT 1 WHERE false')" for n in names)
+    (directory / f"{module}.py").write_text(
+        f"from aideals import hookimpl\nfrom aideals.checks import ExtraCheck\n\n"
+        f"@hookimpl\ndef aideals_register_checks():\n    return [{made}]\n",
+        encoding="utf-8",
+    )
+
+
+def test_a_check_name_is_one_check_s_as_a_metric_name_is_one_metric_s(tmp_path):
+    """A check's findings and its line in `checks_run` go by its name: a plugin's check named like a
+    built-in one, or like another plugin's, is an error naming both; a name that is not a name is
+    reported and the check skipped."""
+    write_checks(tmp_path / "a", "shadow", "no_cycle_in_party_parents")
+    with pytest.raises(AidealsError) as exc:
+        load(None, [tmp_path / "a"]).checks()
+    assert str(exc.value) == (
+        "check 'no_cycle_in_party_parents' is defined twice: by aideals (built in) and by plugin 'shadow' "
+        "(rename one, or limit plugins with AIDEALS_PLUGINS)"
+    )
+    write_checks(tmp_path / "b", "first", "amounts_positive")
+    write_checks(tmp_path / "b", "second", "amounts_positive")
+    with pytest.raises(AidealsError, match="^check 'amounts_positive' is defined twice: by plugin 'first' and by plugin 'second'"):
+        load(None, [tmp_path / "b"]).checks()
+    write_checks(tmp_path / "c", "sloppy", "Bad Name!", "fine_name")
+    loaded = load(None, [tmp_path / "c"])
+    assert [c.name for c in loaded.checks()] == ["fine_name"]
+    assert [p.line() for p in loaded.problems] == [
+        "plugin sloppy: check name 'Bad Name!' is not a name like no_cycle_in_party_parents"
+    ]
+
+
 # -- running metrics ---------------------------------------------------------------------------
 
 
@@ -239,7 +272,30 @@ def test_a_metric_whose_sql_fails_is_reported_and_the_others_still_run(metrics_p
         ),
         (
             "SELECT 'party' AS subject_type, 'c' AS subject_id, 'ratio' AS unit, ['c-revenue'] AS figure_ids",
-            "row 1: row: 'value' is a required property",
+            "row 1: value: is missing, and every result row needs it",
+        ),
+        (  # an aggregate over no rows: the column is there, its value NULL
+            "SELECT 'party' AS subject_type, 'c' AS subject_id, NULL::DOUBLE AS value, 'ratio' AS unit, "
+            "['c-revenue'] AS figure_ids",
+            "row 1: value: is null, and every result row needs it",
+        ),
+        (
+            "SELECT 'party' AS subject_type, 'c' AS subject_id, 'nan'::DOUBLE AS value, 'ratio' AS unit, "
+            "['c-revenue'] AS figure_ids",
+            "row 1: value: nan is not a finite number",
+        ),
+        (
+            "SELECT 'party' AS subject_type, 'c' AS subject_id, 1.0 AS value, 1.0 / 0.0 AS value_high, 'ratio' AS unit, "
+            "['c-revenue'] AS figure_ids",
+            "row 1: value_high: inf is not a finite number",
+        ),
+        (
+            "SELECT 'pair' AS subject_type, 'c' AS subject_id, 1.0 AS value, 'ratio' AS unit, ['c-revenue'] AS figure_ids",
+            "row 1: subject_id: 'c' is not a pair (two party ids, a/b)",
+        ),
+        (
+            "SELECT 'cycle' AS subject_type, 'c' AS subject_id, 1.0 AS value, 'ratio' AS unit, ['c-revenue'] AS figure_ids",
+            "row 1: subject_id: 'c' is not a cycle (two or more party ids, a/b/c)",
         ),
         # figure ids are checked without jsonschema when they are fine: when not, jsonschema says why
         (
@@ -333,6 +389,53 @@ def test_metric_functions_get_a_read_only_connection_without_file_access(metrics
     errors = {p.metric: p.error for p in run.problems}
     assert "read-only" in errors["writes"]
     assert errors["reads_files"].startswith("PermissionException")
+
+
+def test_a_function_returning_one_row_mapping_is_told_to_return_a_list(metrics_package, tmp_path):
+    d = tmp_path / "x"
+    d.mkdir()
+    (d / "single.py").write_text(
+        textwrap.dedent(
+            """
+            from aideals import hookimpl
+            from aideals.metrics import Metric
+
+            def one(con):
+                return {"subject_type": "party", "subject_id": "c", "value": 1.0, "unit": "ratio", "figure_ids": ["c-revenue"]}
+
+            @hookimpl
+            def aideals_register_metrics():
+                return [Metric("one", "T", "D", "ratio", "F", function=one)]
+            """
+        ),
+        encoding="utf-8",
+    )
+    run = run_dir(metrics_package, d)
+    assert [p.line() for p in run.problems] == [
+        "plugin single: metric one: returned one mapping; return an iterable of row mappings (a list of dicts)"
+    ]
+
+
+def test_a_hook_with_a_wrong_signature_is_reported_with_pluggy_s_reason(tmp_path):
+    d = tmp_path / "x"
+    d.mkdir()
+    (d / "wrongargs.py").write_text(
+        "from aideals import hookimpl\n\n@hookimpl\ndef aideals_register_metrics(con):\n    return []\n",
+        encoding="utf-8",
+    )
+    loaded = load(None, [d])
+    [problem] = loaded.problems
+    assert problem.error.startswith("cannot register: PluginValidationError: Plugin 'wrongargs' for hook")
+    assert "Argument(s) {'con'} are declared in the hookimpl but can not be found in the hookspec" in problem.error
+
+
+def test_the_toolkit_ships_the_repository_s_metric_result_schema():
+    """A plugin's tests run metrics without a package: the toolkit's own copy of the result schema
+    (package data, so that a non-editable install has it) is the repository's, byte for byte."""
+    shipped = metrics.TOOLKIT_RESULT_SCHEMA
+    assert shipped.parent.parent.name == "aideals"
+    assert shipped.read_bytes() == (ROOT / metrics.RESULT_SCHEMA).read_bytes()
+    assert metrics.result_schema(None) == metrics.result_schema(ROOT)
 
 
 def test_populate_inserts_checked_rows_into_the_metrics_table(metrics_package):

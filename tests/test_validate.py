@@ -488,18 +488,22 @@ def test_a_rule_naming_a_field_the_table_schema_lacks_names_the_rules_file(tmp_p
 
 
 def test_a_plugin_checks_odd_rows_still_make_one_line_findings():
-    """A check's message with a line break is joined into one line, a NULL message says so, and
-    a resource the package does not have is named in the message."""
+    """A check's message with a line break is joined into one line, a NULL message says so, a
+    resource the package does not have is named in the message, and so is an id no row has."""
     extra = checks.ExtraCheck(
         "odd_rows", "Rows a sloppy plugin check returns.",
         "SELECT 'parties' AS resource, 'acme' AS id, 'two\nlines' AS message "
         "UNION ALL SELECT 'parties', 'beta', NULL "
-        "UNION ALL SELECT 'planets', 'mars', 'not here' ORDER BY 2",
+        "UNION ALL SELECT 'planets', 'mars', 'not here' "
+        "UNION ALL SELECT 'parties', 'nobody', 'bad id' "
+        "UNION ALL SELECT NULL, 'zed', 'no resource' ORDER BY 2",
     )
     report = checks.validate(package.load(CORPUS / "valid-base"), extra_checks=[extra])
     assert [(f.file, f.row, f.check, f.message) for f in report.findings] == [
+        ("data/parties.csv", None, "odd_rows", "bad id (id 'nobody': no row of 'parties' has it)"),
         ("data/parties.csv", 2, "odd_rows", "two lines"),
         ("data/parties.csv", 4, "odd_rows", "(the check gave no message)"),
+        ("datapackage.json", None, "odd_rows", "no resource (id 'zed': the check names no resource)"),
         ("datapackage.json", None, "odd_rows", "not here (in 'planets', which is not a resource of the package)"),
     ]
 

@@ -904,6 +904,9 @@ def _cross_findings(
         message = " ".join(str(rec["message"]).split()) if rec["message"] is not None else "(the check gave no message)"
         if resource is not None and t is None:
             message = f"{message} (in {resource!r}, which is not a resource of the package)"
+        elif rec.get("id") is not None and row is None and (t is None or len(t.primary_key) == 1):
+            where = f"no row of {resource!r} has it" if t is not None else "the check names no resource"
+            message = f"{message} (id {str(rec['id'])!r}: {where})"
         out.append(Finding(t.file if t else "datapackage.json", row, rec.get("field"), check.name, "cross-table",
                            message, None if value is None else str(value)))
     return out

@@ -14,8 +14,8 @@ import sys
 import click
 
 from aideals import __version__
+from aideals.errors import DEBUG_ENV
 
-DEBUG_ENV = "AIDEALS_DEBUG"
 
 
 class LazyGroup(click.Group):
@@ -78,6 +78,8 @@ def main(argv: list[str] | None = None) -> None:
 
     args = sys.argv[1:] if argv is None else argv
     debug = _debug_requested(args)
+    if debug and argv is None:  # the commands' warnings (a skipped plugin's traceback) read it too
+        os.environ[DEBUG_ENV] = "1"
     # SIGTERM (`timeout`, a stopped CI job) interrupts like Ctrl-C: a build or release being made
     # then removes its temporary files and restores what it changed, instead of dying mid-way.
     if argv is None:

@@ -1,5 +1,8 @@
 """Errors meant for users: one line each, never a traceback unless --debug."""
 
+# Set by `aideals --debug` (or by the user): show tracebacks, of errors and of skipped plugins.
+DEBUG_ENV = "AIDEALS_DEBUG"
+
 
 class AidealsError(Exception):
     """An error whose message is shown to the user as one line, with exit code `exit_code`."""

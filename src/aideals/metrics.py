@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import re
 import sys
 import tempfile
@@ -26,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aideals.errors import AidealsError
-from aideals.plugins import Plugins, PluginProblem
+from aideals.plugins import NAME_PATTERN, Plugins, PluginProblem
 
 if TYPE_CHECKING:
     import duckdb
@@ -34,10 +35,10 @@ if TYPE_CHECKING:
     from aideals.package import Package
 
 RESULT_SCHEMA = "schemas/metric-result.schema.json"
-# The toolkit's own copy, for packages that do not ship the schema (an editable install only).
-TOOLKIT_RESULT_SCHEMA = Path(__file__).resolve().parents[2] / RESULT_SCHEMA
+# The toolkit's own copy (package data, byte-identical to the repository's: a test keeps them so),
+# for packages that do not ship the schema and for a plugin's tests without a package.
+TOOLKIT_RESULT_SCHEMA = Path(__file__).resolve().parent / RESULT_SCHEMA
 DIST_DATABASE = "dist/aideals.duckdb"
-NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 RESULT_COLUMNS = (
     "metric",
     "subject_type",
@@ -291,9 +292,11 @@ def compute(
             run.problems.append(PluginProblem(metric.plugin, metric.name, str(exc)))
             continue
         except Exception as exc:  # the plugin's bug or its SQL: skip this metric only
+            import traceback
+
             first = (str(exc).strip().splitlines() or [""])[0]
             error = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
-            run.problems.append(PluginProblem(metric.plugin, metric.name, error))
+            run.problems.append(PluginProblem(metric.plugin, metric.name, error, traceback.format_exc()))
             continue
         run.results.extend(rows)
     run.results.sort(key=lambda r: (r.metric, r.subject_type, r.subject_id, r.value))
@@ -313,6 +316,8 @@ def run_one(con: duckdb.DuckDBPyConnection, metric: Metric, *, confirmed_only: b
         rows = metric.function(cur)
         if rows is None:
             return []
+        if isinstance(rows, Mapping):
+            raise BadMetricRows("returned one mapping; return an iterable of row mappings (a list of dicts)")
         out = []
         for i, row in enumerate(rows, start=1):
             if not isinstance(row, Mapping):
@@ -352,9 +357,18 @@ def check_rows(
         if id_pattern is not None and _plain_ids(ids, id_pattern):
             # The ids are what the schema asks: the rest of the row is checked with one of them.
             present["figure_ids"] = ids[:1]
+        for name in ("value", "value_high"):
+            number = present.get(name)
+            if isinstance(number, float) and not math.isfinite(number):
+                raise BadMetricRows(f"row {i}: {name}: {number} is not a finite number")
         errors = sorted(validator.iter_errors(present), key=lambda e: list(e.absolute_path))
         if errors:
             err = errors[0]
+            if err.validator == "required" and not err.absolute_path:
+                missing = next((k for k in err.validator_value if k not in present), None)
+                if missing is not None:  # name the field, and whether the row had it as NULL
+                    state = "is null" if missing in row else "is missing"
+                    raise BadMetricRows(f"row {i}: {missing}: {state}, and every result row needs it")
             where = ".".join(str(p) for p in err.absolute_path) or "row"
             raise BadMetricRows(f"row {i}: {where}: {err.message}")
         results.append(
@@ -415,6 +429,10 @@ def _unknown(con: duckdb.DuckDBPyConnection, table: str, column: str, ids: Itera
     return unknown
 
 
+# How many party ids, joined by "/", a subject of each kind names (plugins/README.md, "Returns").
+SUBJECT_PARTS = {"pair": (2, 2), "cycle": (2, sys.maxsize)}
+
+
 def _check_references(con: duckdb.DuckDBPyConnection, results: Sequence[MetricResult]) -> None:
     unknown_figures = _unknown(con, "figures", "figure_id", (f for r in results for f in r.figure_ids))
     parties = {
@@ -424,6 +442,12 @@ def _check_references(con: duckdb.DuckDBPyConnection, results: Sequence[MetricRe
     unknown_parties = _unknown(con, "parties", "party_id", parties)
     unknown_deals = _unknown(con, "deals", "deal_id", deals)
     for i, r in enumerate(results, start=1):
+        if r.subject_type in SUBJECT_PARTS:
+            fewest, most = SUBJECT_PARTS[r.subject_type]
+            parts = r.subject_id.split("/")
+            if not fewest <= len(parts) <= most or "" in parts:
+                shape = "two party ids, a/b" if r.subject_type == "pair" else "two or more party ids, a/b/c"
+                raise BadMetricRows(f"row {i}: subject_id: {r.subject_id!r} is not a {r.subject_type} ({shape})")
         missing = [f for f in r.figure_ids if f in unknown_figures]
         if missing:
             raise BadMetricRows(f"row {i}: figure_ids: no figure {missing[0]!r} in figures")

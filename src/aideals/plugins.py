@@ -23,13 +23,14 @@ from __future__ import annotations
 import importlib.metadata
 import importlib.util
 import os
+import re
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from aideals.errors import AidealsError
+from aideals.errors import DEBUG_ENV, AidealsError
 
 if TYPE_CHECKING:
     import pluggy
@@ -39,6 +40,8 @@ if TYPE_CHECKING:
 
 ENTRY_POINT_GROUP = "aideals"
 LIMIT_ENV = "AIDEALS_PLUGINS"
+# The name of a metric or a check: what its rows and findings are filed under.
+NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 REPOSITORY_DIR = "plugins"
 
 ORIGIN_ENTRY_POINT = "entry point"
@@ -53,6 +56,7 @@ class PluginProblem:
     plugin: str
     metric: str | None
     error: str
+    traceback: str | None = field(default=None, compare=False, repr=False)  # of the exception, if one
 
     def line(self) -> str:
         """One line for users: `plugin P: metric M: error`."""
@@ -60,8 +64,12 @@ class PluginProblem:
         return f"{where}: {self.error}"
 
     def warning(self) -> str:
-        """The warning every command prints for it on stderr: the plugin or metric is skipped."""
-        return f"aideals: warning: {self.line()} (skipped)"
+        """The warning every command prints for it on stderr: the plugin or metric is skipped; with
+        --debug (AIDEALS_DEBUG), followed by the traceback of the exception that made it fail."""
+        text = f"aideals: warning: {self.line()} (skipped)"
+        if self.traceback and os.environ.get(DEBUG_ENV, "") not in ("", "0"):
+            text += "\n" + self.traceback.rstrip()
+        return text
 
 
 @dataclass(frozen=True)
@@ -104,7 +112,7 @@ class Plugins:
             try:
                 result = impl.function()
             except (Exception, SystemExit) as exc:  # a plugin's bug (or its sys.exit): report it, keep the others
-                self.problems.append(PluginProblem(impl.plugin_name, None, f"{hook_name}() raised {_describe(exc)}"))
+                self.problems.append(PluginProblem(impl.plugin_name, None, f"{hook_name}() raised {_describe(exc)}", _traceback()))
                 continue
             if result is not None:
                 results.append((impl.plugin_name, result))
@@ -137,7 +145,11 @@ class Plugins:
 
         from aideals.checks import ExtraCheck
 
+        from aideals.checks import builtin_checks
+
         checks: list[ExtraCheck] = []
+        # A check's name is its findings' `check` and a name in `checks_run`: one check each, as metrics.
+        by_name = {check.name: "aideals (built in)" for check in builtin_checks()}
         for plugin, result in self.call_each("aideals_register_checks"):
             for item in _as_list(result):
                 if not isinstance(item, ExtraCheck):
@@ -145,17 +157,40 @@ class Plugins:
                         PluginProblem(plugin, None, f"aideals_register_checks() returned {item!r}, not an ExtraCheck")
                     )
                     continue
+                if not isinstance(item.name, str) or not NAME_PATTERN.match(item.name):
+                    self.problems.append(
+                        PluginProblem(plugin, None, f"check name {item.name!r} is not a name like no_cycle_in_party_parents")
+                    )
+                    continue
+                if item.name in by_name:
+                    raise AidealsError(
+                        f"check {item.name!r} is defined twice: by {_owner(by_name[item.name])} and by plugin {plugin!r} "
+                        f"(rename one, or limit plugins with {LIMIT_ENV})"
+                    )
+                by_name[item.name] = plugin
                 checks.append(dataclasses.replace(item, plugin=plugin))
         return checks
+
+
+def _owner(name: str) -> str:
+    return name if name.startswith("aideals (") else f"plugin {name!r}"
 
 
 def _as_list(result: Any) -> list:
     return list(result) if isinstance(result, list | tuple) else [result]
 
 
+def _traceback() -> str:
+    """The traceback of the exception being handled, for --debug."""
+    import traceback
+
+    return traceback.format_exc()
+
+
 def _describe(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+    """The exception on one line (pluggy's validation error gives its reason on the next lines)."""
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def limit_from_env(environ: dict[str, str] | None = None) -> set[str] | None:
@@ -222,7 +257,7 @@ def load(
         try:
             obj = ep.load()
         except (Exception, SystemExit) as exc:
-            plugins.problems.append(PluginProblem(name, None, f"cannot load entry point {ep.value}: {_describe(exc)}"))
+            plugins.problems.append(PluginProblem(name, None, f"cannot load entry point {ep.value}: {_describe(exc)}", _traceback()))
             continue
         _register(plugins, obj, PluginInfo(name, ORIGIN_ENTRY_POINT, ep.value, dist.version if dist else None))
 
@@ -246,7 +281,7 @@ def load(
             try:
                 module = import_file(path)
             except (Exception, SystemExit) as exc:
-                plugins.problems.append(PluginProblem(path.stem, None, f"cannot import {path}: {_describe(exc)}"))
+                plugins.problems.append(PluginProblem(path.stem, None, f"cannot import {path}: {_describe(exc)}", _traceback()))
                 continue
             _register(plugins, module, PluginInfo(path.stem, origin, str(path)))
     for name in sorted((limit or set()) - found):  # a typo would otherwise load nothing without a word
@@ -268,7 +303,7 @@ def _register(plugins: Plugins, obj: object, info: PluginInfo) -> None:
     except Exception as exc:  # pluggy's PluginValidationError says which hook is wrong
         if plugins.manager.is_registered(obj):
             plugins.manager.unregister(obj)
-        plugins.problems.append(PluginProblem(info.name, None, f"cannot register: {_describe(exc)}"))
+        plugins.problems.append(PluginProblem(info.name, None, f"cannot register: {_describe(exc)}", _traceback()))
         return
     plugins.info[info.name] = info
 
