@@ -91,9 +91,15 @@ BROKEN_ROWS = [
     ("deals", 4, "precision_needs_date", "date_precision", "day is set but announced is empty"),
     ("deals", 5, "deal_parties_differ", "party_b", "a is also party_a: a deal needs two different parties"),
     ("deals", 6, "not_part_of_itself", "part_of", "own-umbrella is the deal itself: a deal cannot be part of itself"),
+    ("deals", 7, "announced_is_written_at_its_precision", "announced",
+     "2025-03-15 is not written at its precision month: a month is written YYYY-MM-01, a year YYYY-01-01"),
+    ("deals", 8, "announced_is_written_at_its_precision", "announced",
+     "2025-03-01 is not written at its precision year: a month is written YYYY-MM-01, a year YYYY-01-01"),
     ("sources", 3, "published_has_precision", "published_precision", "published is set but published_precision is empty"),
     ("sources", 4, "precision_needs_date", "published_precision", "month is set but published is empty"),
     ("sources", 5, "published_not_after_retrieved", "published", "2027-01-01 is after retrieved 2026-11-23"),
+    ("sources", 6, "published_is_written_at_its_precision", "published",
+     "2025-03-15 is not written at its precision month: a month is written YYYY-MM-01, a year YYYY-01-01"),
     ("parties", 3, "not_own_parent", "parent_id", "own-parent is the party itself: a party cannot be its own parent"),
     ("parties", 4, "undisclosed_party_not_identified", "kind", "undisclosed: a party the sources do not name has no ticker, wikidata or parent_id"),
     ("parties", 5, "undisclosed_party_not_identified", "kind", "undisclosed: a party the sources do not name has no ticker, wikidata or parent_id"),
@@ -325,6 +331,23 @@ def test_a_page_states_one_whole_figure_per_flow(tables):
     assert sorted(set(SAME_PAGE_TWICE) - twice) == [], "a pair is gone: drop it from SAME_PAGE_TWICE"
 
 
+def test_a_contract_s_duration_runs_from_the_party_that_pays(tables):
+    """README "Contributing": a contract's duration runs from the party that pays under it to the
+    party paid, as its money does (a lease's from the tenant, a purchase's from the buyer), its
+    flow saying what is bought. In a cloud contract, compute purchase or chip supply, `party_a` is
+    the provider and `party_b` the customer, so no duration runs from `party_a` to `party_b`
+    (Nscale's lease at WhiteFiber had no direction, HUMAIN's five years of Nvidia and AMD chips
+    ran from the suppliers)."""
+    deals = {d["deal_id"]: d for d in tables["deals"]}
+    reversed_ = [
+        f["figure_id"] for f in tables["figures"]
+        if f["measure"] == "duration" and f["deal_id"] in deals
+        and deals[f["deal_id"]]["kind"] in ("cloud_contract", "compute_purchase", "chip_supply")
+        and (f["from_party"], f["to_party"]) == (deals[f["deal_id"]]["party_a"], deals[f["deal_id"]]["party_b"])
+    ]
+    assert reversed_ == []
+
+
 def test_an_acquisition_s_money_goes_to_someone(tables):
     """README: an acquisition's price is `equity` to the company bought (`cash` to the seller of a
     plant or other assets); only what a buyer spends afterwards (`capex`) has no flow. CPP
@@ -371,12 +394,38 @@ def test_a_conversion_between_currencies_is_at_a_plausible_rate(tables):
         for usd in (f for f in group if f["unit"] == "USD"):
             for other in (f for f in group if f["unit"] != "USD"):
                 checked += 1
-                low, high = DOLLARS_PER_UNIT.get(other["unit"], (0, -1))
                 rate = float(usd["value"]) / float(other["value"])
+                if other["unit"] not in DOLLARS_PER_UNIT:
+                    off.append(f"{usd['figure_id']} / {other['figure_id']}: no band for {other['unit']} in "
+                               f"DOLLARS_PER_UNIT ({rate:.5g} dollars per {other['unit']} here): add one")
+                    continue
+                low, high = DOLLARS_PER_UNIT[other["unit"]]
                 if not low <= rate <= high:
-                    off.append(f"{usd['figure_id']} / {other['figure_id']}: {rate:.5g} dollars per {other['unit']}")
+                    off.append(f"{usd['figure_id']} / {other['figure_id']}: {rate:.5g} dollars per {other['unit']}, "
+                               f"outside {low:g} to {high:g}: a digit too many or too few?")
     assert checked > 90
     assert off == []
+
+
+# A page's amount in two currencies where neither figure is `approximately`: the company's own
+# statement of a sum it received in both (not a publisher's conversion).
+BOTH_STATED = {("ardian-verne-2023-initial-usd-d9-rns", "ardian-verne-2023-initial-gbp-d9-rns")}
+
+
+def test_one_of_an_amount_and_its_conversion_is_approximately(tables):
+    """README: a publisher's conversion of an amount into another currency ("€1.2bn ($1.4bn)") is
+    `approximately`, whatever the original's qualifier; so of a dollar amount and another
+    currency's in one sentence, one is approximate (the four conversions the samples found marked
+    `exact` or `more_than` were corrected). The one pair a page states as two exact sums stays listed."""
+    exact = {
+        (usd["figure_id"], other["figure_id"])
+        for group in _money_of_one_sentence(tables)
+        for usd in group if usd["unit"] == "USD"
+        for other in group if other["unit"] != "USD"
+        if "approximately" not in (usd["qualifier"], other["qualifier"])
+    }
+    assert sorted(exact - BOTH_STATED) == [], "mark the publisher's conversion `approximately`"
+    assert sorted(BOTH_STATED - exact) == [], "a listed pair is gone: drop it from BOTH_STATED"
 
 
 # Conversions out of dollars recorded before README's rule that they are not: their ids are published.

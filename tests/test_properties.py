@@ -152,6 +152,17 @@ def number_text(draw, low: Decimal, high: Decimal) -> tuple[str, Decimal]:
     return body, value
 
 
+def at_precision(day: dt.date | None, precision: str) -> dt.date | None:
+    """The date as the package writes it at `precision`: a month's first day, a year's 1 January."""
+    if day is None:
+        return None
+    if precision == "month":
+        return day.replace(day=1)
+    if precision == "year":
+        return day.replace(month=1, day=1)
+    return day
+
+
 def end_of_period(published: dt.date, precision: str) -> dt.date | None:
     """The last day `published` may stand for (figure_not_dated_after_its_source.sql); None = no bound."""
     if precision == "day":
@@ -205,13 +216,15 @@ def sources(draw) -> list[dict[str, str]]:
     for key in keys:
         retrieved = draw(DATES)
         published = draw(st.one_of(st.none(), st.just(retrieved), st.dates(dt.date(1990, 1, 1), retrieved)))
+        precision = draw(st.sampled_from(enum("sources", "published_precision"))) if published else ""
+        published = at_precision(published, precision)
         rows.append({
             "source_id": key,
             "title": draw(free_text("sources", "title")),
             "publisher": draw(free_text("sources", "publisher")),
             "author": draw(free_text("sources", "author")),
             "published": draw(date_text(published)) if published else "",
-            "published_precision": draw(st.sampled_from(enum("sources", "published_precision"))) if published else "",
+            "published_precision": precision,
             "url": draw(maybe(patterned("sources", "url"))),
             "language": draw(patterned("sources", "language")),
             "kind": draw(st.sampled_from(enum("sources", "kind"))),
@@ -232,12 +245,14 @@ def deals(draw, party_ids: list[str], source_rows: list[dict[str, str]]) -> list
         bound = end_of_period(published, source["published_precision"]) if published else None
         # deal_not_dated_after_its_source: a deal is not dated after the source that dates it
         announced = draw(st.one_of(st.none(), DATES if bound is None else st.dates(dt.date(1990, 1, 1), bound)))
+        precision = draw(st.sampled_from(enum("deals", "date_precision"))) if announced else ""
+        announced = at_precision(announced, precision)
         rows.append({
             "deal_id": key,
             "title": draw(free_text("deals", "title")),
             "kind": draw(st.sampled_from(enum("deals", "kind"))),
             "announced": draw(date_text(announced)) if announced else "",
-            "date_precision": draw(st.sampled_from(enum("deals", "date_precision"))) if announced else "",
+            "date_precision": precision,
             "status": draw(st.sampled_from(enum("deals", "status"))),
             "party_a": a,
             "party_b": b,

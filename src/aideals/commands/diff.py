@@ -16,7 +16,7 @@ from aideals.options import package_option
     type=click.Choice(["text", "markdown", "json"]),
     default="text",
     show_default=True,
-    help="markdown is ready to paste into CHANGELOG.md.",
+    help="markdown is a list of the changes, for a CHANGELOG section to summarise.",
 )
 @package_option
 def command(a: str, b: str, fmt: str, package: str | None) -> None:
