@@ -75,18 +75,19 @@ def test_rule_documents_are_valid_draft_2020_12():
 
 
 # (resource, row number, rule, field, message) for each deliberately broken row of tests/fixtures/rules/.
+UNITS_HINT = (" (money is a currency code, power MW or GW, a duration years, a stake percent, shares shares, a chip count chips, a unit cost USD_per_GW)")
 BROKEN_ROWS = [
     ("figures", 3, "range_has_high_value", "value_high", "qualifier=range needs a value_high"),
     ("figures", 4, "high_value_only_for_ranges", "value_high", "value_high 20 is given but qualifier is not range"),
     ("figures", 5, "range_high_not_below_low", "value_high", "12 is below value 20 (qualifier=range)"),
     ("figures", 6, "percent_at_most_100", "value", "120 is above 100 (unit=percent)"),
     ("figures", 7, "percent_high_at_most_100", "value_high", "101 is above 100 (unit=percent)"),
-    ("figures", 8, "unit_fits_measure", "unit", "GW does not fit measure amount"),
-    ("figures", 9, "unit_fits_measure", "unit", "USD does not fit measure power"),
+    ("figures", 8, "unit_fits_measure", "unit", "GW does not fit measure amount" + UNITS_HINT),
+    ("figures", 9, "unit_fits_measure", "unit", "USD does not fit measure power" + UNITS_HINT),
     ("figures", 10, "flow_parties_differ", "to_party", "a is also from_party: a flow needs two different parties"),
     ("figures", 11, "figure_has_deal_or_party", "deal_id", "a figure needs a deal_id or a party_id"),
     ("figures", 12, "period_in_order", "period_end", "2025-01-01 is before period_start 2025-06-30"),
-    ("figures", 14, "unit_fits_measure", "unit", "EUR does not fit measure power"),  # row 13, EUR amount: fine
+    ("figures", 14, "unit_fits_measure", "unit", "EUR does not fit measure power" + UNITS_HINT),  # row 13, EUR amount: fine
     ("deals", 3, "announced_has_precision", "date_precision", "announced is set but date_precision is empty"),
     ("deals", 4, "precision_needs_date", "date_precision", "day is set but announced is empty"),
     ("deals", 5, "deal_parties_differ", "party_b", "a is also party_a: a deal needs two different parties"),
@@ -259,7 +260,10 @@ def test_party_a_is_the_seller_or_the_investor(tables, money):
             wrong.append((deal["deal_id"], f["figure_id"]))
         if deal["kind"] in INVESTS and f["flow"] == "equity" and b_pays_a:
             wrong.append((deal["deal_id"], f["figure_id"]))
-    assert wrong == []
+    assert wrong == [], (
+        "the figure's from_party and to_party, or the deal's party_a and party_b, are the wrong way "
+        "round: check which the figure's page says pays, before swapping the deal's parties"
+    )
 
 
 DEBT_WORDS = re.compile(

@@ -11,6 +11,7 @@ from click.testing import CliRunner
 
 from aideals import checks, package, rules
 from aideals.cli import cli
+from test_package import UNITS_HINT
 from conftest import ROOT, corpus_report
 from test_package import BROKEN_ROWS
 
@@ -405,7 +406,7 @@ def test_rows_failing_different_fields_and_rules_each_get_their_findings(tmp_pat
         'data/figures.csv:3: unit: "percnt" is not one of: USD, EUR, GBP, JPY, CNY, KRW, INR, AUD, CAD, SGD, HKD, TWD, CHF,'
         ' SEK, NOK, DKK, SAR, AED, QAR, BRL, MYR, MXN, ZAR, CLP, COP, ILS, IDR, THB, PLN, TRY, NZD, GW, MW, percent,'
         ' shares, years, chips, USD_per_GW',
-        "data/figures.csv:3: unit: percnt does not fit measure equity_stake",
+        "data/figures.csv:3: unit: percnt does not fit measure equity_stake" + UNITS_HINT,
     ]
 
 
