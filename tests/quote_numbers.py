@@ -175,3 +175,34 @@ def ceilings(quote: str) -> set[float]:
         if head:
             out |= readings(head.group(1))
     return out
+
+
+# An English word that hedges the number right after it (README "How to read a figure"): a figure
+# that states that number is not `exact`. "over" and "under" before a period are no hedge ("over
+# five years"), so the years a quote hedges are read apart.
+HEDGE_BEFORE = re.compile(
+    r"(?:\b(?P<word>about|around|approximately|approx\.|roughly|nearly|almost|some|close to|circa|more than|over|"
+    r"above|upwards of|at least|up to|as much as|as many as|in excess of|north of|just under|under|less than)|~)"
+    r"\s*(?:US\$|A\$|AU\$|C\$|HK\$|S\$|R\$|\$|€|£|¥|₹|RM|Rs\.?)?\s*$",
+    re.IGNORECASE,
+)
+PERIOD_WORDS = frozenset({"over", "under"})
+
+
+def hedged(text: str, unit: str) -> tuple[set[float], set[float]]:
+    """The numbers TEXT states right after an English hedge word, and those it states without one
+    (scale words applied: "about $3 billion" is 3e9)."""
+    text = unicodedata.normalize("NFC", text)
+    with_hedge: set[float] = set()
+    plain: set[float] = set()
+    for m in _NUMBER.finditer(text):
+        values = readings(m.group())
+        scale = _scale_at(text, m.end())
+        values |= {v * scale for v in values} if scale else set()
+        hedge = HEDGE_BEFORE.search(text[max(0, m.start() - 25):m.start()])
+        if hedge and not (unit == "years" and (hedge.group("word") or "").lower() in PERIOD_WORDS):
+            with_hedge |= values
+        else:
+            plain |= values
+    return with_hedge, plain
+

@@ -13,7 +13,7 @@ import re
 
 import pytest
 
-from quote_numbers import ceilings, numbers_in, states
+from quote_numbers import ceilings, hedged, numbers_in, states
 
 # Figures whose quote states the value in a form the reader does not follow, each with why.
 NOT_READ: dict[str, str] = {
@@ -257,3 +257,46 @@ def test_kibo_after_a_number_in_japanese_is_approximately(tables):
             if languages[row["source_id"]] == "ja" and JA_SCALE.search(row["quote"]) and not JA_BOUND.search(row["quote"])}
     assert len(read) >= 6
     assert {fid: q for fid, q in read.items() if q != "approximately"} == {}
+
+
+# "up to" after a verb of rising is where a number goes, not a ceiling.
+RISES_TO = {
+    "stargate-sites-2025-09-power-windowsreport": "capacity \"now bumps up to 7 gigawatts\": rises to",
+    "wayve-funding-2026-valuation-cityam": "\"ticking its valuation up to $8.6bn\": rises to",
+}
+
+
+@pytest.mark.parametrize(
+    ("quote", "unit", "hedged_value"),
+    [
+        ("The deal is worth about $3 billion", "USD", 3e9),
+        ("raised more than €50m in its Series A", "EUR", 50e6),
+        ("a stake of up to 4.9%", "percent", 4.9),
+    ],
+)
+def test_hedged_reads_the_number_after_an_english_hedge_word(quote, unit, hedged_value):
+    with_hedge, plain = hedged(quote, unit)
+    assert hedged_value in with_hedge and hedged_value not in plain
+
+
+def test_over_a_period_is_no_hedge():
+    assert hedged("to sell chips to Meta over 5 years", "years") == (set(), {5.0})
+    assert hedged("to sell chips to Meta over 5 years", "USD") == ({5.0}, set())
+
+
+def test_a_number_an_english_hedge_word_qualifies_is_not_exact(tables):
+    """A figure marked `exact` whose value its quote gives only right after "about", "more than",
+    "up to" and the like takes that word's qualifier (README); the qualifier reviews read every
+    quote so, and this keeps new rows to it."""
+    wrong = []
+    for row in tables["figures"]:
+        if row["qualifier"] != "exact" or row["figure_id"] in RISES_TO:
+            continue
+        with_hedge, plain = hedged(row["quote"], row["unit"])
+        value = float(row["value"])
+        unit = "" if row["unit"] == "years" else row["unit"]  # not 60 months for "$60bn" over 5 years
+        if states(value, unit, with_hedge) and not states(value, unit, plain):
+            wrong.append(row["figure_id"])
+    assert wrong == []
+    assert [f for f in RISES_TO if f not in {r["figure_id"] for r in tables["figures"]}] == []
+
