@@ -276,7 +276,10 @@ def test_every_large_usd_money_figure_has_been_read_against_its_page():
              if f["unit"] == "USD" and f["measure"] in ("amount", "commitments_total", "backlog", "valuation")
              and float(f["value_high"] or f["value"]) >= LARGE]
     assert len(large) > 400
-    assert [i for i in large if i not in read] == []
+    assert [i for i in large if i not in read] == [], (
+        "read each against its page and record it in a quality/large-check-*.csv, with README's sentence "
+        "for the record (quality/README.md, \"What README says of a record\")"
+    )
 
 
 def test_the_readme_table_of_checks_is_the_records():
