@@ -429,6 +429,19 @@ def test_a_hook_with_a_wrong_signature_is_reported_with_pluggy_s_reason(tmp_path
     assert "Argument(s) {'con'} are declared in the hookimpl but can not be found in the hookspec" in problem.error
 
 
+def test_a_hook_without_its_decorator_is_reported(tmp_path):
+    """pluggy calls only functions marked with @hookimpl: an unmarked aideals_register_metrics would
+    load without a word and never run."""
+    d = tmp_path / "x"
+    d.mkdir()
+    (d / "nodeco.py").write_text("def aideals_register_metrics():\n    return []\n", encoding="utf-8")
+    loaded = load(None, [d])
+    assert [p.line() for p in loaded.problems] == [
+        "plugin nodeco: aideals_register_metrics() is not decorated with @aideals.hookimpl, so it is never called"
+    ]
+    assert "nodeco" in loaded.info
+
+
 def test_the_toolkit_ships_the_repository_s_metric_result_schema():
     """A plugin's tests run metrics without a package: the toolkit's own copy of the result schema
     (package data, so that a non-editable install has it) is the repository's, byte for byte."""

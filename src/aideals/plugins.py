@@ -306,6 +306,15 @@ def _register(plugins: Plugins, obj: object, info: PluginInfo) -> None:
         plugins.problems.append(PluginProblem(info.name, None, f"cannot register: {_describe(exc)}", _traceback()))
         return
     plugins.info[info.name] = info
+    # A hook without its decorator is a plain function to pluggy, never called: say so.
+    from aideals import hookspecs
+
+    for name in sorted(n for n in vars(hookspecs) if n.startswith("aideals_register_")):
+        function = getattr(obj, name, None)
+        if callable(function) and not hasattr(function, f"{hookspecs.PROJECT_NAME}_impl"):
+            plugins.problems.append(PluginProblem(
+                info.name, None, f"{name}() is not decorated with @aideals.hookimpl, so it is never called"
+            ))
 
 
 def import_file(path: Path) -> object:
