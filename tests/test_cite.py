@@ -120,6 +120,27 @@ def test_apa_figure_gives_value_release_source_url_date_and_quote():
     )
 
 
+def test_a_figure_s_citation_says_how_far_its_deal_went_and_gives_its_note(tmp_path):
+    """A number from a rumoured or merely announced deal, or one its note qualifies, is cited with
+    that said: a reader pasting the citation must not state it as a done deal."""
+    import shutil
+
+    pkg = tmp_path / "v1"
+    shutil.copytree(RELEASES / "v1", pkg)
+    deals = pkg / "data" / "deals.csv"
+    lines = deals.read_text(encoding="utf-8").splitlines()
+    deals.write_text("\n".join([lines[0] + ",status", lines[1] + ",rumoured", lines[2] + ",signed"]) + "\n", encoding="utf-8")
+    figures = pkg / "data" / "figures.csv"
+    figures.write_text(figures.read_text(encoding="utf-8").replace(
+        "up to $100 billion of chips,", "up to $100 billion of chips,Reported by one newspaper."), encoding="utf-8")
+    proc = run("cite", "--package", str(pkg), "--figure", "acme-beta-amount")
+    assert proc.stdout.splitlines()[-1] == (
+        "Deal status: rumoured (reported by the press, not confirmed by any party). Note: Reported by one newspaper."
+    )
+    proc = run("cite", "--package", str(pkg), "--figure", "beta-gamma-cost")  # signed, no note: nothing to add
+    assert proc.stdout.splitlines()[-1] == "Source read on 2025-02-20."
+
+
 def test_cff_release_validates_against_the_cff_1_2_0_schema(cff_validator):
     import yaml
 

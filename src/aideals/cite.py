@@ -104,10 +104,31 @@ class FigureCitation:
     quote: str
     release: ReleaseCitation
     source: SourceCitation
+    deal_status: str | None = None  # the status of the figure's deal in the release
+    note: str | None = None  # the figure's note (own words), when it has one
 
     @property
     def key(self) -> str:
         return f"{self.release.key}-{self.figure_id}"
+
+    @property
+    def caveats(self) -> str:
+        """What a reader of the number must know beside it: how far its deal went, unless signed or
+        further, and the figure's note; '' when none."""
+        parts = []
+        if self.deal_status in STATUS_WORDS:
+            parts.append(f"Deal status: {self.deal_status} ({STATUS_WORDS[self.deal_status]}).")
+        if self.note:
+            parts.append(f"Note: {self.note.rstrip('.')}.")
+        return " ".join(parts)
+
+
+# The stages of a deal a citation names beside its number (README, "The resources").
+STATUS_WORDS = {
+    "rumoured": "reported by the press, not confirmed by any party",
+    "announced": "stated by a party, no binding agreement yet",
+    "cancelled": "called off, terminated or blocked",
+}
 
 
 def _list(descriptor: dict, key: str) -> list:
@@ -210,6 +231,7 @@ def figure_citation(snap: Snapshot, figure_id: str, version: str | None = None) 
     _, party_rows = snap.rows("parties")
     names = {p["party_id"]: p["name"] for p in party_rows}
     about = []
+    deal = None
     if fig.get("deal_id"):
         deal = _find(snap, "deals", "deal_id", fig["deal_id"])
         about.append(deal["title"] if deal else fig["deal_id"])
@@ -243,6 +265,8 @@ def figure_citation(snap: Snapshot, figure_id: str, version: str | None = None) 
             kind=src.get("kind") or None,
             retrieved=src.get("retrieved") or None,
         ),
+        deal_status=(deal or {}).get("status") or None,
+        note=fig.get("note") or None,
     )
 
 
@@ -303,6 +327,8 @@ def apa_figure(f: FigureCitation) -> str:
     ]
     if f.source.retrieved:
         lines.append(f"Source read on {f.source.retrieved}.")
+    if f.caveats:
+        lines.append(f.caveats)
     return "\n".join(lines)
 
 
@@ -379,7 +405,8 @@ def bibtex_figure(f: FigureCitation) -> str:
         ("howpublished", bibtex_escape(f"Figure {f.figure_id} in {f.release.title}, version {f.release.version}")),
         ("url", f.release.url),
         ("note", bibtex_escape(f"Original source: {f.source.source_id}. Quote: \u201c{f.quote}\u201d")
-         + (f". Licence: {bibtex_escape(f.release.licence)}" if f.release.licence else "")),
+         + (f". Licence: {bibtex_escape(f.release.licence)}" if f.release.licence else "")
+         + (f". {bibtex_escape(f.caveats)}" if f.caveats else "")),
     ])
     return figure + "\n\n" + bibtex_source(f.source)
 
@@ -458,7 +485,8 @@ def csl_figure_items(f: FigureCitation) -> list[dict]:
         "title": f"{f.subject}: {f.statement}",
         "container-title": f.release.title,
         "number": f.figure_id,
-        "note": f"Figure {f.figure_id}. Original source: {f.source.source_id}. Quote: \u201c{f.quote}\u201d",
+        "note": f"Figure {f.figure_id}. Original source: {f.source.source_id}. Quote: \u201c{f.quote}\u201d"
+        + (f" {f.caveats}" if f.caveats else ""),
         "references": f.source.source_id,
     })
     fig.pop("abstract", None)
@@ -543,7 +571,7 @@ def cff_source_reference(s: SourceCitation, notes: str | None) -> list[str]:
 def cff_figure(f: FigureCitation) -> str:
     """The release's CFF, whose message names the figure and whose references hold its source."""
     message = (f"If you use figure {f.figure_id} ({f.subject}: {f.statement}), cite this release "
-               f"and the original source listed under references.")
+               f"and the original source listed under references." + (f" {f.caveats}" if f.caveats else ""))
     notes = f"Quote: \u201c{f.quote}\u201d" + (" Publication date approximate." if f.source.precision == "approximate" else "")
     return cff_release(f.release, message=message, references=cff_source_reference(f.source, notes))
 
