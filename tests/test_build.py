@@ -566,7 +566,7 @@ def test_build_command_shows_progress_on_a_terminal_only(tmp_path, capsys, monke
 
 
 def test_build_command_takes_out_and_package(tmp_path, capsys, monkeypatch):
-    root = make_package(tmp_path / "pkg")
+    make_package(tmp_path / "pkg")
     monkeypatch.chdir(tmp_path)
     rc, out, _ = run_cli(["build", "--package", "pkg/datapackage.json", "--out", "rel"], capsys)
     assert (rc, out.splitlines()[0]) == (0, "built rel/")

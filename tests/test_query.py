@@ -12,7 +12,6 @@ from fixture_packages import make_package
 
 from aideals import build, package
 from aideals import query as querying
-from aideals.errors import AidealsError
 
 FLOWS_SQL = (
     "SELECT from_party, to_party, flow, measure, value_low, value_high, n_sources, figure_ids"

@@ -589,7 +589,7 @@ def _create_detail(con: duckdb.DuckDBPyConnection, t: _Table) -> None:
     cells = quote_ident("cells_" + t.name)
     if con.execute(f"SELECT 1 FROM {cells} WHERE _raw IS NOT NULL AND NOT _blank LIMIT 1").fetchone() is None:
         return
-    source = (f"(SELECT _row, " + ", ".join(f"_raw[{i + 1}] AS c{i}" for i in range(t.n_cols))
+    source = ("(SELECT _row, " + ", ".join(f"_raw[{i + 1}] AS c{i}" for i in range(t.n_cols))
               + f" FROM {cells} WHERE _raw IS NOT NULL AND NOT _blank)")
     typed, comp = _typed_select(t, Sql(source), passthrough="_row")
     # Which fields and rules the scan's quick test does not clear on every kept row: only those get

@@ -17,7 +17,6 @@ from aideals import __version__
 from aideals.errors import DEBUG_ENV
 
 
-
 class LazyGroup(click.Group):
     """A click group whose sub-commands are the modules of `aideals.commands`."""
 
