@@ -177,6 +177,24 @@ def test_an_umbrellas_cash_total_covers_its_parts_equity(tmp_path):
         assert "first-equity-one" not in counted and "first-chips-one" in counted
 
 
+def test_a_deal_two_levels_down_is_counted_in_the_umbrella_above_its_umbrella(tmp_path):
+    """An umbrella's umbrella states the whole too (a national programme, one of its tenders, one
+    award of that tender): the award's figure of the same flow is already counted two levels up,
+    in `figures_counted` and in `flows`, even when the middle deal states nothing of that flow. A
+    cycle of `part_of` (which the data does not have) would not make the views loop."""
+    deals = ("alpha-beta-tender,A tender under Alpha's programme,partnership,2025-09-01,day,closed,"
+             "alpha,beta,alpha-beta,one,A tender.\n"
+             "alpha-beta-award,An award of that tender,equity_investment,2025-09-01,day,closed,"
+             "alpha,beta,alpha-beta-tender,one,An award.\n")
+    figures = "award-one,alpha-beta-award,,alpha,beta,equity,amount,30,,USD,exact,,,,,one,an award of 30,\n"
+    with connect_with(tmp_path, figures=figures, deals=deals) as con:
+        counted = {r[0] for r in rows(con, "SELECT figure_id FROM figures_counted")}
+        assert "award-one" not in counted
+        assert rows(con, "SELECT counted_in_parent FROM flows WHERE deal_id = 'alpha-beta-award'") == [(True,)]
+        con.execute("UPDATE deals SET part_of = 'alpha-beta-award' WHERE deal_id = 'alpha-beta'")  # a cycle
+        assert rows(con, "SELECT count(*) FROM figures_counted WHERE figure_id = 'award-one'") == [(0,)]
+
+
 def test_a_cancelled_deal_is_not_counted_and_its_parts_count_alone(tmp_path):
     """Money of a deal that was called off never changed hands: `figures_counted` leaves its
     figures out, and `flows` says the deal's status. A cancelled umbrella no longer covers its

@@ -57,7 +57,13 @@ SELECT * FROM deals WHERE status <> 'cancelled';
 -- summarising every figure (from any source) that states it. Only measures that size a flow
 -- (money, power, stakes, shares, chips) count: a contract's duration is not a flow.
 CREATE OR REPLACE VIEW flows AS
-WITH sized AS (
+WITH RECURSIVE above(deal_id, umbrella) AS (
+    -- every deal above a deal: its umbrella, the umbrella's umbrella ... (UNION ends a cycle)
+    SELECT deal_id, part_of FROM deals WHERE part_of IS NOT NULL
+    UNION
+    SELECT a.deal_id, d.part_of FROM above a JOIN deals d ON d.deal_id = a.umbrella WHERE d.part_of IS NOT NULL
+),
+sized AS (
     -- A flow is sized by the figures that state the whole of it; only when no source states the
     -- whole do its parts (tranches, shares, ...) stand in, and `components` then says which. Money
     -- raised is one whole across `cash` and `equity`: a stated total that mixes debt and equity is
@@ -89,12 +95,14 @@ SELECT
     list(DISTINCT f.qualifier ORDER BY f.qualifier) AS qualifiers,
     list(DISTINCT f.component ORDER BY f.component) FILTER (WHERE f.component IS NOT NULL) AS components,
     any_value(d.part_of)                  AS part_of,
-    -- true when the umbrella deal (part_of), itself in deals_counted, states the same flow: leave it
-    -- out of sums across deals (money raised counts as one flow across `cash` and `equity`, as above)
-    bool_or(d.part_of IS NOT NULL AND EXISTS (
-        SELECT 1 FROM figures p
+    -- true when a deal above it (its umbrella, the umbrella's umbrella ...), itself in deals_counted,
+    -- states the same flow: leave it out of sums across deals (money raised counts as one flow
+    -- across `cash` and `equity`, as above)
+    bool_or(EXISTS (
+        SELECT 1 FROM above a
+        JOIN figures p ON p.deal_id = a.umbrella
         JOIN deals_counted u ON u.deal_id = p.deal_id
-        WHERE p.deal_id = d.part_of AND p.component IS NULL
+        WHERE a.deal_id = f.deal_id AND p.component IS NULL
           AND p.measure = f.measure AND p.unit = f.unit
           AND (p.flow = f.flow OR (p.flow IN ('cash', 'equity') AND f.flow IN ('cash', 'equity')))
           AND p.from_party = f.from_party AND p.to_party = f.to_party
@@ -159,23 +167,29 @@ FROM figures f
 GROUP BY ALL;
 
 -- The figures that can be added up across deals: whole figures (no `component`) of the deals in
--- `deals_counted`, not already counted by the umbrella deal their deal is part of (`deals.part_of`),
--- i.e. a part's flow is left out when its umbrella deal, itself in `deals_counted`, states a whole
+-- `deals_counted`, not already counted by a deal above theirs (`deals.part_of`: the umbrella, or
+-- the umbrella's umbrella ...), i.e. a part's flow is left out when such a deal, itself in
+-- `deals_counted`, states a whole
 -- figure for the same measure, unit, flow and direction (money raised counts as one flow across
 -- `cash` and `equity`: an umbrella's total that mixes debt and equity is `cash` and covers its
 -- parts' equity). Party-level facts (revenue, net loss) have no deal and stay. Metrics that sum
 -- over deals read this view, not `figures`.
 CREATE OR REPLACE VIEW figures_counted AS
+WITH RECURSIVE above(deal_id, umbrella) AS (
+    -- every deal above a deal: its umbrella, the umbrella's umbrella ... (UNION ends a cycle)
+    SELECT deal_id, part_of FROM deals WHERE part_of IS NOT NULL
+    UNION
+    SELECT a.deal_id, d.part_of FROM above a JOIN deals d ON d.deal_id = a.umbrella WHERE d.part_of IS NOT NULL
+)
 SELECT f.*
 FROM figures f
-LEFT JOIN deals d ON d.deal_id = f.deal_id
 WHERE f.component IS NULL
   AND (f.deal_id IS NULL OR f.deal_id IN (SELECT deal_id FROM deals_counted))
   AND NOT EXISTS (
-        SELECT 1 FROM figures p
+        SELECT 1 FROM above a
+        JOIN figures p ON p.deal_id = a.umbrella
         JOIN deals_counted u ON u.deal_id = p.deal_id
-        WHERE d.part_of IS NOT NULL
-          AND p.deal_id = d.part_of
+        WHERE a.deal_id = f.deal_id
           AND p.component IS NULL
           AND p.measure = f.measure AND p.unit = f.unit
           AND (p.flow = f.flow OR (p.flow IN ('cash', 'equity') AND f.flow IN ('cash', 'equity')))
