@@ -362,28 +362,38 @@ def test_result_rows_are_inserted_as_they_are_in_their_order():
     con.close()
 
 
+FUNCTION_METRICS = """
+from aideals import hookimpl
+from aideals.metrics import Metric
+
+{functions}
+
+@hookimpl
+def aideals_register_metrics():
+    return [{metrics}]
+"""
+
+
+def write_function_metrics(directory: Path, module: str, functions: str, metrics: str) -> Path:
+    """A plugin module of function metrics: `functions` defines them, `metrics` lists their Metric()s."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / f"{module}.py").write_text(
+        FUNCTION_METRICS.format(functions=textwrap.dedent(functions), metrics=metrics), encoding="utf-8"
+    )
+    return directory
+
+
 def test_metric_functions_get_a_read_only_connection_without_file_access(metrics_package, tmp_path):
-    d = tmp_path / "x"
-    d.mkdir()
-    (d / "snoop.py").write_text(
-        textwrap.dedent(
-            """
-            from aideals import hookimpl
-            from aideals.metrics import Metric
+    d = write_function_metrics(
+        tmp_path / "x", "snoop",
+        """
+        def writes(con):
+            con.execute("CREATE TABLE evil (a INTEGER)")
 
-            def writes(con):
-                con.execute("CREATE TABLE evil (a INTEGER)")
-
-            def reads_files(con):
-                con.execute("SELECT * FROM read_csv('/etc/passwd')")
-
-            @hookimpl
-            def aideals_register_metrics():
-                return [Metric("writes", "T", "D", "u", "F", function=writes),
-                        Metric("reads_files", "T", "D", "u", "F", function=reads_files)]
-            """
-        ),
-        encoding="utf-8",
+        def reads_files(con):
+            con.execute("SELECT * FROM read_csv('/etc/passwd')")
+        """,
+        'Metric("writes", "T", "D", "u", "F", function=writes), Metric("reads_files", "T", "D", "u", "F", function=reads_files)',
     )
     run = run_dir(metrics_package, d)
     errors = {p.metric: p.error for p in run.problems}
@@ -392,23 +402,13 @@ def test_metric_functions_get_a_read_only_connection_without_file_access(metrics
 
 
 def test_a_function_returning_one_row_mapping_is_told_to_return_a_list(metrics_package, tmp_path):
-    d = tmp_path / "x"
-    d.mkdir()
-    (d / "single.py").write_text(
-        textwrap.dedent(
-            """
-            from aideals import hookimpl
-            from aideals.metrics import Metric
-
-            def one(con):
-                return {"subject_type": "party", "subject_id": "c", "value": 1.0, "unit": "ratio", "figure_ids": ["c-revenue"]}
-
-            @hookimpl
-            def aideals_register_metrics():
-                return [Metric("one", "T", "D", "ratio", "F", function=one)]
-            """
-        ),
-        encoding="utf-8",
+    d = write_function_metrics(
+        tmp_path / "x", "single",
+        """
+        def one(con):
+            return {"subject_type": "party", "subject_id": "c", "value": 1.0, "unit": "ratio", "figure_ids": ["c-revenue"]}
+        """,
+        'Metric("one", "T", "D", "ratio", "F", function=one)',
     )
     run = run_dir(metrics_package, d)
     assert [p.line() for p in run.problems] == [
