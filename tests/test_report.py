@@ -174,6 +174,40 @@ def test_the_network_leaves_out_the_flows_of_a_cancelled_deal(tmp_path):
         "SELECT count(*) FROM flows WHERE deal_status <> 'cancelled'").fetchone()[0] == 3
     fig = report.network_figure(data)
     assert fig["summary"]["n_flows"] == 3 and fig["summary"]["n_cycle_nodes"] == 2
+    # its figure stays in the table, the deal's status beside its title
+    assert [r["deal"] for r in report.figure_rows(data) if r["id"] == "buyback-one"] == [
+        "Beta's called-off buy-back from Alpha (cancelled)"]
+    connection.close()
+
+
+def test_a_part_counted_in_its_umbrella_is_drawn_but_not_added_to_the_totals(tmp_path):
+    """A deal's flow that its umbrella deal states too (counted_in_parent) is drawn, and its hover
+    says so, but the parties' totals count that money once, in the umbrella's flow; a flow its
+    sources give only as a ceiling reads "up to", one stated only in parts says so."""
+    pkg = make_package(tmp_path / "pkg")
+    with open(pkg / "data" / "deals.csv", "a", encoding="utf-8") as fh:
+        fh.write("alpha-beta-first,Alpha's first tranche in Beta,equity_investment,2025-09-01,day,closed,"
+                 "alpha,beta,alpha-beta,one,The first tranche.\n"
+                 "beta-alpha-loan,Beta lends to Alpha,funding_round,2025-09-01,day,signed,"
+                 "beta,alpha,,one,A loan in two tranches.\n")
+    with open(pkg / "data" / "figures.csv", "a", encoding="utf-8") as fh:
+        fh.write("first-one,alpha-beta-first,,alpha,beta,equity,amount,50,,USD,exact,,,,,one,a first 50,\n"
+                 "loan-a,beta-alpha-loan,,beta,alpha,cash,amount,10,,USD,exact,first-tranche,,,,one,first 10,\n"
+                 "loan-b,beta-alpha-loan,,beta,alpha,cash,amount,30,,USD,up_to,later-tranches,,,,one,then up to 30,\n")
+    connection = db.connect_memory(package.load(pkg))
+    fig = report.network_figure(report.collect(connection))
+    texts = [t["hovertext"][0] for t in fig["data"] if t["meta"]["role"] == "edge"]
+    hover = {deal: next(h for h in texts if h.startswith(f"<b>{title}</b>")) for deal, title in (
+        ("alpha-beta-first", "Alpha's first tranche in Beta"), ("alpha-beta", "Alpha invests in Beta"),
+        ("beta-alpha-loan", "Beta lends to Alpha"))}
+    (nodes,) = [t for t in fig["data"] if t["meta"]["role"] == "nodes"]
+    alpha = nodes["hovertext"][nodes["customdata"].index("alpha")]
+    assert "Pays or gives, at most: $100" in alpha  # the umbrella's 100, not 100 + 50
+    assert "Part of a larger deal that states this flow too" in hover["alpha-beta-first"]
+    assert "Part of a larger deal" not in hover["alpha-beta"]
+    assert "Amount: in parts (first-tranche, later-tranches), from $10 to $30<br>" in hover["beta-alpha-loan"]
+    rows = {r["id"]: r for r in report.figure_rows(report.collect(connection))}
+    assert (rows["loan-a"]["what"], rows["cash-one"]["what"]) == ("cash · amount (first-tranche)", "cash · amount")
     connection.close()
 
 
@@ -373,6 +407,8 @@ def test_page_needs_nothing_from_outside(con):
     page = report.render_html(con, version="0.1.0", built_at=BUILT_AT)
     assert 'src="http' not in page and "<link" not in page
     assert len([s for s in parse(page).scripts if "Plotly" in s[1]]) >= 1
+    # plotly's "Share chart" button would upload the chart to Plotly's cloud: the charts have none
+    assert "showSendToCloud: false" in page and '"sendDataToCloud"' in page
 
 
 def test_command_writes_the_report_from_the_package(tmp_path, capsys):

@@ -79,8 +79,8 @@ ORDER BY announced NULLS LAST, deal_id
 """
 FIGURES_SQL = """
 SELECT f.figure_id, f.deal_id, f.deal_title, f.party_id, f.party_name, f.from_party, f.from_name, f.to_party,
-       f.to_name, f.flow, f.measure, f.value, f.value_high, f.unit, f.qualifier, f.period_start, f.period_end,
-       f.as_of, f.source_id, f.source_title, f.source_publisher, f.source_published,
+       f.to_name, f.flow, f.measure, f.value, f.value_high, f.unit, f.qualifier, f.component, f.period_start,
+       f.period_end, f.as_of, f.deal_status, f.source_id, f.source_title, f.source_publisher, f.source_published,
        f.source_published_precision, f.source_url, f.source_language, f.quote, f.note,
        d.party_a AS deal_party_a, d.party_b AS deal_party_b
 FROM figures_resolved f
@@ -142,6 +142,7 @@ REPORT_FLOWS_SQL = f"""
 CREATE OR REPLACE TEMP TABLE {REPORT_FLOWS} AS
 SELECT fl.deal_id, d.title AS deal_title, fl.from_party, fl.to_party, fl.flow, fl.measure, fl.unit,
        fl.value_low, fl.value_high, fl.n_figures, fl.n_sources, fl.figure_ids,
+       fl.qualifiers, fl.components, fl.counted_in_parent,
        CASE WHEN fl.measure = 'amount' AND fl.unit = 'USD' THEN fl.value_high END AS usd
 FROM flows fl
 LEFT JOIN deals d ON d.deal_id = fl.deal_id
@@ -514,12 +515,24 @@ def _figure_line(fig: dict[str, Any]) -> str:
 def _flow_hover(flow: dict[str, Any], names: dict[str, str], figures: dict[str, dict[str, Any]]) -> str:
     deal = flow["deal_title"] or "(no deal)"
     amount = format_range(flow["value_low"], flow["value_high"], flow["unit"])
+    qualifiers = set(flow.get("qualifiers") or ())
+    components = list(flow.get("components") or ())
+    if components:  # only parts are stated: the range runs from the smallest to the largest part
+        amount = f"in parts ({', '.join(_label(c) for c in components)}), from {amount.replace('–', ' to ')}"
+    elif qualifiers and qualifiers <= {"up_to"}:
+        amount = f"up to {amount}"
+    elif qualifiers and qualifiers <= {"at_least", "more_than"}:
+        amount = f"at least {amount}"
+    elif qualifiers and qualifiers <= {"approximately", "estimate"}:
+        amount = f"about {amount}"
     lines = [
         f"<b>{_p(deal)}</b>",
         f"{_p(names.get(flow['from_party'], flow['from_party']))} → {_p(names.get(flow['to_party'], flow['to_party']))}"
         f" · {_p(_label(flow['flow']))} ({_p(_label(flow['measure']))})",
         f"Amount: {_p(amount)}",
     ]
+    if flow.get("counted_in_parent"):
+        lines.append("Part of a larger deal that states this flow too: counted there, not in the totals")
     ids = list(flow["figure_ids"])
     for fid in ids[:4]:
         lines.append("• " + _p(_figure_line(figures[fid])))
@@ -800,7 +813,7 @@ def network_figure(data: dict[str, Any]) -> dict[str, Any]:
         counts[f["from_party"]] += 1
         counts[f["to_party"]] += 1
         usd = _usd(f)
-        if usd:
+        if usd and not f.get("counted_in_parent"):  # its umbrella deal's flow counts that money
             totals_out[f["from_party"]] += usd
             totals_in[f["to_party"]] += usd
     total = {n: totals_in[n] + totals_out[n] for n in nodes}
@@ -812,8 +825,8 @@ def network_figure(data: dict[str, Any]) -> dict[str, Any]:
         lines = [
             f"<b>{_p(names.get(n, n))}</b> ({_p(n)})",
             f"{counts[n]} flows",
-            f"Pays or gives: {_p(format_value(totals_out[n], 'USD'))}",
-            f"Receives: {_p(format_value(totals_in[n], 'USD'))}",
+            f"Pays or gives, at most: {_p(format_value(totals_out[n], 'USD'))}",
+            f"Receives, at most: {_p(format_value(totals_in[n], 'USD'))}",
         ]
         if n in on_cycle:
             lines.append("On a cycle: value it gives comes back to it")
@@ -1111,13 +1124,14 @@ def figure_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
         rows.append(
             {
                 "id": f["figure_id"],
-                "deal": f["deal_title"] or "",
+                # a deal that is not a done deal says so beside its title
+                "deal": (f["deal_title"] or "") + (f" ({f['deal_status']})" if f["deal_status"] in ("rumoured", "cancelled") else ""),
                 "deal_id": f["deal_id"] or "",
                 "parties": parties,
                 "who": who,
                 "what": " · ".join(
                     x for x in (_label(f["flow"]) if f["flow"] != "none" else "", _label(f["measure"])) if x
-                ),
+                ) + (f" ({_label(f['component'])})" if f["component"] else ""),
                 "value": format_stated(f["value"], f["value_high"], f["unit"], f["qualifier"]),
                 "value_sort": f["value"],
                 "period": period,

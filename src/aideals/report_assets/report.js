@@ -3,7 +3,9 @@
 (function () {
   "use strict";
   var data = JSON.parse(document.getElementById("report-data").textContent);
-  var config = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ["select2d", "lasso2d"] };
+  // showSendToCloud off: the page works offline, and plotly's "Share chart" button would upload the chart
+  var config = { displaylogo: false, responsive: true, showSendToCloud: false, showEditInChartStudio: false,
+                 modeBarButtonsToRemove: ["select2d", "lasso2d", "sendDataToCloud"] };
 
   function drawPlots() {
     if (!window.Plotly) {
@@ -143,6 +145,11 @@
       state.ids = ids;
       state.party = "";
       partySelect.value = "";
+      // every figure of the metric is shown: no search text or checkbox left from before hides one
+      state.text = "";
+      textInput.value = "";
+      state.disagreeOnly = false;
+      disagreeBox.checked = false;
       state.page = 0;
       render();
     });
