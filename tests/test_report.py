@@ -211,6 +211,25 @@ def test_a_part_counted_in_its_umbrella_is_drawn_but_not_added_to_the_totals(tmp
     connection.close()
 
 
+def test_shares_given_for_a_payment_are_not_value_coming_back(tmp_path):
+    """A purchase of shares is money one way and shares the other: one deal's two sides, not a
+    cycle. Only money makes a cycle (the halo, the count of parties on a cycle)."""
+    pkg = make_package(tmp_path / "pkg")
+    with open(pkg / "data" / "deals.csv", "a", encoding="utf-8") as fh:
+        fh.write("gamma-ipo,Gamma's listing,funding_round,2025-09-01,day,closed,alpha,gamma,,one,Alpha buys shares.\n")
+    with open(pkg / "data" / "figures.csv", "a", encoding="utf-8") as fh:
+        fh.write("ipo-money,gamma-ipo,,alpha,gamma,equity,amount,10,,USD,exact,,,,,one,pays 10,\n"
+                 "ipo-shares,gamma-ipo,,gamma,alpha,equity,shares,5,,shares,exact,,,,,one,5 shares,\n")
+    connection = db.connect_memory(package.load(pkg))
+    fig = report.network_figure(report.collect(connection))
+    haloed = {(tuple(t["x"]), tuple(t["y"])) for t in fig["data"] if t["meta"]["role"] == "cycle-halo"}
+    on_cycle = sorted((t["meta"]["from"], t["meta"]["to"]) for t in fig["data"]
+                      if t["meta"]["role"] == "edge" and (tuple(t["x"]), tuple(t["y"])) in haloed)
+    assert fig["summary"]["n_cycle_nodes"] == 2  # alpha and beta, whose money goes both ways
+    assert ("alpha", "gamma") not in on_cycle and ("gamma", "alpha") not in on_cycle
+    connection.close()
+
+
 def test_flows_that_come_back_are_haloed(con):
     fig = report.network_figure(report.collect(con))
     traces = fig["data"]

@@ -634,7 +634,8 @@ def _collect(
 def network_edges(data: dict[str, Any], component: dict[str, int]) -> tuple[list[Edge], bool]:
     """The edges to draw, and whether they are aggregated (more than EDGE_TRACE_LIMIT flows).
 
-    An edge is on a cycle when its two parties are in one strongly connected component.
+    An edge is on a cycle when it moves money and its two parties are in one strongly connected
+    component of the money flows (`component`).
     """
     flows, names, figures = data["flows"], data["names"], data["figures_by_id"]
     if len(flows) <= EDGE_TRACE_LIMIT:
@@ -646,7 +647,7 @@ def network_edges(data: dict[str, Any], component: dict[str, int]) -> tuple[list
                 _usd(f),
                 _flow_hover(f, names, figures),
                 1,
-                component[f["from_party"]] == component[f["to_party"]],
+                f["measure"] == "amount" and component[f["from_party"]] == component[f["to_party"]],
             )
             for f in flows
         ], False
@@ -665,7 +666,8 @@ def network_edges(data: dict[str, Any], component: dict[str, int]) -> tuple[list
         lines += ["• " + _p(d) for d in deals[:4]]
         if len(deals) > 4:
             lines.append(f"• and {len(deals) - 4} more deals")
-        edges.append(Edge(a, b, kind, total, "<br>".join(lines), len(members), component[a] == component[b]))
+        on_a_cycle = any(f["measure"] == "amount" for f in members) and component[a] == component[b]
+        edges.append(Edge(a, b, kind, total, "<br>".join(lines), len(members), on_a_cycle))
     return edges, True
 
 
@@ -674,8 +676,11 @@ def network_figure(data: dict[str, Any]) -> dict[str, Any]:
     flows, names = data["flows"], data["names"]
     nodes = sorted({f["from_party"] for f in flows} | {f["to_party"] for f in flows})
     pairs = [(f["from_party"], f["to_party"]) for f in flows]
-    component = strong_components(nodes, pairs)
-    on_cycle = cycle_nodes(nodes, pairs)
+    # A cycle is of money: a stake, shares, chips or power delivered back for a payment is the
+    # other side of one purchase, not value coming back (an IPO's shares for its proceeds).
+    money = [(f["from_party"], f["to_party"]) for f in flows if f["measure"] == "amount"]
+    component = strong_components(nodes, money)
+    on_cycle = cycle_nodes(nodes, money)
     pos = packed_layout(nodes, pairs, iterations=80 if len(nodes) <= 60 else 100)
     edges, aggregated = network_edges(data, component)
     max_usd = max((e.usd for e in edges if e.usd), default=0.0)
