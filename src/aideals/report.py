@@ -154,14 +154,15 @@ SELECT (SELECT count(*) FROM parties), (SELECT count(*) FROM deals), (SELECT cou
        (SELECT count(*) FROM metrics)
 """
 # Parties ranked by the USD they pay and receive in flows, then by their number of flows.
-FLOW_PARTIES_SQL = f"""
+FLOW_ENDS = f"""
 WITH ends AS (
     SELECT from_party AS party, usd FROM {REPORT_FLOWS}
     UNION ALL
     SELECT to_party, usd FROM {REPORT_FLOWS}
 )
-SELECT party FROM ends GROUP BY party ORDER BY coalesce(sum(usd), 0) DESC, count(*) DESC, party LIMIT ?
 """
+FLOW_PARTIES_SQL = FLOW_ENDS + "SELECT party FROM ends GROUP BY party ORDER BY coalesce(sum(usd), 0) DESC, count(*) DESC, party LIMIT ?"
+FLOW_PARTY_COUNT_SQL = FLOW_ENDS + "SELECT count(DISTINCT party) FROM ends"
 # The largest flows first when there are too many, then by deal, parties, kind, measure and unit.
 FLOWS_LIMITED_SQL = f"""
 SELECT * EXCLUDE (usd) FROM (
@@ -586,6 +587,7 @@ def _collect(
         ranked = [r[0] for r in con.execute(FLOW_PARTIES_SQL, [max_parties + 1]).fetchall()]
         if len(ranked) > max_parties:
             network_parties = ranked[:max_parties]
+            totals["flow_parties"] = con.execute(FLOW_PARTY_COUNT_SQL).fetchone()[0]
     if network_parties is None:
         flows = _rows(con, FLOWS_LIMITED_SQL.format(where=""), {"limit": max_flows})
     else:
@@ -1258,10 +1260,12 @@ def _network_scope(data: dict[str, Any]) -> str:
     if data["network_parties"] is not None:
         text += (
             f" Only the {len(data['network_parties']):,} parties with the largest flows in US dollars are drawn"
-            f" (of {data['totals']['parties']:,} parties), with the flows between them."
+            f" (of the {data['totals'].get('flow_parties', data['totals']['parties']):,} parties with flows),"
+            " with the flows between them."
         )
     if len(data["flows"]) >= FLOW_LIMIT or data["network_parties"] is not None:
-        text += f" {len(data['flows']):,} of {data['totals']['flows']:,} flows are drawn: query the flows view for all."
+        text += (f" {len(data['flows']):,} of the {data['totals']['flows']:,} flows of deals not called off are drawn:"
+                 " query the flows view for all.")
     return text
 
 
