@@ -583,11 +583,12 @@ def _collect(
     )
     deals = _rows(con, _limited(DEALS_SQL), [max_deals])
     network_parties = None
+    flow_parties = None  # how many parties have flows, when only some of them are drawn
     if totals["flows"] > 0:
         ranked = [r[0] for r in con.execute(FLOW_PARTIES_SQL, [max_parties + 1]).fetchall()]
         if len(ranked) > max_parties:
             network_parties = ranked[:max_parties]
-            totals["flow_parties"] = con.execute(FLOW_PARTY_COUNT_SQL).fetchone()[0]
+            flow_parties = con.execute(FLOW_PARTY_COUNT_SQL).fetchone()[0]
     if network_parties is None:
         flows = _rows(con, FLOWS_LIMITED_SQL.format(where=""), {"limit": max_flows})
     else:
@@ -626,6 +627,7 @@ def _collect(
         "metrics": metrics,
         "totals": totals,
         "network_parties": network_parties,
+        "flow_parties": flow_parties,
     }
 
 
@@ -1260,7 +1262,7 @@ def _network_scope(data: dict[str, Any]) -> str:
     if data["network_parties"] is not None:
         text += (
             f" Only the {len(data['network_parties']):,} parties with the largest flows in US dollars are drawn"
-            f" (of the {data['totals'].get('flow_parties', data['totals']['parties']):,} parties with flows),"
+            f" (of the {data['flow_parties']:,} parties with flows),"
             " with the flows between them."
         )
     if len(data["flows"]) >= FLOW_LIMIT or data["network_parties"] is not None:
