@@ -422,6 +422,14 @@ def test_contents_counts_the_rows_of_each_table_of_the_release(con):
     assert con.execute("SELECT count(DISTINCT source_id) FROM figures").fetchone()[0] < counts["sources"]
 
 
+def test_the_page_cites_the_release_of_its_year_whatever_the_build_date(con):
+    """A release made in 2025 and rebuilt in 2027 is still cited as of 2025, as `aideals cite` does."""
+    descriptor = {"title": "aideals test", "created": "2025-03-01T00:00:00Z", "contributors": [{"title": "Ada"}]}
+    page = report.render_html(con, version="1.0.0", built_at=datetime(2027, 3, 1, tzinfo=timezone.utc),
+                              descriptor=descriptor)
+    assert "(2025)" in page and "year = {2025}" in page and "(2027)" not in page
+
+
 def test_page_needs_nothing_from_outside(con):
     page = report.render_html(con, version="0.1.0", built_at=BUILT_AT)
     assert 'src="http' not in page and "<link" not in page

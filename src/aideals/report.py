@@ -1336,7 +1336,10 @@ def render_html(
         "page_size": FIGURES_PAGE_SIZE,
     }
     js, js_version = plotly_js()
-    citation = citation_text(descriptor, version, built[:4])
+    # The release's year is the package's `created` date (as `aideals cite` gives it), not the build's.
+    created = str((descriptor or {}).get("created", ""))[:4]
+    year = created if created.isdigit() and len(created) == 4 else built[:4]
+    citation = citation_text(descriptor, version, year)
     counts = data["totals"]
     replacements = {
         "VERSION": _e(version),
@@ -1352,7 +1355,7 @@ def render_html(
         "UNDATED": _undated_html(data),
         "METRICS": _metrics_html(data),
         "CITATION": _e(citation),
-        "BIBTEX": _e(_bibtex(descriptor, version, built[:4])),
+        "BIBTEX": _e(_bibtex(descriptor, version, year)),
         "CSS": _asset("report.css"),
         "PLOTLY_JS": js,
         "DATA_JSON": json_for_script(payload),
