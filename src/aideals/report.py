@@ -1208,8 +1208,9 @@ def _metrics_html(data: dict[str, Any]) -> str:
             f'<td>{_e(subject)}</td><td class="num">{link}</td><td>{_e(m["note"] or "")}{caveat}</td></tr>'
         )
     return (
-        '<table class="data" id="metrics-table"><thead><tr><th>metric</th><th>subject</th><th>name</th>'
-        "<th>value (inputs)</th><th>note</th></tr></thead><tbody>\n" + "\n".join(rows) + "\n</tbody></table>"
+        '<div class="table-wrap"><table class="data" id="metrics-table"><thead><tr><th>metric</th><th>subject</th>'
+        "<th>name</th><th>value (inputs)</th><th>note</th></tr></thead><tbody>\n" + "\n".join(rows)
+        + "\n</tbody></table></div>"
     )
 
 
