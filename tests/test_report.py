@@ -233,6 +233,10 @@ def test_shares_given_for_a_payment_are_not_value_coming_back(tmp_path):
 def test_flows_that_come_back_are_haloed(con):
     fig = report.network_figure(report.collect(con))
     traces = fig["data"]
+    # a halo is in its edge's legend group: hiding a kind of flow hides its halos too
+    by_curve = {(tuple(t["x"]), tuple(t["y"])): t["legendgroup"] for t in traces if t["meta"]["role"] == "edge"}
+    assert {(t["legendgroup"] == by_curve[(tuple(t["x"]), tuple(t["y"]))]) for t in traces
+            if t["meta"]["role"] == "cycle-halo"} == {True}
     # A halo follows the same curve as the edge it lies under.
     haloed = {(tuple(t["x"]), tuple(t["y"])) for t in traces if t["meta"]["role"] == "cycle-halo"}
     on_cycle = {

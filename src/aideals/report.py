@@ -705,7 +705,9 @@ def network_figure(data: dict[str, Any]) -> dict[str, Any]:
     if not aggregated:
         for e, points in zip(edges, geometry):
             if e.on_cycle:
-                traces.append(_line_trace([points], [], CYCLE_HALO, width(e) + 7, "cycle-halo", hoverable=False))
+                halo = _line_trace([points], [], CYCLE_HALO, width(e) + 7, "cycle-halo", hoverable=False)
+                halo["legendgroup"] = e.kind  # hiding a kind in the legend hides its halos too
+                traces.append(halo)
         for e, points in zip(edges, geometry):
             trace = _line_trace(
                 [points],
@@ -744,16 +746,16 @@ def network_figure(data: dict[str, Any]) -> dict[str, Any]:
             # Four widths are enough to read the order of magnitude, and keep the trace count small.
             w = width(edges[i])
             layers[(edges[i].kind, min((1.5, 3.0, 6.0, 10.0), key=lambda c: abs(c - w)))].append(i)
-        halos: dict[float, list[int]] = defaultdict(list)
-        for (_, w), members in layers.items():
-            halos[w] += [i for i in members if edges[i].on_cycle]
-        for w, members in sorted(halos.items()):
+        halos: dict[tuple[str, float], list[int]] = defaultdict(list)
+        for (kind, w), members in layers.items():
+            halos[(kind, w)] += [i for i in members if edges[i].on_cycle]
+        for (kind, w), members in sorted(halos.items()):
             if members:
-                traces.append(
-                    _line_trace(
-                        [geometry[i] for i in sorted(members)], [], CYCLE_HALO, w + 6, "cycle-halo", hoverable=False
-                    )
+                halo = _line_trace(
+                    [geometry[i] for i in sorted(members)], [], CYCLE_HALO, w + 6, "cycle-halo", hoverable=False
                 )
+                halo["legendgroup"] = kind  # hiding a kind in the legend hides its halos too
+                traces.append(halo)
         for (kind, w), members in sorted(layers.items(), key=lambda kv: (_kind_order(kv[0][0]), kv[0][1])):
             trace = _line_trace(
                 [geometry[i] for i in members],
