@@ -230,6 +230,26 @@ def test_shares_given_for_a_payment_are_not_value_coming_back(tmp_path):
     connection.close()
 
 
+def test_an_amount_and_its_conversion_are_one_arrow(tmp_path):
+    """A page's "€1.3 billion ($1.5 billion)" is two figures, and two rows of `flows` (one per
+    unit), but one payment: one arrow, as wide as its dollars, its hover giving both."""
+    pkg = make_package(tmp_path / "pkg")
+    with open(pkg / "data" / "deals.csv", "a", encoding="utf-8") as fh:
+        fh.write("alpha-gamma,Alpha invests in Gamma,equity_investment,2025-09-01,day,closed,alpha,gamma,,one,In euros.\n")
+    with open(pkg / "data" / "figures.csv", "a", encoding="utf-8") as fh:
+        fh.write("ag-eur,alpha-gamma,,alpha,gamma,equity,amount,1300,,EUR,exact,,,,,one,€1.3k ($1.5k),\n"
+                 "ag-usd,alpha-gamma,,alpha,gamma,equity,amount,1500,,USD,approximately,,,,,one,€1.3k ($1.5k),\n")
+    connection = db.connect_memory(package.load(pkg))
+    assert connection.execute("SELECT count(*) FROM flows WHERE deal_id = 'alpha-gamma'").fetchone()[0] == 2
+    fig = report.network_figure(report.collect(connection))
+    edges = [t for t in fig["data"] if t["meta"]["role"] == "edge" and t["meta"]["to"] == "gamma"]
+    assert len(edges) == 1
+    hover = edges[0]["hovertext"][0]
+    assert "Amount: 1,300 EUR<br>" in hover and "Amount: about $1,500<br>" in hover
+    assert fig["summary"]["n_flows"] == fig["summary"]["n_edges"] + 1
+    connection.close()
+
+
 def test_flows_that_come_back_are_haloed(con):
     fig = report.network_figure(report.collect(con))
     traces = fig["data"]

@@ -643,18 +643,22 @@ def network_edges(data: dict[str, Any], component: dict[str, int]) -> tuple[list
     """
     flows, names, figures = data["flows"], data["names"], data["figures_by_id"]
     if len(flows) <= EDGE_TRACE_LIMIT:
-        return [
-            Edge(
-                f["from_party"],
-                f["to_party"],
-                f["flow"],
-                _usd(f),
-                _flow_hover(f, names, figures),
-                1,
-                f["measure"] == "amount" and component[f["from_party"]] == component[f["to_party"]],
-            )
-            for f in flows
-        ], False
+        # One arrow per flow; a deal's money stated in two currencies (an amount and the publisher's
+        # conversion, "€1.3 billion ($1.5 billion)") is one arrow whose hover gives each.
+        same: dict[tuple, list[dict[str, Any]]] = defaultdict(list)
+        for f in flows:
+            unit = "money" if f["measure"] == "amount" else f["unit"]
+            same[(f["deal_id"], f["from_party"], f["to_party"], f["flow"], f["measure"], unit)].append(f)
+        edges = []
+        for members in same.values():
+            first = members[0]
+            hover = _flow_hover(first, names, figures)
+            for other in members[1:]:
+                hover += "<br>" + "<br>".join(_flow_hover(other, names, figures).split("<br>")[2:])
+            usd = max((u for u in map(_usd, members) if u is not None), default=None)
+            on_a_cycle = first["measure"] == "amount" and component[first["from_party"]] == component[first["to_party"]]
+            edges.append(Edge(first["from_party"], first["to_party"], first["flow"], usd, hover, len(members), on_a_cycle))
+        return edges, False
     groups: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
     for f in flows:
         groups[(f["from_party"], f["to_party"], f["flow"])].append(f)
@@ -1244,8 +1248,10 @@ def _summary_text(summary: dict[str, Any]) -> str:
             f"{min(summary['n_edges'], SHOWN_EDGES)} largest are shown (the legend shows the others); labels on the "
             f"{summary['labelled']} parties with the largest flows, every party named on hover"
         )
-    else:
+    elif summary["n_edges"] == summary["n_flows"]:
         parts.append("one edge per flow")
+    else:
+        parts.append(f"{summary['n_edges']} edges: one per flow, a payment stated in several currencies drawn once")
     parts.append(f"{summary['n_cycle_nodes']} parties on a cycle")
     return "; ".join(parts) + "."
 
