@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 from conftest import FIXTURES, ROOT
@@ -15,3 +17,20 @@ def make_package(dest: Path, csv_dir: Path = FIXTURES / "small") -> Path:
     shutil.copytree(ROOT / "schemas", dest / "schemas")
     shutil.copytree(csv_dir, dest / "data")
     return dest
+
+
+@contextlib.contextmanager
+def connect_with(tmp_path: Path, figures: str = "", deals: str = "") -> Iterator:
+    """A connection to the small fixture package with extra CSV rows appended to its tables."""
+    from aideals import db, package
+
+    root = make_package(tmp_path / "pkg")
+    for table, extra in (("deals", deals), ("figures", figures)):
+        with open(root / "data" / f"{table}.csv", "a", encoding="utf-8", newline="") as fh:
+            fh.write(extra)
+    con = db.connect_memory(package.load(root))
+    try:
+        yield con
+    finally:
+        con.close()
+

@@ -14,7 +14,7 @@ from aideals import db, package, report
 from aideals.cli import main
 from aideals.versioning import unreleased_changes
 from conftest import FIXTURES, ROOT
-from fixture_packages import make_package
+from fixture_packages import connect_with, make_package
 
 BUILT_AT = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
 HOSTILE_NAME = (
@@ -161,93 +161,77 @@ def test_network_draws_one_edge_per_flow_and_one_node_per_party_with_flows(con):
 
 def test_the_network_leaves_out_the_flows_of_a_cancelled_deal(tmp_path):
     """A deal called off moved no money: its flow is drawn as no arrow and counts in no total."""
-    pkg = make_package(tmp_path / "pkg")
-    with open(pkg / "data" / "deals.csv", "a", encoding="utf-8") as fh:
-        fh.write("beta-alpha-buyback,Beta's called-off buy-back from Alpha,acquisition,2025-10-01,day,cancelled,"
-                 "beta,alpha,,one,Beta's offer to buy back Alpha's stake was withdrawn.\n")
-    with open(pkg / "data" / "figures.csv", "a", encoding="utf-8") as fh:
-        fh.write("buyback-one,beta-alpha-buyback,,beta,alpha,equity,amount,90,,USD,exact,,,,,one,offer of 90,\n")
-    connection = db.connect_memory(package.load(pkg))
-    data = report.collect(connection)
-    assert [f["deal_id"] for f in data["flows"] if f["deal_id"] == "beta-alpha-buyback"] == []
-    assert data["totals"]["flows"] == connection.execute(
-        "SELECT count(*) FROM flows WHERE deal_status <> 'cancelled'").fetchone()[0] == 3
-    fig = report.network_figure(data)
-    assert fig["summary"]["n_flows"] == 3 and fig["summary"]["n_cycle_nodes"] == 2
-    # its figure stays in the table, the deal's status beside its title
-    assert [r["deal"] for r in report.figure_rows(data) if r["id"] == "buyback-one"] == [
-        "Beta's called-off buy-back from Alpha (cancelled)"]
-    connection.close()
+    deals = ("beta-alpha-buyback,Beta's called-off buy-back from Alpha,acquisition,2025-10-01,day,cancelled,"
+             "beta,alpha,,one,Beta's offer to buy back Alpha's stake was withdrawn.\n")
+    figures = ("buyback-one,beta-alpha-buyback,,beta,alpha,equity,amount,90,,USD,exact,,,,,one,offer of 90,\n")
+    with connect_with(tmp_path, figures=figures, deals=deals) as connection:
+        data = report.collect(connection)
+        assert [f["deal_id"] for f in data["flows"] if f["deal_id"] == "beta-alpha-buyback"] == []
+        assert data["totals"]["flows"] == connection.execute(
+            "SELECT count(*) FROM flows WHERE deal_status <> 'cancelled'").fetchone()[0] == 3
+        fig = report.network_figure(data)
+        assert fig["summary"]["n_flows"] == 3 and fig["summary"]["n_cycle_nodes"] == 2
+        # its figure stays in the table, the deal's status beside its title
+        assert [r["deal"] for r in report.figure_rows(data) if r["id"] == "buyback-one"] == [
+            "Beta's called-off buy-back from Alpha (cancelled)"]
 
 
 def test_a_part_counted_in_its_umbrella_is_drawn_but_not_added_to_the_totals(tmp_path):
     """A deal's flow that its umbrella deal states too (counted_in_parent) is drawn, and its hover
     says so, but the parties' totals count that money once, in the umbrella's flow; a flow its
     sources give only as a ceiling reads "up to", one stated only in parts says so."""
-    pkg = make_package(tmp_path / "pkg")
-    with open(pkg / "data" / "deals.csv", "a", encoding="utf-8") as fh:
-        fh.write("alpha-beta-first,Alpha's first tranche in Beta,equity_investment,2025-09-01,day,closed,"
-                 "alpha,beta,alpha-beta,one,The first tranche.\n"
-                 "beta-alpha-loan,Beta lends to Alpha,funding_round,2025-09-01,day,signed,"
-                 "beta,alpha,,one,A loan in two tranches.\n")
-    with open(pkg / "data" / "figures.csv", "a", encoding="utf-8") as fh:
-        fh.write("first-one,alpha-beta-first,,alpha,beta,equity,amount,50,,USD,exact,,,,,one,a first 50,\n"
-                 "loan-a,beta-alpha-loan,,beta,alpha,cash,amount,10,,USD,exact,first-tranche,,,,one,first 10,\n"
-                 "loan-b,beta-alpha-loan,,beta,alpha,cash,amount,30,,USD,up_to,later-tranches,,,,one,then up to 30,\n")
-    connection = db.connect_memory(package.load(pkg))
-    fig = report.network_figure(report.collect(connection))
-    texts = [t["hovertext"][0] for t in fig["data"] if t["meta"]["role"] == "edge"]
-    hover = {deal: next(h for h in texts if h.startswith(f"<b>{title}</b>")) for deal, title in (
-        ("alpha-beta-first", "Alpha's first tranche in Beta"), ("alpha-beta", "Alpha invests in Beta"),
-        ("beta-alpha-loan", "Beta lends to Alpha"))}
-    (nodes,) = [t for t in fig["data"] if t["meta"]["role"] == "nodes"]
-    alpha = nodes["hovertext"][nodes["customdata"].index("alpha")]
-    assert "Pays or gives, at most: $100" in alpha  # the umbrella's 100, not 100 + 50
-    assert "Part of a larger deal that states this flow too" in hover["alpha-beta-first"]
-    assert "Part of a larger deal" not in hover["alpha-beta"]
-    assert "Amount: in parts (first-tranche, later-tranches), from $10 to $30<br>" in hover["beta-alpha-loan"]
-    rows = {r["id"]: r for r in report.figure_rows(report.collect(connection))}
-    assert (rows["loan-a"]["what"], rows["cash-one"]["what"]) == ("cash · amount (first-tranche)", "cash · amount")
-    connection.close()
+    deals = ("alpha-beta-first,Alpha's first tranche in Beta,equity_investment,2025-09-01,day,closed,"
+             "alpha,beta,alpha-beta,one,The first tranche.\n"
+             "beta-alpha-loan,Beta lends to Alpha,funding_round,2025-09-01,day,signed,"
+             "beta,alpha,,one,A loan in two tranches.\n")
+    figures = ("first-one,alpha-beta-first,,alpha,beta,equity,amount,50,,USD,exact,,,,,one,a first 50,\n"
+               "loan-a,beta-alpha-loan,,beta,alpha,cash,amount,10,,USD,exact,first-tranche,,,,one,first 10,\n"
+               "loan-b,beta-alpha-loan,,beta,alpha,cash,amount,30,,USD,up_to,later-tranches,,,,one,then up to 30,\n")
+    with connect_with(tmp_path, figures=figures, deals=deals) as connection:
+        fig = report.network_figure(report.collect(connection))
+        texts = [t["hovertext"][0] for t in fig["data"] if t["meta"]["role"] == "edge"]
+        hover = {deal: next(h for h in texts if h.startswith(f"<b>{title}</b>")) for deal, title in (
+            ("alpha-beta-first", "Alpha's first tranche in Beta"), ("alpha-beta", "Alpha invests in Beta"),
+            ("beta-alpha-loan", "Beta lends to Alpha"))}
+        (nodes,) = [t for t in fig["data"] if t["meta"]["role"] == "nodes"]
+        alpha = nodes["hovertext"][nodes["customdata"].index("alpha")]
+        assert "Pays or gives, at most: $100" in alpha  # the umbrella's 100, not 100 + 50
+        assert "Part of a larger deal that states this flow too" in hover["alpha-beta-first"]
+        assert "Part of a larger deal" not in hover["alpha-beta"]
+        assert "Amount: in parts (first-tranche, later-tranches), from $10 to $30<br>" in hover["beta-alpha-loan"]
+        rows = {r["id"]: r for r in report.figure_rows(report.collect(connection))}
+        assert (rows["loan-a"]["what"], rows["cash-one"]["what"]) == ("cash · amount (first-tranche)", "cash · amount")
 
 
 def test_shares_given_for_a_payment_are_not_value_coming_back(tmp_path):
     """A purchase of shares is money one way and shares the other: one deal's two sides, not a
     cycle. Only money makes a cycle (the halo, the count of parties on a cycle)."""
-    pkg = make_package(tmp_path / "pkg")
-    with open(pkg / "data" / "deals.csv", "a", encoding="utf-8") as fh:
-        fh.write("gamma-ipo,Gamma's listing,funding_round,2025-09-01,day,closed,alpha,gamma,,one,Alpha buys shares.\n")
-    with open(pkg / "data" / "figures.csv", "a", encoding="utf-8") as fh:
-        fh.write("ipo-money,gamma-ipo,,alpha,gamma,equity,amount,10,,USD,exact,,,,,one,pays 10,\n"
-                 "ipo-shares,gamma-ipo,,gamma,alpha,equity,shares,5,,shares,exact,,,,,one,5 shares,\n")
-    connection = db.connect_memory(package.load(pkg))
-    fig = report.network_figure(report.collect(connection))
-    haloed = {(tuple(t["x"]), tuple(t["y"])) for t in fig["data"] if t["meta"]["role"] == "cycle-halo"}
-    on_cycle = sorted((t["meta"]["from"], t["meta"]["to"]) for t in fig["data"]
-                      if t["meta"]["role"] == "edge" and (tuple(t["x"]), tuple(t["y"])) in haloed)
-    assert fig["summary"]["n_cycle_nodes"] == 2  # alpha and beta, whose money goes both ways
-    assert ("alpha", "gamma") not in on_cycle and ("gamma", "alpha") not in on_cycle
-    connection.close()
+    deals = ("gamma-ipo,Gamma's listing,funding_round,2025-09-01,day,closed,alpha,gamma,,one,Alpha buys shares.\n")
+    figures = ("ipo-money,gamma-ipo,,alpha,gamma,equity,amount,10,,USD,exact,,,,,one,pays 10,\n"
+               "ipo-shares,gamma-ipo,,gamma,alpha,equity,shares,5,,shares,exact,,,,,one,5 shares,\n")
+    with connect_with(tmp_path, figures=figures, deals=deals) as connection:
+        fig = report.network_figure(report.collect(connection))
+        haloed = {(tuple(t["x"]), tuple(t["y"])) for t in fig["data"] if t["meta"]["role"] == "cycle-halo"}
+        on_cycle = sorted((t["meta"]["from"], t["meta"]["to"]) for t in fig["data"]
+                          if t["meta"]["role"] == "edge" and (tuple(t["x"]), tuple(t["y"])) in haloed)
+        assert fig["summary"]["n_cycle_nodes"] == 2  # alpha and beta, whose money goes both ways
+        assert ("alpha", "gamma") not in on_cycle and ("gamma", "alpha") not in on_cycle
 
 
 def test_an_amount_and_its_conversion_are_one_arrow(tmp_path):
     """A page's "€1.3 billion ($1.5 billion)" is two figures, and two rows of `flows` (one per
     unit), but one payment: one arrow, as wide as its dollars, its hover giving both."""
-    pkg = make_package(tmp_path / "pkg")
-    with open(pkg / "data" / "deals.csv", "a", encoding="utf-8") as fh:
-        fh.write("alpha-gamma,Alpha invests in Gamma,equity_investment,2025-09-01,day,closed,alpha,gamma,,one,In euros.\n")
-    with open(pkg / "data" / "figures.csv", "a", encoding="utf-8") as fh:
-        fh.write("ag-eur,alpha-gamma,,alpha,gamma,equity,amount,1300,,EUR,exact,,,,,one,€1.3k ($1.5k),\n"
-                 "ag-usd,alpha-gamma,,alpha,gamma,equity,amount,1500,,USD,approximately,,,,,one,€1.3k ($1.5k),\n")
-    connection = db.connect_memory(package.load(pkg))
-    assert connection.execute("SELECT count(*) FROM flows WHERE deal_id = 'alpha-gamma'").fetchone()[0] == 2
-    fig = report.network_figure(report.collect(connection))
-    edges = [t for t in fig["data"] if t["meta"]["role"] == "edge" and t["meta"]["to"] == "gamma"]
-    assert len(edges) == 1
-    hover = edges[0]["hovertext"][0]
-    assert "Amount: 1,300 EUR<br>" in hover and "Amount: about $1,500<br>" in hover
-    assert fig["summary"]["n_flows"] == fig["summary"]["n_edges"] + 1
-    connection.close()
+    deals = ("alpha-gamma,Alpha invests in Gamma,equity_investment,2025-09-01,day,closed,alpha,gamma,,one,In euros.\n")
+    figures = ("ag-eur,alpha-gamma,,alpha,gamma,equity,amount,1300,,EUR,exact,,,,,one,€1.3k ($1.5k),\n"
+               "ag-usd,alpha-gamma,,alpha,gamma,equity,amount,1500,,USD,approximately,,,,,one,€1.3k ($1.5k),\n")
+    with connect_with(tmp_path, figures=figures, deals=deals) as connection:
+        assert connection.execute("SELECT count(*) FROM flows WHERE deal_id = 'alpha-gamma'").fetchone()[0] == 2
+        fig = report.network_figure(report.collect(connection))
+        edges = [t for t in fig["data"] if t["meta"]["role"] == "edge" and t["meta"]["to"] == "gamma"]
+        assert len(edges) == 1
+        hover = edges[0]["hovertext"][0]
+        assert "Amount: 1,300 EUR<br>" in hover and "Amount: about $1,500<br>" in hover
+        assert fig["summary"]["n_flows"] == fig["summary"]["n_edges"] + 1
 
 
 def test_flows_that_come_back_are_haloed(con):

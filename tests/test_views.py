@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 
 import pytest
 from conftest import ROOT
-from fixture_packages import make_package
+from fixture_packages import connect_with, make_package
 
 from aideals import db, package
 
@@ -24,18 +23,6 @@ def rows(con, sql: str) -> list[tuple]:
     return con.execute(sql).fetchall()
 
 
-@contextlib.contextmanager
-def connect_with(tmp_path, figures: str = "", deals: str = ""):
-    """A connection to the small fixture package with extra CSV rows appended to its tables."""
-    root = make_package(tmp_path / "pkg")
-    for table, extra in (("deals", deals), ("figures", figures)):
-        with open(root / "data" / f"{table}.csv", "a", encoding="utf-8", newline="") as fh:
-            fh.write(extra)
-    con = db.connect_memory(package.load(root))
-    try:
-        yield con
-    finally:
-        con.close()
 
 
 def test_flows_has_one_row_per_deal_direction_flow_and_measure(con):
