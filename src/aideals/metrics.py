@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aideals.errors import AidealsError
-from aideals.plugins import NAME_PATTERN, Plugins, PluginProblem
+from aideals.plugins import NAME_PATTERN, Plugins, PluginProblem, current_traceback
 
 if TYPE_CHECKING:
     import duckdb
@@ -292,11 +292,9 @@ def compute(
             run.problems.append(PluginProblem(metric.plugin, metric.name, str(exc)))
             continue
         except Exception as exc:  # the plugin's bug or its SQL: skip this metric only
-            import traceback
-
             first = (str(exc).strip().splitlines() or [""])[0]
             error = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
-            run.problems.append(PluginProblem(metric.plugin, metric.name, error, traceback.format_exc()))
+            run.problems.append(PluginProblem(metric.plugin, metric.name, error, current_traceback()))
             continue
         run.results.extend(rows)
     run.results.sort(key=lambda r: (r.metric, r.subject_type, r.subject_id, r.value))

@@ -112,7 +112,7 @@ class Plugins:
             try:
                 result = impl.function()
             except (Exception, SystemExit) as exc:  # a plugin's bug (or its sys.exit): report it, keep the others
-                self.problems.append(PluginProblem(impl.plugin_name, None, f"{hook_name}() raised {_describe(exc)}", _traceback()))
+                self.problems.append(PluginProblem(impl.plugin_name, None, f"{hook_name}() raised {_describe(exc)}", current_traceback()))
                 continue
             if result is not None:
                 results.append((impl.plugin_name, result))
@@ -180,8 +180,8 @@ def _as_list(result: Any) -> list:
     return list(result) if isinstance(result, list | tuple) else [result]
 
 
-def _traceback() -> str:
-    """The traceback of the exception being handled, for --debug."""
+def current_traceback() -> str:
+    """The traceback of the exception being handled, for a PluginProblem (shown with --debug)."""
     import traceback
 
     return traceback.format_exc()
@@ -257,7 +257,7 @@ def load(
         try:
             obj = ep.load()
         except (Exception, SystemExit) as exc:
-            plugins.problems.append(PluginProblem(name, None, f"cannot load entry point {ep.value}: {_describe(exc)}", _traceback()))
+            plugins.problems.append(PluginProblem(name, None, f"cannot load entry point {ep.value}: {_describe(exc)}", current_traceback()))
             continue
         _register(plugins, obj, PluginInfo(name, ORIGIN_ENTRY_POINT, ep.value, dist.version if dist else None))
 
@@ -281,7 +281,7 @@ def load(
             try:
                 module = import_file(path)
             except (Exception, SystemExit) as exc:
-                plugins.problems.append(PluginProblem(path.stem, None, f"cannot import {path}: {_describe(exc)}", _traceback()))
+                plugins.problems.append(PluginProblem(path.stem, None, f"cannot import {path}: {_describe(exc)}", current_traceback()))
                 continue
             _register(plugins, module, PluginInfo(path.stem, origin, str(path)))
     for name in sorted((limit or set()) - found):  # a typo would otherwise load nothing without a word
@@ -303,7 +303,7 @@ def _register(plugins: Plugins, obj: object, info: PluginInfo) -> None:
     except Exception as exc:  # pluggy's PluginValidationError says which hook is wrong
         if plugins.manager.is_registered(obj):
             plugins.manager.unregister(obj)
-        plugins.problems.append(PluginProblem(info.name, None, f"cannot register: {_describe(exc)}", _traceback()))
+        plugins.problems.append(PluginProblem(info.name, None, f"cannot register: {_describe(exc)}", current_traceback()))
         return
     plugins.info[info.name] = info
     # A hook without its decorator is a plain function to pluggy, never called: say so.
