@@ -203,6 +203,33 @@ def test_a_part_counted_in_its_umbrella_is_drawn_but_not_added_to_the_totals(tmp
         assert (rows["loan-a"]["what"], rows["cash-one"]["what"]) == ("cash · amount (first-tranche)", "cash · amount")
 
 
+def test_an_aggregated_edge_counts_a_part_of_its_umbrella_once(tmp_path, monkeypatch):
+    """At scale the flows of one kind between two parties are one edge whose hover adds their
+    dollars: a flow its umbrella deal states too is that money again, counted once."""
+    deals = ("alpha-beta-first,Alpha's first tranche in Beta,equity_investment,2025-09-01,day,closed,"
+             "alpha,beta,alpha-beta,one,The first tranche.\n"
+             "alpha-beta-more,Alpha invests again in Beta,equity_investment,2025-10-01,day,closed,"
+             "alpha,beta,,one,Another round.\n")
+    figures = ("first-one,alpha-beta-first,,alpha,beta,cash,amount,50,,USD,exact,,,,,one,a first 50,\n"
+               "more-one,alpha-beta-more,,alpha,beta,cash,amount,7,,USD,up_to,,,,,one,up to 7 more,\n")
+    monkeypatch.setattr(report, "EDGE_TRACE_LIMIT", 0)
+    with connect_with(tmp_path, figures=figures, deals=deals) as connection:
+        fig = report.network_figure(report.collect(connection))
+        assert fig["summary"]["aggregated"] is True
+        hovers = [h for t in fig["data"] if t["meta"]["role"] == "arrows" for h in t["hovertext"]]
+        (edge,) = [h for h in hovers if h.startswith("<b>Alpha → Beta</b> · cash")]
+        # the umbrella's 100 and the other deal's up to 7: not 157 with the umbrella's tranche
+        assert edge.split("<br>")[1:3] == [
+            "3 flows, at most $107 in all",
+            "1 of them part of a larger deal that states them too: counted there once",
+        ]
+        # the table under the chart gives the same
+        (row,) = [e for e in fig["edges"] if (e.source, e.target, e.kind) == ("alpha", "beta", "cash")]
+        assert (row.amount, row.usd, row.note) == (
+            "3 flows, at most $107 in all", 107, "1 of them part of a larger deal that states them too: counted there once")
+        assert row.deals == ("Alpha invests again in Beta", "Alpha invests in Beta", "Alpha's first tranche in Beta")
+
+
 def test_shares_given_for_a_payment_are_not_value_coming_back(tmp_path):
     """A purchase of shares is money one way and shares the other: one deal's two sides, not a
     cycle. Only money makes a cycle (the halo, the count of parties on a cycle)."""
@@ -290,6 +317,30 @@ def test_many_flows_are_aggregated_by_party_pair_and_kind(con, monkeypatch):
     assert sum(t["meta"]["n_edges"] for t in groups) == pairs == 13
     assert fig["summary"]["aggregated"] is True
     assert len(groups) < pairs
+
+
+def test_the_network_as_a_table_lists_the_arrows_largest_first(con, monkeypatch):
+    data = report.collect(con)
+    fig = report.network_figure(data)
+    rows = report.flows_table_rows(fig["edges"], data["names"])
+    assert len(rows) == len(fig["edges"]) == 13
+    assert [(e.source, e.target, e.kind, e.amount, e.on_cycle) for e in rows[:3]] == [
+        ("openai", "nvidia", "chips", "about $350B", True),
+        ("openai", "oracle", "compute", "$300B", False),
+        ("openai", "microsoft", "cloud_services", "$250B", True),
+    ]
+    # flows with no dollar amount last
+    assert [e.usd is None for e in rows] == sorted(e.usd is None for e in rows)
+    page = report.render_html(con, version="0.1.0", built_at=BUILT_AT)
+    table = page.split('<details class="flows" id="flows-list">')[1].split("</details>")[0]
+    assert "<summary>The network as a table: 13 arrows</summary>" in table
+    assert table.count("<tr><td>") == 13
+    assert ("<tr><td>OpenAI</td><td>Nvidia</td><td>chips</td><td>about $350B</td>"
+            "<td>Nvidia–OpenAI strategic partnership and investment</td><td>yes</td></tr>") in table
+    monkeypatch.setattr(report, "FLOW_TABLE_LIMIT", 2)
+    table = report.render_html(con, version="0.1.0", built_at=BUILT_AT).split('id="flows-list">')[1]
+    assert table.split("</details>")[0].count("<tr><td>") == 2
+    assert '<p class="note">The 2 largest of 13 arrows; the figures table has every figure.</p>' in table
 
 
 def test_timeline_places_dated_deals_and_lists_the_others_apart(con):

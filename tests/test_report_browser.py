@@ -186,3 +186,49 @@ def test_a_metric_value_shows_its_input_figures(page):
     assert shown == ["nvidia-openai-2025-amount-cafetech", "nvidia-openai-2025-gpu-purchases-cafetech"]
     tab.click("#ids-clear")
     assert tab.inner_text("#figures-status") == "32 of 32 figures"
+
+
+def test_the_cycle_legend_entry_hides_and_shows_the_halos(page):
+    tab, problems, _ = page
+
+    def halos():
+        return tab.evaluate(
+            """() => {
+              const gd = document.getElementById('network-plot');
+              const halo = gd.data.filter(t => t.meta && t.meta.role === 'cycle-halo');
+              const drawn = gd.querySelectorAll('.scatterlayer .trace[class*="tracecycle-halo"]').length;
+              return [halo.length, halo.filter(t => t.visible === false).length, drawn];
+            }"""
+        )
+
+    n, hidden, drawn = halos()
+    assert n == drawn == 6 and hidden == 0  # one halo under each of the six money flows on a cycle
+    entry = tab.locator("#network-plot .legend .traces").filter(has_text="on a cycle")
+    entry.locator(".legendtoggle").click()
+    assert halos() == [6, 6, 0]
+    # the kinds' entries are untouched: every edge is still drawn
+    assert tab.evaluate(
+        "() => document.getElementById('network-plot').data.filter(t => t.meta && t.meta.role === 'edge'"
+        " && t.visible !== undefined && t.visible !== true).length"
+    ) == 0
+    entry.locator(".legendtoggle").click()
+    assert halos() == [6, 0, 6]
+    assert problems == []
+
+
+def test_the_network_as_a_table_opens_from_the_keyboard(page, release):
+    tab, _, _ = page
+    con, _ = release
+    assert not tab.is_visible("#flows-table")
+    tab.focus("#flows-list summary")
+    tab.keyboard.press("Enter")
+    assert tab.is_visible("#flows-table")
+    rows = tab.eval_on_selector_all(
+        "#flows-table tbody tr", "rows => rows.map(r => [...r.cells].map(c => c.innerText))"
+    )
+    # the seed's 13 flows are 13 arrows, the largest in dollars first
+    assert len(rows) == con.execute("SELECT count(*) FROM flows").fetchone()[0] == 13
+    assert rows[0][:4] == ["OpenAI", "Nvidia", "chips", "about $350B"]
+    assert [HOSTILE_NAME, "OpenAI", "cash", "$40B"] in [r[:4] for r in rows]
+    tab.keyboard.press("Enter")
+    assert not tab.is_visible("#flows-table")

@@ -56,6 +56,10 @@ FLOW_COLOURS = {
     "chips": "#D55E00",
 }
 OTHER_COLOUR = "#777777"
+PART_NOTE = "Part of a larger deal that states this flow too: counted there, not in the totals"
+# The table of the flows under the network (what the chart shows, for keyboards and screen
+# readers) lists at most this many edges, the largest first.
+FLOW_TABLE_LIMIT = 1_000
 CYCLE_HALO = "rgba(255, 196, 0, 0.45)"
 CYCLE_NODE_LINE = "#B8860B"
 NODE_FILL = "#3B4A5E"
@@ -202,6 +206,9 @@ class Edge:
     hover: str  # plotly hover text, already HTML-escaped
     n_flows: int
     on_cycle: bool
+    amount: str = ""  # plain text, for the table of the flows
+    deals: tuple[str, ...] = ()  # the titles of its deals
+    note: str = ""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -513,8 +520,8 @@ def _figure_line(fig: dict[str, Any]) -> str:
     return f"{stated} ({_label(fig['qualifier'])}) — {source}" + (f", {published}" if published else "")
 
 
-def _flow_hover(flow: dict[str, Any], names: dict[str, str], figures: dict[str, dict[str, Any]]) -> str:
-    deal = flow["deal_title"] or "(no deal)"
+def _flow_amount(flow: dict[str, Any]) -> str:
+    """A row of `flows`' amount as its sources state it: "up to $100B", "in parts (...), from $10 to $30"."""
     amount = format_range(flow["value_low"], flow["value_high"], flow["unit"])
     qualifiers = set(flow.get("qualifiers") or ())
     components = list(flow.get("components") or ())
@@ -526,6 +533,12 @@ def _flow_hover(flow: dict[str, Any], names: dict[str, str], figures: dict[str, 
         amount = f"at least {amount}"
     elif qualifiers and qualifiers <= {"approximately", "estimate"}:
         amount = f"about {amount}"
+    return amount
+
+
+def _flow_hover(flow: dict[str, Any], names: dict[str, str], figures: dict[str, dict[str, Any]]) -> str:
+    deal = flow["deal_title"] or "(no deal)"
+    amount = _flow_amount(flow)
     lines = [
         f"<b>{_p(deal)}</b>",
         f"{_p(names.get(flow['from_party'], flow['from_party']))} → {_p(names.get(flow['to_party'], flow['to_party']))}"
@@ -533,7 +546,7 @@ def _flow_hover(flow: dict[str, Any], names: dict[str, str], figures: dict[str, 
         f"Amount: {_p(amount)}",
     ]
     if flow.get("counted_in_parent"):
-        lines.append("Part of a larger deal that states this flow too: counted there, not in the totals")
+        lines.append(PART_NOTE)
     ids = list(flow["figure_ids"])
     for fid in ids[:4]:
         lines.append("• " + _p(_figure_line(figures[fid])))
@@ -657,25 +670,42 @@ def network_edges(data: dict[str, Any], component: dict[str, int]) -> tuple[list
                 hover += "<br>" + "<br>".join(_flow_hover(other, names, figures).split("<br>")[2:])
             usd = max((u for u in map(_usd, members) if u is not None), default=None)
             on_a_cycle = first["measure"] == "amount" and component[first["from_party"]] == component[first["to_party"]]
-            edges.append(Edge(first["from_party"], first["to_party"], first["flow"], usd, hover, len(members), on_a_cycle))
+            what = "; ".join(_flow_amount(f) for f in members)
+            if first["measure"] != "amount":
+                what = f"{_label(first['measure'])}: {what}"
+            note = PART_NOTE if first.get("counted_in_parent") else ""
+            edges.append(
+                Edge(
+                    first["from_party"], first["to_party"], first["flow"], usd, hover, len(members), on_a_cycle,
+                    what, (first["deal_title"] or "(no deal)",), note,
+                )
+            )
         return edges, False
     groups: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
     for f in flows:
         groups[(f["from_party"], f["to_party"], f["flow"])].append(f)
     edges = []
     for (a, b, kind), members in sorted(groups.items()):
-        amounts = [u for u in (_usd(f) for f in members) if u is not None]
+        # A flow its umbrella deal states too (counted_in_parent) is that money again: the total
+        # counts it once, in the umbrella's flow. Each flow adds its largest stated amount, so the
+        # total is at most what the sources say.
+        amounts = [u for u in (_usd(f) for f in members if not f.get("counted_in_parent")) if u is not None]
         total = sum(amounts) if amounts else None
         deals = sorted({f["deal_title"] or "(no deal)" for f in members})
         lines = [
             f"<b>{_p(names.get(a, a))} → {_p(names.get(b, b))}</b> · {_p(_label(kind))}",
-            f"{len(members)} flows" + (f", {_p(format_value(total, 'USD'))} in all" if total is not None else ""),
+            f"{len(members)} flows" + (f", at most {_p(format_value(total, 'USD'))} in all" if total is not None else ""),
         ]
+        parts = sum(1 for f in members if f.get("counted_in_parent"))
+        if parts:
+            lines.append(f"{parts} of them part of a larger deal that states them too: counted there once")
         lines += ["• " + _p(d) for d in deals[:4]]
         if len(deals) > 4:
             lines.append(f"• and {len(deals) - 4} more deals")
         on_a_cycle = any(f["measure"] == "amount" for f in members) and component[a] == component[b]
-        edges.append(Edge(a, b, kind, total, "<br>".join(lines), len(members), on_a_cycle))
+        what = f"{len(members)} flows" + (f", at most {format_value(total, 'USD')} in all" if total is not None else "")
+        note = f"{parts} of them part of a larger deal that states them too: counted there once" if parts else ""
+        edges.append(Edge(a, b, kind, total, "<br>".join(lines), len(members), on_a_cycle, what, tuple(deals), note))
     return edges, True
 
 
@@ -711,6 +741,7 @@ def network_figure(data: dict[str, Any]) -> dict[str, Any]:
             if e.on_cycle:
                 halo = _line_trace([points], [], CYCLE_HALO, width(e) + 7, "cycle-halo", hoverable=False)
                 halo["legendgroup"] = e.kind  # hiding a kind in the legend hides its halos too
+                halo["uid"] = f"cycle-halo-{sum(1 for t in traces if t['meta']['role'] == 'cycle-halo')}"
                 traces.append(halo)
         for e, points in zip(edges, geometry):
             trace = _line_trace(
@@ -759,6 +790,7 @@ def network_figure(data: dict[str, Any]) -> dict[str, Any]:
                     [geometry[i] for i in sorted(members)], [], CYCLE_HALO, w + 6, "cycle-halo", hoverable=False
                 )
                 halo["legendgroup"] = kind  # hiding a kind in the legend hides its halos too
+                halo["uid"] = f"cycle-halo-{sum(1 for t in traces if t['meta']['role'] == 'cycle-halo')}"
                 traces.append(halo)
         for (kind, w), members in sorted(layers.items(), key=lambda kv: (_kind_order(kv[0][0]), kv[0][1])):
             trace = _line_trace(
@@ -817,7 +849,8 @@ def network_figure(data: dict[str, Any]) -> dict[str, Any]:
                 "name": "on a cycle (value comes back)",
                 "showlegend": True,
                 "hoverinfo": "skip",
-                "meta": {"role": "legend"},
+                # report.js: a click on this entry hides or shows every halo (they are in their kinds' groups)
+                "meta": {"role": "cycle-legend"},
             }
         )
 
@@ -895,7 +928,7 @@ def network_figure(data: dict[str, Any]) -> dict[str, Any]:
         "n_cycle_nodes": len(on_cycle),
         "labelled": min(len(nodes), LABEL_LIMIT),
     }
-    return {"data": traces, "layout": layout, "summary": summary}
+    return {"data": traces, "layout": layout, "summary": summary, "edges": edges}
 
 
 def _arrow_trace(curves: list[list[tuple[float, float]]], hovers: list[str], colour: str, kind: str) -> dict[str, Any]:
@@ -1220,6 +1253,45 @@ def _metrics_html(data: dict[str, Any]) -> str:
     )
 
 
+def flows_table_rows(edges: list[Edge], names: dict[str, str]) -> list[Edge]:
+    """The edges of the table under the network: the largest in US dollars first, then by names and kind."""
+
+    def key(e: Edge) -> tuple:
+        return (e.usd is None, -(e.usd or 0.0), names.get(e.source, e.source), names.get(e.target, e.target),
+                _kind_order(e.kind), e.deals)
+
+    return sorted(edges, key=key)
+
+
+def _flows_html(edges: list[Edge], names: dict[str, str]) -> str:
+    """The network as a table, for readers who cannot use the chart (keyboard, screen reader, no JavaScript)."""
+    if not edges:
+        return '<p class="empty">No flows.</p>'
+    ordered = flows_table_rows(edges, names)
+    shown = ordered[:FLOW_TABLE_LIMIT]
+    body = []
+    for e in shown:
+        deals = list(e.deals[:4]) + ([f"and {len(e.deals) - 4} more deals"] if len(e.deals) > 4 else [])
+        deal_cell = "<br>".join(_e(d) for d in deals)
+        note = f'<span class="small">{_e(e.note)}</span>' if e.note else ""
+        body.append(
+            f"<tr><td>{_e(names.get(e.source, e.source))}</td><td>{_e(names.get(e.target, e.target))}</td>"
+            f"<td>{_e(_label(e.kind))}</td><td>{_e(e.amount)}{note}</td><td>{deal_cell}</td>"
+            f"<td>{'yes' if e.on_cycle else ''}</td></tr>"
+        )
+    cut = (
+        f'<p class="note">The {len(shown):,} largest of {len(edges):,} arrows; the figures table has every figure.</p>'
+        if len(shown) < len(edges)
+        else ""
+    )
+    return (
+        f'<details class="flows" id="flows-list"><summary>The network as a table: {len(edges):,} arrows</summary>\n{cut}'
+        '<div class="table-wrap"><table class="data" id="flows-table"><thead><tr><th scope="col">from</th>'
+        '<th scope="col">to</th><th scope="col">kind</th><th scope="col">amount</th><th scope="col">deal</th>'
+        '<th scope="col">on a cycle</th></tr></thead><tbody>\n' + "\n".join(body) + "\n</tbody></table></div></details>"
+    )
+
+
 def _undated_html(data: dict[str, Any]) -> str:
     undated = sorted(
         (d for d in data["deals"] if d["announced"] is None), key=lambda d: (d["title"].casefold(), d["deal_id"])
@@ -1362,6 +1434,7 @@ def render_html(
         "METRICS_SCOPE": _e(_scope(len(data["metrics"]), data["totals"]["metrics"], "metric rows", "in table order", "metrics")),
         "FIGURES_SCOPE": _e(_scope(len(data["figures"]), data["totals"]["figures"], "figures", "the first by figure id", "figures_resolved")),
         "UNDATED": _undated_html(data),
+        "FLOWS_TABLE": _flows_html(network["edges"], data["names"]),
         "METRICS": _metrics_html(data),
         "CITATION": _e(citation),
         "BIBTEX": _e(_bibtex(descriptor, version, year)),

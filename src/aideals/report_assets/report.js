@@ -12,7 +12,24 @@
       document.getElementById("network-plot").textContent = "plotly.js did not load: the charts cannot be drawn.";
       return;
     }
-    window.Plotly.newPlot("network-plot", data.network.data, data.network.layout, config);
+    var network = document.getElementById("network-plot");
+    window.Plotly.newPlot(network, data.network.data, data.network.layout, config);
+    // The halos are in their flow kind's legend group (hiding a kind hides its halos), so the
+    // "on a cycle" entry cannot be their group: a click on it hides or shows them all.
+    network.on("plotly_legendclick", function (ev) {
+      var trace = ev.data[ev.curveNumber];
+      if (!trace.meta || trace.meta.role !== "cycle-legend") return true;
+      var hide = trace.visible !== "legendonly";
+      var halos = [];
+      ev.data.forEach(function (t, i) { if (t.meta && t.meta.role === "cycle-halo") halos.push(i); });
+      window.Plotly.restyle(network, { visible: hide ? false : true }, halos);
+      window.Plotly.restyle(network, { visible: hide ? "legendonly" : true }, [ev.curveNumber]);
+      return false;
+    });
+    network.on("plotly_legenddoubleclick", function (ev) {
+      var trace = ev.data[ev.curveNumber];
+      return !(trace.meta && trace.meta.role === "cycle-legend");
+    });
     window.Plotly.newPlot("timeline-plot", data.timeline.data, data.timeline.layout, config);
   }
 
