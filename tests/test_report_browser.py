@@ -232,3 +232,40 @@ def test_the_network_as_a_table_opens_from_the_keyboard(page, release):
     assert [HOSTILE_NAME, "OpenAI", "cash", "$40B"] in [r[:4] for r in rows]
     tab.keyboard.press("Enter")
     assert not tab.is_visible("#flows-table")
+
+
+def test_on_a_phone_the_network_fits_the_screen(page, release):
+    tab, _, _ = page
+    _, out = release
+    phone = tab.context.browser.new_page(viewport={"width": 390, "height": 844})
+    try:
+        phone.goto(out.as_uri())
+        phone.wait_for_selector("#network-plot .main-svg")
+        height = phone.evaluate("() => document.getElementById('network-plot')._fullLayout.height")
+        width = phone.evaluate("() => document.getElementById('network-plot').clientWidth")
+        assert width < 390 and height == max(380, round(width * 1.15))  # not the 640 of a wide screen
+        sizes = phone.evaluate(
+            "() => document.getElementById('network-plot').data.filter(t => t.meta.role === 'nodes')"
+            ".map(t => t.textfont.size)"
+        )
+        assert sizes == [9]
+    finally:
+        phone.close()
+    assert tab.evaluate("() => document.getElementById('network-plot')._fullLayout.height") == 640
+
+
+def test_the_figures_header_stays_in_view_while_the_table_scrolls(page):
+    tab, _, _ = page
+    tab.set_viewport_size({"width": 1300, "height": 500})
+    try:
+        box = tab.evaluate(
+            """() => {
+              const wrap = document.querySelector('#figures .table-wrap');
+              wrap.scrollTop = 600;
+              const th = document.querySelector('#figures-table thead th').getBoundingClientRect();
+              return [wrap.scrollTop, Math.round(th.top - wrap.getBoundingClientRect().top)];
+            }"""
+        )
+        assert box[0] == 600 and box[1] == 0  # scrolled, and the header row sits at the box's top
+    finally:
+        tab.set_viewport_size({"width": 1300, "height": 900})

@@ -13,7 +13,16 @@
       return;
     }
     var network = document.getElementById("network-plot");
-    window.Plotly.newPlot(network, data.network.data, data.network.layout, config);
+    var layout = data.network.layout;
+    // On a narrow screen (a phone) the square network needs less height, and smaller labels.
+    var width = network.clientWidth;
+    if (width && width < 700) {
+      layout.height = Math.max(380, Math.round(width * 1.15));
+      data.network.data.forEach(function (t) {
+        if (t.meta && t.meta.role === "nodes" && t.textfont) t.textfont.size = 9;
+      });
+    }
+    window.Plotly.newPlot(network, data.network.data, layout, config);
     // The halos are in their flow kind's legend group (hiding a kind hides its halos), so the
     // "on a cycle" entry cannot be their group: a click on it hides or shows them all.
     network.on("plotly_legendclick", function (ev) {
