@@ -269,3 +269,44 @@ def test_the_figures_header_stays_in_view_while_the_table_scrolls(page):
         assert box[0] == 600 and box[1] == 0  # scrolled, and the header row sits at the box's top
     finally:
         tab.set_viewport_size({"width": 1300, "height": 900})
+
+
+def test_the_flow_kinds_can_be_hidden_from_the_keyboard(page):
+    tab, problems, _ = page
+
+    def visible(role, kind=None):
+        return tab.evaluate(
+            """([role, kind]) => document.getElementById('network-plot').data
+                 .filter(t => t.meta && t.meta.role === role && (kind === null || t.legendgroup === kind))
+                 .map(t => t.visible === undefined ? true : t.visible)""",
+            [role, kind],
+        )
+
+    labels = tab.eval_on_selector_all("#flow-kinds label", "ls => ls.map(l => l.textContent.trim())")
+    assert labels == ["cash", "equity", "compute", "cloud services", "chips", "on a cycle (value comes back)"]
+    cash = tab.locator("#flow-kinds label", has_text="cash").locator("input")
+    cycle = tab.locator("#flow-kinds label", has_text="on a cycle").locator("input")
+    cash.focus()
+    tab.keyboard.press("Space")
+    assert not cash.is_checked()
+    assert set(visible("edge", "cash")) == {"legendonly"} and True in visible("edge", "equity")
+    assert set(visible("cycle-halo", "cash")) == {"legendonly"}
+    cycle.focus()
+    tab.keyboard.press("Space")
+    assert set(visible("cycle-halo")) == {False}
+    cash.focus()
+    tab.keyboard.press("Space")  # cash back, its halos stay hidden while "on a cycle" is off
+    assert set(visible("edge", "cash")) == {True}
+    assert set(visible("cycle-halo", "cash")) == {False}
+    cycle.focus()
+    tab.keyboard.press("Space")
+    assert set(visible("cycle-halo")) == {True}
+    # a click on the legend (acted on after plotly's double-click delay) unticks and ticks the box too
+    equity = """checked => [...document.querySelectorAll('#flow-kinds label')]
+                  .find(l => l.textContent.trim() === 'equity').querySelector('input').checked === checked"""
+    tab.locator("#network-plot .legend .traces").filter(has_text="equity").locator(".legendtoggle").click()
+    tab.wait_for_function(equity, arg=False, timeout=5000)
+    assert set(visible("edge", "equity")) == {"legendonly"}
+    tab.locator("#network-plot .legend .traces").filter(has_text="equity").locator(".legendtoggle").click()
+    tab.wait_for_function(equity, arg=True, timeout=5000)
+    assert problems == []

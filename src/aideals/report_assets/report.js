@@ -39,7 +39,63 @@
       var trace = ev.data[ev.curveNumber];
       return !(trace.meta && trace.meta.role === "cycle-legend");
     });
+    kindSwitches(network);
     window.Plotly.newPlot("timeline-plot", data.timeline.data, data.timeline.layout, config);
+  }
+
+  // Checkboxes for the flow kinds and the halos: what clicking the legend does, from the keyboard.
+  function kindSwitches(network) {
+    var box = document.getElementById("flow-kinds");
+    if (!box) return;
+    var entries = [];
+    network.data.forEach(function (t, i) {
+      if (t.meta && (t.meta.role === "legend" || t.meta.role === "cycle-legend")) entries.push(i);
+    });
+    function members(i) {
+      var t = network.data[i];
+      var out = [];
+      network.data.forEach(function (u, j) {
+        if (t.meta.role === "cycle-legend" ? (u.meta && u.meta.role === "cycle-halo") : u.legendgroup === t.legendgroup) out.push(j);
+      });
+      return out;
+    }
+    var inputs = entries.map(function (i) {
+      var label = document.createElement("label");
+      var input = document.createElement("input");
+      input.type = "checkbox";
+      input.checked = true;
+      input.setAttribute("data-trace", String(i));
+      label.appendChild(input);
+      label.appendChild(document.createTextNode(" " + network.data[i].name));
+      box.appendChild(label);
+      input.addEventListener("change", function () {
+        var cycle = network.data[i].meta.role === "cycle-legend";
+        var others = members(i).filter(function (j) { return j !== i; });
+        if (input.checked) {  // a halo is shown only where both its kind and "on a cycle" are
+          others = others.filter(function (j) {
+            var u = network.data[j];
+            if (!(u.meta && u.meta.role === "cycle-halo")) return true;
+            return entries.every(function (k) {
+              var e = network.data[k];
+              var governs = e.meta.role === "cycle-legend" || e.legendgroup === u.legendgroup;
+              return k === i || !governs || (e.visible !== "legendonly" && e.visible !== false);
+            });
+          });
+        }
+        // a kind's edges go to the legend ("legendonly"); the halos, which have no entry, are hidden
+        window.Plotly.restyle(network, { visible: input.checked ? true : (cycle ? false : "legendonly") }, others);
+        window.Plotly.restyle(network, { visible: input.checked ? true : "legendonly" }, [i]);
+      });
+      return input;
+    });
+    // keep the boxes in step with clicks on the legend
+    network.on("plotly_restyle", function () {
+      inputs.forEach(function (input) {
+        var t = network.data[Number(input.getAttribute("data-trace"))];
+        input.checked = t.visible !== "legendonly" && t.visible !== false;
+      });
+    });
+    box.hidden = false;
   }
 
   // ---- figures table ----
