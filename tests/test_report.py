@@ -319,6 +319,14 @@ def test_many_flows_are_aggregated_by_party_pair_and_kind(con, monkeypatch):
     assert len(groups) < pairs
 
 
+def test_the_unit_filter_lists_the_units_most_used_first(con):
+    units = payload(report.render_html(con, version="0.1.0", built_at=BUILT_AT))["units"]
+    expected = con.execute(
+        "SELECT coalesce(unit, '') AS u, count(*) AS n FROM figures GROUP BY u ORDER BY n DESC, u").fetchall()
+    assert [(u["unit"], u["n"]) for u in units] == expected
+    assert units[0]["unit"] == "USD" and sum(u["n"] for u in units) == 32
+
+
 def test_the_network_as_a_table_lists_the_arrows_largest_first(con, monkeypatch):
     data = report.collect(con)
     fig = report.network_figure(data)

@@ -173,9 +173,28 @@ def test_sorting_the_figures_by_value(page, release):
     con, _ = release
     tab.click("#figures-table th[data-key=value_sort] button")
     tab.click("#figures-table th[data-key=value_sort] button")
-    largest = con.execute("SELECT figure_id FROM figures ORDER BY value DESC, figure_id LIMIT 1").fetchone()[0]
+    # values are compared within a unit: the most used unit first (USD here), its largest value first
+    units = [u for u, _ in con.execute(
+        "SELECT coalesce(unit, '') AS u, count(*) AS n FROM figures GROUP BY u ORDER BY n DESC, u").fetchall()]
+    assert units[0] == "USD"
+    largest = con.execute(
+        "SELECT figure_id FROM figures WHERE unit = 'USD' ORDER BY value DESC, figure_id LIMIT 1").fetchone()[0]
     assert tab.get_attribute("#figures-table tbody tr", "data-figure-id") == largest
     assert tab.get_attribute("#figures-table th[data-key=value_sort]", "aria-sort") == "descending"
+    shown = tab.eval_on_selector_all("#figures-table tbody tr", "rows => rows.map(r => r.dataset.figureId)")
+    unit_of = dict(con.execute("SELECT figure_id, coalesce(unit, '') FROM figures").fetchall())
+    ranks = [units.index(unit_of[f]) for f in shown]
+    assert ranks == sorted(ranks) and len(set(ranks)) > 1  # grouped by unit, in the units' order
+    value_of = dict(con.execute("SELECT figure_id, value FROM figures").fetchall())
+    usd = [value_of[f] for f in shown if unit_of[f] == "USD"]
+    assert usd == sorted(usd, reverse=True)
+    # the unit filter
+    n_gw = con.execute("SELECT count(*) FROM figures WHERE unit = 'GW'").fetchone()[0]
+    tab.select_option("#unit-filter", "GW")
+    shown = tab.eval_on_selector_all("#figures-table tbody tr", "rows => rows.map(r => r.dataset.figureId)")
+    assert len(shown) == n_gw > 0 and {unit_of[f] for f in shown} == {"GW"}
+    assert tab.inner_text("#figures-status") == f"{n_gw} of 32 figures"
+    tab.select_option("#unit-filter", "")
     tab.click("#figures-table th[data-key=id] button")
 
 

@@ -1182,6 +1182,7 @@ def figure_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
                 ) + (f" ({_label(f['component'])})" if f["component"] else ""),
                 "value": format_stated(f["value"], f["value_high"], f["unit"], f["qualifier"]),
                 "value_sort": f["value"],
+                "unit": f["unit"] or "",
                 "period": period,
                 "source": f["source_publisher"] or f["source_id"],
                 "source_date": format_date(f["source_published"], f["source_published_precision"]),
@@ -1195,6 +1196,15 @@ def figure_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
             }
         )
     return rows
+
+
+def unit_options(data: dict[str, Any]) -> list[dict[str, Any]]:
+    """The units of the figures shown, the most used first: the unit filter's options, and the
+    order in which sorting by value groups the units (a value is compared only within its unit)."""
+    counts: dict[str, int] = defaultdict(int)
+    for f in data["figures"]:
+        counts[f["unit"] or ""] += 1
+    return [{"unit": u, "n": n} for u, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
 
 
 def party_options(data: dict[str, Any]) -> list[dict[str, str]]:
@@ -1414,6 +1424,7 @@ def render_html(
         "timeline": {"data": timeline["data"], "layout": timeline["layout"]},
         "figures": figure_rows(data),
         "parties": party_options(data),
+        "units": unit_options(data),
         "page_size": FIGURES_PAGE_SIZE,
     }
     js, js_version = plotly_js()

@@ -102,13 +102,22 @@
   var rows = data.figures;
   var byId = {};
   rows.forEach(function (r, i) { byId[r.id] = r; r._index = i; r._text = [r.id, r.deal, r.who, r.what, r.value, r.period, r.source, r.source_title, r.quote, r.note].join(" ").toLowerCase(); });
-  var state = { party: "", text: "", disagreeOnly: false, ids: null, key: "id", dir: 1, page: 0 };
+  var state = { party: "", unit: "", text: "", disagreeOnly: false, ids: null, key: "id", dir: 1, page: 0 };
   var tbody = document.querySelector("#figures-table tbody");
   var status = document.getElementById("figures-status");
   var pageInfo = document.getElementById("page-info");
   var prev = document.getElementById("page-prev");
   var next = document.getElementById("page-next");
   var partySelect = document.getElementById("party-filter");
+  var unitSelect = document.getElementById("unit-filter");
+  var unitRank = {};
+  data.units.forEach(function (u, i) {
+    unitRank[u.unit] = i;
+    var opt = document.createElement("option");
+    opt.value = u.unit;
+    opt.textContent = (u.unit || "no unit") + " (" + u.n + ")";
+    unitSelect.appendChild(opt);
+  });
   var textInput = document.getElementById("text-filter");
   var disagreeBox = document.getElementById("disagree-filter");
   var idsNote = document.getElementById("ids-filter");
@@ -122,6 +131,7 @@
 
   function matches(r) {
     if (state.party && r.parties.indexOf(state.party) < 0) return false;
+    if (state.unit && r.unit !== state.unit) return false;
     if (state.disagreeOnly && !r.disagree_with.length) return false;
     if (state.ids && !state.ids[r.id]) return false;
     if (state.text && r._text.indexOf(state.text) < 0) return false;
@@ -129,6 +139,9 @@
   }
 
   function compare(a, b) {
+    // values of different units are not comparable: they are grouped by unit (in a fixed order,
+    // the most used first) and sorted within it
+    if (state.key === "value_sort" && a.unit !== b.unit) return unitRank[a.unit] - unitRank[b.unit];
     var x = a[state.key], y = b[state.key];
     var missingX = x === null || x === undefined || x === "", missingY = y === null || y === undefined || y === "";
     if (missingX || missingY) return missingX === missingY ? a._index - b._index : (missingX ? 1 : -1);
@@ -215,6 +228,7 @@
     });
   });
   partySelect.addEventListener("change", function () { state.party = partySelect.value; state.page = 0; render(); });
+  unitSelect.addEventListener("change", function () { state.unit = unitSelect.value; state.page = 0; render(); });
   textInput.addEventListener("input", function () { state.text = textInput.value.trim().toLowerCase(); state.page = 0; render(); });
   disagreeBox.addEventListener("change", function () { state.disagreeOnly = disagreeBox.checked; state.page = 0; render(); });
   prev.addEventListener("click", function () { state.page -= 1; render(); });
@@ -227,6 +241,8 @@
       state.ids = ids;
       state.party = "";
       partySelect.value = "";
+      state.unit = "";
+      unitSelect.value = "";
       // every figure of the metric is shown: no search text or checkbox left from before hides one
       state.text = "";
       textInput.value = "";
