@@ -487,6 +487,8 @@ def test_populate_reports_failures_and_strict_makes_them_an_error(metrics_packag
 
 @pytest.mark.parametrize("command", [["validate"], ["plugins"]])
 def test_a_check_hook_that_fails_is_warned_of_by_validate_and_plugins(tmp_path, capsys, command):
+    """`aideals plugins` lists it and exits 0; `aideals validate` does not find the package valid
+    without the checks that did not run: one finding per failure, exit 1."""
     from cli_runner import run_cli
 
     d = tmp_path / "extra"
@@ -495,12 +497,47 @@ def test_a_check_hook_that_fails_is_warned_of_by_validate_and_plugins(tmp_path, 
         "from aideals import hookimpl\n@hookimpl\ndef aideals_register_checks():\n    return ['x', 3]\n",
         encoding="utf-8",
     )
-    code, _, err = run_cli([*command, "--package", str(ROOT), "--plugins-dir", str(d)], capsys)
-    assert code == 0
+    code, out, err = run_cli([*command, "--package", str(ROOT), "--plugins-dir", str(d)], capsys)
     assert err.splitlines() == [
         "aideals: warning: plugin badcheck: aideals_register_checks() returned 'x', not an ExtraCheck (skipped)",
         "aideals: warning: plugin badcheck: aideals_register_checks() returned 3, not an ExtraCheck (skipped)",
     ]
+    if command == ["plugins"]:
+        assert code == 0
+        return
+    assert code == 1
+    assert out.splitlines() == [
+        "every_plugin_loaded (cross-table): 2",
+        "  datapackage.json: plugin badcheck: aideals_register_checks() returned 'x', not an ExtraCheck: any check it "
+        "has did not run (fix the plugin, or leave it out with AIDEALS_PLUGINS)",
+        "  datapackage.json: plugin badcheck: aideals_register_checks() returned 3, not an ExtraCheck: any check it "
+        "has did not run (fix the plugin, or leave it out with AIDEALS_PLUGINS)",
+        "2 findings in 1 check.",
+    ]
+
+
+def test_a_plugin_that_cannot_be_imported_stops_a_build(tmp_path, capsys, monkeypatch):
+    """Its checks, if it has any, did not run: the data is not known to be valid, nothing is built.
+    Leaving the plugin out (AIDEALS_PLUGINS) builds."""
+    from cli_runner import run_cli
+    from fixture_packages import make_package
+
+    root = make_package(tmp_path / "pkg")
+    (root / "plugins").mkdir()
+    (root / "plugins" / "broken.py").write_text("import nonexistent_module_xyz\n", encoding="utf-8")
+    code, out, err = run_cli(["build", "--package", str(root)], capsys)
+    assert (code, out) == (1, "")
+    assert err.splitlines() == [
+        "aideals: error: the package is invalid (1 finding), nothing was built; run `aideals validate` for the full "
+        "report:",
+        f"  datapackage.json: plugin broken: cannot import {root / 'plugins' / 'broken.py'}: ModuleNotFoundError: No "
+        "module named 'nonexistent_module_xyz': any check it has did not run (fix the plugin, or leave it out with "
+        "AIDEALS_PLUGINS)",
+    ]
+    assert not (root / "dist").exists()
+    monkeypatch.setenv("AIDEALS_PLUGINS", "")  # none
+    code, out, err = run_cli(["build", "--package", str(root)], capsys)
+    assert code == 0 and (root / "dist" / "aideals.duckdb").is_file()
 
 
 @pytest.mark.parametrize("command", [["validate"], ["plugins"], ["metrics"]])
@@ -511,7 +548,8 @@ def test_every_command_warns_of_a_broken_plugin_in_the_same_line(tmp_path, capsy
     d.mkdir()
     (d / "broken.py").write_text("import nonexistent_module_xyz\n", encoding="utf-8")
     code, _, err = run_cli([*command, "--package", str(ROOT), "--plugins-dir", str(d)], capsys)
-    assert code == 0
+    # validate does not call the package valid without the checks the plugin may have had
+    assert code == (1 if command == ["validate"] else 0)
     assert err.splitlines() == [
         f"aideals: warning: plugin broken: cannot import {d / 'broken.py'}: "
         "ModuleNotFoundError: No module named 'nonexistent_module_xyz' (skipped)"

@@ -40,6 +40,9 @@ if TYPE_CHECKING:
 
 ENTRY_POINT_GROUP = "aideals"
 LIMIT_ENV = "AIDEALS_PLUGINS"
+# The check (and finding) of a plugin that failed to load or to register its checks.
+PLUGINS_LOADED_CHECK = "every_plugin_loaded"
+PLUGIN_NOT_RUN = f": any check it has did not run (fix the plugin, or leave it out with {LIMIT_ENV})"
 # The name of a metric or a check: what its rows and findings are filed under.
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 REPOSITORY_DIR = "plugins"
@@ -139,6 +142,20 @@ class Plugins:
                 by_name[metric.name] = metric
         return sorted(by_name.values(), key=lambda m: m.name)
 
+    def checks_to_run(self) -> list[ExtraCheck]:
+        """The checks a validation runs: every plugin's (`checks`), and, when a plugin failed to
+        load or to register its checks, `PLUGINS_LOADED_CHECK` with one finding per failure: the
+        checks it may have had did not run, so the package is not found valid without them."""
+        from aideals.checks import ExtraCheck
+
+        checks = self.checks()
+        if self.problems:
+            rows = " UNION ALL ".join(
+                f"SELECT {_sql_text(p.line() + PLUGIN_NOT_RUN)} AS message" for p in self.problems
+            )
+            checks.append(ExtraCheck(PLUGINS_LOADED_CHECK, "Every plugin loaded and registered its checks.", rows))
+        return checks
+
     def checks(self) -> list[ExtraCheck]:
         """Every extra data check of every plugin, with `plugin` set to the plugin's name."""
         import dataclasses
@@ -150,6 +167,7 @@ class Plugins:
         checks: list[ExtraCheck] = []
         # A check's name is its findings' `check` and a name in `checks_run`: one check each, as metrics.
         by_name = {check.name: "aideals (built in)" for check in builtin_checks()}
+        by_name[PLUGINS_LOADED_CHECK] = "aideals (built in)"
         for plugin, result in self.call_each("aideals_register_checks"):
             for item in _as_list(result):
                 if not isinstance(item, ExtraCheck):
@@ -178,6 +196,10 @@ def _owner(name: str) -> str:
 
 def _as_list(result: Any) -> list:
     return list(result) if isinstance(result, list | tuple) else [result]
+
+
+def _sql_text(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
 
 
 def current_traceback() -> str:

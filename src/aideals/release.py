@@ -388,4 +388,4 @@ def plugin_hooks(root: Path) -> tuple[list, object]:
     def populate(con, pkg):
         return metrics.populate(con, pkg, plugins=loaded, strict=True)
 
-    return loaded.checks(), populate
+    return loaded.checks_to_run(), populate

@@ -73,7 +73,7 @@ def command(out: Path | None, package: str | None, plugins_dirs: tuple[str, ...]
             out,
             progress=progress,
             populate_metrics=partial(metrics.populate, plugins=loaded),
-            extra_checks=loaded.checks(),
+            extra_checks=loaded.checks_to_run(),
         )
     finally:
         if progress is not None:

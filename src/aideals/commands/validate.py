@@ -35,7 +35,7 @@ def command(
 
     pkg = pkgmod.load(pkgmod.resolve_root(path or package))
     loaded = plugins.load(pkg.root, plugins_dirs)
-    extra_checks = loaded.checks()  # before the warnings: a check hook that fails is one of them
+    extra_checks = loaded.checks_to_run()  # before the warnings: a check hook that fails is one of them
     for problem in loaded.problems:
         click.echo(problem.warning(), err=True)
     result = validate(pkg, max_errors=max_errors, extra_checks=extra_checks)
