@@ -268,6 +268,25 @@ def test_on_a_phone_the_network_fits_the_screen(page, release):
             ".map(t => t.textfont.size)"
         )
         assert sizes == [9]
+        # a swipe on a chart scrolls the page: no zoom or pan, no toolbar over the legends
+        state = phone.evaluate(
+            """() => ['network-plot', 'timeline-plot'].map(id => {
+                 const gd = document.getElementById(id);
+                 return [gd._fullLayout.dragmode, gd._fullLayout.xaxis.fixedrange, gd._fullLayout.yaxis.fixedrange,
+                         gd.querySelectorAll('.modebar-btn').length];
+               })"""
+        )
+        assert state == [[False, True, True, 0], [False, True, True, 0]]
+        before = phone.evaluate("() => window.scrollY")
+        box = phone.locator("#timeline-plot").bounding_box()
+        phone.mouse.wheel(0, 300)  # the wheel over a chart scrolls the page too
+        phone.wait_for_function(f"() => window.scrollY > {before}", timeout=5000)
+        # the nodes shrink with the width; labels on the 10 largest only (the seed has 9 parties)
+        labels = phone.evaluate(
+            "() => document.getElementById('network-plot').data.find(t => t.meta.role === 'nodes').text"
+            ".filter(Boolean).length"
+        )
+        assert labels == 9 and box is not None
     finally:
         phone.close()
     assert tab.evaluate("() => document.getElementById('network-plot')._fullLayout.height") == 640
@@ -329,3 +348,46 @@ def test_the_flow_kinds_can_be_hidden_from_the_keyboard(page):
     tab.locator("#network-plot .legend .traces").filter(has_text="equity").locator(".legendtoggle").click()
     tab.wait_for_function(equity, arg=True, timeout=5000)
     assert problems == []
+
+
+def test_the_pager_and_the_metric_links_keep_the_keyboard_focus(page):
+    """A pager button at the end of its range stays focusable (aria-disabled, not disabled); a link
+    or button that filters the table moves the focus to the count it changed."""
+    tab, _, _ = page
+    state = tab.evaluate(
+        "() => ['page-prev', 'page-next'].map(id => [document.getElementById(id).disabled,"
+        " document.getElementById(id).getAttribute('aria-disabled')])"
+    )
+    assert state == [[False, "true"], [False, "true"]]  # 32 figures: one page
+    tab.focus("#page-next")
+    tab.keyboard.press("Enter")
+    assert tab.evaluate("() => document.activeElement.id") == "page-next"
+    assert tab.inner_text("#page-info") == "rows 1–32 of 32 (page 1 of 1)"
+    tab.click("a.figure-link")
+    assert tab.evaluate("() => document.activeElement.id") == "figures-status"
+    assert tab.inner_text("#figures-status") == "2 of 32 figures, the inputs of a metric"
+    tab.focus("#ids-clear")
+    tab.keyboard.press("Enter")
+    assert tab.evaluate("() => document.activeElement.id") == "figures-status"
+    assert tab.inner_text("#figures-status") == "32 of 32 figures"
+
+
+def test_scroll_boxes_are_named_regions_the_keyboard_reaches(page):
+    tab, _, _ = page
+    boxes = tab.eval_on_selector_all(
+        ".table-wrap, pre.bibtex",
+        "els => els.map(e => [e.getAttribute('role'), e.tabIndex, e.getAttribute('aria-label')])",
+    )
+    assert boxes == [
+        ["region", 0, "The network as a table (scrolls)"],
+        ["region", 0, "Metrics table (scrolls)"],
+        ["region", 0, "Figures table (scrolls)"],
+        ["region", 0, "BibTeX entry"],
+    ]
+    # every table has a caption; a sort button's name is its word only (the arrow is decoration)
+    assert tab.eval_on_selector_all("table.data", "ts => ts.map(t => !!t.caption)") == [True, True, True]
+    tab.click("#figures-table th[data-key=id] button")
+    assert tab.evaluate(
+        "() => getComputedStyle(document.querySelector('#figures-table th[data-key=id] button'), '::after').content"
+    ) in ('" ▼" / ""', '" ▲" / ""')
+    tab.click("#figures-table th[data-key=id] button")

@@ -1257,8 +1257,10 @@ def _metrics_html(data: dict[str, Any]) -> str:
             f'<td>{_e(subject)}</td><td class="num">{link}</td><td>{_e(m["note"] or "")}{caveat}</td></tr>'
         )
     return (
-        '<div class="table-wrap"><table class="data" id="metrics-table"><thead><tr><th>metric</th><th>subject</th>'
-        "<th>name</th><th>value (inputs)</th><th>note</th></tr></thead><tbody>\n" + "\n".join(rows)
+        '<div class="table-wrap" tabindex="0" role="region" aria-label="Metrics table (scrolls)">'
+        '<table class="data" id="metrics-table"><caption class="sr-only">Metrics: each value links to its input '
+        'figures</caption><thead><tr><th scope="col">metric</th><th scope="col">subject</th>'
+        '<th scope="col">name</th><th scope="col">value (inputs)</th><th scope="col">note</th></tr></thead><tbody>\n' + "\n".join(rows)
         + "\n</tbody></table></div>"
     )
 
@@ -1287,7 +1289,7 @@ def _flows_html(edges: list[Edge], names: dict[str, str]) -> str:
         body.append(
             f"<tr><td>{_e(names.get(e.source, e.source))}</td><td>{_e(names.get(e.target, e.target))}</td>"
             f"<td>{_e(_label(e.kind))}</td><td>{_e(e.amount)}{note}</td><td>{deal_cell}</td>"
-            f"<td>{'yes' if e.on_cycle else ''}</td></tr>"
+            f"<td>{'yes' if e.on_cycle else 'no'}</td></tr>"
         )
     cut = (
         f'<p class="note">The {len(shown):,} largest of {len(edges):,} arrows; the figures table has every figure.</p>'
@@ -1296,7 +1298,9 @@ def _flows_html(edges: list[Edge], names: dict[str, str]) -> str:
     )
     return (
         f'<details class="flows" id="flows-list"><summary>The network as a table: {len(edges):,} arrows</summary>\n{cut}'
-        '<div class="table-wrap"><table class="data" id="flows-table"><thead><tr><th scope="col">from</th>'
+        '<div class="table-wrap" tabindex="0" role="region" aria-label="The network as a table (scrolls)">'
+        '<table class="data" id="flows-table"><caption class="sr-only">The arrows of the flow network, the largest '
+        'in US dollars first</caption><thead><tr><th scope="col">from</th>'
         '<th scope="col">to</th><th scope="col">kind</th><th scope="col">amount</th><th scope="col">deal</th>'
         '<th scope="col">on a cycle</th></tr></thead><tbody>\n' + "\n".join(body) + "\n</tbody></table></div></details>"
     )
@@ -1331,9 +1335,9 @@ def _summary_text(summary: dict[str, Any]) -> str:
             f"{summary['labelled']} parties with the largest flows, every party named on hover"
         )
     elif summary["n_edges"] == summary["n_flows"]:
-        parts.append("one edge per flow")
+        parts.append("one arrow per flow")
     else:
-        parts.append(f"{summary['n_edges']} edges: one per flow, a payment stated in several currencies drawn once")
+        parts.append(f"{summary['n_edges']} arrows: one per flow, a payment stated in several currencies drawn once")
     parts.append(f"{summary['n_cycle_nodes']} parties on a cycle")
     return "; ".join(parts) + "."
 
@@ -1352,13 +1356,12 @@ def _network_scope(data: dict[str, Any]) -> str:
     text = ""
     if data["network_parties"] is not None:
         text += (
-            f" Only the {len(data['network_parties']):,} parties with the largest flows in US dollars are drawn"
-            f" (of the {data['flow_parties']:,} parties with flows),"
-            " with the flows between them."
+            f" Only the flows among the {len(data['network_parties']):,} parties with the largest flows in US dollars"
+            f" are drawn (of the {data['flow_parties']:,} parties with flows)."
         )
     if len(data["flows"]) >= FLOW_LIMIT or data["network_parties"] is not None:
         text += (f" {len(data['flows']):,} of the {data['totals']['flows']:,} flows of deals not called off are drawn:"
-                 " query the flows view for all.")
+                 " the flows view of the release has them all (aideals query).")
     return text
 
 
@@ -1438,7 +1441,7 @@ def render_html(
         "BUILT_AT": _e(built),
         "TOOLKIT_VERSION": _e(toolkit_version),
         "PLOTLY_VERSION": _e(js_version),
-        "COUNTS": ", ".join(f"{n} {_e(k)}" for k, n in counts.items()),
+        "COUNTS": ", ".join(f"{n:,} {_e(k)}" for k, n in counts.items()),
         "NETWORK_SUMMARY": _e(_summary_text(network["summary"]) + _network_scope(data)),
         "N_DATED": str(timeline["n_dated"]),
         "DEALS_SCOPE": _e(_deals_scope(data)),

@@ -7,6 +7,9 @@
   var config = { displaylogo: false, responsive: true, showSendToCloud: false, showEditInChartStudio: false,
                  modeBarButtonsToRemove: ["select2d", "lasso2d", "sendDataToCloud"] };
 
+  var NARROW = 700;  // px: below it, the phone layout of the charts
+  var PHONE_LABELS = 10;
+
   function drawPlots() {
     if (!window.Plotly) {
       document.getElementById("network-plot").textContent = "plotly.js did not load: the charts cannot be drawn.";
@@ -14,15 +17,35 @@
     }
     var network = document.getElementById("network-plot");
     var layout = data.network.layout;
-    // On a narrow screen (a phone) the square network needs less height, and smaller labels.
+    var timelineLayout = data.timeline.layout;
+    var plotConfig = config;
+    // On a narrow screen (a phone): the square network needs less height, smaller nodes and
+    // fewer, smaller labels; a swipe on a chart scrolls the page (no zoom or pan to get stuck in);
+    // no toolbar over the legends; the timeline's labels get less room.
     var width = network.clientWidth;
-    if (width && width < 700) {
+    if (width && width < NARROW) {
       layout.height = Math.max(380, Math.round(width * 1.15));
+      var scale = Math.max(0.45, width / NARROW);
       data.network.data.forEach(function (t) {
-        if (t.meta && t.meta.role === "nodes" && t.textfont) t.textfont.size = 9;
+        if (!(t.meta && t.meta.role === "nodes")) return;
+        if (t.textfont) t.textfont.size = 9;
+        var sizes = t.marker.size;
+        t.marker.size = sizes.map(function (v) { return Math.round(v * scale * 10) / 10; });
+        // labels on the largest PHONE_LABELS nodes only
+        var order = sizes.map(function (v, i) { return i; }).sort(function (a, b) { return sizes[b] - sizes[a] || a - b; });
+        var keep = {};
+        order.slice(0, PHONE_LABELS).forEach(function (i) { keep[i] = true; });
+        t.text = t.text.map(function (label, i) { return keep[i] ? label : ""; });
       });
+      [layout, timelineLayout].forEach(function (l) {
+        l.dragmode = false;
+        l.xaxis = Object.assign({}, l.xaxis, { fixedrange: true });
+        l.yaxis = Object.assign({}, l.yaxis, { fixedrange: true });
+      });
+      timelineLayout.margin = Object.assign({}, timelineLayout.margin, { l: 70, r: 10 });
+      plotConfig = Object.assign({}, config, { displayModeBar: false, scrollZoom: false });
     }
-    window.Plotly.newPlot(network, data.network.data, layout, config);
+    window.Plotly.newPlot(network, data.network.data, layout, plotConfig);
     // The halos are in their flow kind's legend group (hiding a kind hides its halos), so the
     // "on a cycle" entry cannot be their group: a click on it hides or shows them all.
     network.on("plotly_legendclick", function (ev) {
@@ -40,7 +63,7 @@
       return !(trace.meta && trace.meta.role === "cycle-legend");
     });
     kindSwitches(network);
-    window.Plotly.newPlot("timeline-plot", data.timeline.data, data.timeline.layout, config);
+    window.Plotly.newPlot("timeline-plot", data.timeline.data, timelineLayout, plotConfig);
   }
 
   // Checkboxes for the flow kinds and the halos: what clicking the legend does, from the keyboard.
@@ -208,11 +231,12 @@
     var frag = document.createDocumentFragment();
     shown.slice(start, start + size).forEach(function (r) { frag.appendChild(row(r)); });
     tbody.replaceChildren(frag);
-    status.textContent = shown.length + " of " + rows.length + " figures";
+    status.textContent = shown.length + " of " + rows.length + " figures" + (state.ids ? ", the inputs of a metric" : "");
     status.setAttribute("data-count", String(shown.length));
     pageInfo.textContent = shown.length ? "rows " + (start + 1) + "–" + Math.min(start + size, shown.length) + " of " + shown.length + " (page " + (state.page + 1) + " of " + pages + ")" : "no rows";
-    prev.disabled = state.page === 0;
-    next.disabled = state.page >= pages - 1;
+    // aria-disabled, not disabled: a disabled button would drop the keyboard focus on it
+    prev.setAttribute("aria-disabled", String(state.page === 0));
+    next.setAttribute("aria-disabled", String(state.page >= pages - 1));
     idsNote.hidden = !state.ids;
   }
 
@@ -231,11 +255,19 @@
   unitSelect.addEventListener("change", function () { state.unit = unitSelect.value; state.page = 0; render(); });
   textInput.addEventListener("input", function () { state.text = textInput.value.trim().toLowerCase(); state.page = 0; render(); });
   disagreeBox.addEventListener("change", function () { state.disagreeOnly = disagreeBox.checked; state.page = 0; render(); });
-  prev.addEventListener("click", function () { state.page -= 1; render(); });
-  next.addEventListener("click", function () { state.page += 1; render(); });
-  document.getElementById("ids-clear").addEventListener("click", function () { state.ids = null; state.page = 0; render(); });
+  prev.addEventListener("click", function () { if (state.page > 0) { state.page -= 1; render(); } });
+  next.addEventListener("click", function () {
+    if (next.getAttribute("aria-disabled") !== "true") { state.page += 1; render(); }
+  });
+  document.getElementById("ids-clear").addEventListener("click", function () {
+    state.ids = null;
+    state.page = 0;
+    render();
+    status.focus();  // the button hides itself: the focus goes to what changed, the count of figures
+  });
   document.querySelectorAll("a.figure-link").forEach(function (a) {
-    a.addEventListener("click", function () {
+    a.addEventListener("click", function (ev) {
+      ev.preventDefault();  // the focus goes to the count below instead of the section's top
       var ids = {};
       (a.getAttribute("data-figure-ids") || "").split(" ").forEach(function (id) { if (id) ids[id] = true; });
       state.ids = ids;
@@ -250,6 +282,8 @@
       disagreeBox.checked = false;
       state.page = 0;
       render();
+      document.getElementById("figures").scrollIntoView();
+      status.focus({ preventScroll: true });  // say what the link did: the count of the metric's input figures
     });
   });
 
