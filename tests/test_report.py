@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import html
 import json
 import math
+import re
 import shutil
 from datetime import date, datetime, timezone
 from html.parser import HTMLParser
@@ -349,6 +351,17 @@ def test_the_network_as_a_table_lists_the_arrows_largest_first(con, monkeypatch)
     table = report.render_html(con, version="0.1.0", built_at=BUILT_AT).split('id="flows-list">')[1]
     assert table.split("</details>")[0].count("<tr><td>") == 2
     assert '<p class="note">The 2 largest of 13 arrows; the figures table has every figure.</p>' in table
+
+
+def test_the_timeline_as_a_table_lists_the_dated_deals_latest_first(con):
+    page = report.render_html(con, version="0.1.0", built_at=BUILT_AT)
+    table = page.split('<details class="flows" id="dated-list">')[1].split("</details>")[0]
+    assert "<summary>The timeline as a table: 6 deals</summary>" in table
+    dated = con.execute(
+        "SELECT title FROM deals WHERE announced IS NOT NULL ORDER BY announced DESC, deal_id DESC").fetchall()
+    rows = re.findall(r"<tr><td class=\"num\">([^<]*)</td><td>([^<]*)</td>", table)
+    assert [html.unescape(title) for _, title in rows] == [t for (t,) in dated]
+    assert len(rows) == 6 and (rows[0][0], rows[1][0]) == ("2025-10-06", "2025-10")  # as precise as the source
 
 
 def test_timeline_places_dated_deals_and_lists_the_others_apart(con):

@@ -1306,6 +1306,29 @@ def _flows_html(edges: list[Edge], names: dict[str, str]) -> str:
     )
 
 
+def _dated_html(data: dict[str, Any]) -> str:
+    """The timeline as a table (closed until opened): the dated deals, the latest first."""
+    dated = [d for d in data["deals"] if d["announced"] is not None]
+    if not dated:
+        return ""
+    names = data["names"]
+    ordered = sorted(dated, key=lambda d: (d["announced"], d["deal_id"]), reverse=True)
+    body = [
+        f"<tr><td class=\"num\">{_e(format_date(d['announced'], d['date_precision']))}</td><td>{_e(d['title'])}</td>"
+        f"<td>{_e(names.get(d['party_a'], d['party_a']))} and {_e(names.get(d['party_b'], d['party_b']))}</td>"
+        f"<td>{_e(_label(d['kind']))}</td><td>{_e(_label(d['status']))}</td></tr>"
+        for d in ordered
+    ]
+    return (
+        f'<details class="flows" id="dated-list"><summary>The timeline as a table: {len(dated):,} deals</summary>\n'
+        '<div class="table-wrap" tabindex="0" role="region" aria-label="The timeline as a table (scrolls)">'
+        '<table class="data" id="dated-table"><caption class="sr-only">Deals by announcement date, the latest '
+        'first</caption><thead><tr><th scope="col">announced</th><th scope="col">deal</th><th scope="col">parties</th>'
+        '<th scope="col">kind</th><th scope="col">status</th></tr></thead><tbody>\n' + "\n".join(body)
+        + "\n</tbody></table></div></details>"
+    )
+
+
 def _undated_html(data: dict[str, Any]) -> str:
     undated = sorted(
         (d for d in data["deals"] if d["announced"] is None), key=lambda d: (d["title"].casefold(), d["deal_id"])
@@ -1448,6 +1471,7 @@ def render_html(
         "METRICS_SCOPE": _e(_scope(len(data["metrics"]), data["totals"]["metrics"], "metric rows", "in table order", "metrics")),
         "FIGURES_SCOPE": _e(_scope(len(data["figures"]), data["totals"]["figures"], "figures", "the first by figure id", "figures_resolved")),
         "UNDATED": _undated_html(data),
+        "DATED_TABLE": _dated_html(data),
         "FLOWS_TABLE": _flows_html(network["edges"], data["names"]),
         "METRICS": _metrics_html(data),
         "CITATION": _e(citation),

@@ -64,6 +64,11 @@
     });
     kindSwitches(network);
     window.Plotly.newPlot("timeline-plot", data.timeline.data, timelineLayout, plotConfig);
+    // A screen reader gets each chart's label and description, and the tables that follow it, not
+    // the hundreds of unnamed shapes inside plotly's drawing.
+    document.querySelectorAll("#network-plot svg, #timeline-plot svg").forEach(function (svg) {
+      svg.setAttribute("aria-hidden", "true");
+    });
   }
 
   // Checkboxes for the flow kinds and the halos: what clicking the legend does, from the keyboard.
@@ -198,6 +203,8 @@
       badge.title = "Other sources state it differently: " + r.disagree_with.join(", ");
       c4.appendChild(el("br"));
       c4.appendChild(badge);
+      // the tooltip is for a mouse: the same words in the cell, for a screen reader
+      c4.appendChild(el("span", " Other sources state it differently: " + r.disagree_with.join(", "), "sr-only"));
     }
     tr.appendChild(c4);
     var c5 = el("td");
