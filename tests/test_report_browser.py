@@ -397,3 +397,31 @@ def test_scroll_boxes_are_named_regions_the_keyboard_reaches(page):
         "() => getComputedStyle(document.querySelector('#figures-table th[data-key=id] button'), '::after').content"
     ) in ('" ▼" / ""', '" ▲" / ""')
     tab.click("#figures-table th[data-key=id] button")
+
+
+def test_sorting_and_typing_are_announced_once(page):
+    tab, _, _ = page
+    tab.click("#figures-table th[data-key=source] button")
+    assert tab.inner_text("#table-announce") == "sorted by source, ascending"
+    tab.click("#figures-table th[data-key=id] button")
+    assert tab.inner_text("#table-announce") == "sorted by figure, ascending"
+    # the live count waits for a pause in typing
+    # the same task as the key press: the table is filtered, the count not yet announced
+    right_after = tab.evaluate(
+        """() => {
+          const box = document.getElementById('text-filter');
+          box.value = 'nvid';
+          box.dispatchEvent(new Event('input'));
+          return [document.getElementById('figures-status').textContent,
+                  document.querySelectorAll('#figures-table tbody tr').length];
+        }"""
+    )
+    assert right_after[0] == "32 of 32 figures" and right_after[1] < 32
+    tab.wait_for_function(
+        "document.getElementById('figures-status').textContent !== '32 of 32 figures'", timeout=5000
+    )
+    n = tab.evaluate("() => document.querySelectorAll('#figures-table tbody tr').length")
+    assert tab.inner_text("#figures-status") == f"{n} of 32 figures" and 0 < n < 32
+    tab.fill("#text-filter", "")
+    tab.wait_for_function("document.getElementById('figures-status').textContent === '32 of 32 figures'")
+    assert tab.evaluate("() => document.querySelectorAll('#figures-table a[target=_blank] .sr-only').length") == 32

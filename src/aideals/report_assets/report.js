@@ -213,6 +213,7 @@
       a.href = r.url;
       a.rel = "noopener noreferrer";
       a.target = "_blank";
+      a.appendChild(el("span", " (opens in a new tab)", "sr-only"));
       a.title = r.source_title;
       c5.appendChild(a);
     } else {
@@ -229,7 +230,18 @@
     return tr;
   }
 
-  function render() {
+  var announceTimer = null;
+
+  // The count of figures is a live region: while someone types in the search box it is updated
+  // once they pause, not at every key.
+  function announce(text, delay) {
+    if (announceTimer) clearTimeout(announceTimer);
+    announceTimer = null;
+    if (!delay) { status.textContent = text; return; }
+    announceTimer = setTimeout(function () { announceTimer = null; status.textContent = text; }, delay);
+  }
+
+  function render(typing) {
     var shown = rows.filter(matches).sort(compare);
     var size = data.page_size;
     var pages = Math.max(1, Math.ceil(shown.length / size));
@@ -238,7 +250,7 @@
     var frag = document.createDocumentFragment();
     shown.slice(start, start + size).forEach(function (r) { frag.appendChild(row(r)); });
     tbody.replaceChildren(frag);
-    status.textContent = shown.length + " of " + rows.length + " figures" + (state.ids ? ", the inputs of a metric" : "");
+    announce(shown.length + " of " + rows.length + " figures" + (state.ids ? ", the inputs of a metric" : ""), typing ? 600 : 0);
     status.setAttribute("data-count", String(shown.length));
     pageInfo.textContent = shown.length ? "rows " + (start + 1) + "–" + Math.min(start + size, shown.length) + " of " + shown.length + " (page " + (state.page + 1) + " of " + pages + ")" : "no rows";
     // aria-disabled, not disabled: a disabled button would drop the keyboard focus on it
@@ -256,15 +268,20 @@
       th.setAttribute("aria-sort", state.dir > 0 ? "ascending" : "descending");
       state.page = 0;
       render();
+      document.getElementById("table-announce").textContent =
+        "sorted by " + th.textContent.trim() + ", " + (state.dir > 0 ? "ascending" : "descending");
     });
   });
   partySelect.addEventListener("change", function () { state.party = partySelect.value; state.page = 0; render(); });
   unitSelect.addEventListener("change", function () { state.unit = unitSelect.value; state.page = 0; render(); });
-  textInput.addEventListener("input", function () { state.text = textInput.value.trim().toLowerCase(); state.page = 0; render(); });
+  textInput.addEventListener("input", function () { state.text = textInput.value.trim().toLowerCase(); state.page = 0; render(true); });
   disagreeBox.addEventListener("change", function () { state.disagreeOnly = disagreeBox.checked; state.page = 0; render(); });
-  prev.addEventListener("click", function () { if (state.page > 0) { state.page -= 1; render(); } });
+  var tableAnnounce = document.getElementById("table-announce");
+  prev.addEventListener("click", function () {
+    if (state.page > 0) { state.page -= 1; render(); tableAnnounce.textContent = pageInfo.textContent; }
+  });
   next.addEventListener("click", function () {
-    if (next.getAttribute("aria-disabled") !== "true") { state.page += 1; render(); }
+    if (next.getAttribute("aria-disabled") !== "true") { state.page += 1; render(); tableAnnounce.textContent = pageInfo.textContent; }
   });
   document.getElementById("ids-clear").addEventListener("click", function () {
     state.ids = null;
