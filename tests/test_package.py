@@ -41,6 +41,20 @@ def test_metadata_carries_the_last_dated_changelog_release():
     assert [u.relpath for u in metadata.release_updates(ROOT, version, day) if u.changed] == []
 
 
+def test_citation_files_hold_the_descriptors_metadata():
+    """CITATION.cff and .zenodo.json say what datapackage.json says: title, description, licence,
+    keywords (README: "holds the same metadata")."""
+    import yaml
+
+    desc = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))
+    cff = yaml.safe_load((ROOT / "CITATION.cff").read_text(encoding="utf-8"))
+    zenodo = json.loads((ROOT / ".zenodo.json").read_text(encoding="utf-8"))
+    assert cff["title"] == zenodo["title"] == desc["title"]
+    assert cff["keywords"] == zenodo["keywords"] == desc["keywords"]
+    assert cff["license"] == desc["licenses"][0]["name"] and zenodo["license"] == desc["licenses"][0]["name"].lower()
+    assert " ".join(cff["abstract"].split()) == zenodo["description"]
+
+
 def test_descriptor_declares_the_required_metadata():
     desc = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))
     assert desc["$schema"] == "https://datapackage.org/profiles/2.0/datapackage.json"

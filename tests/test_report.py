@@ -528,7 +528,19 @@ def test_command_writes_the_report_from_the_package(tmp_path, capsys):
     # (tests/test_unreleased.py checks that rule on packages of its own)
     version = descriptor["version"] + ("+unreleased" if unreleased_changes(ROOT, descriptor) else "")
     assert f"wrote {out} (release {version}, from the package in {ROOT})" in capsys.readouterr().err
-    assert f'<dd id="release-version">{version}</dd>' in out.read_text(encoding="utf-8")
+    page = out.read_text(encoding="utf-8")
+    assert f'<dd id="release-version">{version}</dd>' in page
+    # the metrics a build would hold, computed by the repository's plugins, not an empty table
+    con = db.connect_memory(package.load(ROOT))
+    try:
+        from aideals import metrics
+
+        expected = len(metrics.populate(con, package.load(ROOT)).results)
+    finally:
+        con.close()
+    assert expected > 50
+    assert f", {expected:,} metrics</dd>" in page
+    assert page.count('class="figure-link"') == expected
 
 
 def test_command_reads_a_release_database_with_its_descriptor(tmp_path, capsys):
@@ -702,3 +714,18 @@ def test_a_metric_resting_on_a_rumoured_deal_says_so(con):
         "AMD–OpenAI GPU supply agreement with AMD warrants.</span></td>"
     ) in page
     assert "<td>a note</td></tr>" in page
+
+
+def test_the_page_cites_the_release_as_aideals_cite_does(con):
+    from aideals import cite
+
+    descriptor = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))
+    page = report.render_html(con, version="0.39.0", built_at=BUILT_AT, descriptor=descriptor)
+    release = cite.release_citation(dict(descriptor, version="0.39.0"))
+    apa, bibtex = cite.apa_release(release), cite.bibtex_release(release)
+    assert apa.startswith("aideals contributors. (") and "(Version 0.39.0) [Data set]." in apa
+    assert f'<blockquote id="citation">{report._e(apa)}</blockquote>' in page
+    assert f"{report._e(bibtex)}</pre>" in page and "@misc{aideals-0_39_0," in bibtex
+    # a descriptor that cannot be cited (no created date, no contributors) still gets a plain citation
+    page = report.render_html(con, version="0.1.0", built_at=BUILT_AT, descriptor={"title": "T"})
+    assert '<blockquote id="citation">aideals contributors (2026). T (version 0.1.0) [Data set]. Licensed CC-BY-4.0.' in page

@@ -47,7 +47,9 @@ HASH_CHUNK = 1 << 20
 # One thread, a fixed compression and row-group size, and rows sorted by primary key: the Parquet
 # bytes then depend only on the data (and the DuckDB version), never on scheduling.
 # The oldest storage format that holds everything we write: a release built with a new DuckDB
-# stays readable by the DuckDB 1.x shells and libraries that users already have.
+# stays readable by older DuckDB shells and libraries. Measured on 2026-12-06: DuckDB 1.1.3 to
+# 1.5 open a release; 1.0.0 does not (a serialization error, even with the tables alone), so the
+# README says 1.1 or later, as pyproject.toml requires.
 STORAGE_COMPATIBILITY = "v1.0.0"
 PARQUET_COPY = "COPY (SELECT * FROM {table} ORDER BY {order}) TO ? (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)"
 

@@ -1392,6 +1392,19 @@ def _deals_scope(data: dict[str, Any]) -> str:
     return _scope(len(data["deals"]), data["totals"]["deals"], "deals", "by announcement date, then deal id", "deals")
 
 
+def release_citations(descriptor: dict[str, Any] | None, version: str, year: str) -> tuple[str, str]:
+    """The APA reference and the BibTeX entry of the release, as `aideals cite` gives them; for a
+    descriptor that cannot be cited that way (no `created` date or contributors), a plain form."""
+    from aideals import cite
+    from aideals.errors import AidealsError
+
+    try:
+        release = cite.release_citation(dict(descriptor or {}, version=version))
+    except AidealsError:
+        return citation_text(descriptor, version, year), _bibtex(descriptor, version, year)
+    return cite.apa_release(release), cite.bibtex_release(release)
+
+
 def citation_text(descriptor: dict[str, Any] | None, version: str, year: str) -> str:
     """A plain-text citation of the release (authors, year, title, version, licence)."""
     descriptor = descriptor or {}
@@ -1457,7 +1470,7 @@ def render_html(
     # The release's year is the package's `created` date (as `aideals cite` gives it), not the build's.
     created = str((descriptor or {}).get("created", ""))[:4]
     year = created if created.isdigit() and len(created) == 4 else built[:4]
-    citation = citation_text(descriptor, version, year)
+    citation, bibtex = release_citations(descriptor, version, year)
     counts = data["totals"]
     replacements = {
         "VERSION": _e(version),
@@ -1475,7 +1488,7 @@ def render_html(
         "FLOWS_TABLE": _flows_html(network["edges"], data["names"]),
         "METRICS": _metrics_html(data),
         "CITATION": _e(citation),
-        "BIBTEX": _e(_bibtex(descriptor, version, year)),
+        "BIBTEX": _e(bibtex),
         "CSS": _asset("report.css"),
         "PLOTLY_JS": js,
         "DATA_JSON": json_for_script(payload),
@@ -1649,6 +1662,10 @@ def report_from_source(source: ReportSource, out: Path, *, built_at: datetime | 
         pkg = package_mod.load(source.root)
         con = duckdb.connect(":memory:")
         build.load_valid(con, pkg, refused="no report was written")
+        # as a build would: the metrics of the built-in and installed plugins (a failing one warned of)
+        from aideals import metrics
+
+        metrics.populate(con, pkg)
     try:
         return write_report(con, out, version=source.version, built_at=built_at, descriptor=source.descriptor)
     except duckdb.CatalogException as exc:
