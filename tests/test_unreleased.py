@@ -74,7 +74,7 @@ def test_a_build_of_changed_data_is_labelled_unreleased(tmp_path: Path, capsys):
     assert descriptor(tmp_path / "changed")["version"] == f"{version}+unreleased"
     page = (tmp_path / "changed" / "report.html").read_text(encoding="utf-8")
     assert f'<dd id="release-version">{version}+unreleased</dd>' in page
-    assert f"(version {version}+unreleased)" in page
+    assert f"(Version {version}+unreleased) [Data set]" in page  # the citation, as `aideals cite` gives it
     rc, _, err = run_cli(["report", "--package", str(root), "--out", str(tmp_path / "r.html"), "--built-at", "2026-12-05"],
                          capsys)
     assert (rc, err) == (0, f"wrote {tmp_path / 'r.html'} (release {version}+unreleased, from the package in {root})\n")
