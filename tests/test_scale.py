@@ -193,7 +193,7 @@ def test_report_page_says_what_part_it_shows(seed_con):
         "query the release for all: SELECT * FROM deals in aideals.duckdb."
     )
     assert re.search(r'<p class="note" id="network-summary">([^<]*)</p>', page).group(1) == (
-        "2 parties with flows, 2 flows; one arrow per flow; 2 parties on a cycle. "
+        "2 parties and 2 flows drawn; one arrow per flow; 2 parties on a cycle. "
         "Only the flows among the 2 parties with the largest flows in US dollars are drawn (of the 9 parties with "
         "flows). 2 of the 13 flows of deals not called off are drawn: the flows view of the release has them all (aideals query)."
     )

@@ -1349,7 +1349,7 @@ def _undated_html(data: dict[str, Any]) -> str:
 
 def _summary_text(summary: dict[str, Any]) -> str:
     parts = [
-        f"{summary['n_nodes']} parties with flows, {summary['n_flows']} flows",
+        f"{summary['n_nodes']} parties and {summary['n_flows']} flows drawn",
     ]
     if summary["aggregated"]:
         parts.append(

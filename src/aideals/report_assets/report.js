@@ -8,7 +8,7 @@
                  modeBarButtonsToRemove: ["select2d", "lasso2d", "sendDataToCloud"] };
 
   var NARROW = 700;  // px: below it, the phone layout of the charts
-  var PHONE_LABELS = 10;
+  var PHONE_LABELS = 6;
 
   function drawPlots() {
     if (!window.Plotly) {
