@@ -639,8 +639,12 @@ def _duck_line(exc: Exception) -> str:
 
 def _csv_error(path: Path, exc: Exception) -> str:
     """The message of a CSV that DuckDB cannot read, saying when mixed line endings are the cause."""
-    why = " (the file mixes CR LF and LF line endings: end every line the same way)" if _mixed_endings(path) else ""
-    return f"cannot be read as CSV: {_duck_line(exc)}{why}"
+    duck = _duck_line(exc)
+    if _mixed_endings(path):
+        # DuckDB's own words ("this can happen when is not possible to parse ...") would hide the cause
+        where = re.match(r"line \d+: ", duck)
+        return f"cannot be read as CSV: {where.group(0) if where else ''}the file mixes CR LF and LF line endings: end every line the same way"
+    return f"cannot be read as CSV: {duck}"
 
 
 def _chunks(path: Path) -> Iterator[bytes]:
