@@ -136,7 +136,7 @@ def test_mixed_line_endings_refuse_the_file_saying_so_where_frictionless_reads_i
     assert stored == []
     (finding,) = expected("mixed-line-endings")["findings"]
     assert (finding["file"], finding["check"]) == ("data/deals.csv", "format-error")
-    assert finding["message"].endswith("(the file mixes CR LF and LF line endings: end every line the same way)")
+    assert finding["message"] == "cannot be read as CSV: the file mixes CR LF and LF line endings: end every line the same way"
 
 
 @pytest.mark.parametrize("case", FRICTIONLESS_SAMPLE)
