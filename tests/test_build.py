@@ -538,7 +538,7 @@ def test_build_command_prints_the_summary(tmp_path, capsys, monkeypatch):
         "  figures         10\n"
         "  metrics          0\n"
         f"checks passed: {checks_run}\n"
-        "files: dist/aideals.duckdb, dist/parquet/*.parquet, dist/data/*.csv, dist/datapackage.json, dist/report.html\n"
+        "files: dist/aideals.duckdb, dist/parquet/*.parquet, dist/data/*.csv, dist/schemas/*.json, dist/datapackage.json, dist/report.html\n"
         "query it:\n"
         "  duckdb dist/aideals.duckdb -c \"SELECT * FROM flows WHERE to_party = 'openai' ORDER BY value_high DESC\"\n"
     )

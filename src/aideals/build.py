@@ -408,7 +408,7 @@ def summary(result: BuildResult) -> str:
     lines.append("rows:")
     lines += [f"  {t.ljust(width)}  {n:>9,}" for t, n in result.rows.items()]
     lines.append(f"checks passed: {', '.join(result.checks_run)}")
-    lines.append(f"files: {out}/{DATABASE}, {out}/parquet/*.parquet, {out}/data/*.csv, {out}/{DESCRIPTOR}, {out}/{REPORT}")
+    lines.append(f"files: {out}/{DATABASE}, {out}/parquet/*.parquet, {out}/data/*.csv, {out}/schemas/*.json, {out}/{DESCRIPTOR}, {out}/{REPORT}")
     lines += [f"warning: {w}" for w in result.warnings]
     db_path = f"{out}/{DATABASE}"
     if any(c in db_path for c in " '\"$`\\"):
