@@ -353,6 +353,25 @@ def test_the_network_as_a_table_lists_the_arrows_largest_first(con, monkeypatch)
     assert '<p class="note">The 2 largest of 13 arrows; the figures table has every figure.</p>' in table
 
 
+def test_the_parties_as_a_table_give_what_the_nodes_hover_texts_give(con):
+    data = report.collect(con)
+    fig = report.network_figure(data)
+    (nodes,) = [t for t in fig["data"] if t["meta"]["role"] == "nodes"]
+    hover = dict(zip(nodes["customdata"], nodes["hovertext"]))
+    assert len(fig["parties"]) == len(nodes["customdata"]) == 9
+    for p in fig["parties"]:
+        assert f"Pays or gives, at most: {report.format_value(p['pays'], 'USD')}<br>" in hover[p["party"]]
+        assert f"Receives, at most: {report.format_value(p['receives'], 'USD')}" in hover[p["party"]]
+        assert hover[p["party"]].split("<br>")[1] == f"{p['flows']} flows"
+    totals = [p["pays"] + p["receives"] for p in fig["parties"]]
+    assert totals == sorted(totals, reverse=True)  # the largest first
+    page = report.render_html(con, version="0.1.0", built_at=BUILT_AT)
+    table = page.split('<details class="flows" id="parties-list">')[1].split("</details>")[0]
+    assert ('<tr><td>OpenAI</td><td class="num">$960B</td><td class="num">$153.35B</td><td class="num">12</td>'
+            "<td>yes</td></tr>") in table
+    assert table.count("<tr><td>") == 9
+
+
 def test_the_timeline_as_a_table_lists_the_dated_deals_latest_first(con):
     page = report.render_html(con, version="0.1.0", built_at=BUILT_AT)
     table = page.split('<details class="flows" id="dated-list">')[1].split("</details>")[0]

@@ -380,13 +380,14 @@ def test_scroll_boxes_are_named_regions_the_keyboard_reaches(page):
     )
     assert boxes == [
         ["region", 0, "The network as a table (scrolls)"],
+        ["region", 0, "The parties as a table (scrolls)"],
         ["region", 0, "The timeline as a table (scrolls)"],
         ["region", 0, "Metrics table (scrolls)"],
         ["region", 0, "Figures table (scrolls)"],
         ["region", 0, "BibTeX entry"],
     ]
     # every table has a caption; a sort button's name is its word only (the arrow is decoration)
-    assert tab.eval_on_selector_all("table.data", "ts => ts.map(t => !!t.caption)") == [True, True, True, True]
+    assert tab.eval_on_selector_all("table.data", "ts => ts.map(t => !!t.caption)") == [True] * 5
     # the charts' drawings are hidden from screen readers, who get the label, description and tables
     hidden = tab.eval_on_selector_all(
         "#network-plot svg, #timeline-plot svg", "ss => ss.map(s => s.getAttribute('aria-hidden'))"

@@ -928,7 +928,12 @@ def network_figure(data: dict[str, Any]) -> dict[str, Any]:
         "n_cycle_nodes": len(on_cycle),
         "labelled": min(len(nodes), LABEL_LIMIT),
     }
-    return {"data": traces, "layout": layout, "summary": summary, "edges": edges}
+    party_rows = [
+        {"party": n, "name": names.get(n, n), "pays": totals_out[n], "receives": totals_in[n], "flows": counts[n],
+         "on_cycle": n in on_cycle}
+        for n in ranked
+    ]
+    return {"data": traces, "layout": layout, "summary": summary, "edges": edges, "parties": party_rows}
 
 
 def _arrow_trace(curves: list[list[tuple[float, float]]], hovers: list[str], colour: str, kind: str) -> dict[str, Any]:
@@ -1329,6 +1334,26 @@ def _dated_html(data: dict[str, Any]) -> str:
     )
 
 
+def _parties_html(parties: list[dict[str, Any]]) -> str:
+    """The nodes of the network as a table (what their hover texts say), the largest first."""
+    if not parties:
+        return ""
+    body = [
+        f"<tr><td>{_e(p['name'])}</td><td class=\"num\">{_e(format_value(p['pays'], 'USD'))}</td>"
+        f"<td class=\"num\">{_e(format_value(p['receives'], 'USD'))}</td><td class=\"num\">{p['flows']:,}</td>"
+        f"<td>{'yes' if p['on_cycle'] else 'no'}</td></tr>"
+        for p in parties
+    ]
+    return (
+        f'<details class="flows" id="parties-list"><summary>The parties as a table: {len(parties):,} parties</summary>\n'
+        '<div class="table-wrap" tabindex="0" role="region" aria-label="The parties as a table (scrolls)">'
+        '<table class="data" id="parties-table"><caption class="sr-only">The parties of the flow network, the most '
+        'US dollars paid and received first</caption><thead><tr><th scope="col">party</th>'
+        '<th scope="col">pays or gives, at most</th><th scope="col">receives, at most</th><th scope="col">flows</th>'
+        '<th scope="col">on a cycle</th></tr></thead><tbody>\n' + "\n".join(body) + "\n</tbody></table></div></details>"
+    )
+
+
 def _undated_html(data: dict[str, Any]) -> str:
     undated = sorted(
         (d for d in data["deals"] if d["announced"] is None), key=lambda d: (d["title"].casefold(), d["deal_id"])
@@ -1485,7 +1510,7 @@ def render_html(
         "FIGURES_SCOPE": _e(_scope(len(data["figures"]), data["totals"]["figures"], "figures", "the first by figure id", "figures_resolved")),
         "UNDATED": _undated_html(data),
         "DATED_TABLE": _dated_html(data),
-        "FLOWS_TABLE": _flows_html(network["edges"], data["names"]),
+        "FLOWS_TABLE": _flows_html(network["edges"], data["names"]) + "\n" + _parties_html(network["parties"]),
         "METRICS": _metrics_html(data),
         "CITATION": _e(citation),
         "BIBTEX": _e(bibtex),
