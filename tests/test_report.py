@@ -748,3 +748,12 @@ def test_the_page_cites_the_release_as_aideals_cite_does(con):
     # a descriptor that cannot be cited (no created date, no contributors) still gets a plain citation
     page = report.render_html(con, version="0.1.0", built_at=BUILT_AT, descriptor={"title": "T"})
     assert '<blockquote id="citation">aideals contributors (2026). T (version 0.1.0) [Data set]. Licensed CC-BY-4.0.' in page
+
+
+def test_a_metric_note_names_its_parties():
+    names = {"openai": "OpenAI", "nvidia": "Nvidia", "open": "Open Co"}
+    note = "openai -> nvidia -> openai: openai pays about $350B to nvidia; openai-like and reopenai stay"
+    assert report.readable_note(note, ["openai", "nvidia", "open"], names) == (
+        "OpenAI → Nvidia → OpenAI: OpenAI pays about $350B to Nvidia; openai-like and reopenai stay")
+    # ids of other parties, or of none, are left as they are
+    assert report.readable_note("amd -> openai", ["amd"], names) == "amd → openai"

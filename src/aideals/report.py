@@ -1225,6 +1225,15 @@ def party_options(data: dict[str, Any]) -> list[dict[str, str]]:
 # Server-side HTML parts (escaped)
 
 
+def readable_note(note: str, party_ids: list[str], names: dict[str, str]) -> str:
+    """A metric's note for a reader: the ids of its subject's parties written as their names and
+    `->` as an arrow. Only whole ids (not inside another word or id) are replaced."""
+    for pid in sorted(set(party_ids), key=len, reverse=True):
+        if pid in names:
+            note = re.sub(rf"(?<![\w-]){re.escape(pid)}(?![\w-])", lambda _m, n=names[pid]: n, note)
+    return note.replace(" -> ", " → ")
+
+
 def _metrics_html(data: dict[str, Any]) -> str:
     metrics = data["metrics"]
     if not metrics:
@@ -1257,9 +1266,11 @@ def _metrics_html(data: dict[str, Any]) -> str:
             f'confirmed: {_e("; ".join(deal_titles.get(d, d) for d in rumoured))}.</span>'
             if rumoured else ""
         )
+        parties = m["subject_id"].split("/") if m["subject_type"] in ("party", "pair", "cycle") else []
+        note = readable_note(m["note"] or "", parties, names)
         rows.append(
             f"<tr><td><code>{_e(m['metric'])}</code></td><td>{_e(_label(m['subject_type']))}</td>"
-            f'<td>{_e(subject)}</td><td class="num">{link}</td><td>{_e(m["note"] or "")}{caveat}</td></tr>'
+            f'<td>{_e(subject)}</td><td class="num">{link}</td><td>{_e(note)}{caveat}</td></tr>'
         )
     return (
         '<div class="table-wrap" tabindex="0" role="region" aria-label="Metrics table (scrolls)">'
