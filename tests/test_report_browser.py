@@ -426,3 +426,12 @@ def test_sorting_and_typing_are_announced_once(page):
     tab.fill("#text-filter", "")
     tab.wait_for_function("document.getElementById('figures-status').textContent === '32 of 32 figures'")
     assert tab.evaluate("() => document.querySelectorAll('#figures-table a[target=_blank] .sr-only').length") == 32
+
+
+def test_the_chart_toolbar_keeps_few_buttons(page):
+    """Each button is a tab stop: the toolbar keeps download, zoom, pan and reset (a drag zooms too)."""
+    tab, _, _ = page
+    titles = tab.evaluate(
+        "() => [...document.querySelectorAll('#network-plot .modebar-btn')].map(b => b.getAttribute('data-title'))"
+    )
+    assert titles == ["Download plot as a PNG", "Zoom", "Pan", "Reset axes"]

@@ -5,7 +5,7 @@
   var data = JSON.parse(document.getElementById("report-data").textContent);
   // showSendToCloud off: the page works offline, and plotly's "Share chart" button would upload the chart
   var config = { displaylogo: false, responsive: true, showSendToCloud: false, showEditInChartStudio: false,
-                 modeBarButtonsToRemove: ["select2d", "lasso2d", "sendDataToCloud"] };
+                 modeBarButtonsToRemove: ["select2d", "lasso2d", "sendDataToCloud", "zoomIn2d", "zoomOut2d", "autoScale2d"] };
 
   var NARROW = 700;  // px: below it, the phone layout of the charts
   var PHONE_LABELS = 6;
