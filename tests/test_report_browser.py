@@ -277,9 +277,11 @@ def test_on_a_phone_the_network_fits_the_screen(page, release):
                })"""
         )
         assert state == [[False, True, True, 0], [False, True, True, 0]]
+        phone.locator("#timeline-plot").scroll_into_view_if_needed()
+        box = phone.locator("#timeline-plot .nsewdrag").first.bounding_box()
         before = phone.evaluate("() => window.scrollY")
-        box = phone.locator("#timeline-plot").bounding_box()
-        phone.mouse.wheel(0, 300)  # the wheel over a chart scrolls the page too
+        phone.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)  # over the chart
+        phone.mouse.wheel(0, 300)  # the wheel over a chart scrolls the page, not the chart
         phone.wait_for_function(f"() => window.scrollY > {before}", timeout=5000)
         # the nodes shrink with the width; labels on the 6 largest only (of the seed's 9 parties)
         labels = phone.evaluate(
@@ -320,6 +322,14 @@ def test_the_flow_kinds_can_be_hidden_from_the_keyboard(page):
             [role, kind],
         )
 
+    def halos_of(kind):
+        return tab.evaluate(
+            """kind => document.getElementById('network-plot').data
+                 .filter(t => t.meta && t.meta.role === 'cycle-halo' && t.meta.kind === kind)
+                 .map(t => t.visible === undefined ? true : t.visible)""",
+            kind,
+        )
+
     labels = tab.eval_on_selector_all("#flow-kinds label", "ls => ls.map(l => l.textContent.trim())")
     assert labels == ["cash", "equity", "compute", "cloud services", "chips", "on a cycle (value comes back)"]
     cash = tab.locator("#flow-kinds label", has_text="cash").locator("input")
@@ -328,14 +338,14 @@ def test_the_flow_kinds_can_be_hidden_from_the_keyboard(page):
     tab.keyboard.press("Space")
     assert not cash.is_checked()
     assert set(visible("edge", "cash")) == {"legendonly"} and True in visible("edge", "equity")
-    assert set(visible("cycle-halo", "cash")) == {"legendonly"}
+    assert set(halos_of("cash")) == {False}
     cycle.focus()
     tab.keyboard.press("Space")
     assert set(visible("cycle-halo")) == {False}
     cash.focus()
     tab.keyboard.press("Space")  # cash back, its halos stay hidden while "on a cycle" is off
     assert set(visible("edge", "cash")) == {True}
-    assert set(visible("cycle-halo", "cash")) == {False}
+    assert set(halos_of("cash")) == {False}
     cycle.focus()
     tab.keyboard.press("Space")
     assert set(visible("cycle-halo")) == {True}
@@ -435,3 +445,93 @@ def test_the_chart_toolbar_keeps_few_buttons(page):
         "() => [...document.querySelectorAll('#network-plot .modebar-btn')].map(b => b.getAttribute('data-title'))"
     )
     assert titles == ["Download plot as a PNG", "Zoom", "Pan", "Reset axes"]
+
+
+def _halo_state(tab):
+    """For each drawn-or-not halo, [its kind, visible], and which kinds and cycles the legend shows."""
+    return tab.evaluate(
+        """() => {
+          const data = document.getElementById('network-plot').data;
+          const on = t => t.visible === undefined || t.visible === true;
+          const kinds = {};
+          let cycles = true;
+          data.forEach(t => {
+            if (t.meta && t.meta.role === 'legend') kinds[t.legendgroup] = on(t);
+            if (t.meta && t.meta.role === 'cycle-legend') cycles = on(t);
+          });
+          const halos = data.filter(t => t.meta && t.meta.role === 'cycle-halo').map(t => [t.meta.kind, on(t)]);
+          return {kinds, cycles, halos};
+        }"""
+    )
+
+
+def _consistent(state):
+    return all(drawn == (state["cycles"] and state["kinds"][kind]) for kind, drawn in state["halos"])
+
+
+@pytest.mark.parametrize(
+    "steps",
+    [
+        # hide a kind in the legend, then the cycles off and on: that kind's halos stay hidden
+        ["legend:cloud services", "legend:on a cycle", "legend:on a cycle"],
+        # cycles off and a kind off by the boxes, the kind back from the legend: its halos stay hidden
+        ["box:on a cycle", "box:cash", "legend:cash"],
+        # a double click isolates a kind: only its halos can be drawn
+        ["legend:on a cycle", "dblclick:cash", "legend:on a cycle"],
+    ],
+)
+def test_halos_follow_their_kind_and_the_cycle_entry_whatever_the_order(page, steps):
+    tab, problems, _ = page
+    def entry(name):
+        return tab.locator("#network-plot .legend .traces").filter(has_text=name).first.locator(".legendtoggle")
+
+    for step in steps:
+        how, name = step.split(":")
+        before = _halo_state(tab)
+        if how == "legend":
+            entry(name).click()
+        elif how == "dblclick":
+            entry(name).dblclick()
+        else:
+            tab.locator("#flow-kinds label", has_text=name).first.locator("input").click()
+        # plotly acts on a legend click after its double-click delay: wait for the change
+        tab.wait_for_function(
+            "before => JSON.stringify(before) !== JSON.stringify((() => {"
+            " const d = document.getElementById('network-plot').data;"
+            " const on = t => t.visible === undefined || t.visible === true; const k = {}; let c = true;"
+            " d.forEach(t => { if (t.meta && t.meta.role === 'legend') k[t.legendgroup] = on(t);"
+            " if (t.meta && t.meta.role === 'cycle-legend') c = on(t); });"
+            " return {kinds: k, cycles: c, halos: d.filter(t => t.meta && t.meta.role === 'cycle-halo')"
+            ".map(t => [t.meta.kind, on(t)])}; })())",
+            arg=before,
+            timeout=5000,
+        )
+        tab.wait_for_timeout(400)  # the halos follow on the restyle event
+        state = _halo_state(tab)
+        assert _consistent(state), (step, state)
+    # back to everything shown, by the legend's double click on a shown kind then the boxes
+    tab.evaluate(
+        "() => { const gd = document.getElementById('network-plot');"
+        " Plotly.restyle(gd, {visible: true}, gd.data.map((t, i) => i).filter(i => gd.data[i].meta &&"
+        " ['legend', 'cycle-legend', 'edge'].includes(gd.data[i].meta.role))); }"
+    )
+    tab.wait_for_function(
+        "() => document.getElementById('network-plot').data.filter(t => t.meta && t.meta.role === 'cycle-halo')"
+        ".every(t => t.visible === undefined || t.visible === true)",
+        timeout=5000,
+    )
+    assert [i.is_checked() for i in tab.locator("#flow-kinds input").all()] == [True] * 6
+    assert problems == []
+
+
+def test_the_page_is_no_wider_than_a_small_phone(page, release):
+    tab, _, _ = page
+    _, out = release
+    phone = tab.context.browser.new_page(viewport={"width": 320, "height": 640})
+    try:
+        phone.goto(out.as_uri())
+        phone.wait_for_selector("#figures-table tbody tr")
+        phone.wait_for_selector("#network-plot .main-svg")
+        assert phone.evaluate("() => document.documentElement.scrollWidth") == 320
+    finally:
+        phone.close()

@@ -740,7 +740,8 @@ def network_figure(data: dict[str, Any]) -> dict[str, Any]:
         for e, points in zip(edges, geometry):
             if e.on_cycle:
                 halo = _line_trace([points], [], CYCLE_HALO, width(e) + 7, "cycle-halo", hoverable=False)
-                halo["legendgroup"] = e.kind  # hiding a kind in the legend hides its halos too
+                # in no legend group: report.js draws it when its kind and "on a cycle" are shown
+                halo["meta"] = {"role": "cycle-halo", "kind": e.kind}
                 halo["uid"] = f"cycle-halo-{sum(1 for t in traces if t['meta']['role'] == 'cycle-halo')}"
                 traces.append(halo)
         for e, points in zip(edges, geometry):
@@ -789,7 +790,7 @@ def network_figure(data: dict[str, Any]) -> dict[str, Any]:
                 halo = _line_trace(
                     [geometry[i] for i in sorted(members)], [], CYCLE_HALO, w + 6, "cycle-halo", hoverable=False
                 )
-                halo["legendgroup"] = kind  # hiding a kind in the legend hides its halos too
+                halo["meta"] = {"role": "cycle-halo", "kind": kind}
                 halo["uid"] = f"cycle-halo-{sum(1 for t in traces if t['meta']['role'] == 'cycle-halo')}"
                 traces.append(halo)
         for (kind, w), members in sorted(layers.items(), key=lambda kv: (_kind_order(kv[0][0]), kv[0][1])):

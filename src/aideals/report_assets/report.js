@@ -46,23 +46,7 @@
       plotConfig = Object.assign({}, config, { displayModeBar: false, scrollZoom: false });
     }
     window.Plotly.newPlot(network, data.network.data, layout, plotConfig);
-    // The halos are in their flow kind's legend group (hiding a kind hides its halos), so the
-    // "on a cycle" entry cannot be their group: a click on it hides or shows them all.
-    network.on("plotly_legendclick", function (ev) {
-      var trace = ev.data[ev.curveNumber];
-      if (!trace.meta || trace.meta.role !== "cycle-legend") return true;
-      var hide = trace.visible !== "legendonly";
-      var halos = [];
-      ev.data.forEach(function (t, i) { if (t.meta && t.meta.role === "cycle-halo") halos.push(i); });
-      window.Plotly.restyle(network, { visible: hide ? false : true }, halos);
-      window.Plotly.restyle(network, { visible: hide ? "legendonly" : true }, [ev.curveNumber]);
-      return false;
-    });
-    network.on("plotly_legenddoubleclick", function (ev) {
-      var trace = ev.data[ev.curveNumber];
-      return !(trace.meta && trace.meta.role === "cycle-legend");
-    });
-    kindSwitches(network);
+    networkControls(network);
     window.Plotly.newPlot("timeline-plot", data.timeline.data, timelineLayout, plotConfig);
     // A screen reader gets each chart's label and description, and the tables that follow it, not
     // the hundreds of unnamed shapes inside plotly's drawing.
@@ -71,23 +55,47 @@
     });
   }
 
-  // Checkboxes for the flow kinds and the halos: what clicking the legend does, from the keyboard.
-  function kindSwitches(network) {
+  function shown(t) { return t.visible === undefined || t.visible === true; }
+
+  // The legend, its double click and the "Show" checkboxes hide and show the kinds of flow and the
+  // halos of flows on a cycle. A halo is in no legend group: it is drawn exactly when its flow's
+  // kind and "on a cycle" are both shown, whatever changed them.
+  function networkControls(network) {
+    function syncHalos() {
+      var kindShown = {};
+      var cycles = true;
+      network.data.forEach(function (t) {
+        if (!t.meta) return;
+        if (t.meta.role === "legend") kindShown[t.legendgroup] = shown(t);
+        if (t.meta.role === "cycle-legend") cycles = shown(t);
+      });
+      var on = [];
+      var off = [];
+      network.data.forEach(function (t, i) {
+        if (!(t.meta && t.meta.role === "cycle-halo")) return;
+        var want = cycles && kindShown[t.meta.kind] !== false;
+        if (want !== shown(t)) (want ? on : off).push(i);
+      });
+      // only what is out of step is restyled: the restyle event this fires then finds nothing to do
+      if (on.length) window.Plotly.restyle(network, { visible: true }, on);
+      if (off.length) window.Plotly.restyle(network, { visible: false }, off);
+    }
+    network.on("plotly_legendclick", function (ev) {
+      var t = ev.data[ev.curveNumber];
+      if (!t.meta || t.meta.role !== "cycle-legend") return true;
+      window.Plotly.restyle(network, { visible: shown(t) ? "legendonly" : true }, [ev.curveNumber]);
+      return false;
+    });
+    network.on("plotly_legenddoubleclick", function (ev) {
+      var t = ev.data[ev.curveNumber];
+      return !(t.meta && t.meta.role === "cycle-legend");
+    });
     var box = document.getElementById("flow-kinds");
-    if (!box) return;
     var entries = [];
     network.data.forEach(function (t, i) {
       if (t.meta && (t.meta.role === "legend" || t.meta.role === "cycle-legend")) entries.push(i);
     });
-    function members(i) {
-      var t = network.data[i];
-      var out = [];
-      network.data.forEach(function (u, j) {
-        if (t.meta.role === "cycle-legend" ? (u.meta && u.meta.role === "cycle-halo") : u.legendgroup === t.legendgroup) out.push(j);
-      });
-      return out;
-    }
-    var inputs = entries.map(function (i) {
+    var inputs = box ? entries.map(function (i) {
       var label = document.createElement("label");
       var input = document.createElement("input");
       input.type = "checkbox";
@@ -97,33 +105,22 @@
       label.appendChild(document.createTextNode(" " + network.data[i].name));
       box.appendChild(label);
       input.addEventListener("change", function () {
-        var cycle = network.data[i].meta.role === "cycle-legend";
-        var others = members(i).filter(function (j) { return j !== i; });
-        if (input.checked) {  // a halo is shown only where both its kind and "on a cycle" are
-          others = others.filter(function (j) {
-            var u = network.data[j];
-            if (!(u.meta && u.meta.role === "cycle-halo")) return true;
-            return entries.every(function (k) {
-              var e = network.data[k];
-              var governs = e.meta.role === "cycle-legend" || e.legendgroup === u.legendgroup;
-              return k === i || !governs || (e.visible !== "legendonly" && e.visible !== false);
-            });
-          });
+        var t = network.data[i];
+        var targets = [i];
+        if (t.meta.role === "legend") {  // the kind's arrows, in its legend group
+          network.data.forEach(function (u, j) { if (j !== i && u.legendgroup === t.legendgroup) targets.push(j); });
         }
-        // a kind's edges go to the legend ("legendonly"); the halos, which have no entry, are hidden
-        window.Plotly.restyle(network, { visible: input.checked ? true : (cycle ? false : "legendonly") }, others);
-        window.Plotly.restyle(network, { visible: input.checked ? true : "legendonly" }, [i]);
+        window.Plotly.restyle(network, { visible: input.checked ? true : "legendonly" }, targets);
       });
       return input;
-    });
-    // keep the boxes in step with clicks on the legend
+    }) : [];
     network.on("plotly_restyle", function () {
-      inputs.forEach(function (input) {
-        var t = network.data[Number(input.getAttribute("data-trace"))];
-        input.checked = t.visible !== "legendonly" && t.visible !== false;
+      syncHalos();
+      inputs.forEach(function (input) {  // the boxes follow clicks on the legend
+        input.checked = shown(network.data[Number(input.getAttribute("data-trace"))]);
       });
     });
-    box.hidden = false;
+    if (box) box.hidden = entries.length === 0;
   }
 
   // ---- figures table ----
