@@ -197,7 +197,7 @@ def test_a_part_counted_in_its_umbrella_is_drawn_but_not_added_to_the_totals(tmp
             ("beta-alpha-loan", "Beta lends to Alpha"))}
         (nodes,) = [t for t in fig["data"] if t["meta"]["role"] == "nodes"]
         alpha = nodes["hovertext"][nodes["customdata"].index("alpha")]
-        assert "Pays or gives, at most: $100" in alpha  # the umbrella's 100, not 100 + 50
+        assert "Pays or gives: at most $100<br>" in alpha  # the umbrella's 100, not 100 + 50
         assert "Part of a larger deal that states this flow too" in hover["alpha-beta-first"]
         assert "Part of a larger deal" not in hover["alpha-beta"]
         assert "Amount: in parts (first-tranche, later-tranches), from $10 to $30<br>" in hover["beta-alpha-loan"]
@@ -351,7 +351,8 @@ def test_the_network_as_a_table_lists_the_arrows_largest_first(con, monkeypatch)
     monkeypatch.setattr(report, "FLOW_TABLE_LIMIT", 2)
     table = report.render_html(con, version="0.1.0", built_at=BUILT_AT).split('id="flows-list">')[1]
     assert table.split("</details>")[0].count("<tr><td>") == 2
-    assert '<p class="note">The 2 largest of 13 arrows; the figures table has every figure.</p>' in table
+    assert ('<p class="note">The 2 largest of 13 arrows; the flows view of the release has every flow (aideals '
+            'query).</p>') in table
 
 
 def test_the_parties_as_a_table_give_what_the_nodes_hover_texts_give(con):
@@ -361,15 +362,21 @@ def test_the_parties_as_a_table_give_what_the_nodes_hover_texts_give(con):
     hover = dict(zip(nodes["customdata"], nodes["hovertext"]))
     assert len(fig["parties"]) == len(nodes["customdata"]) == 9
     for p in fig["parties"]:
-        assert f"Pays or gives, at most: {report.format_value(p['pays'], 'USD')}<br>" in hover[p["party"]]
-        assert f"Receives, at most: {report.format_value(p['receives'], 'USD')}" in hover[p["party"]]
+        assert f"Pays or gives: {p['pays_words']}<br>" in hover[p["party"]]
+        assert f"Receives: {p['receives_words']}" in hover[p["party"]]
         assert hover[p["party"]].split("<br>")[1] == f"{p['flows']} flows"
     totals = [p["pays"] + p["receives"] for p in fig["parties"]]
     assert totals == sorted(totals, reverse=True)  # the largest first
     page = report.render_html(con, version="0.1.0", built_at=BUILT_AT)
     table = page.split('<details class="flows" id="parties-list">')[1].split("</details>")[0]
-    assert ('<tr><td>OpenAI</td><td class="num">$960B</td><td class="num">$153.35B</td><td class="num">12</td>'
+    assert ("<tr><td>Nvidia</td><td>at most $105B</td><td>at most $350B</td><td class=\"num\">3</td>"
             "<td>yes</td></tr>") in table
+    # OpenAI's payments include a flow stated as a floor or in parts: their sum is no ceiling, and says so
+    assert ("<tr><td>OpenAI</td><td>$960B (not an upper bound: some flows are stated only as a floor or in "
+            "parts)</td>") in table
+    # a party with no flow in dollars, and one whose dollars include a floor ("more than"), say so
+    by_party = {p["party"]: p for p in fig["parties"]}
+    assert by_party["amd"]["pays_words"] == by_party["amd"]["receives_words"] == "none in US dollars"
     assert table.count("<tr><td>") == 9
 
 

@@ -555,6 +555,22 @@ def _flow_hover(flow: dict[str, Any], names: dict[str, str], figures: dict[str, 
     return "<br>".join(lines)
 
 
+def _open_above(flow: dict[str, Any]) -> bool:
+    """Whether a flow's largest stated amount may be below the amount: stated only as a floor
+    ("at least", "more than") or only in parts (the largest part is not the whole)."""
+    return bool(set(flow.get("qualifiers") or ()) & {"at_least", "more_than"}) or bool(flow.get("components"))
+
+
+def usd_total_words(total: float | None, open_above: bool, counted: int = 1) -> str:
+    """A sum of flows' largest stated USD amounts, in words: "at most $X" when every flow's largest
+    amount bounds it from above; otherwise the sum is not a bound, and says so."""
+    if total is None or counted == 0:
+        return "none in US dollars"
+    if open_above:
+        return f"{format_value(total, 'USD')} (not an upper bound: some flows are stated only as a floor or in parts)"
+    return f"at most {format_value(total, 'USD')}"
+
+
 def _usd(flow: dict[str, Any]) -> float | None:
     return flow["value_high"] if flow["measure"] == "amount" and flow["unit"] == "USD" else None
 
@@ -689,12 +705,15 @@ def network_edges(data: dict[str, Any], component: dict[str, int]) -> tuple[list
         # A flow its umbrella deal states too (counted_in_parent) is that money again: the total
         # counts it once, in the umbrella's flow. Each flow adds its largest stated amount, so the
         # total is at most what the sources say.
-        amounts = [u for u in (_usd(f) for f in members if not f.get("counted_in_parent")) if u is not None]
-        total = sum(amounts) if amounts else None
+        counted = [f for f in members if not f.get("counted_in_parent") and _usd(f) is not None]
+        total = sum(_usd(f) for f in counted) if counted else None
+        open_above = any(_open_above(f) for f in counted)
         deals = sorted({f["deal_title"] or "(no deal)" for f in members})
+        n_flows = f"{len(members)} flow{'s' if len(members) != 1 else ''}"
+        in_all = f", {usd_total_words(total, open_above)} in all" if total is not None else ", none stated in US dollars"
         lines = [
             f"<b>{_p(names.get(a, a))} → {_p(names.get(b, b))}</b> · {_p(_label(kind))}",
-            f"{len(members)} flows" + (f", at most {_p(format_value(total, 'USD'))} in all" if total is not None else ""),
+            _p(n_flows + in_all),
         ]
         parts = sum(1 for f in members if f.get("counted_in_parent"))
         if parts:
@@ -703,7 +722,7 @@ def network_edges(data: dict[str, Any], component: dict[str, int]) -> tuple[list
         if len(deals) > 4:
             lines.append(f"• and {len(deals) - 4} more deals")
         on_a_cycle = any(f["measure"] == "amount" for f in members) and component[a] == component[b]
-        what = f"{len(members)} flows" + (f", at most {format_value(total, 'USD')} in all" if total is not None else "")
+        what = n_flows + in_all
         note = f"{parts} of them part of a larger deal that states them too: counted there once" if parts else ""
         edges.append(Edge(a, b, kind, total, "<br>".join(lines), len(members), on_a_cycle, what, tuple(deals), note))
     return edges, True
@@ -768,7 +787,7 @@ def network_figure(data: dict[str, Any]) -> dict[str, Any]:
             trace.update(
                 visible="legendonly",
                 showlegend=True,
-                name=f"{len(hidden)} smaller edges (click to show)",
+                name=f"{len(hidden)} smaller arrows (click to show)",
                 meta={
                     "role": "edge-group",
                     "kind": "smaller",
@@ -858,13 +877,21 @@ def network_figure(data: dict[str, Any]) -> dict[str, Any]:
     totals_in: dict[str, float] = defaultdict(float)
     totals_out: dict[str, float] = defaultdict(float)
     counts: dict[str, int] = defaultdict(int)
+    usd_out: dict[str, int] = defaultdict(int)  # how many flows each total adds
+    usd_in: dict[str, int] = defaultdict(int)
+    open_out: dict[str, bool] = defaultdict(bool)  # one of them is not bounded by its largest amount
+    open_in: dict[str, bool] = defaultdict(bool)
     for f in flows:
         counts[f["from_party"]] += 1
         counts[f["to_party"]] += 1
         usd = _usd(f)
-        if usd and not f.get("counted_in_parent"):  # its umbrella deal's flow counts that money
+        if usd is not None and not f.get("counted_in_parent"):  # its umbrella deal's flow counts that money
             totals_out[f["from_party"]] += usd
             totals_in[f["to_party"]] += usd
+            usd_out[f["from_party"]] += 1
+            usd_in[f["to_party"]] += 1
+            open_out[f["from_party"]] |= _open_above(f)
+            open_in[f["to_party"]] |= _open_above(f)
     total = {n: totals_in[n] + totals_out[n] for n in nodes}
     max_total = max(total.values(), default=0.0)
     ranked = sorted(nodes, key=lambda n: (-total[n], -counts[n], n))
@@ -874,8 +901,8 @@ def network_figure(data: dict[str, Any]) -> dict[str, Any]:
         lines = [
             f"<b>{_p(names.get(n, n))}</b> ({_p(n)})",
             f"{counts[n]} flows",
-            f"Pays or gives, at most: {_p(format_value(totals_out[n], 'USD'))}",
-            f"Receives, at most: {_p(format_value(totals_in[n], 'USD'))}",
+            f"Pays or gives: {_p(usd_total_words(totals_out[n], open_out[n], usd_out[n]))}",
+            f"Receives: {_p(usd_total_words(totals_in[n], open_in[n], usd_in[n]))}",
         ]
         if n in on_cycle:
             lines.append("On a cycle: value it gives comes back to it")
@@ -931,7 +958,8 @@ def network_figure(data: dict[str, Any]) -> dict[str, Any]:
     }
     party_rows = [
         {"party": n, "name": names.get(n, n), "pays": totals_out[n], "receives": totals_in[n], "flows": counts[n],
-         "on_cycle": n in on_cycle}
+         "on_cycle": n in on_cycle, "pays_words": usd_total_words(totals_out[n], open_out[n], usd_out[n]),
+         "receives_words": usd_total_words(totals_in[n], open_in[n], usd_in[n])}
         for n in ranked
     ]
     return {"data": traces, "layout": layout, "summary": summary, "edges": edges, "parties": party_rows}
@@ -1309,7 +1337,7 @@ def _flows_html(edges: list[Edge], names: dict[str, str]) -> str:
             f"<td>{'yes' if e.on_cycle else 'no'}</td></tr>"
         )
     cut = (
-        f'<p class="note">The {len(shown):,} largest of {len(edges):,} arrows; the figures table has every figure.</p>'
+        f'<p class="note">The {len(shown):,} largest of {len(edges):,} arrows; the flows view of the release has every flow (aideals query).</p>'
         if len(shown) < len(edges)
         else ""
     )
@@ -1351,8 +1379,8 @@ def _parties_html(parties: list[dict[str, Any]]) -> str:
     if not parties:
         return ""
     body = [
-        f"<tr><td>{_e(p['name'])}</td><td class=\"num\">{_e(format_value(p['pays'], 'USD'))}</td>"
-        f"<td class=\"num\">{_e(format_value(p['receives'], 'USD'))}</td><td class=\"num\">{p['flows']:,}</td>"
+        f"<tr><td>{_e(p['name'])}</td><td>{_e(p['pays_words'])}</td>"
+        f"<td>{_e(p['receives_words'])}</td><td class=\"num\">{p['flows']:,}</td>"
         f"<td>{'yes' if p['on_cycle'] else 'no'}</td></tr>"
         for p in parties
     ]
@@ -1361,7 +1389,7 @@ def _parties_html(parties: list[dict[str, Any]]) -> str:
         '<div class="table-wrap" tabindex="0" role="region" aria-label="The parties as a table (scrolls)">'
         '<table class="data" id="parties-table"><caption class="sr-only">The parties of the flow network, the most '
         'US dollars paid and received first</caption><thead><tr><th scope="col">party</th>'
-        '<th scope="col">pays or gives, at most</th><th scope="col">receives, at most</th><th scope="col">flows</th>'
+        '<th scope="col">pays or gives (US dollars)</th><th scope="col">receives (US dollars)</th><th scope="col">flows</th>'
         '<th scope="col">on a cycle</th></tr></thead><tbody>\n' + "\n".join(body) + "\n</tbody></table></div></details>"
     )
 
@@ -1390,7 +1418,7 @@ def _summary_text(summary: dict[str, Any]) -> str:
     ]
     if summary["aggregated"]:
         parts.append(
-            f"drawn as {summary['n_edges']} edges (flows of one kind between two parties added up), of which the "
+            f"drawn as {summary['n_edges']} arrows (flows of one kind between two parties added up), of which the "
             f"{min(summary['n_edges'], SHOWN_EDGES)} largest are shown (the legend shows the others); labels on the "
             f"{summary['labelled']} parties with the largest flows, every party named on hover"
         )

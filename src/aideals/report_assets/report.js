@@ -94,12 +94,14 @@
     var entries = [];
     network.data.forEach(function (t, i) {
       if (t.meta && (t.meta.role === "legend" || t.meta.role === "cycle-legend")) entries.push(i);
+      // above 400 flows: the thin grey layer of the smaller arrows, hidden at first
+      if (t.meta && t.meta.role === "edge-group" && t.meta.kind === "smaller") entries.push(i);
     });
     var inputs = box ? entries.map(function (i) {
       var label = document.createElement("label");
       var input = document.createElement("input");
       input.type = "checkbox";
-      input.checked = true;
+      input.checked = shown(network.data[i]);
       input.setAttribute("data-trace", String(i));
       label.appendChild(input);
       label.appendChild(document.createTextNode(" " + network.data[i].name));
