@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import importlib.metadata
 import textwrap
 from pathlib import Path
@@ -509,9 +510,9 @@ def test_a_check_hook_that_fails_is_warned_of_by_validate_and_plugins(tmp_path, 
     assert out.splitlines() == [
         "every_plugin_loaded (cross-table): 2",
         "  datapackage.json: plugin badcheck: aideals_register_checks() returned 'x', not an ExtraCheck: any check it "
-        "has did not run (fix the plugin, or leave it out with AIDEALS_PLUGINS)",
+        "has did not run (fix the plugin or remove it; AIDEALS_PLUGINS=name,... loads only the plugins named)",
         "  datapackage.json: plugin badcheck: aideals_register_checks() returned 3, not an ExtraCheck: any check it "
-        "has did not run (fix the plugin, or leave it out with AIDEALS_PLUGINS)",
+        "has did not run (fix the plugin or remove it; AIDEALS_PLUGINS=name,... loads only the plugins named)",
         "2 findings in 1 check.",
     ]
 
@@ -531,8 +532,8 @@ def test_a_plugin_that_cannot_be_imported_stops_a_build(tmp_path, capsys, monkey
         "aideals: error: the package is invalid (1 finding), nothing was built; run `aideals validate` for the full "
         "report:",
         f"  datapackage.json: plugin broken: cannot import {root / 'plugins' / 'broken.py'}: ModuleNotFoundError: No "
-        "module named 'nonexistent_module_xyz': any check it has did not run (fix the plugin, or leave it out with "
-        "AIDEALS_PLUGINS)",
+        "module named 'nonexistent_module_xyz': any check it has did not run (fix the plugin or remove it; "
+        "AIDEALS_PLUGINS=name,... loads only the plugins named)",
     ]
     assert not (root / "dist").exists()
     monkeypatch.setenv("AIDEALS_PLUGINS", "")  # none
@@ -554,3 +555,46 @@ def test_every_command_warns_of_a_broken_plugin_in_the_same_line(tmp_path, capsy
         f"aideals: warning: plugin broken: cannot import {d / 'broken.py'}: "
         "ModuleNotFoundError: No module named 'nonexistent_module_xyz' (skipped)"
     ]
+
+
+@pytest.mark.parametrize(
+    "name, source, blocks",
+    [
+        # its checks did not run: validation is incomplete
+        ("undecorated_checks", "def aideals_register_checks():\n    return []\n", True),
+        ("raising_checks", "from aideals import hookimpl\n@hookimpl\ndef aideals_register_checks():\n"
+         "    raise RuntimeError('boom')\n", True),
+        # a metrics hook that fails leaves the checks whole: a warning, not a finding
+        ("undecorated_metrics", "def aideals_register_metrics():\n    return []\n", False),
+        ("raising_metrics", "from aideals import hookimpl\n@hookimpl\ndef aideals_register_metrics():\n"
+         "    raise RuntimeError('boom')\n", False),
+    ],
+)
+def test_only_a_plugin_whose_checks_did_not_run_fails_validation(tmp_path, capsys, name, source, blocks):
+    from cli_runner import run_cli
+
+    d = tmp_path / "extra"
+    d.mkdir()
+    (d / f"{name}.py").write_text(source, encoding="utf-8")
+    code, out, err = run_cli(["validate", "--package", str(ROOT), "--plugins-dir", str(d), "--json"], capsys)
+    report = json.loads(out)
+    if blocks:
+        assert code == 1 and report["counts"] == {"every_plugin_loaded": 1}
+        assert report["findings"][0]["message"].startswith(f"plugin {name}: ")
+        assert err.startswith(f"aideals: warning: plugin {name}: ")
+    else:
+        assert code == 0 and report["counts"] == {} and "every_plugin_loaded" not in report["checks_run"]
+        # validate calls no metrics hook: a raising one is not even reached; an undecorated one is warned of
+        assert err == ("" if name == "raising_metrics" else
+                       f"aideals: warning: plugin {name}: aideals_register_metrics() is not decorated with "
+                       "@aideals.hookimpl, so it is never called (skipped)\n")
+
+
+def test_a_name_in_aideals_plugins_that_is_not_found_is_a_warning_not_a_finding(capsys, monkeypatch):
+    from cli_runner import run_cli
+
+    monkeypatch.setenv("AIDEALS_PLUGINS", "no_such_plugin")
+    code, out, err = run_cli(["validate", "--package", str(ROOT)], capsys)
+    assert code == 0 and out.startswith("valid: ")
+    assert err == ("aideals: warning: plugin no-such-plugin: AIDEALS_PLUGINS names it, but no plugin of that name "
+                   "was found (skipped)\n")

@@ -42,7 +42,7 @@ ENTRY_POINT_GROUP = "aideals"
 LIMIT_ENV = "AIDEALS_PLUGINS"
 # The check (and finding) of a plugin that failed to load or to register its checks.
 PLUGINS_LOADED_CHECK = "every_plugin_loaded"
-PLUGIN_NOT_RUN = f": any check it has did not run (fix the plugin, or leave it out with {LIMIT_ENV})"
+PLUGIN_NOT_RUN = f": any check it has did not run (fix the plugin or remove it; {LIMIT_ENV}=name,... loads only the plugins named)"
 # The name of a metric or a check: what its rows and findings are filed under.
 NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 REPOSITORY_DIR = "plugins"
@@ -60,6 +60,9 @@ class PluginProblem:
     metric: str | None
     error: str
     traceback: str | None = field(default=None, compare=False, repr=False)  # of the exception, if one
+    # the plugin's checks, if it has any, did not all run (it was not imported or registered, or its
+    # checks hook failed): a validation is then incomplete (`Plugins.checks_to_run`)
+    checks_missing: bool = field(default=False, compare=False)
 
     def line(self) -> str:
         """One line for users: `plugin P: metric M: error`."""
@@ -115,7 +118,8 @@ class Plugins:
             try:
                 result = impl.function()
             except (Exception, SystemExit) as exc:  # a plugin's bug (or its sys.exit): report it, keep the others
-                self.problems.append(PluginProblem(impl.plugin_name, None, f"{hook_name}() raised {_describe(exc)}", current_traceback()))
+                self.problems.append(PluginProblem(impl.plugin_name, None, f"{hook_name}() raised {_describe(exc)}",
+                                                   current_traceback(), checks_missing=hook_name == "aideals_register_checks"))
                 continue
             if result is not None:
                 results.append((impl.plugin_name, result))
@@ -144,15 +148,15 @@ class Plugins:
 
     def checks_to_run(self) -> list[ExtraCheck]:
         """The checks a validation runs: every plugin's (`checks`), and, when a plugin failed to
-        load or to register its checks, `PLUGINS_LOADED_CHECK` with one finding per failure: the
-        checks it may have had did not run, so the package is not found valid without them."""
+        load or to register its checks, `PLUGINS_LOADED_CHECK` with one finding per such failure:
+        the checks it may have had did not run, so the package is not found valid without them.
+        Other problems (a metrics hook, a name in AIDEALS_PLUGINS not found) are warnings only."""
         from aideals.checks import ExtraCheck
 
         checks = self.checks()
-        if self.problems:
-            rows = " UNION ALL ".join(
-                f"SELECT {_sql_text(p.line() + PLUGIN_NOT_RUN)} AS message" for p in self.problems
-            )
+        missing = [p for p in self.problems if p.checks_missing]
+        if missing:
+            rows = " UNION ALL ".join(f"SELECT {_sql_text(p.line() + PLUGIN_NOT_RUN)} AS message" for p in missing)
             checks.append(ExtraCheck(PLUGINS_LOADED_CHECK, "Every plugin loaded and registered its checks.", rows))
         return checks
 
@@ -172,12 +176,14 @@ class Plugins:
             for item in _as_list(result):
                 if not isinstance(item, ExtraCheck):
                     self.problems.append(
-                        PluginProblem(plugin, None, f"aideals_register_checks() returned {item!r}, not an ExtraCheck")
+                        PluginProblem(plugin, None, f"aideals_register_checks() returned {item!r}, not an ExtraCheck",
+                                      checks_missing=True)
                     )
                     continue
                 if not isinstance(item.name, str) or not NAME_PATTERN.match(item.name):
                     self.problems.append(
-                        PluginProblem(plugin, None, f"check name {item.name!r} is not a name like no_cycle_in_party_parents")
+                        PluginProblem(plugin, None, f"check name {item.name!r} is not a name like no_cycle_in_party_parents",
+                                      checks_missing=True)
                     )
                     continue
                 if item.name in by_name:
@@ -279,7 +285,8 @@ def load(
         try:
             obj = ep.load()
         except (Exception, SystemExit) as exc:
-            plugins.problems.append(PluginProblem(name, None, f"cannot load entry point {ep.value}: {_describe(exc)}", current_traceback()))
+            plugins.problems.append(PluginProblem(name, None, f"cannot load entry point {ep.value}: {_describe(exc)}",
+                                                  current_traceback(), checks_missing=True))
             continue
         _register(plugins, obj, PluginInfo(name, ORIGIN_ENTRY_POINT, ep.value, dist.version if dist else None))
 
@@ -303,7 +310,8 @@ def load(
             try:
                 module = import_file(path)
             except (Exception, SystemExit) as exc:
-                plugins.problems.append(PluginProblem(path.stem, None, f"cannot import {path}: {_describe(exc)}", current_traceback()))
+                plugins.problems.append(PluginProblem(path.stem, None, f"cannot import {path}: {_describe(exc)}",
+                                                      current_traceback(), checks_missing=True))
                 continue
             _register(plugins, module, PluginInfo(path.stem, origin, str(path)))
     for name in sorted((limit or set()) - found):  # a typo would otherwise load nothing without a word
@@ -325,7 +333,8 @@ def _register(plugins: Plugins, obj: object, info: PluginInfo) -> None:
     except Exception as exc:  # pluggy's PluginValidationError says which hook is wrong
         if plugins.manager.is_registered(obj):
             plugins.manager.unregister(obj)
-        plugins.problems.append(PluginProblem(info.name, None, f"cannot register: {_describe(exc)}", current_traceback()))
+        plugins.problems.append(PluginProblem(info.name, None, f"cannot register: {_describe(exc)}", current_traceback(),
+                                              checks_missing=True))
         return
     plugins.info[info.name] = info
     # A hook without its decorator is a plain function to pluggy, never called: say so.
@@ -335,7 +344,8 @@ def _register(plugins: Plugins, obj: object, info: PluginInfo) -> None:
         function = getattr(obj, name, None)
         if callable(function) and not hasattr(function, f"{hookspecs.PROJECT_NAME}_impl"):
             plugins.problems.append(PluginProblem(
-                info.name, None, f"{name}() is not decorated with @aideals.hookimpl, so it is never called"
+                info.name, None, f"{name}() is not decorated with @aideals.hookimpl, so it is never called",
+                checks_missing=name == "aideals_register_checks",
             ))
 
 
