@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -566,3 +567,31 @@ def test_the_one_line_form_of_a_finding_shows_invisible_characters_as_escapes():
                 '"\ufeffsrc-one" is not a source_id of sources; "a\nb\tc\x00"')
     assert f.line() == 'data/figures.csv:3: source_id: "\\ufeffsrc-one" is not a source_id of sources; "a\\nb\\tc\\u0000"'
     assert f.to_dict()["message"] == '"\ufeffsrc-one" is not a source_id of sources; "a\nb\tc\x00"'
+
+
+def test_a_quoted_line_break_in_a_crlf_file_does_not_hide_its_real_error(tmp_path):
+    """Python's csv module ends rows with CR LF and keeps a bare LF inside a quoted field (valid):
+    a row with 40 cells too many is then reported as itself, the line endings noted after it."""
+    import csv as csvmod
+    import io
+
+    from fixture_packages import make_package
+
+    root = make_package(tmp_path / "pkg")
+    path = root / "data" / "deals.csv"
+    with open(path, encoding="utf-8", newline="") as fh:
+        rows = list(csvmod.reader(fh))
+    rows[1][1] += "\nsecond line"
+    rows[1] += ["x"] * 40
+    buf = io.StringIO()
+    csvmod.writer(buf).writerows(rows)
+    path.write_bytes(buf.getvalue().encode())
+    result = run(str(root), "--json")
+    (finding,) = json.loads(result.output)["findings"]
+    assert finding["check"] == "format-error" and finding["file"] == "data/deals.csv"
+    # DuckDB's own words on the row come first (how many cells it counts when it stops may vary)
+    assert re.fullmatch(
+        r"cannot be read as CSV: line 2: expected Number of Columns: 27 Found: \d+ "
+        r"\(the file mixes CR LF and LF line endings: end every line the same way\)",
+        finding["message"],
+    ), finding["message"]

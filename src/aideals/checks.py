@@ -640,11 +640,17 @@ def _duck_line(exc: Exception) -> str:
 def _csv_error(path: Path, exc: Exception) -> str:
     """The message of a CSV that DuckDB cannot read, saying when mixed line endings are the cause."""
     duck = _duck_line(exc)
-    if _mixed_endings(path):
-        # DuckDB's own words ("this can happen when is not possible to parse ...") would hide the cause
+    if not _mixed_endings(path):
+        return f"cannot be read as CSV: {duck}"
+    mixed = "the file mixes CR LF and LF line endings: end every line the same way"
+    if "not possible to parse" in duck:
+        # DuckDB's generic sentence ("this can happen when is not possible to parse ...") says nothing
+        # the mixed endings do not: they are the cause
         where = re.match(r"line \d+: ", duck)
-        return f"cannot be read as CSV: {where.group(0) if where else ''}the file mixes CR LF and LF line endings: end every line the same way"
-    return f"cannot be read as CSV: {duck}"
+        return f"cannot be read as CSV: {where.group(0) if where else ''}{mixed}"
+    # a specific error (a row with too many cells ...) stays first: a line break inside a quoted
+    # field of a CR LF file also counts as mixed endings here
+    return f"cannot be read as CSV: {duck} ({mixed})"
 
 
 def _chunks(path: Path) -> Iterator[bytes]:
