@@ -753,9 +753,15 @@ def test_the_page_cites_the_release_as_aideals_cite_does(con):
     assert apa.startswith("aideals contributors. (") and "(Version 0.39.0) [Data set]." in apa
     assert f'<blockquote id="citation">{report._e(apa)}</blockquote>' in page
     assert f"{report._e(bibtex)}</pre>" in page and "@misc{aideals-0_39_0," in bibtex
-    # a descriptor that cannot be cited (no created date, no contributors) still gets a plain citation
+    # a descriptor that cannot be cited so (no created date, no contributors) gets a plain citation
+    # of what it says, nothing made up (no author, no licence)
     page = report.render_html(con, version="0.1.0", built_at=BUILT_AT, descriptor={"title": "T"})
-    assert '<blockquote id="citation">aideals contributors (2026). T (version 0.1.0) [Data set]. Licensed CC-BY-4.0.' in page
+    assert '<blockquote id="citation">(2026). T (Version 0.1.0) [Data set].</blockquote>' in page
+    assert "@misc{aideals-0_1_0,\n  title = {T},\n  year = {2026},\n  version = {0.1.0}," in page
+    # contributors of an unexpected shape ("roles": null) do not break the page
+    odd = dict(descriptor, contributors=[{"title": "Ann", "roles": None}])
+    page = report.render_html(con, version="0.39.0", built_at=BUILT_AT, descriptor=odd)
+    assert '<blockquote id="citation">Ann. (' in page
 
 
 def test_a_metric_note_names_its_parties():

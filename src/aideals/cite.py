@@ -143,7 +143,7 @@ def _list(descriptor: dict, key: str) -> list:
 
 def _authors(descriptor: dict) -> list[Author]:
     contributors = [c for c in _list(descriptor, "contributors") if isinstance(c, dict)]
-    chosen = [c for c in contributors if AUTHOR_ROLES & set(c.get("roles", []))] or contributors
+    chosen = [c for c in contributors if AUTHOR_ROLES & set(c.get("roles") or [])] or contributors
     authors = []
     for c in chosen:
         if c.get("familyName"):

@@ -1465,23 +1465,27 @@ def release_citations(descriptor: dict[str, Any] | None, version: str, year: str
 
     try:
         release = cite.release_citation(dict(descriptor or {}, version=version))
-    except AidealsError:
+    except (AidealsError, TypeError, ValueError, AttributeError):  # a descriptor of an unexpected shape
         return citation_text(descriptor, version, year), _bibtex(descriptor, version, year)
     return cite.apa_release(release), cite.bibtex_release(release)
 
 
 def citation_text(descriptor: dict[str, Any] | None, version: str, year: str) -> str:
     """A plain-text citation of the release (authors, year, title, version, licence)."""
-    descriptor = descriptor or {}
-    authors = (
-        ", ".join(c.get("title", "") for c in descriptor.get("contributors", []) if c.get("title"))
-        or "aideals contributors"
+    descriptor = descriptor if isinstance(descriptor, dict) else {}
+    # only what the descriptor says: no author or licence is made up
+    authors = ", ".join(
+        str(c["title"]) for c in _dicts(descriptor.get("contributors")) if c.get("title")
     )
-    title = descriptor.get("title") or "aideals: the deals that finance the AI compute build-out"
-    licences = (
-        ", ".join(lic.get("name", "") for lic in descriptor.get("licenses", []) if lic.get("name")) or "CC-BY-4.0"
-    )
-    return f"{authors} ({year}). {title} (version {version}) [Data set]. Licensed {licences}."
+    title = descriptor.get("title") or descriptor.get("name") or "aideals"
+    licences = ", ".join(str(lic["name"]) for lic in _dicts(descriptor.get("licenses")) if lic.get("name"))
+    text = f"{authors} ({year}). " if authors else f"({year}). "
+    text += f"{title} (Version {version}) [Data set]."
+    return text + (f" Licence: {licences}." if licences else "")
+
+
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
 def _built_at_text(built_at: datetime | str) -> str:
@@ -1565,14 +1569,15 @@ def render_html(
 
 
 def _bibtex(descriptor: dict[str, Any] | None, version: str, year: str) -> str:
-    descriptor = descriptor or {}
-    title = descriptor.get("title") or "aideals: the deals that finance the AI compute build-out"
-    authors = (
-        " and ".join(c.get("title", "") for c in descriptor.get("contributors", []) if c.get("title"))
-        or "aideals contributors"
-    )
-    key = "aideals_" + re.sub(r"[^0-9A-Za-z]+", "_", version)
-    return f"@misc{{{key},\n  author = {{{{{authors}}}}},\n  title = {{{title}}},\n  year = {{{year}}},\n  version = {{{version}}},\n  note = {{Data set}}\n}}"
+    """The fallback BibTeX entry, with only what the descriptor says (key as `aideals cite`'s)."""
+    descriptor = descriptor if isinstance(descriptor, dict) else {}
+    title = descriptor.get("title") or descriptor.get("name") or "aideals"
+    authors = " and ".join("{" + str(c["title"]) + "}" for c in _dicts(descriptor.get("contributors")) if c.get("title"))
+    key = "aideals-" + re.sub(r"[^0-9A-Za-z]+", "_", version)
+    fields = ([("author", authors)] if authors else []) + [
+        ("title", str(title)), ("year", year), ("version", version), ("howpublished", f"Data set, version {version}")]
+    body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
+    return f"@misc{{{key},\n{body}\n}}"
 
 
 def write_report(
