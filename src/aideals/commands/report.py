@@ -33,7 +33,8 @@ def command(out: Path | None, db: Path | None, built_at: str | None, package: st
 
     The page needs no network to open. It is built from the release database (dist/aideals.duckdb,
     written by `aideals build`) when there is one, otherwise from the package's CSV files; with
-    --package the CSVs of that package are used.
+    --package the CSVs of that package are used, and its metrics computed as a build does, by the
+    installed plugins and those of its plugins/ directory (a plugin that fails is warned of).
 
     Example:
 
