@@ -447,22 +447,23 @@ def test_the_chart_toolbar_keeps_few_buttons(page):
     assert titles == ["Download plot as a PNG", "Zoom", "Pan", "Reset axes"]
 
 
+# For each halo, [its kind, drawn], and which kinds and whether cycles the legend shows.
+HALO_STATE_JS = """() => {
+  const data = document.getElementById('network-plot').data;
+  const on = t => t.visible === undefined || t.visible === true;
+  const kinds = {};
+  let cycles = true;
+  data.forEach(t => {
+    if (t.meta && t.meta.role === 'legend') kinds[t.legendgroup] = on(t);
+    if (t.meta && t.meta.role === 'cycle-legend') cycles = on(t);
+  });
+  const halos = data.filter(t => t.meta && t.meta.role === 'cycle-halo').map(t => [t.meta.kind, on(t)]);
+  return {kinds, cycles, halos};
+}"""
+
+
 def _halo_state(tab):
-    """For each drawn-or-not halo, [its kind, visible], and which kinds and cycles the legend shows."""
-    return tab.evaluate(
-        """() => {
-          const data = document.getElementById('network-plot').data;
-          const on = t => t.visible === undefined || t.visible === true;
-          const kinds = {};
-          let cycles = true;
-          data.forEach(t => {
-            if (t.meta && t.meta.role === 'legend') kinds[t.legendgroup] = on(t);
-            if (t.meta && t.meta.role === 'cycle-legend') cycles = on(t);
-          });
-          const halos = data.filter(t => t.meta && t.meta.role === 'cycle-halo').map(t => [t.meta.kind, on(t)]);
-          return {kinds, cycles, halos};
-        }"""
-    )
+    return tab.evaluate(HALO_STATE_JS)
 
 
 def _consistent(state):
@@ -496,15 +497,7 @@ def test_halos_follow_their_kind_and_the_cycle_entry_whatever_the_order(page, st
             tab.locator("#flow-kinds label", has_text=name).first.locator("input").click()
         # plotly acts on a legend click after its double-click delay: wait for the change
         tab.wait_for_function(
-            "before => JSON.stringify(before) !== JSON.stringify((() => {"
-            " const d = document.getElementById('network-plot').data;"
-            " const on = t => t.visible === undefined || t.visible === true; const k = {}; let c = true;"
-            " d.forEach(t => { if (t.meta && t.meta.role === 'legend') k[t.legendgroup] = on(t);"
-            " if (t.meta && t.meta.role === 'cycle-legend') c = on(t); });"
-            " return {kinds: k, cycles: c, halos: d.filter(t => t.meta && t.meta.role === 'cycle-halo')"
-            ".map(t => [t.meta.kind, on(t)])}; })())",
-            arg=before,
-            timeout=5000,
+            f"before => JSON.stringify(before) !== JSON.stringify(({HALO_STATE_JS})())", arg=before, timeout=5000
         )
         tab.wait_for_timeout(400)  # the halos follow on the restyle event
         state = _halo_state(tab)

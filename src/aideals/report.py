@@ -1320,6 +1320,18 @@ def flows_table_rows(edges: list[Edge], names: dict[str, str]) -> list[Edge]:
     return sorted(edges, key=key)
 
 
+def _table_details(name: str, summary: str, caption: str, headers: list[str], body: list[str], before: str = "") -> str:
+    """A table a chart's reader can use instead (keyboard, screen reader, no JavaScript): closed
+    until opened (`<details id="NAME-list">`), in a named scroll box, with a caption."""
+    heads = "".join(f'<th scope="col">{_e(h)}</th>' for h in headers)
+    return (
+        f'<details class="flows" id="{name}-list"><summary>{_e(summary)}</summary>\n{before}'
+        f'<div class="table-wrap" tabindex="0" role="region" aria-label="{_e(summary.split(":")[0])} (scrolls)">'
+        f'<table class="data" id="{name}-table"><caption class="sr-only">{_e(caption)}</caption>'
+        f"<thead><tr>{heads}</tr></thead><tbody>\n" + "\n".join(body) + "\n</tbody></table></div></details>"
+    )
+
+
 def _flows_html(edges: list[Edge], names: dict[str, str]) -> str:
     """The network as a table, for readers who cannot use the chart (keyboard, screen reader, no JavaScript)."""
     if not edges:
@@ -1341,13 +1353,10 @@ def _flows_html(edges: list[Edge], names: dict[str, str]) -> str:
         if len(shown) < len(edges)
         else ""
     )
-    return (
-        f'<details class="flows" id="flows-list"><summary>The network as a table: {len(edges):,} arrows</summary>\n{cut}'
-        '<div class="table-wrap" tabindex="0" role="region" aria-label="The network as a table (scrolls)">'
-        '<table class="data" id="flows-table"><caption class="sr-only">The arrows of the flow network, the largest '
-        'in US dollars first</caption><thead><tr><th scope="col">from</th>'
-        '<th scope="col">to</th><th scope="col">kind</th><th scope="col">amount</th><th scope="col">deal</th>'
-        '<th scope="col">on a cycle</th></tr></thead><tbody>\n' + "\n".join(body) + "\n</tbody></table></div></details>"
+    return _table_details(
+        "flows", f"The network as a table: {len(edges):,} arrows",
+        "The arrows of the flow network, the largest in US dollars first",
+        ["from", "to", "kind", "amount", "deal", "on a cycle"], body, before=cut,
     )
 
 
@@ -1364,13 +1373,9 @@ def _dated_html(data: dict[str, Any]) -> str:
         f"<td>{_e(_label(d['kind']))}</td><td>{_e(_label(d['status']))}</td></tr>"
         for d in ordered
     ]
-    return (
-        f'<details class="flows" id="dated-list"><summary>The timeline as a table: {len(dated):,} deals</summary>\n'
-        '<div class="table-wrap" tabindex="0" role="region" aria-label="The timeline as a table (scrolls)">'
-        '<table class="data" id="dated-table"><caption class="sr-only">Deals by announcement date, the latest '
-        'first</caption><thead><tr><th scope="col">announced</th><th scope="col">deal</th><th scope="col">parties</th>'
-        '<th scope="col">kind</th><th scope="col">status</th></tr></thead><tbody>\n' + "\n".join(body)
-        + "\n</tbody></table></div></details>"
+    return _table_details(
+        "dated", f"The timeline as a table: {len(dated):,} deals", "Deals by announcement date, the latest first",
+        ["announced", "deal", "parties", "kind", "status"], body,
     )
 
 
@@ -1384,13 +1389,10 @@ def _parties_html(parties: list[dict[str, Any]]) -> str:
         f"<td>{'yes' if p['on_cycle'] else 'no'}</td></tr>"
         for p in parties
     ]
-    return (
-        f'<details class="flows" id="parties-list"><summary>The parties as a table: {len(parties):,} parties</summary>\n'
-        '<div class="table-wrap" tabindex="0" role="region" aria-label="The parties as a table (scrolls)">'
-        '<table class="data" id="parties-table"><caption class="sr-only">The parties of the flow network, the most '
-        'US dollars paid and received first</caption><thead><tr><th scope="col">party</th>'
-        '<th scope="col">pays or gives (US dollars)</th><th scope="col">receives (US dollars)</th><th scope="col">flows</th>'
-        '<th scope="col">on a cycle</th></tr></thead><tbody>\n' + "\n".join(body) + "\n</tbody></table></div></details>"
+    return _table_details(
+        "parties", f"The parties as a table: {len(parties):,} parties",
+        "The parties of the flow network, the most US dollars paid and received first",
+        ["party", "pays or gives (US dollars)", "receives (US dollars)", "flows", "on a cycle"], body,
     )
 
 
