@@ -369,11 +369,11 @@ def test_the_parties_as_a_table_give_what_the_nodes_hover_texts_give(con):
     assert totals == sorted(totals, reverse=True)  # the largest first
     page = report.render_html(con, version="0.1.0", built_at=BUILT_AT)
     table = page.split('<details class="flows" id="parties-list">')[1].split("</details>")[0]
-    assert ("<tr><td>Nvidia</td><td>at most $105B</td><td>at most $350B</td><td class=\"num\">3</td>"
+    # Nvidia pays exact and "up to" amounts (a ceiling); it receives "about $350B" of chips
+    assert ("<tr><td>Nvidia</td><td>at most $105B</td><td>about $350B</td><td class=\"num\">3</td>"
             "<td>yes</td></tr>") in table
     # OpenAI's payments include a flow stated as a floor or in parts: their sum is no ceiling, and says so
-    assert ("<tr><td>OpenAI</td><td>$960B (not an upper bound: some flows are stated only as a floor or in "
-            "parts)</td>") in table
+    assert "<tr><td>OpenAI</td><td>$960B, not a ceiling (a flow is a floor or in parts)</td>" in table
     # a party with no flow in dollars, and one whose dollars include a floor ("more than"), say so
     by_party = {p["party"]: p for p in fig["parties"]}
     assert by_party["amd"]["pays_words"] == by_party["amd"]["receives_words"] == "none in US dollars"
@@ -758,6 +758,13 @@ def test_the_page_cites_the_release_as_aideals_cite_does(con):
     page = report.render_html(con, version="0.1.0", built_at=BUILT_AT, descriptor={"title": "T"})
     assert '<blockquote id="citation">(2026). T (Version 0.1.0) [Data set].</blockquote>' in page
     assert "@misc{aideals-0_1_0,\n  title = {T},\n  year = {2026},\n  version = {0.1.0}," in page
+    # a title with BibTeX's special characters is escaped in the fallback entry
+    page = report.render_html(con, version="0.1.0", built_at=BUILT_AT, descriptor={"title": "R&D 50% {x"})
+    assert "title = {R\\&amp;D 50\\% \\{x}" in page
+    # a descriptor whose fields have unexpected types falls back instead of failing
+    page = report.render_html(con, version="0.1.0", built_at=BUILT_AT,
+                              descriptor=dict(descriptor, title=5, licenses=[{"name": 5}]))
+    assert '<blockquote id="citation">' in page
     # contributors of an unexpected shape ("roles": null) do not break the page
     odd = dict(descriptor, contributors=[{"title": "Ann", "roles": None}])
     page = report.render_html(con, version="0.39.0", built_at=BUILT_AT, descriptor=odd)
@@ -771,3 +778,22 @@ def test_a_metric_note_names_its_parties():
         "OpenAI → Nvidia → OpenAI: OpenAI pays about $350B to Nvidia; openai-like and reopenai stay")
     # ids of other parties, or of none, are left as they are
     assert report.readable_note("amd -> openai", ["amd"], names) == "amd → openai"
+
+
+def test_a_sum_of_largest_amounts_says_how_far_it_bounds():
+    words = report.usd_total_words
+    assert words(100e9, report._loosest(["ceiling", "ceiling"]), 2) == "at most $100B"
+    assert words(100e9, report._loosest(["ceiling", "about"]), 2) == "about $100B"
+    assert words(100e9, report._loosest(["about", "open", "ceiling"]), 3) == (
+        "$100B, not a ceiling (a flow is a floor or in parts)")
+    assert words(None, "ceiling", 0) == "none in US dollars"
+    # every dollar flow of it counted in the larger deal that states it too
+    assert words(None, "ceiling", 0, elsewhere=True) == "counted in the larger deals that state it"
+    flows = [
+        {"qualifiers": ["exact"], "components": None},
+        {"qualifiers": ["up_to", "exact"], "components": []},
+        {"qualifiers": ["approximately"], "components": None},
+        {"qualifiers": ["exact"], "components": ["tranche"]},
+        {"qualifiers": ["exact", "more_than"], "components": None},
+    ]
+    assert [report._bound(f) for f in flows] == ["ceiling", "ceiling", "about", "open", "open"]

@@ -18,6 +18,7 @@ import os
 import re
 import tempfile
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from importlib import resources as importlib_resources
@@ -555,19 +556,35 @@ def _flow_hover(flow: dict[str, Any], names: dict[str, str], figures: dict[str, 
     return "<br>".join(lines)
 
 
-def _open_above(flow: dict[str, Any]) -> bool:
-    """Whether a flow's largest stated amount may be below the amount: stated only as a floor
-    ("at least", "more than") or only in parts (the largest part is not the whole)."""
-    return bool(set(flow.get("qualifiers") or ()) & {"at_least", "more_than"}) or bool(flow.get("components"))
+# How far a flow's largest stated amount bounds the amount, from the tightest to the loosest:
+# "ceiling" (exact, up to, a range), "about" (approximately, an estimate), "open" (a floor: at
+# least, more than; or only parts stated, whose largest is not the whole).
+BOUNDS = ("ceiling", "about", "open")
 
 
-def usd_total_words(total: float | None, open_above: bool, counted: int = 1) -> str:
-    """A sum of flows' largest stated USD amounts, in words: "at most $X" when every flow's largest
-    amount bounds it from above; otherwise the sum is not a bound, and says so."""
+def _bound(flow: dict[str, Any]) -> str:
+    qualifiers = set(flow.get("qualifiers") or ())
+    if qualifiers & {"at_least", "more_than"} or flow.get("components"):
+        return "open"
+    if qualifiers & {"approximately", "estimate"}:
+        return "about"
+    return "ceiling"
+
+
+def _loosest(bounds: Iterable[str]) -> str:
+    return max(bounds, key=BOUNDS.index, default="ceiling")
+
+
+def usd_total_words(total: float | None, bound: str, counted: int = 1, elsewhere: bool = False) -> str:
+    """A sum of flows' largest stated USD amounts (`counted` flows), in words: "at most $X" when
+    every flow's largest amount bounds it from above, "about $X" when some are approximate, else
+    no bound. With nothing counted: in dollars only in a larger deal (`elsewhere`), or none."""
     if total is None or counted == 0:
-        return "none in US dollars"
-    if open_above:
-        return f"{format_value(total, 'USD')} (not an upper bound: some flows are stated only as a floor or in parts)"
+        return "counted in the larger deals that state it" if elsewhere else "none in US dollars"
+    if bound == "open":
+        return f"{format_value(total, 'USD')}, not a ceiling (a flow is a floor or in parts)"
+    if bound == "about":
+        return f"about {format_value(total, 'USD')}"
     return f"at most {format_value(total, 'USD')}"
 
 
@@ -703,14 +720,15 @@ def network_edges(data: dict[str, Any], component: dict[str, int]) -> tuple[list
     edges = []
     for (a, b, kind), members in sorted(groups.items()):
         # A flow its umbrella deal states too (counted_in_parent) is that money again: the total
-        # counts it once, in the umbrella's flow. Each flow adds its largest stated amount, so the
-        # total is at most what the sources say.
+        # counts it once, in the umbrella's flow. Each flow adds its largest stated amount
+        # (usd_total_words says how far that bounds the total).
         counted = [f for f in members if not f.get("counted_in_parent") and _usd(f) is not None]
         total = sum(_usd(f) for f in counted) if counted else None
-        open_above = any(_open_above(f) for f in counted)
+        elsewhere = any(_usd(f) is not None for f in members)
         deals = sorted({f["deal_title"] or "(no deal)" for f in members})
         n_flows = f"{len(members)} flow{'s' if len(members) != 1 else ''}"
-        in_all = f", {usd_total_words(total, open_above)} in all" if total is not None else ", none stated in US dollars"
+        words = usd_total_words(total, _loosest(_bound(f) for f in counted), len(counted), elsewhere)
+        in_all = f", {words}" + (" in all" if len(counted) > 1 else "")
         lines = [
             f"<b>{_p(names.get(a, a))} → {_p(names.get(b, b))}</b> · {_p(_label(kind))}",
             _p(n_flows + in_all),
@@ -787,7 +805,7 @@ def network_figure(data: dict[str, Any]) -> dict[str, Any]:
             trace.update(
                 visible="legendonly",
                 showlegend=True,
-                name=f"{len(hidden)} smaller arrows (click to show)",
+                name=f"{len(hidden)} smaller arrows",
                 meta={
                     "role": "edge-group",
                     "kind": "smaller",
@@ -879,19 +897,29 @@ def network_figure(data: dict[str, Any]) -> dict[str, Any]:
     counts: dict[str, int] = defaultdict(int)
     usd_out: dict[str, int] = defaultdict(int)  # how many flows each total adds
     usd_in: dict[str, int] = defaultdict(int)
-    open_out: dict[str, bool] = defaultdict(bool)  # one of them is not bounded by its largest amount
-    open_in: dict[str, bool] = defaultdict(bool)
+    bound_out: dict[str, list[str]] = defaultdict(list)  # how far each of them bounds its amount
+    bound_in: dict[str, list[str]] = defaultdict(list)
+    any_out: dict[str, bool] = defaultdict(bool)  # a flow in dollars, counted here or in a larger deal
+    any_in: dict[str, bool] = defaultdict(bool)
     for f in flows:
         counts[f["from_party"]] += 1
         counts[f["to_party"]] += 1
         usd = _usd(f)
+        if usd is not None:
+            any_out[f["from_party"]] = any_in[f["to_party"]] = True
         if usd is not None and not f.get("counted_in_parent"):  # its umbrella deal's flow counts that money
             totals_out[f["from_party"]] += usd
             totals_in[f["to_party"]] += usd
             usd_out[f["from_party"]] += 1
             usd_in[f["to_party"]] += 1
-            open_out[f["from_party"]] |= _open_above(f)
-            open_in[f["to_party"]] |= _open_above(f)
+            bound_out[f["from_party"]].append(_bound(f))
+            bound_in[f["to_party"]].append(_bound(f))
+
+    def pays(n: str) -> str:
+        return usd_total_words(totals_out[n], _loosest(bound_out[n]), usd_out[n], any_out[n])
+
+    def receives(n: str) -> str:
+        return usd_total_words(totals_in[n], _loosest(bound_in[n]), usd_in[n], any_in[n])
     total = {n: totals_in[n] + totals_out[n] for n in nodes}
     max_total = max(total.values(), default=0.0)
     ranked = sorted(nodes, key=lambda n: (-total[n], -counts[n], n))
@@ -901,8 +929,8 @@ def network_figure(data: dict[str, Any]) -> dict[str, Any]:
         lines = [
             f"<b>{_p(names.get(n, n))}</b> ({_p(n)})",
             f"{counts[n]} flows",
-            f"Pays or gives: {_p(usd_total_words(totals_out[n], open_out[n], usd_out[n]))}",
-            f"Receives: {_p(usd_total_words(totals_in[n], open_in[n], usd_in[n]))}",
+            f"Pays or gives: {_p(pays(n))}",
+            f"Receives: {_p(receives(n))}",
         ]
         if n in on_cycle:
             lines.append("On a cycle: value it gives comes back to it")
@@ -958,8 +986,7 @@ def network_figure(data: dict[str, Any]) -> dict[str, Any]:
     }
     party_rows = [
         {"party": n, "name": names.get(n, n), "pays": totals_out[n], "receives": totals_in[n], "flows": counts[n],
-         "on_cycle": n in on_cycle, "pays_words": usd_total_words(totals_out[n], open_out[n], usd_out[n]),
-         "receives_words": usd_total_words(totals_in[n], open_in[n], usd_in[n])}
+         "on_cycle": n in on_cycle, "pays_words": pays(n), "receives_words": receives(n)}
         for n in ranked
     ]
     return {"data": traces, "layout": layout, "summary": summary, "edges": edges, "parties": party_rows}
@@ -1467,9 +1494,9 @@ def release_citations(descriptor: dict[str, Any] | None, version: str, year: str
 
     try:
         release = cite.release_citation(dict(descriptor or {}, version=version))
+        return cite.apa_release(release), cite.bibtex_release(release)
     except (AidealsError, TypeError, ValueError, AttributeError):  # a descriptor of an unexpected shape
         return citation_text(descriptor, version, year), _bibtex(descriptor, version, year)
-    return cite.apa_release(release), cite.bibtex_release(release)
 
 
 def citation_text(descriptor: dict[str, Any] | None, version: str, year: str) -> str:
@@ -1572,12 +1599,17 @@ def render_html(
 
 def _bibtex(descriptor: dict[str, Any] | None, version: str, year: str) -> str:
     """The fallback BibTeX entry, with only what the descriptor says (key as `aideals cite`'s)."""
+    from aideals.cite import bibtex_escape
+
     descriptor = descriptor if isinstance(descriptor, dict) else {}
-    title = descriptor.get("title") or descriptor.get("name") or "aideals"
-    authors = " and ".join("{" + str(c["title"]) + "}" for c in _dicts(descriptor.get("contributors")) if c.get("title"))
-    key = "aideals-" + re.sub(r"[^0-9A-Za-z]+", "_", version)
+    title = bibtex_escape(str(descriptor.get("title") or descriptor.get("name") or "aideals"))
+    authors = " and ".join(
+        "{" + bibtex_escape(str(c["title"])) + "}" for c in _dicts(descriptor.get("contributors")) if c.get("title")
+    )
+    key = re.sub(r"[^0-9A-Za-z:_-]+", "_", f"{descriptor.get('name') or 'aideals'}-{version}").replace(".", "_")
+    version = bibtex_escape(version)
     fields = ([("author", authors)] if authors else []) + [
-        ("title", str(title)), ("year", year), ("version", version), ("howpublished", f"Data set, version {version}")]
+        ("title", title), ("year", year), ("version", version), ("howpublished", f"Data set, version {version}")]
     body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields)
     return f"@misc{{{key},\n{body}\n}}"
 
