@@ -571,7 +571,8 @@ def test_the_one_line_form_of_a_finding_shows_invisible_characters_as_escapes():
 
 def test_a_quoted_line_break_in_a_crlf_file_does_not_hide_its_real_error(tmp_path):
     """Python's csv module ends rows with CR LF and keeps a bare LF inside a quoted field (valid):
-    a row with 40 cells too many is then reported as itself, the line endings noted after it."""
+    a row with 40 cells too many is then reported as itself, with no word of mixed line endings
+    (a line break inside quotes is not a line ending)."""
     import csv as csvmod
     import io
 
@@ -589,7 +590,13 @@ def test_a_quoted_line_break_in_a_crlf_file_does_not_hide_its_real_error(tmp_pat
     result = run(str(root), "--json")
     (finding,) = json.loads(result.output)["findings"]
     assert finding["check"] == "format-error" and finding["file"] == "data/deals.csv"
-    # DuckDB's own words on the row come first (how many cells it counts when it stops may vary)
+    # DuckDB's own words on the row (how many cells it counts when it stops may vary)
+    assert re.fullmatch(
+        r"cannot be read as CSV: line 2: expected Number of Columns: 27 Found: \d+", finding["message"]
+    ), finding["message"]
+    # the same file with LF row ends added to it: now its endings are mixed, and the note says so
+    path.write_bytes(path.read_bytes() + b"extra,row\n")
+    (finding,) = json.loads(run(str(root), "--json").output)["findings"]
     assert re.fullmatch(
         r"cannot be read as CSV: line 2: expected Number of Columns: 27 Found: \d+ "
         r"\(the file mixes CR LF and LF line endings: end every line the same way\)",

@@ -661,16 +661,24 @@ def _chunks(path: Path) -> Iterator[bytes]:
 
 def _mixed_endings(path: Path) -> bool:
     """Whether the file has lines ending in CR LF and lines ending in LF alone, which DuckDB reads
-    as a quote left open after the first line of the other kind (read only on that error)."""
+    as a quote left open after the first line of the other kind (read only on that error). A line
+    break inside a quoted field is part of the field, not a line ending: it does not count."""
     crlf = lf = False
-    tail = b""
+    in_quote = False
+    last = b""  # the byte before the part being read
     for chunk in _chunks(path):
-        text = tail + chunk
-        crlf = crlf or b"\r\n" in text
-        lf = lf or re.search(rb"(?<!\r)\n", text) is not None
-        if crlf and lf:
-            return True
-        tail = text[-1:]
+        for i, part in enumerate(chunk.split(b'"')):
+            if i:  # a quote character: into or out of a quoted field ("" goes out and back in)
+                in_quote = not in_quote
+                last = b'"'
+            if not in_quote:
+                for m in re.finditer(rb"\n", part):
+                    before = part[m.start() - 1 : m.start()] if m.start() else last
+                    crlf, lf = crlf or before == b"\r", lf or before != b"\r"
+                    if crlf and lf:
+                        return True
+            if part:
+                last = part[-1:]
     return False
 
 
