@@ -5,6 +5,7 @@ Skipped only where no Chromium is found; `.ci/run` installs Debian's `chromium` 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from datetime import datetime, timezone
@@ -253,13 +254,24 @@ def test_the_network_as_a_table_opens_from_the_keyboard(page, release):
     assert not tab.is_visible("#flows-table")
 
 
-def test_on_a_phone_the_network_fits_the_screen(page, release):
+@contextlib.contextmanager
+def opened_at(page, release, width: int, height: int):
+    """The report in a second tab of the same browser, at another screen size."""
     tab, _, _ = page
     _, out = release
-    phone = tab.context.browser.new_page(viewport={"width": 390, "height": 844})
+    other = tab.context.browser.new_page(viewport={"width": width, "height": height})
     try:
-        phone.goto(out.as_uri())
-        phone.wait_for_selector("#network-plot .main-svg")
+        other.goto(out.as_uri())
+        other.wait_for_selector("#network-plot .main-svg")
+        other.wait_for_selector("#figures-table tbody tr")
+        yield other
+    finally:
+        other.close()
+
+
+def test_on_a_phone_the_network_fits_the_screen(page, release):
+    tab, _, _ = page
+    with opened_at(page, release, 390, 844) as phone:
         height = phone.evaluate("() => document.getElementById('network-plot')._fullLayout.height")
         width = phone.evaluate("() => document.getElementById('network-plot').clientWidth")
         assert width < 390 and height == max(380, round(width * 1.15))  # not the 640 of a wide screen
@@ -268,7 +280,7 @@ def test_on_a_phone_the_network_fits_the_screen(page, release):
             ".map(t => t.textfont.size)"
         )
         assert sizes == [9]
-        # a swipe on a chart scrolls the page: no zoom or pan, no toolbar over the legends
+        # the charts neither zoom nor pan (nothing to get stuck in), no toolbar over the legends
         state = phone.evaluate(
             """() => ['network-plot', 'timeline-plot'].map(id => {
                  const gd = document.getElementById(id);
@@ -289,8 +301,6 @@ def test_on_a_phone_the_network_fits_the_screen(page, release):
             ".filter(Boolean).length"
         )
         assert labels == 6 and box is not None
-    finally:
-        phone.close()
     assert tab.evaluate("() => document.getElementById('network-plot')._fullLayout.height") == 640
 
 
@@ -518,13 +528,5 @@ def test_halos_follow_their_kind_and_the_cycle_entry_whatever_the_order(page, st
 
 
 def test_the_page_is_no_wider_than_a_small_phone(page, release):
-    tab, _, _ = page
-    _, out = release
-    phone = tab.context.browser.new_page(viewport={"width": 320, "height": 640})
-    try:
-        phone.goto(out.as_uri())
-        phone.wait_for_selector("#figures-table tbody tr")
-        phone.wait_for_selector("#network-plot .main-svg")
+    with opened_at(page, release, 320, 640) as phone:
         assert phone.evaluate("() => document.documentElement.scrollWidth") == 320
-    finally:
-        phone.close()
