@@ -320,6 +320,12 @@ def test_many_flows_are_aggregated_by_party_pair_and_kind(con, monkeypatch):
     assert sum(t["meta"]["n_edges"] for t in groups) == pairs == 13
     assert fig["summary"]["aggregated"] is True
     assert len(groups) < pairs
+    # 13 arrows, fewer than the 300 drawn at most: all shown, none waiting behind the legend
+    assert report._summary_text(fig["summary"]).startswith(
+        "9 parties and 14 flows drawn; drawn as 13 arrows (flows of one kind between two parties added up), all shown;")
+    monkeypatch.setattr(report, "SHOWN_EDGES", 5)
+    assert "of which the 5 largest are shown (the legend and the Show boxes show the others)" in report._summary_text(
+        report.network_figure(report.collect(con))["summary"])
 
 
 def test_the_unit_filter_lists_the_units_most_used_first(con):

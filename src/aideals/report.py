@@ -1446,10 +1446,14 @@ def _summary_text(summary: dict[str, Any]) -> str:
         f"{summary['n_nodes']} parties and {summary['n_flows']} flows drawn",
     ]
     if summary["aggregated"]:
+        shown = (
+            f"of which the {SHOWN_EDGES} largest are shown (the legend and the Show boxes show the others)"
+            if summary["n_edges"] > SHOWN_EDGES
+            else "all shown"
+        )
         parts.append(
-            f"drawn as {summary['n_edges']} arrows (flows of one kind between two parties added up), of which the "
-            f"{min(summary['n_edges'], SHOWN_EDGES)} largest are shown (the legend shows the others); labels on the "
-            f"{summary['labelled']} parties with the largest flows, every party named on hover"
+            f"drawn as {summary['n_edges']} arrows (flows of one kind between two parties added up), {shown}; "
+            f"labels on the {summary['labelled']} parties with the largest flows, every party named on hover"
         )
     elif summary["n_edges"] == summary["n_flows"]:
         parts.append("one arrow per flow")
