@@ -61,7 +61,7 @@ from importlib import resources as importlib_resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from aideals.db import DUCKDB_TYPES, quote_ident
+from aideals.db import DUCKDB_TYPES, quote_ident, quote_literal
 from aideals.findings import Finding
 from aideals.package import Package
 
@@ -207,7 +207,7 @@ def _plugin_connection(con: duckdb.DuckDBPyConnection, tables: Iterable[str], tm
     from aideals import db
 
     path = tmp / "plugin-checks.duckdb"
-    literal = "'" + str(path).replace("'", "''") + "'"  # ATTACH takes no parameters; the path is ours
+    literal = quote_literal(str(path))  # ATTACH takes no parameters; the path is ours
     source = quote_ident(con.execute("SELECT current_database()").fetchone()[0])
     con.execute(f"ATTACH {literal} AS aideals_plugin_checks")
     try:

@@ -82,6 +82,11 @@ def quote_ident(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def quote_literal(text: str) -> str:
+    """Quote a string literal for DuckDB SQL (where a statement takes no parameters, as ATTACH)."""
+    return "'" + text.replace("'", "''") + "'"
+
+
 def column_types(schema: dict) -> dict[str, str]:
     """Column name -> DuckDB type, in the Table Schema's order."""
     return {f["name"]: DUCKDB_TYPES.get(f.get("type", "string"), "VARCHAR") for f in schema["fields"]}
@@ -123,7 +128,7 @@ def copy_table(con: duckdb.DuckDBPyConnection, pkg: Package, name: str, database
 def write_tables(con: duckdb.DuckDBPyConnection, pkg: Package, path: Path, storage_version: str) -> None:
     """Write the four typed tables of a validated package, held by the validation's connection
     `con`, into a new DuckDB database file at `path` (in DuckDB's `storage_version` format)."""
-    literal = "'" + str(path).replace("'", "''") + "'"  # ATTACH takes no parameters; the path is ours
+    literal = quote_literal(str(path))  # ATTACH takes no parameters; the path is ours
     con.execute("SET storage_compatibility_version = ?", [storage_version])
     con.execute(f"ATTACH {literal} AS aideals_release")
     try:

@@ -163,11 +163,11 @@ def connect_readonly(path: Path, limits: Mapping[str, object] | None = None) -> 
 
 def snapshot(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     """Copy the database of `con` (tables and views) into a new database file at `path`."""
-    from aideals.db import quote_ident
+    from aideals.db import quote_ident, quote_literal
 
     source = con.execute("SELECT current_database()").fetchone()[0]
     alias = "aideals_metrics_snapshot"
-    literal = "'" + str(path).replace("'", "''") + "'"  # ATTACH takes no parameters; the path is ours
+    literal = quote_literal(str(path))  # ATTACH takes no parameters; the path is ours
     con.execute(f"ATTACH {literal} AS {alias}")
     try:
         con.execute(f"COPY FROM DATABASE {quote_ident(source)} TO {alias}")

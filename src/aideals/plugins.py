@@ -156,7 +156,9 @@ class Plugins:
         checks = self.checks()
         missing = [p for p in self.problems if p.checks_missing]
         if missing:
-            rows = " UNION ALL ".join(f"SELECT {_sql_text(p.line() + PLUGIN_NOT_RUN)} AS message" for p in missing)
+            from aideals.db import quote_literal
+
+            rows = " UNION ALL ".join(f"SELECT {quote_literal(p.line() + PLUGIN_NOT_RUN)} AS message" for p in missing)
             checks.append(ExtraCheck(PLUGINS_LOADED_CHECK, "Every plugin loaded and registered its checks.", rows))
         return checks
 
@@ -202,10 +204,6 @@ def _owner(name: str) -> str:
 
 def _as_list(result: Any) -> list:
     return list(result) if isinstance(result, list | tuple) else [result]
-
-
-def _sql_text(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def current_traceback() -> str:
