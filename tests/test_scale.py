@@ -3,6 +3,8 @@ the timings are in benchmarks/)."""
 
 from __future__ import annotations
 
+import ast
+import importlib.util
 import re
 import tempfile
 from pathlib import Path
@@ -325,6 +327,36 @@ def test_the_compiled_bound_sends_doubtful_rows_to_the_full_checks(tmp_path, def
     out = subprocess.run([sys.executable, str(bench / "compiled_bound.py"), str(pkg), "--once"],
                          check=True, capture_output=True, text=True).stdout
     assert out.startswith(f"rows scanned 201; {counts}"), out
+
+
+def test_the_native_types_benchmark_lists_what_duckdb_types_leniently_and_finds_the_defects(tmp_path):
+    """benchmarks/native_types.py: DuckDB's typed CSV reader accepts cells the Table Schema
+    refuses (the reason validate does not type with it), and its quick test on a package with
+    injected defects sets aside the 3 impossible dates and does not clear the 3 inverted ranges."""
+    import subprocess
+    import sys
+
+    bench = Path(__file__).resolve().parents[1] / "benchmarks"
+    pkg = tmp_path / "pkg"
+    subprocess.run([sys.executable, str(bench / "generate.py"), str(pkg), "--rows", "2000", "--errors", "9"],
+                   check=True, capture_output=True)
+    out = subprocess.run([sys.executable, str(bench / "native_types.py"), str(pkg), "--repeat", "2"],
+                         check=True, capture_output=True, text=True).stdout.splitlines()
+    # Which cells DuckDB types leniently depends on its version (duckdb 2.0.1: '+-92' as -92, and
+    # ' 2025-02-03', '2025-02-03 ', '0000-01-01' as dates): each listed cell must be one the
+    # Table Schema refuses.
+    spec = importlib.util.spec_from_file_location("native_types", bench / "native_types.py")
+    native = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(native)
+    for line, kind, cells, accepts in [(out[0], "number", native.NUMBERS, native.schema_number),
+                                       (out[1], "date", native.DATES, native.schema_date)]:
+        head, _, listed = line.partition(": typed by DuckDB, refused by the Table Schema: ")
+        assert head == kind, line
+        lenient = [] if listed == "none" else [ast.literal_eval(c) for c in listed.split(", ")]
+        assert lenient and all(c in cells and not accepts(c) for c in lenient), line
+    assert out[2] == "rows typed 1,997; rows set aside by the reader 3; rows not cleared 3"
+    assert len(out) == 4
+    assert re.fullmatch(r"least: bare scan \d+\.\d\d s, typed quick test \d+\.\d\d s, ratio \d+\.\d\dx", out[3])
 
 
 def test_the_parser_benchmark_reads_every_row_with_each_reader(tmp_path):
