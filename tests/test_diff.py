@@ -225,3 +225,32 @@ def test_a_field_removed_is_left_to_the_headers_and_a_required_field_added_is_ma
     old = {"fields": [{"name": "a"}, {"name": "b", "constraints": {"required": True}}]}
     new = {"fields": [{"name": "a"}, {"name": "c", "constraints": {"required": True}}]}
     assert diff.schema_lines("t", old, new) == ["c: required field added (incompatible)"]
+
+
+def test_a_named_descriptor_is_the_one_compared(tmp_path: Path):
+    """`aideals diff A/other.json B` reads other.json, not the datapackage.json beside it."""
+    pkg = tmp_path / "pkg"
+    shutil.copytree(RELEASES / "v1", pkg)
+    descriptor = json.loads((pkg / "datapackage.json").read_text())
+    descriptor["resources"] = [r for r in descriptor["resources"] if r["name"] == "parties"]
+    (pkg / "parties-only.json").write_text(json.dumps(descriptor))
+    proc = run("diff", str(pkg / "parties-only.json"), V2)
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[1:6] == ["parties: 1 added, 0 removed, 1 changed", "  + delta", "  ~ acme",
+                          '      name: "Acme Chips" → "Acme Chips Inc."',
+                          "sources (new table): 2 added, 0 removed, 0 changed"]
+
+
+def test_a_damaged_release_zip_is_a_one_line_error(tmp_path: Path):
+    from test_verify import corrupt_zip_entry
+
+    build = fake_build(RELEASES / "v1", tmp_path / "build")
+    release.assemble(build, tmp_path / "1.0.0", version="1.0.0", day=date(2025, 3, 1), commit="0" * 40,
+                     toolkit_version="0.1.0")
+    zpath = tmp_path / "1.0.0" / "aideals-1.0.0.zip"
+    corrupt_zip_entry(zpath, "data/parties.csv")
+    proc = run("diff", str(zpath), V2)
+    assert proc.returncode == 2
+    assert proc.stderr.startswith(f"aideals: error: {zpath}: data/parties.csv: cannot be read (a damaged zip?): "), proc.stderr
+    assert len(proc.stderr.splitlines()) == 1

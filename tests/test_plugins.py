@@ -247,6 +247,62 @@ def test_a_metric_whose_sql_fails_is_reported_and_the_others_still_run(metrics_p
     assert run.problems[0].error.startswith("CatalogException: Catalog Error: Table with name no_such_table does not exist")
 
 
+SLOW_METRIC = """
+from pathlib import Path
+from aideals import hookimpl
+from aideals.metrics import Metric
+
+def slow(con):
+    Path({marker!r}).write_text("running")
+    con.execute("SELECT count(*) FROM range(100000000000) t(i) WHERE i * i = -1").fetchall()
+    return []
+
+@hookimpl
+def aideals_register_metrics():
+    return [Metric(name="slow_metric", title="T", description="D", unit="ratio", formula="F", function=slow)]
+"""
+
+
+def test_sigterm_during_a_metric_query_stops_the_build_with_exit_130(metrics_package, tmp_path):
+    """SIGTERM (or Ctrl-C) while a metric's query runs reaches DuckDB, which stops the query: the
+    build must stop with exit 130 and leave no release, not skip the metric and publish one."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    marker = tmp_path / "running"
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "slow.py").write_text(SLOW_METRIC.format(marker=str(marker)), encoding="utf-8")
+    out = tmp_path / "out"
+    proc = subprocess.Popen([sys.executable, "-m", "aideals", "build", "--package", str(metrics_package),
+                             "--out", str(out), "--plugins-dir", str(tmp_path / "x")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert marker.exists(), proc.communicate()
+    time.sleep(0.3)  # into the query
+    proc.send_signal(signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=120)
+    assert proc.returncode == 130, (stdout, stderr)
+    assert stderr.splitlines()[-1] == "aideals: aborted"
+    assert not out.exists()
+
+
+def test_an_interrupt_of_a_metric_query_stops_the_run_instead_of_skipping_the_metric(metrics_package):
+    """duckdb.InterruptException (a connection's interrupt()) stops the metrics too."""
+    import duckdb
+
+    def interrupted(con):
+        raise duckdb.InterruptException("INTERRUPT Error: Interrupted!")
+
+    metric = metrics.Metric("stopped", "Stopped", "d", "ratio", "f", function=interrupted, plugin="p")
+    pkg = package.load(metrics_package)
+    with metrics.readonly_database(pkg) as con, pytest.raises(duckdb.InterruptException):
+        metrics.compute(con, [metric])
+
+
 @pytest.mark.parametrize(
     ("sql", "error"),
     [

@@ -119,3 +119,94 @@ def test_verify_of_a_path_that_is_not_a_release_is_a_one_line_error(tmp_path: Pa
     proc = run_verify(tmp_path)
     assert proc.returncode == 2
     assert proc.stderr == f"aideals: error: {tmp_path}: not a release: no SHA256SUMS, release-manifest.json or datapackage.json in it\n"
+
+
+def corrupt_zip_entry(zpath: Path, member: str) -> None:
+    """Flip one byte of a member's compressed data in place (its stored CRC no longer matches)."""
+    with zipfile.ZipFile(zpath) as zf:
+        info = zf.getinfo(member)
+    raw = bytearray(zpath.read_bytes())
+    # local header: 30 bytes, then the name and the extra field, then the compressed data
+    start = info.header_offset + 30 + int.from_bytes(raw[info.header_offset + 26:info.header_offset + 28], "little") \
+        + int.from_bytes(raw[info.header_offset + 28:info.header_offset + 30], "little")
+    raw[start + info.compress_size // 2] ^= 0x01
+    zpath.write_bytes(bytes(raw))
+
+
+def test_a_damaged_zip_entry_is_a_mismatch_not_a_crash(release_dir: Path):
+    zpath = release_dir / "aideals-1.0.0.zip"
+    old_zip_hash = hashlib.sha256(zpath.read_bytes()).hexdigest()
+    corrupt_zip_entry(zpath, "data/parties.csv")
+    proc = run_verify(release_dir)
+    assert proc.returncode == 1, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] == f"aideals-1.0.0.zip: sha256: expected {old_zip_hash}, got {hashlib.sha256(zpath.read_bytes()).hexdigest()}"
+    # a flipped bit in deflated data is either a bad CRC or a broken deflate stream
+    assert len(lines) == 2 and lines[1].startswith("aideals-1.0.0.zip!data/parties.csv: cannot be read: "), lines
+    assert ("Bad CRC-32 for file 'data/parties.csv'" in lines[1]) or ("Error -3 while decompressing data" in lines[1])
+    assert proc.stderr == f"{release_dir}: 2 mismatches in 6 files checked\n"
+
+
+def test_verify_of_a_named_descriptor_checks_that_descriptor(tmp_path: Path):
+    build = fake_build(RELEASES / "v1", tmp_path / "pkg")
+    descriptor = json.loads((build / "datapackage.json").read_text())
+    descriptor["resources"][0]["bytes"] = 999
+    (build / "release-2.json").write_text(json.dumps(descriptor))
+    size = (build / descriptor["resources"][0]["path"]).stat().st_size
+    assert [m.line() for m in verify.verify(build / "release-2.json").mismatches] == [
+        f"{descriptor['resources'][0]['path']}: bytes: expected 999, got {size}"]
+    assert verify.verify(build / "datapackage.json").ok
+
+
+def test_verify_of_a_release_file_checks_its_release_directory(release_dir: Path):
+    for name in ("release-manifest.json", "SHA256SUMS"):
+        report = verify.verify(release_dir / name)
+        assert report.ok and report.files_checked == 6, name
+    (release_dir / "aideals-1.0.0.zip").write_bytes(b"")
+    proc = run_verify(release_dir / "release-manifest.json")
+    assert proc.returncode == 2
+    assert proc.stderr.startswith(f"aideals: error: {release_dir / 'aideals-1.0.0.zip'}: not a readable zip file: ")
+
+
+def test_a_file_missing_from_the_manifest_and_names_outside_the_release_are_reported(release_dir: Path):
+    sums = release_dir / "SHA256SUMS"
+    extra = release_dir / "extra.bin"
+    extra.write_bytes(b"x")
+    digest = hashlib.sha256(b"x").hexdigest()
+    sums.write_text(sums.read_text() + f"{digest}  extra.bin\n{digest}  ../../etc/hostname\n{digest}  /etc/hostname\n")
+    lines = [m.line() for m in verify.verify(release_dir).mismatches]
+    assert lines == [
+        "../../etc/hostname: listed in SHA256SUMS but not a path inside the release directory (not read)",
+        "/etc/hostname: listed in SHA256SUMS but not a path inside the release directory (not read)",
+        "extra.bin: not listed in release-manifest.json",
+    ]
+
+
+@pytest.mark.parametrize("text, message", [
+    ("[]", "datapackage.json: must be a JSON object, not list"),
+    ('{"resources": ["x"]}', "datapackage.json: resources[0] None: path must be one relative path"),
+    ('{"resources": [{"name": "a", "path": "../a.csv", "bytes": 1}]}', None),
+])
+def test_malformed_descriptors_are_one_line_errors(tmp_path: Path, text: str, message: str | None):
+    (tmp_path / "datapackage.json").write_text(text)
+    proc = run_verify(tmp_path / "datapackage.json")
+    if message is None:  # a path leaving the package is a mismatch, never read
+        assert proc.returncode == 1
+        assert proc.stdout == "../a.csv: listed in datapackage.json but not a path inside the release directory (not read)\n"
+    else:
+        assert proc.returncode == 2
+        assert proc.stderr == f"aideals: error: {message}\n"
+
+
+def test_a_byte_count_recorded_as_text_is_shown_quoted(tmp_path: Path):
+    (tmp_path / "a.csv").write_text("x\n")
+    (tmp_path / "datapackage.json").write_text('{"resources": [{"name": "a", "path": "a.csv", "bytes": "2"}]}')
+    assert [m.line() for m in verify.verify(tmp_path).mismatches] == ["a.csv: bytes: expected '2', got 2"]
+
+
+def test_sha256sums_that_is_not_utf8_is_a_one_line_error(release_dir: Path):
+    sums = release_dir / "SHA256SUMS"
+    sums.write_bytes(sums.read_bytes() + b"\xe9\n")
+    proc = run_verify(release_dir)
+    assert proc.returncode == 2
+    assert proc.stderr == "aideals: error: SHA256SUMS:3: not UTF-8 text: b'\\xe9'\n"

@@ -434,6 +434,8 @@ def _load(con: duckdb.DuckDBPyConnection, t: _Table, path: Path) -> list[Finding
             finally:
                 if single:
                     con.execute(f"SET threads = {threads}")
+        except duckdb.InterruptException:  # Ctrl-C or SIGTERM: stop, not a finding
+            raise
         except duckdb.Error as exc:
             if "unicode" in str(exc).lower() or "utf" in str(exc).lower():
                 t.readable = False
@@ -451,6 +453,8 @@ def _load(con: duckdb.DuckDBPyConnection, t: _Table, path: Path) -> list[Finding
                     f"parallel = false, {fallback})",
                     [str(path)],
                 )
+            except duckdb.InterruptException:  # Ctrl-C or SIGTERM: stop, not a finding
+                raise
             except duckdb.Error as exc:
                 t.readable = False
                 return fail("format-error", _csv_error(path, exc))
@@ -891,6 +895,8 @@ def _cross_findings(
         cur = (run_on or con).execute(check.sql)
         cols = [d[0] for d in cur.description]
         rows = cur.fetchall()
+    except duckdb.InterruptException:  # Ctrl-C or SIGTERM: stop, not a finding
+        raise
     except duckdb.Error as exc:
         return [Finding("datapackage.json", None, None, check.name, "cross-table",
                         f"{_by(check)}the check failed to run: {str(exc).splitlines()[0]}")]

@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning errors into one line on stderr and an exit code."""
     import signal
 
-    from aideals.errors import AidealsError
+    from aideals.errors import AidealsError, interrupted
 
     args = sys.argv[1:] if argv is None else argv
     debug = _debug_requested(args)
@@ -112,7 +112,7 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"aideals: error: {where}{exc.strerror or exc}", err=True)
         sys.exit(2)
     except Exception as exc:  # a bug, not bad data: still one line unless --debug
-        if "Query interrupted" in str(exc):  # DuckDB's answer to Ctrl-C or SIGTERM during a query
+        if interrupted(exc):  # DuckDB's answer to Ctrl-C or SIGTERM during a query
             click.echo("aideals: aborted", err=True)
             sys.exit(130)
         if debug:

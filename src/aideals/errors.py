@@ -17,3 +17,11 @@ class AidealsError(Exception):
 
 class PackageError(AidealsError):
     """The data package cannot be found or read (missing file, broken JSON, unsafe path)."""
+
+
+def interrupted(exc: BaseException) -> bool:
+    """Whether `exc` is DuckDB stopping a query for Ctrl-C or SIGTERM (a RuntimeError "Query
+    interrupted") or for `interrupt()` (duckdb.InterruptException): the run must stop, not treat
+    it as the failure of one step."""
+    return type(exc).__name__ == "InterruptException" or (
+        isinstance(exc, RuntimeError) and "Query interrupted" in str(exc))

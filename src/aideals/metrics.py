@@ -280,6 +280,8 @@ def compute(
 
     `confirmed_only`: leave rumoured deals out of what the metrics add up (count_confirmed_only).
     """
+    from aideals.errors import interrupted
+
     schema = schema or result_schema()
     if confirmed_only:  # once: an older release without deals_counted is refused here
         _require_deals_counted(con)
@@ -292,6 +294,8 @@ def compute(
             run.problems.append(PluginProblem(metric.plugin, metric.name, str(exc)))
             continue
         except Exception as exc:  # the plugin's bug or its SQL: skip this metric only
+            if interrupted(exc):  # Ctrl-C or SIGTERM during its query: stop the run, not skip the metric
+                raise
             first = (str(exc).strip().splitlines() or [""])[0]
             error = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
             run.problems.append(PluginProblem(metric.plugin, metric.name, error, current_traceback()))

@@ -11,6 +11,7 @@ import io
 import json
 import posixpath
 import zipfile
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -110,13 +111,14 @@ class Snapshot:
         return header, iter(reader)
 
 
-def from_directory(root: Path, label: str | None = None) -> Snapshot:
-    """The package whose datapackage.json is in directory `root`."""
+def from_directory(root: Path, label: str | None = None, descriptor: str = DESCRIPTOR) -> Snapshot:
+    """The package whose descriptor is in directory `root` (datapackage.json, or the file named
+    `descriptor` there)."""
     label = label or str(root)
     root = root.resolve()
 
     def reader(relpath: str) -> bytes | None:
-        path = root / relpath
+        path = root / (descriptor if relpath == DESCRIPTOR else relpath)
         return path.read_bytes() if path.is_file() else None
 
     return Snapshot(label, "directory", reader)
@@ -139,7 +141,12 @@ def from_zip(path: Path, label: str | None = None) -> Snapshot:
 
     def reader(relpath: str) -> bytes | None:
         name = prefix + relpath
-        return zf.read(name) if name in names else None
+        if name not in names:
+            return None
+        try:
+            return zf.read(name)
+        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+            raise PackageError(f"{path}: {name}: cannot be read (a damaged zip?): {exc}") from None
 
     return Snapshot(label or str(path), "zip", reader)
 
@@ -178,7 +185,7 @@ def open_snapshot(spec: str, package_root: Path | None = None) -> Snapshot:
         if zipfile.is_zipfile(path):
             return from_zip(path, spec)
         if path.name.endswith(".json"):
-            return from_directory(path.parent, spec)
+            return from_directory(path.parent, spec, path.name)
         raise PackageError(f"{spec}: not a datapackage.json, a zip or a release directory")
     if path.is_dir():
         if (path / DESCRIPTOR).is_file():

@@ -10,9 +10,10 @@ from __future__ import annotations
 import hashlib
 import json
 import zipfile
+import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from aideals.errors import PackageError
 
@@ -23,6 +24,8 @@ MANIFEST_SCHEMA = "schemas/release-manifest.schema.json"
 CHUNK = 1 << 20
 # Frictionless: a hash without an `algorithm:` prefix is MD5.
 HASH_ALGORITHMS = ("md5", "sha1", "sha256", "sha512")
+# What reading a damaged zip entry raises: a bad CRC, a broken deflate stream, a cut-off file.
+ZIP_READ_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError)
 
 
 @dataclass(frozen=True)
@@ -30,7 +33,7 @@ class Mismatch:
     """One file whose bytes do not match what the release recorded for it."""
 
     file: str
-    check: str  # "sha256", "bytes", "missing", "unlisted", "no-hash", "manifest-schema"
+    check: str  # "sha256", "bytes", "missing", "unlisted", "no-hash", "manifest-schema", "unreadable", "outside"
     expected: str | None
     actual: str | None
 
@@ -44,6 +47,10 @@ class Mismatch:
             return f"{self.file}: no {self.expected} recorded for it"
         if self.check == "manifest-schema":
             return f"{self.file}: {self.actual}"
+        if self.check == "unreadable":
+            return f"{self.file}: cannot be read: {self.actual}"
+        if self.check == "outside":
+            return f"{self.file}: listed in {self.expected} but not a path inside the release directory (not read)"
         return f"{self.file}: {self.check}: expected {self.expected}, got {self.actual}"
 
 
@@ -86,6 +93,18 @@ def file_digest(path: Path, algorithm: str = "sha256") -> tuple[int, str]:
     return digest_stream(_file_chunks(path), algorithm)
 
 
+def _recorded(value: object) -> str:
+    """A recorded byte count or hash as a message shows it: a number as is, anything else quoted
+    (a byte count written as the text "3" is not the number 3)."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else repr(value)
+
+
+def inside(name: str) -> bool:
+    """Whether a file name listed by a release is a relative path that stays in its directory."""
+    path = PurePosixPath(name)
+    return bool(name) and "\\" not in name and not path.is_absolute() and ".." not in path.parts
+
+
 def split_hash(value: str) -> tuple[str, str]:
     """`sha256:abc…` -> ("sha256", "abc…"); a bare hex digest is MD5, as in Frictionless."""
     algorithm, _, digest = value.rpartition(":")
@@ -100,44 +119,57 @@ def _check_resources(
     label: str,
     opener: Callable[[str], Iterable[bytes] | None],
     report: VerifyReport,
+    descriptor_name: str = DESCRIPTOR,
 ) -> None:
     """Check each resource of `descriptor` against the bytes `opener(relpath)` yields."""
+    if not isinstance(descriptor, dict):
+        raise PackageError(f"{label}{descriptor_name}: must be a JSON object, not {type(descriptor).__name__}")
     resources = descriptor.get("resources")
     if not isinstance(resources, list):
-        raise PackageError(f"{label}{DESCRIPTOR}: resources: must be a list")
-    for res in resources:
+        raise PackageError(f"{label}{descriptor_name}: resources: must be a list")
+    for n, res in enumerate(resources):
         relpath = res.get("path") if isinstance(res, dict) else None
         if not isinstance(relpath, str):
-            raise PackageError(f"{label}{DESCRIPTOR}: resource {res.get('name')!r}: path must be one relative path")
+            name = res.get("name") if isinstance(res, dict) else None
+            raise PackageError(f"{label}{descriptor_name}: resources[{n}] {name!r}: path must be one relative path")
         shown = label + relpath
-        chunks = opener(relpath)
         report.files_checked += 1
+        if not inside(relpath):
+            report.add(Mismatch(shown, "outside", label + descriptor_name, None))
+            continue
+        chunks = opener(relpath)
         if chunks is None:
-            report.add(Mismatch(shown, "missing", label + DESCRIPTOR, None))
+            report.add(Mismatch(shown, "missing", label + descriptor_name, None))
             continue
         if "hash" not in res and "bytes" not in res:
             report.add(Mismatch(shown, "no-hash", "hash or byte count", None))
             continue
         algorithm, expected = split_hash(str(res["hash"])) if "hash" in res else ("sha256", None)
-        size, actual = digest_stream(chunks, algorithm)
+        try:
+            size, actual = digest_stream(chunks, algorithm)
+        except ZIP_READ_ERRORS as exc:
+            report.add(Mismatch(shown, "unreadable", None, str(exc)))
+            continue
         if expected is not None and actual != expected:
             report.add(Mismatch(shown, algorithm, expected, actual))
         if "bytes" in res and res["bytes"] != size:
-            report.add(Mismatch(shown, "bytes", str(res["bytes"]), str(size)))
+            report.add(Mismatch(shown, "bytes", _recorded(res["bytes"]), str(size)))
 
 
-def verify_directory_package(root: Path, report: VerifyReport) -> None:
-    """Check the resources of the datapackage.json in `root` against the files beside it."""
+def verify_directory_package(root: Path, report: VerifyReport, descriptor_path: Path | None = None) -> None:
+    """Check the resources of a descriptor (by default the datapackage.json in `root`) against
+    the files beside it."""
+    descriptor_path = descriptor_path if descriptor_path is not None else root / DESCRIPTOR
     try:
-        descriptor = json.loads((root / DESCRIPTOR).read_text(encoding="utf-8"))
+        descriptor = json.loads(descriptor_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
-        raise PackageError(f"{root / DESCRIPTOR}: cannot read: {exc}") from None
+        raise PackageError(f"{descriptor_path}: cannot read: {exc}") from None
 
     def opener(relpath: str) -> Iterable[bytes] | None:
         path = root / relpath
         return _file_chunks(path) if path.is_file() else None
 
-    _check_resources(descriptor, "", opener, report)
+    _check_resources(descriptor, "", opener, report, descriptor_path.name)
 
 
 def verify_zip(path: Path, report: VerifyReport, label: str = "") -> zipfile.ZipFile:
@@ -151,22 +183,38 @@ def verify_zip(path: Path, report: VerifyReport, label: str = "") -> zipfile.Zip
         raise PackageError(f"{path}: no {DESCRIPTOR} at the root of this zip")
     try:
         descriptor = json.loads(zf.read(DESCRIPTOR).decode("utf-8"))
+    except ZIP_READ_ERRORS as exc:
+        raise PackageError(f"{path}: {DESCRIPTOR}: cannot be read: {exc}") from None
     except ValueError as exc:
         raise PackageError(f"{path}: {DESCRIPTOR}: not valid JSON: {exc}") from None
-    corrupt = zf.testzip()
-    if corrupt is not None:
-        report.add(Mismatch(f"{label}{corrupt}", "crc", "the CRC stored in the zip", "another"))
+    # Every entry is read to its end, so that its stored CRC is checked (zipfile compares it then).
+    for info in zf.infolist():
+        try:
+            for _ in _entry_chunks(zf, info.filename):
+                pass
+        except ZIP_READ_ERRORS as exc:
+            report.add(Mismatch(f"{label}{info.filename}", "unreadable", None, str(exc)))
 
     def opener(relpath: str) -> Iterable[bytes] | None:
-        return [zf.read(relpath)] if relpath in names else None
+        return _entry_chunks(zf, relpath) if relpath in names else None
 
     _check_resources(descriptor, label, opener, report)
     return zf
 
 
+def _entry_chunks(zf: zipfile.ZipFile, name: str) -> Iterable[bytes]:
+    with zf.open(name) as fh:
+        while chunk := fh.read(CHUNK):
+            yield chunk
+
+
 def _read_sums(path: Path) -> list[tuple[str, str]]:
     pairs = []
-    for lineno, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    for lineno, raw in enumerate(path.read_bytes().splitlines(), start=1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise PackageError(f"{path.name}:{lineno}: not UTF-8 text: {raw[:80]!r}") from None
         if not line.strip():
             continue
         digest, sep, name = line.partition("  ")
@@ -196,6 +244,9 @@ def verify_release_dir(root: Path, report: VerifyReport) -> None:
             listed.add(name)
             path = root / name
             report.files_checked += 1
+            if not inside(name):
+                report.add(Mismatch(name, "outside", SUMS, None))
+                continue
             if not path.is_file():
                 report.add(Mismatch(name, "missing", SUMS, None))
                 continue
@@ -219,28 +270,41 @@ def verify_release_dir(root: Path, report: VerifyReport) -> None:
     except ValueError as exc:
         raise PackageError(f"{root / MANIFEST}: not valid JSON: {exc}") from None
     _check_manifest_schema(manifest, zf, report)
-    for entry in manifest.get("files", []) if isinstance(manifest, dict) else []:
+    entries = manifest.get("files", []) if isinstance(manifest, dict) else []
+    in_manifest: set[str] = set()
+    for entry in entries if isinstance(entries, list) else []:
         name = entry.get("path") if isinstance(entry, dict) else None
         if not isinstance(name, str):
             continue
+        in_manifest.add(name)
         path = root / name
         if name not in listed:
             report.files_checked += 1
+        if not inside(name):
+            report.add(Mismatch(name, "outside", MANIFEST, None))
+            continue
         if not path.is_file():
             report.add(Mismatch(name, "missing", MANIFEST, None))
             continue
         size, actual = file_digest(path)
         if entry.get("sha256") != actual:
-            report.add(Mismatch(name, "sha256", str(entry.get("sha256")), actual))
+            report.add(Mismatch(name, "sha256", _recorded(entry.get("sha256")), actual))
         if entry.get("bytes") != size:
-            report.add(Mismatch(name, "bytes", str(entry.get("bytes")), str(size)))
+            report.add(Mismatch(name, "bytes", _recorded(entry.get("bytes")), str(size)))
+    # The manifest lists every file of the directory but itself and SHA256SUMS.
+    present = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+    for name in sorted(present - in_manifest - {MANIFEST, SUMS}):
+        report.add(Mismatch(name, "unlisted", MANIFEST, None))
 
 
 def verify(path: Path) -> VerifyReport:
-    """Verify a release directory, a release zip, a package directory or a datapackage.json."""
+    """Verify a release directory (or its SHA256SUMS or release-manifest.json), a release zip,
+    a package directory or a package descriptor (datapackage.json, or another name)."""
     report = VerifyReport(str(path))
-    if path.is_file() and path.name.endswith(".json"):
-        verify_directory_package(path.resolve().parent, report)
+    if path.is_file() and path.name in (SUMS, MANIFEST):
+        verify_release_dir(path.resolve().parent, report)
+    elif path.is_file() and path.name.endswith(".json"):
+        verify_directory_package(path.resolve().parent, report, path.resolve())
     elif path.is_file():
         verify_zip(path, report)
     elif path.is_dir() and ((path / SUMS).is_file() or (path / MANIFEST).is_file()):
