@@ -128,14 +128,36 @@ def test_a_release_without_its_changelog_section_is_refused(tmp_path: Path):
     assert refuse(repo, "0.1.0").startswith("CHANGELOG.md:8: the section of 0.1.0 needs a date")
 
 
-def test_invalid_data_is_refused_with_its_first_finding(repo: Path):
+def test_invalid_data_is_refused_with_its_finding(repo: Path):
     path = repo / "data" / "parties.csv"
     path.write_text(path.read_text(encoding="utf-8").replace("openai,OpenAI,company,US", "openai,OpenAI,company,USA", 1),
                     encoding="utf-8")
     git(repo, "commit", "-qam", "break a country code")
-    message = refuse(repo, "0.1.0", exit_code=1)
-    assert message.startswith("the data does not validate (1 finding, first: data/parties.csv:2: country: ")
-    assert message.endswith("); run `aideals validate`; nothing was written")
+    before = snapshot_state(repo)
+    proc = aideals(repo, "release", "0.1.0")
+    assert proc.returncode == 1 and proc.stdout == ""
+    assert snapshot_state(repo) == before
+    lines = proc.stderr.splitlines()
+    assert lines[0] == ("aideals: error: the package is invalid (1 finding), nothing was written; "
+                        "run `aideals validate` for the full report:")
+    assert len(lines) == 2 and lines[1].startswith("  data/parties.csv:2: country: ")
+
+
+def test_invalid_data_is_refused_with_its_first_findings_one_per_line(repo: Path):
+    """As `aideals build` does: the first five findings, one per line, then how many more."""
+    path = repo / "data" / "parties.csv"
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text.replace(",US,", ",USA,"), encoding="utf-8")
+    n = text.count(",US,")
+    assert n > 6
+    git(repo, "commit", "-qam", "break every US country code")
+    proc = aideals(repo, "release", "0.1.0")
+    assert proc.returncode == 1
+    lines = proc.stderr.splitlines()
+    assert lines[0] == (f"aideals: error: the package is invalid ({n} findings), nothing was written; "
+                        "run `aideals validate` for the full report:")
+    assert [line.split(": country: ")[0].split(":")[0] for line in lines[1:6]] == ["  data/parties.csv"] * 5
+    assert lines[6:] == [f"  ... and {n - 5} more"]
 
 
 def test_an_incompatible_schema_change_needs_a_major_version(repo: Path):
@@ -309,3 +331,66 @@ def test_a_dist_directory_that_cannot_be_made_changes_nothing(repo: Path):
     any metadata file is written; one line, exit 2, the work tree as it was."""
     message = refuse(repo, "0.1.0", "--dist", str(repo / "README.md" / "sub"))
     assert message == f"{repo / 'README.md' / 'sub'}: Not a directory"
+
+
+def test_a_major_release_after_its_prerelease_may_still_change_the_schemas(repo: Path):
+    """MAJOR is counted from the last release that is not a pre-release: 0.1.0, then 1.0.0-rc.1,
+    then an incompatible change: 1.0.0 is still the MAJOR step (not 2.0.0); 1.1.0 after 1.0.0 is not."""
+    git(repo, "tag", "-a", "v0.1.0", "-m", "first")
+    git(repo, "tag", "-a", "v1.0.0-rc.1", "-m", "candidate")
+    schema_path = repo / "schemas" / "parties.schema.json"
+    schema = json.loads(schema_path.read_text(encoding="utf-8"))
+    next(f for f in schema["fields"] if f["name"] == "kind")["constraints"]["enum"].remove("person")
+    schema_path.write_text(json.dumps(schema, indent=2) + "\n", encoding="utf-8")
+    changelog = repo / "CHANGELOG.md"
+    changelog.write_text(changelog.read_text(encoding="utf-8").replace(
+        "## [0.1.0] - 2026-11-23", "## [1.1.0] - 2026-12-03\n\n## [1.0.0] - 2026-12-02\n\n## [0.1.0] - 2026-11-23"),
+        encoding="utf-8")
+    git(repo, "commit", "-qam", "drop person")
+    proc = aideals(repo, "release", "1.0.0", "--dry-run")
+    assert proc.returncode == 0, proc.stderr
+    git(repo, "tag", "-a", "v1.0.0", "-m", "one")
+    schema["fields"][0]["constraints"]["maxLength"] = 60
+    schema_path.write_text(json.dumps(schema, indent=2) + "\n", encoding="utf-8")
+    git(repo, "commit", "-qam", "shorter ids")
+    assert refuse(repo, "1.1.0") == (
+        "incompatible change since v1.0.0 (parties: party_id: maxLength lowered to 60): "
+        "a MAJOR version is needed, e.g. 2.0.0; nothing was written"
+    )
+
+
+def test_a_package_without_the_manifest_schema_is_refused_before_anything_is_written(repo: Path):
+    git(repo, "rm", "-q", "schemas/release-manifest.schema.json")
+    git(repo, "commit", "-qm", "no manifest schema")
+    assert refuse(repo, "0.1.0") == ("schemas/release-manifest.schema.json: not found: a release checks its "
+                                     "release-manifest.json against it; nothing was written")
+
+
+def test_a_version_with_other_digits_than_ascii_is_not_a_version(repo: Path):
+    assert refuse(repo, "1\u0660.0.0") == "'1\u0660.0.0' is not a semantic version (expected X.Y.Z, e.g. 0.2.0)"
+
+
+def test_git_not_installed_is_said_so(repo: Path, tmp_path: Path):
+    env = {**os.environ, **GIT_ENV, "PATH": str(tmp_path / "empty")}
+    proc = subprocess.run([sys.executable, "-m", "aideals", "release", "0.1.0", "--dry-run"], cwd=repo,
+                          capture_output=True, text=True, env=env)
+    assert proc.returncode == 2
+    assert proc.stderr == "aideals: error: git is not installed (it is needed to read revisions and tag releases)\n"
+
+
+def test_a_release_output_not_ignored_by_git_does_not_block_the_next_release(tmp_path: Path):
+    """dist/ is what releases write: the clean-tree check leaves it out, ignored or not; other
+    untracked paths are named as they are (no git quoting of spaces or accents)."""
+    repo = make_repo(tmp_path / "my repo")
+    (repo / ".gitignore").write_text("__pycache__/\n")
+    git(repo, "commit", "-qam", "dist/ not ignored")
+    proc = aideals(repo, "release", "0.1.0")
+    assert proc.returncode == 0, proc.stderr
+    assert (repo / "dist" / "0.1.0" / "SHA256SUMS").is_file()
+    proc = aideals(repo, "release", "0.1.1", "--dry-run")
+    assert proc.returncode == 2
+    assert proc.stderr == ("aideals: error: CHANGELOG.md has no section `## [0.1.1] - YYYY-MM-DD`: rename "
+                           "`## [Unreleased]` or add one; nothing was written\n")
+    (repo / "note é.txt").write_text("x")
+    assert refuse(repo, "0.1.1") == (
+        "the working tree is not clean (note é.txt): commit or stash first; nothing was written")

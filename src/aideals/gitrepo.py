@@ -12,6 +12,10 @@ class GitError(AidealsError):
     """A git command failed, or the directory is not in a git repository."""
 
 
+class GitMissing(GitError):
+    """The `git` command is not installed."""
+
+
 def run(root: Path, *args: str, check: bool = True, input_bytes: bytes | None = None) -> bytes:
     """Run `git -C root args...` and return its standard output; GitError with git's message on failure."""
     try:
@@ -22,7 +26,7 @@ def run(root: Path, *args: str, check: bool = True, input_bytes: bytes | None = 
             check=False,
         )
     except FileNotFoundError:
-        raise GitError("git is not installed (it is needed to read revisions and tag releases)") from None
+        raise GitMissing("git is not installed (it is needed to read revisions and tag releases)") from None
     if check and proc.returncode != 0:
         message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
         raise GitError(f"git {' '.join(args)}: {message[-1] if message else f'exit {proc.returncode}'}")
@@ -33,15 +37,26 @@ def toplevel(root: Path) -> Path | None:
     """The top directory of the git work tree holding `root`, or None when it is not in one."""
     try:
         out = run(root, "rev-parse", "--show-toplevel")
+    except GitMissing:
+        raise
     except GitError:
         return None
     return Path(out.decode().strip())
 
 
 def dirty_paths(root: Path) -> list[str]:
-    """Paths with uncommitted changes, untracked files included (ignored files are not)."""
-    out = run(root, "status", "--porcelain", "--untracked-files=all").decode("utf-8", "replace")
-    return [line[3:] for line in out.splitlines() if line.strip()]
+    """Paths (relative to `root`, the work tree's top) with uncommitted changes, untracked files
+    included (ignored files are not), as they are named: not quoted or escaped."""
+    out = run(root, "status", "--porcelain=v1", "-z", "--untracked-files=all").decode("utf-8", "surrogateescape")
+    paths = []
+    entries = iter(out.split("\0"))
+    for entry in entries:
+        if len(entry) < 4:
+            continue
+        paths.append(entry[3:])
+        if entry[0] in "RC":  # a rename or copy: the next entry is its source path
+            next(entries, None)
+    return paths
 
 
 def tags(root: Path) -> list[str]:

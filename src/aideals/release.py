@@ -228,14 +228,17 @@ def _shown(path: Path) -> str:
 
 def check(root: Path, version_text: str, *, dist: Path | None = None, extra_checks=()) -> ReleasePlan:
     """Run every check a release needs and return the plan; raise AidealsError (one line) at the first that fails."""
-    from aideals import checks, compat, gitrepo, package, snapshot
+    from aideals import compat, gitrepo, package, snapshot
+    from aideals.build import require_valid
     from aideals.versioning import changelog_release_date, versions_from_tags
 
     version = Version.parse(version_text)
     repo = gitrepo.toplevel(root)
     if repo is None:
         raise AidealsError(f"{root}: not in a git repository: a release is a git tag")
-    dirty = gitrepo.dirty_paths(repo)
+    out = (dist if dist is not None else root / "dist") / str(version)
+    # What releases write (dist/) is not part of the work tree a release checks, tracked or not.
+    dirty = [p for p in gitrepo.dirty_paths(repo) if not _is_within(repo / p, out.parent)]
     if dirty:
         more = f" and {len(dirty) - 1} more" if len(dirty) > 1 else ""
         raise AidealsError(f"the working tree is not clean ({dirty[0]}{more}): commit or stash first; nothing was written")
@@ -261,24 +264,35 @@ def check(root: Path, version_text: str, *, dist: Path | None = None, extra_chec
     if previous is not None:
         changes = compat.incompatible_changes(snapshot.from_git(root, previous.tag), snapshot.from_directory(root))
         compatible = not changes
-        if changes and not version.is_major_bump_from(previous):
+        # MAJOR is counted from the last release that is not a pre-release: after 0.9.0 and
+        # 1.0.0-rc.1, 1.0.0 may still change the schemas incompatibly (it is the MAJOR step).
+        final = next((v for v in reversed(released) if not v.prerelease), None)
+        if changes and final is not None and not version.is_major_bump_from(final):
             more = f" and {len(changes) - 1} more" if len(changes) > 1 else ""
             raise AidealsError(
                 f"incompatible change since {previous.tag} ({changes[0].line()}{more}): "
-                f"a MAJOR version is needed, e.g. {previous.major + 1}.0.0; nothing was written"
+                f"a MAJOR version is needed, e.g. {final.major + 1}.0.0; nothing was written"
             )
+    schema_path = root / MANIFEST_SCHEMA
+    try:
+        json.loads(schema_path.read_text(encoding="utf-8"))
+    except OSError:
+        raise AidealsError(f"{MANIFEST_SCHEMA}: not found: a release checks its {MANIFEST} against it; "
+                           "nothing was written") from None
+    except ValueError as exc:
+        raise AidealsError(f"{MANIFEST_SCHEMA}: not valid JSON: {exc}; nothing was written") from None
     pkg = package.load(root)
-    report = checks.validate(pkg, extra_checks=extra_checks)
-    if not report.ok:
-        n = len(report.findings)
-        raise AidealsError(
-            f"the data does not validate ({n} finding{'s' if n != 1 else ''}, first: {report.findings[0].line()}); "
-            "run `aideals validate`; nothing was written",
-            exit_code=1,
-        )
-    out = (dist if dist is not None else root / "dist") / str(version)
+    checks_run = require_valid(pkg, extra_checks=extra_checks, refused="nothing was written")
     updates = metadata.release_updates(root, str(version), day)
-    return ReleasePlan(version, day, previous, root, repo, out, updates, list(report.checks_run), compatible)
+    return ReleasePlan(version, day, previous, root, repo, out, updates, checks_run, compatible)
+
+
+def _is_within(path: Path, directory: Path) -> bool:
+    try:
+        path.resolve().relative_to(directory.resolve())
+    except ValueError:
+        return False
+    return True
 
 
 def _commit_message(plan: ReleasePlan) -> tuple[str, str]:

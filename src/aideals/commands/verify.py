@@ -12,8 +12,11 @@ import click
 def command(path: Path) -> None:
     """Recompute every hash and byte count of a release and report each mismatch.
 
-    PATH is a release directory (dist/X.Y.Z), a release zip, or a datapackage.json whose
-    resources carry `bytes` and `hash`. Exit 1 on any mismatch.
+    PATH is a release directory (dist/X.Y.Z, or its SHA256SUMS or release-manifest.json), a
+    release zip, or a package descriptor (datapackage.json, or another name) whose resources
+    carry `bytes` and `hash`. Besides a wrong hash or size, a mismatch is a missing file, a file
+    the release does not list, a damaged zip entry, or a listed name outside the release
+    directory (never read). Exit 1 on any mismatch.
 
     Example: aideals verify dist/0.1.0
     """
