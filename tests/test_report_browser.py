@@ -321,6 +321,45 @@ def test_the_figures_header_stays_in_view_while_the_table_scrolls(page):
         tab.set_viewport_size({"width": 1300, "height": 900})
 
 
+def test_turning_a_phone_sideways_redraws_the_charts_and_keeps_what_was_hidden(page, release):
+    """The layout follows the width across the phone limit (700 px) both ways, after load too; a
+    kind of flow hidden before stays hidden, its box unticked."""
+    def layout_of(tab):
+        return tab.evaluate(
+            """() => ['network-plot', 'timeline-plot'].map(id => {
+                 const gd = document.getElementById(id);
+                 return [gd._fullLayout.dragmode, gd.querySelectorAll('.modebar-btn').length > 0];
+               }).concat([document.getElementById('network-plot').data
+                 .filter(t => t.meta && t.meta.role === 'edge' && t.legendgroup === 'cash')
+                 .map(t => t.visible === undefined ? true : t.visible)
+                 .filter((v, i, all) => all.indexOf(v) === i)])"""  # the cash arrows' states, once each
+        )
+
+    tab, _, _ = page
+    wide = layout_of(tab)[:2]
+    assert wide[0][0] is not False and wide[1][0] is not False and wide[0][1] and wide[1][1]
+    with opened_at(page, release, 390, 844) as phone:
+        cash = phone.locator("#flow-kinds label", has_text="cash").locator("input")
+        cash.uncheck()
+        assert layout_of(phone) == [[False, False], [False, False], ["legendonly"]]
+        phone.set_viewport_size({"width": 844, "height": 390})  # turned sideways: the wide layout
+        phone.wait_for_function("() => document.getElementById('network-plot')._fullLayout.dragmode !== false",
+                                timeout=5000)
+        assert layout_of(phone) == wide + [["legendonly"]]
+        assert not cash.is_checked()
+        phone.set_viewport_size({"width": 390, "height": 844})  # and back
+        phone.wait_for_function("() => document.getElementById('network-plot')._fullLayout.dragmode === false",
+                                timeout=5000)
+        assert layout_of(phone) == [[False, False], [False, False], ["legendonly"]]
+        labels = phone.evaluate(
+            "() => document.getElementById('network-plot').data.find(t => t.meta.role === 'nodes').text"
+            ".filter(Boolean).length"
+        )
+        assert labels == 6
+        cash.check()  # the box still drives the redrawn chart
+        assert layout_of(phone)[2] == [True]
+
+
 def test_the_flow_kinds_can_be_hidden_from_the_keyboard(page):
     tab, problems, _ = page
 

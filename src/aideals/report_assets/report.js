@@ -10,23 +10,40 @@
   var NARROW = 700;  // px: below it, the phone layout of the charts
   var PHONE_LABELS = 6;
 
+  // The charts as the data has them: each drawing starts from a fresh copy, since the phone
+  // layout changes sizes and labels in place.
+  var pristine = JSON.stringify({ network: data.network, timeline: data.timeline });
+  var drawnNarrow = null;
+
+  // Draws the charts, the phone layout below NARROW px; called again on a resize, it redraws
+  // only when the width crosses NARROW (a phone turned sideways), keeping what the reader hid.
   function drawPlots() {
     if (!window.Plotly) {
       document.getElementById("network-plot").textContent = "plotly.js did not load: the charts cannot be drawn.";
       return;
     }
     var network = document.getElementById("network-plot");
-    var layout = data.network.layout;
-    var timelineLayout = data.timeline.layout;
+    var timeline = document.getElementById("timeline-plot");
+    var width = network.clientWidth;
+    var narrow = !!(width && width < NARROW);
+    if (narrow === drawnNarrow) return;
+    var first = drawnNarrow === null;
+    drawnNarrow = narrow;
+    var fresh = JSON.parse(pristine);
+    var networkData = fresh.network.data;
+    var layout = fresh.network.layout;
+    var timelineLayout = fresh.timeline.layout;
     var plotConfig = config;
+    if (!first) {  // the kinds, halos and legend entries the reader hid stay hidden
+      networkData.forEach(function (t, i) { if (network.data[i]) t.visible = network.data[i].visible; });
+    }
     // On a narrow screen (a phone): the square network needs less height, smaller nodes and
     // fewer, smaller labels; a swipe on a chart scrolls the page (no zoom or pan to get stuck in);
     // no toolbar over the legends; the timeline's labels get less room.
-    var width = network.clientWidth;
-    if (width && width < NARROW) {
+    if (narrow) {
       layout.height = Math.max(380, Math.round(width * 1.15));
       var scale = Math.max(0.45, width / NARROW);
-      data.network.data.forEach(function (t) {
+      networkData.forEach(function (t) {
         if (!(t.meta && t.meta.role === "nodes")) return;
         if (t.textfont) t.textfont.size = 9;
         var sizes = t.marker.size;
@@ -45,9 +62,14 @@
       timelineLayout.margin = Object.assign({}, timelineLayout.margin, { l: 70, r: 10 });
       plotConfig = Object.assign({}, config, { displayModeBar: false, scrollZoom: false });
     }
-    window.Plotly.newPlot(network, data.network.data, layout, plotConfig);
-    networkControls(network);
-    window.Plotly.newPlot("timeline-plot", data.timeline.data, timelineLayout, plotConfig);
+    if (first) {
+      window.Plotly.newPlot(network, networkData, layout, plotConfig);
+      networkControls(network);
+      window.Plotly.newPlot(timeline, fresh.timeline.data, timelineLayout, plotConfig);
+    } else {
+      window.Plotly.react(network, networkData, layout, plotConfig);
+      window.Plotly.react(timeline, fresh.timeline.data, timelineLayout, plotConfig);
+    }
     // A screen reader gets each chart's label and description, and the tables that follow it, not
     // the hundreds of unnamed shapes inside plotly's drawing.
     document.querySelectorAll("#network-plot svg, #timeline-plot svg").forEach(function (svg) {
@@ -312,4 +334,9 @@
 
   render();
   drawPlots();
+  var resizeTimer = null;
+  window.addEventListener("resize", function () {
+    clearTimeout(resizeTimer);
+    resizeTimer = setTimeout(drawPlots, 150);
+  });
 })();
