@@ -160,18 +160,23 @@ def test_invalid_data_is_refused_with_its_first_findings_one_per_line(repo: Path
     assert lines[6:] == [f"  ... and {n - 5} more"]
 
 
-def test_an_incompatible_schema_change_needs_a_major_version(repo: Path):
-    git(repo, "tag", "-a", "v0.1.0", "-m", "first")
+def drop_person(repo: Path, sections: str) -> dict:
+    """Commit an incompatible schema change (the parties' kind `person` removed) and CHANGELOG
+    `sections` above 0.1.0's; return the new parties schema."""
     schema_path = repo / "schemas" / "parties.schema.json"
     schema = json.loads(schema_path.read_text(encoding="utf-8"))
-    kind = next(f for f in schema["fields"] if f["name"] == "kind")
-    kind["constraints"]["enum"].remove("person")
+    next(f for f in schema["fields"] if f["name"] == "kind")["constraints"]["enum"].remove("person")
     schema_path.write_text(json.dumps(schema, indent=2) + "\n", encoding="utf-8")
     changelog = repo / "CHANGELOG.md"
     changelog.write_text(changelog.read_text(encoding="utf-8").replace(
-        "## [0.1.0] - 2026-11-23", "## [1.0.0] - 2026-12-02\n\n## [0.2.0] - 2026-12-01\n\n## [0.1.0] - 2026-11-23"),
-        encoding="utf-8")
+        "## [0.1.0] - 2026-11-23", f"{sections}\n\n## [0.1.0] - 2026-11-23"), encoding="utf-8")
     git(repo, "commit", "-qam", "drop person")
+    return schema
+
+
+def test_an_incompatible_schema_change_needs_a_major_version(repo: Path):
+    git(repo, "tag", "-a", "v0.1.0", "-m", "first")
+    drop_person(repo, "## [1.0.0] - 2026-12-02\n\n## [0.2.0] - 2026-12-01")
     assert refuse(repo, "0.2.0") == (
         "incompatible change since v0.1.0 (parties: kind: enum value removed: person): "
         "a MAJOR version is needed, e.g. 1.0.0; nothing was written"
@@ -338,15 +343,8 @@ def test_a_major_release_after_its_prerelease_may_still_change_the_schemas(repo:
     then an incompatible change: 1.0.0 is still the MAJOR step (not 2.0.0); 1.1.0 after 1.0.0 is not."""
     git(repo, "tag", "-a", "v0.1.0", "-m", "first")
     git(repo, "tag", "-a", "v1.0.0-rc.1", "-m", "candidate")
+    schema = drop_person(repo, "## [1.1.0] - 2026-12-03\n\n## [1.0.0] - 2026-12-02")
     schema_path = repo / "schemas" / "parties.schema.json"
-    schema = json.loads(schema_path.read_text(encoding="utf-8"))
-    next(f for f in schema["fields"] if f["name"] == "kind")["constraints"]["enum"].remove("person")
-    schema_path.write_text(json.dumps(schema, indent=2) + "\n", encoding="utf-8")
-    changelog = repo / "CHANGELOG.md"
-    changelog.write_text(changelog.read_text(encoding="utf-8").replace(
-        "## [0.1.0] - 2026-11-23", "## [1.1.0] - 2026-12-03\n\n## [1.0.0] - 2026-12-02\n\n## [0.1.0] - 2026-11-23"),
-        encoding="utf-8")
-    git(repo, "commit", "-qam", "drop person")
     proc = aideals(repo, "release", "1.0.0", "--dry-run")
     assert proc.returncode == 0, proc.stderr
     git(repo, "tag", "-a", "v1.0.0", "-m", "one")

@@ -100,9 +100,12 @@ def _recorded(value: object) -> str:
 
 
 def inside(name: str) -> bool:
-    """Whether a file name listed by a release is a relative path that stays in its directory."""
+    """Whether a file name listed by a release is a relative path that stays in its directory (no
+    URL, drive, absolute path or `..`: what `package.safe_relpath` refuses, told from the name
+    alone, since a zip's entries are names, not files)."""
     path = PurePosixPath(name)
-    return bool(name) and "\\" not in name and not path.is_absolute() and ".." not in path.parts
+    return (bool(name) and "\\" not in name and "://" not in name and not (len(name) > 1 and name[1] == ":")
+            and not path.is_absolute() and ".." not in path.parts)
 
 
 def split_hash(value: str) -> tuple[str, str]:
