@@ -6,10 +6,12 @@ Formula, per deal with a dollar amount and a power figure:
 
 The capacity amount is the sum of the deal's `amount` figures in USD whose flow pays for
 capacity (`chips`, `compute`, `cloud_services`); a deal with none of those uses its amounts of
-flow `none` (a total deal value stated without a direction). Investments (`cash`, `equity`) are
+flow `none` (a total deal value stated without a direction), unless it states capacity amounts
+that its umbrella deal's figures stand for (then it has no row). Investments (`cash`, `equity`) are
 not a price for capacity and are left out. Power is the sum of the deal's `power` figures (MW are
 converted to GW). The note compares the value with the industry's stated cost per GW (the
-`unit_cost` figures in USD_per_GW, e.g. Jensen Huang's $50-60B).
+`unit_cost` figures in USD_per_GW, e.g. Jensen Huang's $50-60B: each figure an alternative
+statement, never added to another).
 """
 
 from __future__ import annotations
@@ -36,10 +38,23 @@ WHERE deal_id IS NOT NULL
   )
 """
 
+# A cost per GW is never added up, even within one source: each figure is an alternative
+# statement of it (its own "source" for totals), and the benchmark runs from the lowest to the highest.
 BENCHMARK_SQL = """
-SELECT figure_id, source_id, value, value_high, qualifier, unit
+SELECT figure_id, figure_id AS source_id, value, value_high, qualifier, unit
 FROM figures_counted
 WHERE measure = 'unit_cost' AND unit = 'USD_per_GW'
+"""
+
+# Deals that state a whole capacity amount of their own that figures_counted leaves out (its
+# umbrella's figure stands for it, or the deal is not counted at all): such a deal is never priced
+# by its stated total value (flow none), which may cover land and buildings too. Few rows.
+CAPACITY_COUNTED_ABOVE_SQL = f"""
+SELECT DISTINCT f.deal_id FROM figures f
+WHERE f.component IS NULL AND f.measure = 'amount' AND f.unit = 'USD' AND f.flow IN {CAPACITY_FLOWS}
+  AND NOT EXISTS (
+        SELECT 1 FROM figures_counted c
+        WHERE c.deal_id = f.deal_id AND c.measure = 'amount' AND c.unit = 'USD' AND c.flow IN {CAPACITY_FLOWS})
 """
 
 
@@ -50,11 +65,14 @@ def compute(con) -> list[dict]:
     """
     sums = totals(con, DEAL_FIGURES_SQL, subject=("deal_id", "part"), parts=("flow", "from_key", "to_key"))
     benchmark = totals(con, BENCHMARK_SQL, subject=("unit",)).get("USD_per_GW")
+    counted_above = {deal_id for (deal_id,) in con.execute(CAPACITY_COUNTED_ABOVE_SQL).fetchall()}
     rows = []
     for deal_id in sorted({deal_id for deal_id, _ in sums}):
         capacity = sums.get((deal_id, "capacity"))
         stated = sums.get((deal_id, "stated"))
         power = sums.get((deal_id, "power"))
+        if capacity is None and deal_id in counted_above:
+            continue  # its capacity amounts are counted in its umbrella: no price of its own here
         amount = capacity or stated
         if amount is None or power is None:
             continue

@@ -45,6 +45,32 @@ def test_cost_per_gigawatt_divides_capacity_amounts_by_power(fixture_run):
     assert note == "$12B of stated deal value for 0.2 GW: $60B per GW; 1x to 1.2x the $50B to $60B per GW stated in a-unit-cost"
 
 
+def append_rows(root, table: str, lines: str) -> None:
+    with open(root / "data" / f"{table}.csv", "a", encoding="utf-8", newline="") as fh:
+        fh.write(lines)
+
+
+def test_the_cost_per_gigawatt_benchmark_never_adds_two_costs_of_one_source(metrics_package):
+    """Two per-GW costs stated by the same source are two statements of one cost, not a sum."""
+    append_rows(metrics_package, "figures",
+                "ab-unit-cost,d-ab,,,,none,unit_cost,50000000000,,USD_per_GW,exact,,,,,s1,$50B per gigawatt,\n")
+    note = next(r.note for r in run_builtins(metrics_package).results
+                if r.metric == "cost_per_gigawatt" and r.subject_id == "d-site")
+    assert note == ("$12B of stated deal value for 0.2 GW: $60B per GW; 1x to 1.2x the $50B to $60B per GW "
+                    "stated in a-unit-cost, ab-unit-cost")
+
+
+def test_a_part_whose_capacity_its_umbrella_states_is_not_priced_by_its_stated_value(metrics_package):
+    """d-bc2 is part of d-bc, which states the same cloud flow b -> c: its $5B of cloud is counted
+    there, and its $12B of stated value (land and buildings too) is no price of its capacity."""
+    append_rows(metrics_package, "deals", "d-bc2,A part of B's cloud contract,cloud_contract,,,signed,b,c,d-bc,,A part.\n")
+    append_rows(metrics_package, "figures",
+                "bc2-cloud,d-bc2,,b,c,cloud_services,amount,5000000000,,USD,exact,,,,,s2,$5B of cloud,\n"
+                "bc2-site,d-bc2,,,,none,amount,12000000000,,USD,exact,,,,,s2,a $12B site,\n"
+                "bc2-power,d-bc2,,,,none,power,100,,MW,exact,,,,,s2,100 MW,\n")
+    assert sorted(rows_of(run_builtins(metrics_package), "cost_per_gigawatt")) == ["d-ab", "d-bc", "d-site"]
+
+
 def test_vendor_financing_ratio_is_purchases_over_investment(fixture_run):
     assert rows_of(fixture_run, "vendor_financing_ratio") == {
         # about $35B of chips for up to $10B invested: at least 3.5

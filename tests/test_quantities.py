@@ -111,3 +111,31 @@ def test_totals_equals_grouped_and_total_in_python(drawn):
         for (subject, part, source, value, high, qualifier), n in zip(cells, ids, strict=True)
     ]  # fmt: skip
     assert totals(table(rows), "SELECT * FROM t", subject=("subject",), parts=("part",)) == in_python(rows)
+
+
+def q(low, high=None, lower_open=False, upper_open=False, approximate=False, ids=("f",)):
+    return Quantity(low, low if high is None else high, tuple(ids), lower_open, upper_open, approximate)
+
+
+@pytest.mark.parametrize("quantities, expected", [
+    # exactly $8B beside "more than $20B": the minimum is exactly $8B (the larger cannot lower it)
+    ([q(8), q(20, upper_open=True)], (8, 8, "exact")),
+    # "up to $10B" beside "about $20B": at most $10B; the approximate one cannot be the minimum
+    ([q(10, lower_open=True), q(20, approximate=True)], (10, 10, "up_to")),
+    # "more than $8B" is the smallest: the minimum may be higher (up to the next one)
+    ([q(8, upper_open=True), q(20)], (8, 8, "at_least")),
+    # two flows tied at the smallest high: it may be higher only if both may be
+    ([q(8, upper_open=True), q(8)], (8, 8, "exact")),
+    ([q(8, upper_open=True), q(8, upper_open=True)], (8, 8, "at_least")),
+    # a range that reaches below the other's value can be the minimum: its approximation counts
+    ([q(5, 12, approximate=True), q(10)], (5, 10, "range")),
+    ([q(12, approximate=True), q(10)], (10, 10, "exact")),
+    ([q(10, approximate=True), q(10)], (10, 10, "approximately")),
+    # "up to" anywhere may pull the minimum lower
+    ([q(8), q(20, lower_open=True)], (8, 8, "up_to")),
+])
+def test_the_smallest_of_quantities_takes_the_bounds_that_can_move_it(quantities, expected):
+    from aideals.quantities import smallest
+
+    m = smallest(quantities)
+    assert (m.low, m.high, m.qualifier) == expected

@@ -325,7 +325,7 @@ def run(*args: str):
 def test_clean_package_exits_0():
     result = run(str(CORPUS / "valid-bom"))
     assert result.exit_code == 0
-    assert result.output == "valid: 8 checks passed.\n"
+    assert result.output == "valid: 9 checks passed.\n"
 
 
 def test_findings_are_grouped_by_check_with_counts_and_exit_1():

@@ -182,6 +182,35 @@ def test_a_deal_two_levels_down_is_counted_in_the_umbrella_above_its_umbrella(tm
         assert rows(con, "SELECT count(*) FROM figures_counted WHERE figure_id = 'award-one'") == [(0,)]
 
 
+def test_power_stated_whole_in_gw_covers_its_parts_in_mw(tmp_path):
+    """Power has two units: a whole in GW is the flow, and a tranche of it in MW no longer stands
+    beside it as a flow of its own (which a sum converted to GW would count twice); a part deal's
+    MW of the same flow is counted in its umbrella's GW."""
+    deal = ("alpha-beta-site,A site of Alpha's deal,partnership,2025-09-01,day,signed,"
+            "alpha,beta,alpha-beta,one,A site.\n")
+    figures = ("chips-first-mw,alpha-beta,,beta,alpha,chips,power,200,,MW,exact,first-tranche,,,,one,a first 200 MW,\n"
+               "site-power-mw,alpha-beta-site,,beta,alpha,chips,power,300,,MW,exact,,,,,one,300 MW at the site,\n")
+    with connect_with(tmp_path, figures=figures, deals=deal) as con:
+        assert rows(con, "SELECT deal_id, unit, value_low, components, counted_in_parent FROM flows "
+                         "WHERE measure = 'power' ORDER BY deal_id") == [
+            ("alpha-beta", "GW", 1.0, None, False),
+            ("alpha-beta-site", "MW", 300.0, None, True),
+        ]
+        counted = {r[0] for r in rows(con, "SELECT figure_id FROM figures_counted")}
+        assert "site-power-mw" not in counted and "chips-one" in counted
+
+
+def test_a_cycle_of_part_of_does_not_hide_a_deals_own_flows(tmp_path):
+    """Validation refuses a cycle of part_of (no_cycle_in_deal_part_of); the views still never
+    take a deal for its own umbrella: a flow only one deal of the cycle states stays counted."""
+    deals = ("gamma-one,Gamma's first deal,partnership,2025-09-01,day,signed,alpha,beta,gamma-two,one,One.\n"
+             "gamma-two,Gamma's second deal,partnership,2025-09-01,day,signed,alpha,beta,gamma-one,one,Two.\n")
+    figures = "gamma-chips,gamma-one,,beta,alpha,chips,amount,7,,USD,exact,,,,,one,chips for 7,\n"
+    with connect_with(tmp_path, figures=figures, deals=deals) as con:
+        assert rows(con, "SELECT count(*) FROM figures_counted WHERE figure_id = 'gamma-chips'") == [(1,)]
+        assert rows(con, "SELECT counted_in_parent FROM flows WHERE deal_id = 'gamma-one'") == [(False,)]
+
+
 def test_a_cancelled_deal_is_not_counted_and_its_parts_count_alone(tmp_path):
     """Money of a deal that was called off never changed hands: `figures_counted` leaves its
     figures out, and `flows` says the deal's status. A cancelled umbrella no longer covers its

@@ -179,15 +179,24 @@ def total(quantities: Iterable[Quantity]) -> Quantity | None:
 
 
 def smallest(quantities: Iterable[Quantity]) -> Quantity:
-    """The minimum of quantities (the bottleneck of a cycle): low of the lows, low of the highs."""
+    """The minimum of quantities (the bottleneck of a cycle): low of the lows, low of the highs.
+
+    It may be lower than that when any quantity may be lower (it could fall below the others); it
+    may be higher only when every quantity whose high is the smallest may be higher (any other
+    holds the minimum down); it is approximate when a quantity that can be the minimum (its low
+    not above the smallest high) is. A flow "more than $20B" beside one of exactly $8B leaves the
+    minimum exactly $8B.
+    """
     qs = list(quantities)
+    low = min(q.low for q in qs)
+    high = min(q.high for q in qs)
     return Quantity(
-        min(q.low for q in qs),
-        min(q.high for q in qs),
+        low,
+        high,
         tuple(sorted({f for q in qs for f in q.figure_ids})),
         any(q.lower_open for q in qs),
-        any(q.upper_open for q in qs),
-        any(q.approximate for q in qs),
+        all(q.upper_open for q in qs if q.high == high),
+        any(q.approximate for q in qs if q.low <= high),
     )
 
 

@@ -72,7 +72,9 @@ sized AS (
         f.*,
         bool_or(f.component IS NULL) OVER (
             PARTITION BY f.deal_id, f.from_party, f.to_party,
-                         CASE WHEN f.flow IN ('cash', 'equity') THEN 'cash' ELSE f.flow END, f.measure, f.unit
+                         CASE WHEN f.flow IN ('cash', 'equity') THEN 'cash' ELSE f.flow END, f.measure,
+                         -- a whole in GW covers parts in MW (power has two units; currencies stay apart)
+                         CASE WHEN f.unit IN ('MW', 'GW') THEN 'power' ELSE f.unit END
         ) AS has_whole
     FROM figures f
     WHERE f.from_party IS NOT NULL AND f.to_party IS NOT NULL AND f.flow <> 'none'
@@ -102,8 +104,9 @@ SELECT
         SELECT 1 FROM above a
         JOIN figures p ON p.deal_id = a.umbrella
         JOIN deals_counted u ON u.deal_id = p.deal_id
-        WHERE a.deal_id = f.deal_id AND p.component IS NULL
-          AND p.measure = f.measure AND p.unit = f.unit
+        WHERE a.deal_id = f.deal_id AND a.umbrella <> f.deal_id AND p.component IS NULL
+          AND p.measure = f.measure
+          AND (p.unit = f.unit OR (p.unit IN ('MW', 'GW') AND f.unit IN ('MW', 'GW')))
           AND (p.flow = f.flow OR (p.flow IN ('cash', 'equity') AND f.flow IN ('cash', 'equity')))
           AND p.from_party = f.from_party AND p.to_party = f.to_party
     ))                                    AS counted_in_parent,
@@ -190,8 +193,10 @@ WHERE f.component IS NULL
         JOIN figures p ON p.deal_id = a.umbrella
         JOIN deals_counted u ON u.deal_id = p.deal_id
         WHERE a.deal_id = f.deal_id
+          AND a.umbrella <> f.deal_id  -- a cycle of part_of (refused by validation) hides nothing
           AND p.component IS NULL
-          AND p.measure = f.measure AND p.unit = f.unit
+          AND p.measure = f.measure
+          AND (p.unit = f.unit OR (p.unit IN ('MW', 'GW') AND f.unit IN ('MW', 'GW')))
           AND (p.flow = f.flow OR (p.flow IN ('cash', 'equity') AND f.flow IN ('cash', 'equity')))
           AND p.from_party IS NOT DISTINCT FROM f.from_party
           AND p.to_party IS NOT DISTINCT FROM f.to_party
