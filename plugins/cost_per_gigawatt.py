@@ -6,8 +6,8 @@ Formula, per deal with a dollar amount and a power figure:
 
 The capacity amount is the sum of the deal's `amount` figures in USD whose flow pays for
 capacity (`chips`, `compute`, `cloud_services`); a deal with none of those uses its amounts of
-flow `none` (a total deal value stated without a direction), unless it states capacity amounts
-that its umbrella deal's figures stand for (then it has no row). Investments (`cash`, `equity`) are
+flow `none` (a total deal value stated without a direction). A deal that states capacity amounts
+its umbrella deal's figures stand for, even some of them, has no row. Investments (`cash`, `equity`) are
 not a price for capacity and are left out. Power is the sum of the deal's `power` figures (MW are
 converted to GW). The note compares the value with the industry's stated cost per GW (the
 `unit_cost` figures in USD_per_GW, e.g. Jensen Huang's $50-60B: each figure an alternative
@@ -46,15 +46,14 @@ FROM figures_counted
 WHERE measure = 'unit_cost' AND unit = 'USD_per_GW'
 """
 
-# Deals that state a whole capacity amount of their own that figures_counted leaves out (its
-# umbrella's figure stands for it, or the deal is not counted at all): such a deal is never priced
-# by its stated total value (flow none), which may cover land and buildings too. Few rows.
+# Deals with a whole capacity amount of their own that figures_counted leaves out (its umbrella's
+# figure stands for it, or the deal is not counted at all): their capacity is not all theirs to
+# price, neither by the amounts left nor by a stated total value (which may cover land and
+# buildings too), so they have no row. Few rows.
 CAPACITY_COUNTED_ABOVE_SQL = f"""
-SELECT DISTINCT f.deal_id FROM figures f
-WHERE f.component IS NULL AND f.measure = 'amount' AND f.unit = 'USD' AND f.flow IN {CAPACITY_FLOWS}
-  AND NOT EXISTS (
-        SELECT 1 FROM figures_counted c
-        WHERE c.deal_id = f.deal_id AND c.measure = 'amount' AND c.unit = 'USD' AND c.flow IN {CAPACITY_FLOWS})
+SELECT DISTINCT deal_id FROM figures
+WHERE component IS NULL AND measure = 'amount' AND unit = 'USD' AND flow IN {CAPACITY_FLOWS}
+  AND deal_id IS NOT NULL AND figure_id NOT IN (SELECT figure_id FROM figures_counted)
 """
 
 
@@ -71,8 +70,8 @@ def compute(con) -> list[dict]:
         capacity = sums.get((deal_id, "capacity"))
         stated = sums.get((deal_id, "stated"))
         power = sums.get((deal_id, "power"))
-        if capacity is None and deal_id in counted_above:
-            continue  # its capacity amounts are counted in its umbrella: no price of its own here
+        if deal_id in counted_above:
+            continue  # some of its capacity is counted in its umbrella: no price of its own here
         amount = capacity or stated
         if amount is None or power is None:
             continue

@@ -593,3 +593,21 @@ def test_the_repository_package_builds(tmp_path):
     with open(ROOT / "data/figures.csv", encoding="utf-8", newline="") as fh:
         records = sum(1 for _ in csv.reader(fh)) - 1
     assert result.rows["figures"] == records
+
+
+def test_a_package_outside_git_builds_reports_and_cites_without_git_installed(tmp_path):
+    """git only tells whether the package differs from the release its version names: with no
+    git at all (an unzipped release on a bare machine), build, report and cite still work."""
+    import subprocess
+
+    from fixture_packages import make_package
+
+    pkg = make_package(tmp_path / "pkg")
+    (tmp_path / "bin").mkdir()
+    env = {**os.environ, "PATH": str(tmp_path / "bin")}
+    for args in (["build", "--out", str(tmp_path / "out")], ["report", "--out", str(tmp_path / "r.html")], ["cite"]):
+        proc = subprocess.run([sys.executable, "-m", "aideals", *args, "--package", str(pkg)], capture_output=True,
+                              text=True, env=env, cwd=tmp_path)
+        assert proc.returncode == 0, (args, proc.stderr)
+        assert "git is not installed" not in proc.stderr, (args, proc.stderr)
+    assert (tmp_path / "out" / "aideals.duckdb").is_file() and (tmp_path / "r.html").is_file()

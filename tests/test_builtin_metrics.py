@@ -69,6 +69,10 @@ def test_a_part_whose_capacity_its_umbrella_states_is_not_priced_by_its_stated_v
                 "bc2-site,d-bc2,,,,none,amount,12000000000,,USD,exact,,,,,s2,a $12B site,\n"
                 "bc2-power,d-bc2,,,,none,power,100,,MW,exact,,,,,s2,100 MW,\n")
     assert sorted(rows_of(run_builtins(metrics_package), "cost_per_gigawatt")) == ["d-ab", "d-bc", "d-site"]
+    # nor by the capacity amounts left when only some are counted above ($3B of compute of its own)
+    append_rows(metrics_package, "figures",
+                "bc2-compute,d-bc2,,c,b,compute,amount,3000000000,,USD,exact,,,,,s2,$3B of compute,\n")
+    assert sorted(rows_of(run_builtins(metrics_package), "cost_per_gigawatt")) == ["d-ab", "d-bc", "d-site"]
 
 
 def test_vendor_financing_ratio_is_purchases_over_investment(fixture_run):

@@ -254,3 +254,20 @@ def test_a_damaged_release_zip_is_a_one_line_error(tmp_path: Path):
     assert proc.returncode == 2
     assert proc.stderr.startswith(f"aideals: error: {zpath}: data/parties.csv: cannot be read (a damaged zip?): "), proc.stderr
     assert len(proc.stderr.splitlines()) == 1
+
+
+def test_a_release_file_names_its_release_and_other_json_is_refused(tmp_path: Path):
+    """`diff X/release-manifest.json Y/SHA256SUMS` compares the two releases (as verify reads
+    them); a JSON file that is no package descriptor is a one-line error, not an empty package."""
+    for name, version in (("v1", "1.0.0"), ("v2", "1.1.0")):
+        build = fake_build(RELEASES / name, tmp_path / f"build-{name}")
+        release.assemble(build, tmp_path / version, version=version, day=date(2025, 3, 1),
+                         commit="0" * 40, toolkit_version="0.1.0")
+    proc = run("diff", str(tmp_path / "1.0.0" / "release-manifest.json"), str(tmp_path / "1.1.0" / "SHA256SUMS"),
+               "--format", "markdown")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == EXPECTED_MARKDOWN
+    schema = ROOT / "schemas" / "deals.schema.json"
+    proc = run("diff", str(schema), V2)
+    assert proc.returncode == 2
+    assert proc.stderr == f"aideals: error: {schema}: not a data package descriptor (no `resources` list)\n"

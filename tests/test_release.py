@@ -393,3 +393,38 @@ def test_a_release_output_not_ignored_by_git_does_not_block_the_next_release(tmp
     (repo / "note é.txt").write_text("x")
     assert refuse(repo, "0.1.1") == (
         "the working tree is not clean (note é.txt): commit or stash first; nothing was written")
+
+
+def test_a_dist_that_holds_the_package_leaves_nothing_out_of_the_clean_tree_check(repo: Path):
+    """`--dist ..` or `--dist .` would hold the package itself: an uncommitted change is refused,
+    not left out as release output (the zip would hold a row the tagged commit does not)."""
+    with open(repo / "data" / "parties.csv", "a", encoding="utf-8") as fh:
+        fh.write("uncommitted,Uncommitted,company,US,,,,\n")
+    for dist in ("..", "."):
+        assert refuse(repo, "0.1.0", "--dist", dist) == (
+            "the working tree is not clean (data/parties.csv): commit or stash first; nothing was written")
+
+
+def test_a_manifest_schema_that_is_not_a_json_schema_is_refused_before_the_commit(repo: Path):
+    (repo / "schemas" / "release-manifest.schema.json").write_text('{"type": "objekt"}\n', encoding="utf-8")
+    git(repo, "commit", "-qam", "a broken manifest schema")
+    assert refuse(repo, "0.1.0").startswith(
+        "schemas/release-manifest.schema.json: not a JSON Schema: type: 'objekt' is not valid under any of the given schemas")
+
+
+def test_a_rename_inside_the_release_directory_does_not_block_the_release(tmp_path: Path):
+    """git reports a rename as two entries (`R new`, then `old`): both are read as paths, so a
+    rename within dist/ is release output and a rename elsewhere is named by its new path."""
+    repo = make_repo(tmp_path / "repo")
+    (repo / ".gitignore").write_text("__pycache__/\n")
+    (repo / "dist" / "old").mkdir(parents=True)
+    (repo / "dist" / "old" / "NOTES.txt").write_text("x\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "dist tracked")
+    (repo / "dist" / "old" / "NOTES.txt").rename(repo / "dist" / "old" / "README.txt")
+    git(repo, "add", "-N", "dist/old/README.txt")
+    proc = aideals(repo, "release", "0.1.0", "--dry-run")
+    assert proc.returncode == 0, proc.stderr
+    git(repo, "mv", "CITATION.cff", "CITATION2.cff")
+    assert refuse(repo, "0.1.0") == (
+        "the working tree is not clean (CITATION2.cff): commit or stash first; nothing was written")

@@ -342,11 +342,14 @@ def test_turning_a_phone_sideways_redraws_the_charts_and_keeps_what_was_hidden(p
         cash = phone.locator("#flow-kinds label", has_text="cash").locator("input")
         cash.uncheck()
         assert layout_of(phone) == [[False, False], [False, False], ["legendonly"]]
+        # a timeline entry hidden from its legend stays hidden too
+        phone.evaluate("() => Plotly.restyle('timeline-plot', {visible: 'legendonly'}, [0])")
         phone.set_viewport_size({"width": 844, "height": 390})  # turned sideways: the wide layout
         phone.wait_for_function("() => document.getElementById('network-plot')._fullLayout.dragmode !== false",
                                 timeout=5000)
         assert layout_of(phone) == wide + [["legendonly"]]
         assert not cash.is_checked()
+        assert phone.evaluate("() => document.getElementById('timeline-plot').data[0].visible") == "legendonly"
         phone.set_viewport_size({"width": 390, "height": 844})  # and back
         phone.wait_for_function("() => document.getElementById('network-plot')._fullLayout.dragmode === false",
                                 timeout=5000)

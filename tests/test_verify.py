@@ -210,3 +210,41 @@ def test_sha256sums_that_is_not_utf8_is_a_one_line_error(release_dir: Path):
     proc = run_verify(release_dir)
     assert proc.returncode == 2
     assert proc.stderr == "aideals: error: SHA256SUMS:3: not UTF-8 text: b'\\xe9'\n"
+
+
+def test_a_damaged_manifest_schema_in_the_zip_is_a_mismatch_not_a_crash(release_dir: Path):
+    zpath = release_dir / "aideals-1.0.0.zip"
+    with zipfile.ZipFile(zpath) as zf:
+        assert "schemas/release-manifest.schema.json" in zf.namelist()
+    corrupt_zip_entry(zpath, "schemas/release-manifest.schema.json")
+    proc = run_verify(release_dir)
+    assert proc.returncode == 1, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0].startswith("aideals-1.0.0.zip: sha256: expected ")
+    assert lines[1].startswith("aideals-1.0.0.zip!schemas/release-manifest.schema.json: cannot be read: ")
+    assert len(lines) == 2
+
+
+def test_a_manifest_schema_that_is_not_a_schema_is_a_mismatch(release_dir: Path):
+    zpath = release_dir / "aideals-1.0.0.zip"
+    with zipfile.ZipFile(zpath) as zf:
+        files = {n: zf.read(n) for n in zf.namelist()}
+    files["schemas/release-manifest.schema.json"] = b'{"type": "objekt"}'
+    release.write_zip(zpath, files, date(2025, 3, 1))
+    lines = [m.line() for m in verify.verify(release_dir).mismatches]
+    # the rewritten zip no longer matches SHA256SUMS and the manifest; the manifest is not checked
+    schema_line = ("release-manifest.json: cannot be checked: schemas/release-manifest.schema.json in the zip "
+                   "is not a JSON Schema: 'objekt' is not valid under any of the given schemas")
+    assert schema_line in lines
+    assert sorted(line.split(":")[1] for line in lines if line != schema_line) == [" bytes", " sha256"]
+    assert all(line.startswith("aideals-1.0.0.zip: ") for line in lines if line != schema_line)
+
+
+def test_a_path_that_goes_up_and_back_in_stays_inside(tmp_path: Path):
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "t.csv").write_text("x\n")
+    digest = hashlib.sha256(b"x\n").hexdigest()
+    (tmp_path / "datapackage.json").write_text(json.dumps({"resources": [
+        {"name": "t", "path": "data/../data/t.csv", "bytes": 2, "hash": f"sha256:{digest}"}]}))
+    report = verify.verify(tmp_path)
+    assert report.ok and report.files_checked == 1

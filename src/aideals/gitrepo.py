@@ -54,7 +54,7 @@ def dirty_paths(root: Path) -> list[str]:
         if len(entry) < 4:
             continue
         paths.append(entry[3:])
-        if entry[0] in "RC":  # a rename or copy: the next entry is its source path
+        if "R" in entry[:2] or "C" in entry[:2]:  # a rename or copy (staged or not): the next entry is its source
             next(entries, None)
     return paths
 

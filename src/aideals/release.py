@@ -237,11 +237,14 @@ def check(root: Path, version_text: str, *, dist: Path | None = None, extra_chec
     if repo is None:
         raise AidealsError(f"{root}: not in a git repository: a release is a git tag")
     out = (dist if dist is not None else root / "dist") / str(version)
-    # What releases write (dist/) is not part of the work tree a release checks, tracked or not.
-    dirty = [p for p in gitrepo.dirty_paths(repo) if not _is_within(repo / p, out.parent)]
+    # What releases write (dist/) is not part of the work tree a release checks, tracked or not;
+    # unless it holds the package or the repository itself (`--dist ..`): then nothing is left out.
+    holds_package = _is_within(root, out.parent) or _is_within(repo, out.parent)
+    dirty = [p for p in gitrepo.dirty_paths(repo) if holds_package or not _is_within(repo / p, out.parent)]
     if dirty:
         more = f" and {len(dirty) - 1} more" if len(dirty) > 1 else ""
-        raise AidealsError(f"the working tree is not clean ({dirty[0]}{more}): commit or stash first; nothing was written")
+        first = dirty[0] if dirty[0].isprintable() else repr(dirty[0])
+        raise AidealsError(f"the working tree is not clean ({first}{more}): commit or stash first; nothing was written")
     tags = gitrepo.tags(repo)
     if version.tag in tags:
         raise AidealsError(f"tag {version.tag} already exists: a release is never made twice; nothing was written")
@@ -273,18 +276,32 @@ def check(root: Path, version_text: str, *, dist: Path | None = None, extra_chec
                 f"incompatible change since {previous.tag} ({changes[0].line()}{more}): "
                 f"a MAJOR version is needed, e.g. {final.major + 1}.0.0; nothing was written"
             )
-    schema_path = root / MANIFEST_SCHEMA
+    _check_manifest_schema(root / MANIFEST_SCHEMA)
+    pkg = package.load(root)
+    checks_run = require_valid(pkg, extra_checks=extra_checks, refused="nothing was written")
+    updates = metadata.release_updates(root, str(version), day)
+    return ReleasePlan(version, day, previous, root, repo, out, updates, checks_run, compatible)
+
+
+def _check_manifest_schema(schema_path: Path) -> None:
+    """Refuse, before anything is written, a manifest schema the release could not check its
+    manifest against: missing, not JSON, or not a JSON Schema."""
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import SchemaError
+
     try:
-        json.loads(schema_path.read_text(encoding="utf-8"))
+        schema = json.loads(schema_path.read_text(encoding="utf-8"))
     except OSError:
         raise AidealsError(f"{MANIFEST_SCHEMA}: not found: a release checks its {MANIFEST} against it; "
                            "nothing was written") from None
     except ValueError as exc:
         raise AidealsError(f"{MANIFEST_SCHEMA}: not valid JSON: {exc}; nothing was written") from None
-    pkg = package.load(root)
-    checks_run = require_valid(pkg, extra_checks=extra_checks, refused="nothing was written")
-    updates = metadata.release_updates(root, str(version), day)
-    return ReleasePlan(version, day, previous, root, repo, out, updates, checks_run, compatible)
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        where = "/".join(str(p) for p in exc.absolute_path) or "(root)"
+        raise AidealsError(f"{MANIFEST_SCHEMA}: not a JSON Schema: {where}: {exc.message}; "
+                           "nothing was written") from None
 
 
 def _is_within(path: Path, directory: Path) -> bool:

@@ -20,6 +20,7 @@ from aideals import gitrepo
 from aideals.errors import PackageError
 
 DESCRIPTOR = "datapackage.json"
+RELEASE_FILES = ("SHA256SUMS", "release-manifest.json")
 
 
 def _clean_relpath(relpath: str, label: str) -> str:
@@ -184,8 +185,16 @@ def open_snapshot(spec: str, package_root: Path | None = None) -> Snapshot:
     if path.is_file():
         if zipfile.is_zipfile(path):
             return from_zip(path, spec)
+        if path.name in RELEASE_FILES:  # a release's SHA256SUMS or manifest names its directory
+            zpath = release_zip_in(path.parent)
+            if zpath is None:
+                raise PackageError(f"{spec}: no single aideals-*.zip beside it")
+            return from_zip(zpath, spec)
         if path.name.endswith(".json"):
-            return from_directory(path.parent, spec, path.name)
+            snap = from_directory(path.parent, spec, path.name)
+            if not isinstance(snap.descriptor.get("resources"), list):
+                raise PackageError(f"{spec}: not a data package descriptor (no `resources` list)")
+            return snap
         raise PackageError(f"{spec}: not a datapackage.json, a zip or a release directory")
     if path.is_dir():
         if (path / DESCRIPTOR).is_file():

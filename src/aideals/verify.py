@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import posixpath
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from aideals.errors import PackageError
 
@@ -103,9 +104,10 @@ def inside(name: str) -> bool:
     """Whether a file name listed by a release is a relative path that stays in its directory (no
     URL, drive, absolute path or `..`: what `package.safe_relpath` refuses, told from the name
     alone, since a zip's entries are names, not files)."""
-    path = PurePosixPath(name)
-    return (bool(name) and "\\" not in name and "://" not in name and not (len(name) > 1 and name[1] == ":")
-            and not path.is_absolute() and ".." not in path.parts)
+    if not name or "\\" in name or "://" in name or (len(name) > 1 and name[1] == ":") or name.startswith("/"):
+        return False
+    norm = posixpath.normpath(name)  # data/../data/t.csv stays inside
+    return norm != ".." and not norm.startswith("../")
 
 
 def split_hash(value: str) -> tuple[str, str]:
@@ -232,8 +234,18 @@ def _check_manifest_schema(manifest: dict, zf: zipfile.ZipFile | None, report: V
     if zf is None or MANIFEST_SCHEMA not in zf.namelist():
         return
     from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import SchemaError
 
-    schema = json.loads(zf.read(MANIFEST_SCHEMA).decode("utf-8"))
+    try:
+        schema = json.loads(zf.read(MANIFEST_SCHEMA).decode("utf-8"))
+        Draft202012Validator.check_schema(schema)
+    except ZIP_READ_ERRORS:  # the entry is reported as unreadable already
+        return
+    except (ValueError, SchemaError) as exc:
+        message = exc.message if isinstance(exc, SchemaError) else str(exc)
+        report.add(Mismatch(MANIFEST, "manifest-schema", None,
+                            f"cannot be checked: {MANIFEST_SCHEMA} in the zip is not a JSON Schema: {message}"))
+        return
     for err in sorted(Draft202012Validator(schema).iter_errors(manifest), key=lambda e: [str(p) for p in e.absolute_path]):
         where = "/".join(str(p) for p in err.absolute_path) or "(root)"
         report.mismatches.append(Mismatch(MANIFEST, "manifest-schema", None, f"{where}: {err.message}"))

@@ -126,7 +126,10 @@ def unreleased_changes(root: Path, descriptor: dict) -> tuple[str, list[str]] | 
     if not SEMVER_RE.match(version):
         return None
     tag = Version.parse(version).tag
-    top = gitrepo.toplevel(root)
+    try:
+        top = gitrepo.toplevel(root)
+    except gitrepo.GitMissing:  # no git, no tag to compare with: the version is shown as it is
+        return None
     if top is None or tag not in gitrepo.tags(top):
         return None
     paths = {"datapackage.json"}

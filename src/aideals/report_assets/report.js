@@ -34,8 +34,9 @@
     var layout = fresh.network.layout;
     var timelineLayout = fresh.timeline.layout;
     var plotConfig = config;
-    if (!first) {  // the kinds, halos and legend entries the reader hid stay hidden
+    if (!first) {  // the kinds, halos and legend entries the reader hid stay hidden, in both charts
       networkData.forEach(function (t, i) { if (network.data[i]) t.visible = network.data[i].visible; });
+      fresh.timeline.data.forEach(function (t, i) { if (timeline.data[i]) t.visible = timeline.data[i].visible; });
     }
     // On a narrow screen (a phone): the square network needs less height, smaller nodes and
     // fewer, smaller labels; a swipe on a chart scrolls the page (no zoom or pan to get stuck in);

@@ -1,16 +1,15 @@
 -- No cycle in parties.parent_id: following parents from any party ends at a party without one.
 -- A party that is its own parent is the row rule not_own_parent; this check finds longer cycles.
-WITH RECURSIVE walk(start_id, party_id, depth, path) AS (
-    SELECT party_id, parent_id, 1, [party_id]
+-- The walk keeps (start, reached) pairs with UNION, which ends on a cycle without carrying paths.
+WITH RECURSIVE walk(start_id, party_id) AS (
+    SELECT party_id, parent_id
     FROM parties
     WHERE parent_id IS NOT NULL AND parent_id <> party_id
-    UNION ALL
-    SELECT w.start_id, p.parent_id, w.depth + 1, list_append(w.path, w.party_id)
+    UNION
+    SELECT w.start_id, p.parent_id
     FROM walk w
     JOIN parties p ON p.party_id = w.party_id
-    WHERE p.parent_id IS NOT NULL
-      AND NOT list_contains(w.path, w.party_id)
-      AND w.party_id <> w.start_id
+    WHERE p.parent_id IS NOT NULL AND w.party_id <> w.start_id
 )
 SELECT DISTINCT
     'parties' AS resource,
