@@ -257,7 +257,7 @@ def test_the_large_figure_checks_read_figures_no_sample_drew_and_match_the_readm
         assert [i for i in ids if figures[i]["unit"] != "USD"] == [], path.name
         assert [r["figure_id"] for r in rows if r["outcome"] != "ok" and not r["note"]] == [], path.name
         _assert_readme_totals(
-            rf"`quality/{re.escape(path.name)}` lists (\d+) figures.*?: (\d+) confirmed, (\d+) with an error, (\d+) whose page",
+            rf"`quality/{re.escape(path.name)}` lists (\d+) figures?.*?: (\d+) confirmed, (\d+) with an error, (\d+) whose page",
             rows,
             f"quality/{path.name}",
         )
