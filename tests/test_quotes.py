@@ -241,6 +241,26 @@ def test_gyumo_alone_does_not_make_a_number_approximate(tables):
     assert wrong == []
 
 
+# 급 ("-class") right after a power ("200㎿급", "1.3GW급", "200㎿(메가와트)급") hedges that power: a
+# figure of that number is `approximately` (or a bound of its own), never `exact`
+# (`quality/qualifier-review-2026-12-06-4.csv`). Other numbers of the same quote are not hedged by it.
+KO_CLASS_POWER = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*(㎿|MW|메가와트|GW|기가와트)(?:\([^)]*\))?급")
+KO_POWER_UNITS = {"㎿": "MW", "MW": "MW", "메가와트": "MW", "GW": "GW", "기가와트": "GW"}
+
+
+def test_a_korean_power_of_a_class_is_not_exact(tables):
+    languages = {s["source_id"]: s["language"] for s in tables["sources"]}
+    read = {}
+    for row in tables["figures"]:
+        if languages[row["source_id"]] != "ko" or row["measure"] != "power":
+            continue
+        for number, unit in KO_CLASS_POWER.findall(row["quote"]):
+            if KO_POWER_UNITS[unit] == row["unit"] and float(number.replace(",", "")) == float(row["value"]):
+                read[row["figure_id"]] = row["qualifier"]
+    assert len(read) >= 4
+    assert {fid: q for fid, q in read.items() if q == "exact"} == {}
+
+
 # Japanese 規模 after a number ("150MW規模", "800基規模") is a suffix: "on the scale of", as
 # Japanese writes a round size; the qualifier review of 2026-12-06 read it as a hedge and kept
 # `approximately` (`quality/qualifier-review-2026-12-06.csv`), unlike Korean 규모 above, which
