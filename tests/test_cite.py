@@ -309,3 +309,28 @@ def test_a_descriptor_that_cannot_be_cited_is_a_one_line_error(edit, message):
     with pytest.raises(AidealsError) as exc:
         cite.release_citation(desc)
     assert str(exc.value) == message
+
+
+def test_a_figure_s_citation_says_which_part_and_which_time_it_is(tmp_path: Path):
+    """A first tranche is not the whole deal, and a revenue is a year's: the citation's line
+    about the figure says its component, its period and its as-of date."""
+    from fixture_packages import make_package
+
+    pkg = make_package(tmp_path / "pkg")
+    path = pkg / "data" / "figures.csv"
+    text = path.read_text(encoding="utf-8")
+    old = "cash-one,alpha-beta,,alpha,beta,cash,amount,100,,USD,exact,,,,,one,"
+    assert old in text
+    path.write_text(text.replace(old, "cash-one,alpha-beta,,alpha,beta,cash,amount,100,,USD,exact,"
+                                      "first-tranche,2025-01-01,2025-12-31,2025-06-30,one,"), encoding="utf-8")
+    subject = cite.figure_citation(snapshot.from_directory(pkg), "cash-one").subject
+    assert subject.endswith(": amount, Alpha to Beta (cash), first tranche, 2025-01-01 to 2025-12-31, as of 2025-06-30")
+
+
+def test_apa_gives_every_initial_and_one_full_stop():
+    assert cite._initials("Mary Ann") == "M. A."
+    assert cite._initials("Jean-Paul") == "J.-P."
+    source = cite.SourceCitation(source_id="s", title="A Balancing Act?", publisher="SoftBank Group Corp.",
+                                 author=None, published="2025-04-01", precision="day", url=None, language="en",
+                                 kind="news", retrieved=None)
+    assert cite.apa_source(source) == "SoftBank Group Corp. (2025, April 1). A Balancing Act?"

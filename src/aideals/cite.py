@@ -242,6 +242,17 @@ def figure_citation(snap: Snapshot, figure_id: str, version: str | None = None) 
         what += f", {names.get(fig['from_party'], fig['from_party'])} to {names.get(fig['to_party'], fig['to_party'])}"
     if fig.get("flow") and fig["flow"] != "none":
         what += f" ({fig['flow'].replace('_', ' ')})"
+    # what part of the deal and which time the number is: a first tranche is not the whole deal,
+    # and a revenue is that of a year
+    if fig.get("component"):
+        what += f", {fig['component'].replace('-', ' ')}"
+    start, end = fig.get("period_start") or "", fig.get("period_end") or ""
+    if start and end:
+        what += f", {start} to {end}"
+    elif start or end:
+        what += f", from {start}" if start else f", until {end}"
+    if fig.get("as_of"):
+        what += f", as of {fig['as_of']}"
     subject = f"{about[0]}: {what}" if about else what
     return FigureCitation(
         figure_id=figure_id,
@@ -273,8 +284,18 @@ def figure_citation(snap: Snapshot, figure_id: str, version: str | None = None) 
 # ---------------------------------------------------------------------------------------- APA
 
 
+def _initials(given: str) -> str:
+    """APA initials: one per given name, hyphens kept ("Mary Ann" -> "M. A.", "Jean-Paul" -> "J.-P.")."""
+    return " ".join("-".join(f"{part[:1]}." for part in name.split("-") if part) for name in given.split())
+
+
+def _sentence(text: str) -> str:
+    """`text` ending with one full stop (none added after `.`, `?` or `!`)."""
+    return text if text.endswith((".", "?", "!")) else text + "."
+
+
 def _apa_names(authors: list[Author]) -> str:
-    names = [a.display if a.literal else f"{a.family}, {(a.given or '')[:1]}." if a.given else a.display for a in authors]
+    names = [a.display if a.literal else f"{a.family}, {_initials(a.given)}" if a.given else a.display for a in authors]
     if not names:
         return ""
     if len(names) == 1:
@@ -298,7 +319,7 @@ def _apa_date(published: str | None, precision: str | None) -> str:
 def apa_release(r: ReleaseCitation) -> str:
     """APA 7 reference of a data set: Author. (Year). Title (Version X) [Data set]. URL."""
     names = _apa_names(r.authors)
-    text = f"{names}{'' if names.endswith('.') else '.'} ({r.year}). {r.title} (Version {r.version}) [Data set]."
+    text = f"{_sentence(names)} ({r.year}). {r.title} (Version {r.version}) [Data set]."
     if r.url:
         text += f" {r.url}"
     if r.licence:
@@ -309,9 +330,9 @@ def apa_release(r: ReleaseCitation) -> str:
 def apa_source(s: SourceCitation) -> str:
     """APA 7 reference of the original source (a news article, a page, a filing ...)."""
     who = s.author or s.publisher
-    text = f"{who}. ({_apa_date(s.published, s.precision)}). {s.title}."
+    text = f"{_sentence(who)} ({_apa_date(s.published, s.precision)}). {_sentence(s.title)}"
     if s.author:
-        text += f" {s.publisher}."
+        text += f" {_sentence(s.publisher)}"
     if s.url:
         text += f" {s.url}"
     return text
