@@ -73,3 +73,38 @@ def test_a_bad_resource_setting_names_the_variable(capsys, monkeypatch, name, va
     with pytest.raises(SystemExit) as exc:
         main(["validate", "--package", str(ROOT)])
     assert (exc.value.code, capsys.readouterr().err) == (2, f"aideals: error: {message}\n")
+
+
+def test_duckdb_failing_to_write_is_one_line_not_an_internal_error(capsys, monkeypatch):
+    """DuckDB's IOException (a full disk under --out) is not an OSError, and not a bug either."""
+    import duckdb
+
+    from aideals.commands import coverage
+
+    def full(*args, **kwargs):
+        raise duckdb.IOException('IO Error: Could not write file "/out/x.duckdb": No space left on device\nmore')
+
+    monkeypatch.setattr(coverage.command, "callback", full)
+    with pytest.raises(SystemExit) as exc:
+        main(["coverage"])
+    assert (exc.value.code, capsys.readouterr().err) == (
+        2, 'aideals: error: IO Error: Could not write file "/out/x.duckdb": No space left on device\n')
+
+
+def test_aideals_alone_prints_its_help(capsys):
+    with pytest.raises(SystemExit):
+        main([])
+    out, err = capsys.readouterr()
+    assert out.startswith("Usage: aideals [OPTIONS] COMMAND [ARGS]...\n") and "\nCommands:\n" in out
+    assert err == ""
+
+
+def test_the_command_the_build_prints_is_quoted_for_the_shell(tmp_path):
+    import shlex
+
+    from aideals import build
+
+    out = tmp_path / "bq(1)&x"
+    result = build.BuildResult(out=out, rows={"deals": 1}, checks_run=["package"], files=[])
+    line = build.summary(result).splitlines()[-1]
+    assert shlex.split(line)[:2] == ["duckdb", f"{out}/aideals.duckdb"]

@@ -113,3 +113,29 @@ def test_a_readme_without_the_markers_is_a_one_line_error():
     assert str(exc.value) == (
         f"README.md has no coverage markers ({coverage.BEGIN} ... {coverage.END}) to write the tables between"
     )
+
+
+def test_coverage_of_a_package_with_no_dated_deal_and_two_parties_of_one_name(tmp_path):
+    """No deal dated: said so, not a crash; two parties sharing a name are two rows."""
+    import shutil
+
+
+
+    root = tmp_path / "pkg"
+    shutil.copytree(ROOT / "tests" / "corpus" / "valid-base", root)
+    deals = root / "data" / "deals.csv"
+    lines = deals.read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    i, j = header.index("announced"), header.index("date_precision")
+    rows = [line.split(",") for line in lines[1:]]
+    for r in rows:
+        r[i] = r[j] = ""
+    deals.write_text("\n".join([lines[0], *(",".join(r) for r in rows)]) + "\n", encoding="utf-8")
+    parties = root / "data" / "parties.csv"
+    text = parties.read_text(encoding="utf-8")
+    assert "acme-cloud,Acme Cloud," in text
+    parties.write_text(text.replace("acme-cloud,Acme Cloud,", "acme-cloud,Acme Corp,"), encoding="utf-8")
+    body = coverage.markdown(package.load(root))
+    assert "No deal is dated." in body
+    table = [line for line in body.splitlines() if line.startswith("| Acme Corp |")]
+    assert len(table) == 2

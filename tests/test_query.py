@@ -357,3 +357,46 @@ def test_query_warns_when_the_data_changed_after_the_build(capsys, tmp_path, mon
         f"aideals: warning: schemas/deals.schema.json, data/figures.csv changed after {root / 'dist'} was built; "
         "run `aideals build` to query the current data\n"
     )
+
+
+def test_a_changed_file_is_reported_whatever_its_modification_time(capsys, tmp_path, monkeypatch):
+    """A copy of the repository gives every file a new time: a data file changed before the build
+    of an older dist/ is still compared by its hash, and reported."""
+    root = make_package(tmp_path / "pkg")
+    build.build(package.load(root), root / "dist")
+    with open(root / "data" / "figures.csv", "ab") as fh:
+        fh.write(b"\n")
+    earlier = (root / "dist" / "datapackage.json").stat().st_mtime - 100
+    os.utime(root / "data" / "figures.csv", (earlier, earlier))
+    monkeypatch.chdir(root)
+    rc, _, err = run_cli(["query", "SELECT 1"], capsys)
+    assert rc == 0
+    assert err == (f"aideals: warning: data/figures.csv changed after {root / 'dist'} was built; "
+                   "run `aideals build` to query the current data\n")
+
+
+def test_json_keeps_both_columns_of_one_name_and_writes_any_value(capsys, release):
+    rc, out, _ = q(capsys, release, "SELECT 1 AS a, 2 AS a, INTERVAL 1 DAY AS i, '2b0d8a6e-3c1e-4f7a-9a8e-2d7c0f1b5e4d'::UUID AS u",
+                   "--format", "json")
+    assert rc == 0
+    assert json.loads(out) == [{"a": 1, "a_2": 2, "i": "1 day, 0:00:00", "u": "2b0d8a6e-3c1e-4f7a-9a8e-2d7c0f1b5e4d"}]
+
+
+@pytest.mark.parametrize("sql, kind", [
+    ("EXPLAIN ANALYZE DELETE FROM figures", "EXPLAIN ANALYZE DELETE"),
+    ("EXPLAIN ANALYZE CREATE TABLE x AS SELECT 1", "EXPLAIN ANALYZE CREATE"),
+])
+def test_explain_analyze_of_a_write_is_refused(capsys, release, sql, kind):
+    """EXPLAIN ANALYZE runs what it explains."""
+    rc, out, err = q(capsys, release, sql)
+    assert (rc, out) == (2, "")
+    assert err == (f"aideals: error: query: refused: {kind} statements are not allowed, the release is read-only "
+                   "(use SELECT, or build a new release to change the data)\n")
+    rc, out, _ = q(capsys, release, "EXPLAIN ANALYZE SELECT count(*) FROM figures")
+    assert rc == 0 and "explain_value" in out
+
+
+def test_wide_characters_take_two_columns_in_the_table(capsys, release):
+    rc, out, _ = q(capsys, release, "SELECT '삼성전자' AS name, 1 AS n UNION ALL SELECT 'ab', 22 ORDER BY n")
+    assert rc == 0
+    assert out.splitlines()[:4] == ["name       n", "--------  --", "삼성전자   1", "ab        22"]

@@ -410,9 +410,9 @@ def summary(result: BuildResult) -> str:
     lines.append(f"checks passed: {', '.join(result.checks_run)}")
     lines.append(f"files: {out}/{DATABASE}, {out}/parquet/*.parquet, {out}/data/*.csv, {out}/schemas/*.json, {out}/{DESCRIPTOR}, {out}/{REPORT}")
     lines += [f"warning: {w}" for w in result.warnings]
-    db_path = f"{out}/{DATABASE}"
-    if any(c in db_path for c in " '\"$`\\"):
-        db_path = "'" + db_path.replace("'", "'\\''") + "'"
+    import shlex
+
+    db_path = shlex.quote(f"{out}/{DATABASE}")
     lines.append("query it:")
     lines.append(f'  duckdb {db_path} -c "SELECT * FROM flows WHERE to_party = \'openai\' ORDER BY value_high DESC"')
     return "\n".join(lines)

@@ -87,6 +87,10 @@ def main(argv: list[str] | None = None) -> None:
         rc = cli.main(args=_debug_first(args), prog_name="aideals", standalone_mode=False)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    except click.exceptions.NoArgsIsHelpError as exc:
+        # `aideals` alone (or a group without its command): the help, as `--help` prints it
+        click.echo(exc.ctx.get_help())
+        sys.exit(exc.exit_code)
     except click.ClickException as exc:
         # One line, as every other error: a usage error names the help to read.
         message = " ".join(exc.format_message().split())
@@ -115,6 +119,10 @@ def main(argv: list[str] | None = None) -> None:
         if interrupted(exc):  # DuckDB's answer to Ctrl-C or SIGTERM during a query
             click.echo("aideals: aborted", err=True)
             sys.exit(130)
+        if type(exc).__name__ == "IOException" and not debug:  # DuckDB's: a full disk, a file it cannot write
+            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            click.echo(f"aideals: error: {first}", err=True)
+            sys.exit(2)
         if debug:
             raise
         click.echo(

@@ -49,6 +49,17 @@ def _one_line(exc: Exception) -> str:
 OWN_NAMES = ("FORCE INSTALL", "INSTALL", "PRAGMA", "USE", "RESET")
 
 
+def _explained_writes(text: str) -> bool:
+    """Whether an EXPLAIN runs a statement other than a read: EXPLAIN ANALYZE executes what it
+    explains (EXPLAIN ANALYZE DELETE ... deletes)."""
+    words = text.split()
+    rest = words[1:]
+    if not rest or rest[0].upper() != "ANALYZE":
+        return False
+    inner = " ".join(rest[1:]).lstrip("(").upper()
+    return not inner.startswith(("SELECT", "WITH", "FROM", "VALUES", "TABLE", "SUMMARIZE", "DESCRIBE", "SHOW"))
+
+
 def _statement_name(text: str, kind: str) -> str:
     words = " ".join(text.split()[:2]).upper()
     name = next((name for name in OWN_NAMES if words == name or words.startswith(name + " ")), kind)
@@ -97,6 +108,8 @@ def run(con: duckdb.DuckDBPyConnection, sql: str) -> QueryResult:
         raise AidealsError("query: no SQL statement given")
     for st in statements:
         kind = st.type.name
+        if kind == "EXPLAIN" and _explained_writes(st.query):
+            kind = "EXPLAIN ANALYZE " + st.query.split()[2].lstrip("(").upper()
         if kind not in READ_STATEMENTS:
             raise AidealsError(
                 f"query: refused: {_statement_name(st.query, kind)} statements are not allowed, the release is read-only "
@@ -115,15 +128,15 @@ def run(con: duckdb.DuckDBPyConnection, sql: str) -> QueryResult:
 
 def stale_files(pkg: Package, release: Path) -> list[str]:
     """The package's data and schema files whose content differs from those the build in `release`
-    was made of. Only a file modified after the build is read: a CSV is compared with the hash the
-    release's datapackage.json records for its resource, a schema with the release's copy, so a file
-    touched but not changed (a checkout, an editor's save) is not reported."""
+    was made of: a CSV is compared with the hash the release's datapackage.json records for its
+    resource, a schema with the release's copy, so a file touched but not changed (a checkout, an
+    editor's save) is not reported, and a changed file is, whatever its modification time (a copy
+    of the repository gives every file a new one)."""
     import filecmp
 
     descriptor = release / "datapackage.json"
     if not descriptor.is_file():
         return []
-    built = descriptor.stat().st_mtime
     try:
         recorded = {r.get("name"): r for r in json.loads(descriptor.read_text(encoding="utf-8"))["resources"]}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
@@ -136,7 +149,7 @@ def stale_files(pkg: Package, release: Path) -> list[str]:
             copy = release_res.get("schema")
             pairs.append((pkg.root / res.schema_relpath, release / copy if isinstance(copy, str) else None, None))
         for path, copy, digest in pairs:
-            if not path.is_file() or path.stat().st_mtime <= built:
+            if not path.is_file():
                 continue
             if digest is not None:
                 same = digest == "sha256:" + _sha256(path)
@@ -192,7 +205,9 @@ def _plain(value: Any) -> Any:
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, (bytes, bytearray)):
         return value.hex()
-    return value
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    return str(value)  # an interval, a UUID ...: as Python's value of it prints
 
 
 def _text(value: Any, null: str) -> str:
@@ -220,18 +235,27 @@ def _numeric_columns(result: QueryResult) -> list[bool]:
     ]
 
 
+def _width(text: str) -> int:
+    """Columns a terminal gives `text`: two for a wide (East Asian) character, none for a
+    combining mark."""
+    import unicodedata
+
+    return sum(0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
 def format_table(result: QueryResult) -> str:
     """Aligned columns with a header rule; numbers right-aligned; NULL shown as NULL."""
     if not result.columns:
         return ""
     cells = [[_text(v, "NULL").replace("\n", " ") for v in row] for row in result.rows]
-    widths = [len(c) for c in result.columns]
+    widths = [_width(c) for c in result.columns]
     for row in cells:
-        widths = [max(w, len(c)) for w, c in zip(widths, row)]
+        widths = [max(w, _width(c)) for w, c in zip(widths, row)]
     numeric = _numeric_columns(result)
 
     def line(values: list[str]) -> str:
-        parts = [v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric)]
+        pads = [" " * (w - _width(v)) for v, w in zip(values, widths)]
+        parts = [pad + v if num else v + pad for v, pad, num in zip(values, pads, numeric)]
         return "  ".join(parts).rstrip()
 
     out = [line(result.columns), "  ".join("-" * w for w in widths)]
@@ -252,8 +276,16 @@ def format_csv(result: QueryResult) -> str:
 
 
 def format_json(result: QueryResult) -> str:
-    """A JSON array of objects, one per row."""
-    records = [dict(zip(result.columns, (_plain(v) for v in row))) for row in result.rows]
+    """A JSON array of objects, one per row; a column name used twice gets `_2`, `_3` ... (a join's
+    two `source_id`), so that no column is lost."""
+    keys: list[str] = []
+    for name in result.columns:
+        key, n = name, 1
+        while key in keys:
+            n += 1
+            key = f"{name}_{n}"
+        keys.append(key)
+    records = [dict(zip(keys, (_plain(v) for v in row))) for row in result.rows]
     return json.dumps(records, indent=2, ensure_ascii=False)
 
 
