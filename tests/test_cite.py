@@ -334,14 +334,3 @@ def test_apa_gives_every_initial_and_one_full_stop():
                                  author=None, published="2025-04-01", precision="day", url=None, language="en",
                                  kind="news", retrieved=None)
     assert cite.apa_source(source) == "SoftBank Group Corp. (2025, April 1). A Balancing Act?"
-
-
-def test_a_clone_without_the_release_tag_is_cited_with_a_note(tmp_path: Path):
-    """A clone made without tags (CI checkouts) cannot tell whether its data is the release its
-    version names: the citation says so rather than passing changed data for the release."""
-    repo = tagged_v1(tmp_path)
-    subprocess.run(["git", "tag", "-d", "v1.0.0"], cwd=repo, check=True, capture_output=True)
-    proc = run("cite", cwd=repo)
-    assert proc.returncode == 0
-    assert proc.stderr == ("aideals: note: tag v1.0.0 is not in this clone (`git fetch --tags`): whether the data "
-                           "is release 1.0.0 cannot be told, and it is shown as that version\n")

@@ -389,13 +389,7 @@ def build(
             with contextlib.suppress(OSError):
                 out.parent.rmdir()  # only if empty: nothing was built
         raise
-    from aideals.versioning import missing_release_tag, missing_tag_note
-
-    warnings = [warning] if warning else []
-    tag = missing_release_tag(pkg.root, pkg.descriptor)
-    if tag is not None:
-        warnings.append(missing_tag_note(tag, str(pkg.descriptor["version"])))
-    return BuildResult(out, rows, checks_run, files, warnings)
+    return BuildResult(out, rows, checks_run, files, [warning] if warning else [])
 
 
 def _display_path(path: Path) -> str:

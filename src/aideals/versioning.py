@@ -141,29 +141,6 @@ def unreleased_changes(root: Path, descriptor: dict) -> tuple[str, list[str]] | 
     return (tag, changed) if changed else None
 
 
-def missing_release_tag(root: Path, descriptor: dict) -> str | None:
-    """The tag vX.Y.Z of the version the descriptor names when `root` is in a git work tree that
-    does not have it (a clone made without tags, as CI checkouts are): whether the data is that
-    release cannot then be told. None otherwise (the tag is there, no git, no such version)."""
-    from aideals import gitrepo
-
-    version = str(descriptor.get("version", ""))
-    if not SEMVER_RE.match(version):
-        return None
-    try:
-        top = gitrepo.toplevel(root)
-    except gitrepo.GitMissing:
-        return None
-    tag = Version.parse(version).tag
-    return tag if top is not None and tag not in gitrepo.tags(top) else None
-
-
-def missing_tag_note(tag: str, version: str) -> str:
-    """What cite and build say when the release tag of the package's version is missing."""
-    return (f"tag {tag} is not in this clone (`git fetch --tags`): whether the data is release {version} "
-            "cannot be told, and it is shown as that version")
-
-
 def shown_version(root: Path, descriptor: dict) -> tuple[str, list[str]]:
     """(version, changed files): what a build, report or citation of the package at `root` calls
     its version. The descriptor's version, or `X.Y.Z+unreleased` with the files that changed when

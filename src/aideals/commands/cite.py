@@ -38,16 +38,13 @@ def command(fmt: str, version: str | None, figure_id: str | None, package: str |
     from aideals import cite, gitrepo, snapshot
     from aideals.errors import AidealsError
     from aideals.package import resolve_root
-    from aideals.versioning import Version, missing_release_tag, missing_tag_note, shown_version
+    from aideals.versioning import Version, shown_version
 
     root = resolve_root(package)
     shown = None
     if version is None:
         snap = snapshot.from_directory(root)
         version_shown, changed = shown_version(root, snap.descriptor)
-        tag = missing_release_tag(root, snap.descriptor)
-        if tag is not None:
-            click.echo(f"aideals: note: {missing_tag_note(tag, str(snap.descriptor['version']))}", err=True)
         if changed:
             current = Version.parse(str(snap.descriptor["version"]))
             shown = version_shown
