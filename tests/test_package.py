@@ -554,6 +554,9 @@ SCHEMA_EDITS = [
     (lambda s: _deals_field("title")(s)["constraints"].update(pattern="("),
      "schemas/deals.schema.json: field 'title': constraints.pattern: not a regular expression "
      "(missing ), unterminated subpattern at position 0)"),
+    (lambda s: _deals_field("title")(s)["constraints"].update(pattern="(?!x).*"),
+     "schemas/deals.schema.json: field 'title': constraints.pattern: a regular expression aideals cannot run "
+     "(DuckDB's RE2 has no lookaround or backreferences): Invalid Input Error: invalid perl operator: (?!"),
     (lambda s: _deals_field("title")(s)["constraints"].update(minimum=3),
      "schemas/deals.schema.json: field 'title': constraints.minimum: 3 is not a bound for a string field"),
     (lambda s: _deals_field("status")(s)["constraints"].update(enum="closed"),
@@ -600,3 +603,25 @@ def test_a_resource_aideals_cannot_read_as_described_is_refused(tmp_path, edit, 
     with pytest.raises(PackageError) as exc:
         package.load(tmp_path / "pkg")
     assert str(exc.value) == message
+
+
+@pytest.mark.parametrize("cell, found", [("xb", True), ("b", False), ("axx", False), ("xa", True)])
+def test_a_pattern_with_alternatives_is_anchored_as_frictionless_anchors_it(tmp_path, cell, found):
+    """frictionless runs `re.match("^" + pattern + "$")`: with `a|b` a cell must start with `a`
+    or be `b`; `xb` fails (aideals searched anywhere and let it pass)."""
+    import shutil
+
+    from aideals import checks
+
+    shutil.copytree(ROOT / "tests" / "corpus" / "valid-base", tmp_path / "pkg")
+    path = tmp_path / "pkg" / "schemas" / "parties.schema.json"
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    note = next(f for f in schema["fields"] if f["name"] == "note")
+    note.setdefault("constraints", {})["pattern"] = "a|b"
+    path.write_text(json.dumps(schema), encoding="utf-8")
+    data = tmp_path / "pkg" / "data" / "parties.csv"
+    text = data.read_text(encoding="utf-8")
+    assert "Cloud arm of Acme." in text
+    data.write_text(text.replace("Cloud arm of Acme.", cell), encoding="utf-8")
+    findings = [(f.row, f.field, f.check) for f in checks.validate(package.load(tmp_path / "pkg")).findings]
+    assert findings == ([(3, "note", "constraint-error")] if found else [])

@@ -540,7 +540,10 @@ def test_a_line_longer_than_the_read_limit_is_refused_by_validate_as_by_build(tm
         ({"properties": {"title": {"type": "bogus"}}},
          "the rule on 'title': type: must be a JSON type (array, boolean, integer, null, number, object, string)"),
         ({"properties": {"title": {"enum": "abc"}}}, "the rule on 'title': enum: must be a list of values"),
-        ({"properties": {"title": {"pattern": "("}}}, "the rule on 'title': pattern: must be a regular expression"),
+        ({"properties": {"title": {"pattern": "("}}},
+         "the rule on 'title': pattern: must be a regular expression DuckDB can run (no lookaround or backreferences)"),
+        ({"properties": {"title": {"pattern": "(a)\\1"}}},
+         "the rule on 'title': pattern: must be a regular expression DuckDB can run (no lookaround or backreferences)"),
         ({"properties": {"title": {"minLength": "x"}}}, "the rule on 'title': minLength: must be a whole number"),
     ],
 )

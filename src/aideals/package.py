@@ -144,6 +144,12 @@ def check_schema(schema: dict, label: str) -> None:
                 re.compile(str(cons["pattern"]))
             except re.error as exc:
                 raise PackageError(f"{where}: constraints.pattern: not a regular expression ({exc})") from None
+            from aideals.schema_sql import anchored, regex_problem
+
+            problem = regex_problem(anchored(str(cons["pattern"])))
+            if problem is not None:
+                raise PackageError(f"{where}: constraints.pattern: a regular expression aideals cannot run "
+                                   f"(DuckDB's RE2 has no lookaround or backreferences): {problem}")
         for key in ("minLength", "maxLength"):
             if key in cons and (kind != "string" or not isinstance(cons[key], int) or isinstance(cons[key], bool)):
                 raise PackageError(f"{where}: constraints.{key}: a whole number, for a string field")

@@ -72,7 +72,11 @@ class RuleCompiler:
                         re.compile(arg)
                     except re.error:
                         ok = False
-                self._need(ok, f"{where}: pattern", "a regular expression")
+                if ok:
+                    from aideals.schema_sql import regex_problem
+
+                    ok = regex_problem(arg) is None
+                self._need(ok, f"{where}: pattern", "a regular expression DuckDB can run (no lookaround or backreferences)")
             elif key == "type":
                 types = {"string", "number", "integer", "boolean", "null", "object", "array"}
                 self._need(arg in types or (isinstance(arg, list) and set(arg) <= types), f"{where}: type",

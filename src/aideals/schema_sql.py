@@ -54,6 +54,29 @@ def lit(value: object) -> Sql:
     return Sql("?", [value])
 
 
+def anchored(pattern: str) -> str:
+    """A Table Schema pattern as frictionless runs it, for DuckDB: `re.match("^" + p + "$")`.
+
+    frictionless adds ^ and $ without a group, so in `a|b` they bind to the first and the last
+    alternative only (`^a|b$`); Python's `match` then anchors the whole at the start, and its `$`
+    also matches before a final newline. DuckDB searches anywhere: the whole is wrapped in one more
+    start anchor, and `$` becomes `\\n?$`.
+    """
+    return "^(?:^" + pattern + "\\n?$)"
+
+
+def regex_problem(pattern: str) -> str | None:
+    """Why DuckDB cannot run `pattern` (its engine, RE2, has no lookaround or backreferences),
+    or None when it can."""
+    import duckdb
+
+    try:
+        duckdb.execute("SELECT regexp_matches('', ?)", [pattern]).fetchall()
+    except duckdb.Error as exc:
+        return " ".join(str(exc).split())
+    return None
+
+
 def stripped(cell: str) -> str:
     return f"regexp_replace({cell}, '{STRIP_RE}', '', 'g')"
 
@@ -150,8 +173,7 @@ def constraint_checks(fld: dict, cell: str, typed: str) -> list[CellCheck]:
             cond = Sql(f"NOT list_contains(?::VARCHAR[], {typed})", [options])
         out.append(CellCheck(name, "constraint-error", cond, Sql(f"{show(cell)} || ?", [" is not one of: " + ", ".join(options)]), cell))
     if "pattern" in cons:
-        # frictionless anchors with ^...$ (no group) and Python's $ also matches before a final newline.
-        cond = Sql(f"NOT regexp_matches({typed}, ?)", ["^" + cons["pattern"] + "\\n?$"])
+        cond = Sql(f"NOT regexp_matches({typed}, ?)", [anchored(cons["pattern"])])
         out.append(CellCheck(name, "constraint-error", cond, Sql(f"{show(cell)} || ?", [f" does not match the pattern {cons['pattern']}"]), cell))
     for key, op, words in (("minLength", "<", "shorter than"), ("maxLength", ">", "longer than")):
         if key in cons and kind == "string":
