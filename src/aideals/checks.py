@@ -689,9 +689,12 @@ def _mixed_endings(path: Path) -> bool:
 def _open_quote_line(path: Path) -> int | None:
     """The line on which a quoted field opens that the file never closes, or None.
 
-    Every quote character toggles in and out of a quoted field (an escaped quote, `""`, toggles
-    twice), so a file ends inside one exactly when it holds an odd number of them. DuckDB's
-    single-threaded reader, which reads ragged files, drops such a last row without an error.
+    DuckDB's single-threaded reader, which reads ragged files, drops such a last row without an
+    error. A file without an odd number of quote characters cannot end inside a quoted field (an
+    escaped quote, `""`, counts twice), unless another quote sits inside an unquoted field, which
+    is rare enough to leave: only a file with an odd count is read, by Python's csv module, which
+    says "unexpected end of data" exactly when the file ends inside a quoted field (a quote inside
+    an unquoted field, `27" monitors`, is text to it, as to Table Schema).
     """
     if sum(chunk.count(b'"') for chunk in _chunks(path)) % 2 == 0:
         return None
@@ -701,9 +704,9 @@ def _open_quote_line(path: Path) -> int | None:
         try:
             for _ in reader:
                 start = reader.line_num + 1
-        except csv.Error:
-            pass
-    return start
+        except csv.Error as exc:
+            return start if "unexpected end of data" in str(exc) else None
+    return None
 
 
 def _create_typed(con: duckdb.DuckDBPyConnection, t: _Table, empty: bool = False) -> None:
