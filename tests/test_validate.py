@@ -605,3 +605,19 @@ def test_a_quoted_line_break_in_a_crlf_file_does_not_hide_its_real_error(tmp_pat
         r"\(the file mixes CR LF and LF line endings: end every line the same way\)",
         finding["message"],
     ), finding["message"]
+
+
+def test_a_cross_table_finding_names_the_row_at_fault_when_its_id_is_duplicated(tmp_path):
+    """Two rows share an id (a primary-key finding of its own): the deal dated after its source is
+    the second, and the finding names that row, not the first row of the id."""
+    import shutil
+
+    shutil.copytree(CORPUS / "valid-base", tmp_path / "pkg")
+    deals = tmp_path / "pkg" / "data" / "deals.csv"
+    text = deals.read_text(encoding="utf-8")
+    first = text.splitlines()[1]
+    assert first.startswith("acme-beta-2025,") and ",2025-10-01,day," in first
+    deals.write_text(text + first.replace(",2025-10-01,day,", ",2026-12-01,day,") + "\n", encoding="utf-8")
+    findings = [(f.row, f.check) for f in checks.validate(package.load(tmp_path / "pkg")).findings]
+    assert (4, "deal_not_dated_after_its_source") in findings
+    assert (2, "deal_not_dated_after_its_source") not in findings

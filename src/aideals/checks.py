@@ -924,7 +924,10 @@ def _cross_findings(
     for rec in records:
         resource = rec.get("resource")
         t = tables.get(resource or "")
-        row = rows_of.get((resource, str(rec.get("id")))) if t is not None else None
+        # the row a check names itself (the built-in checks give `_row`: with a duplicated id, the
+        # row at fault), else the first row of the id it names
+        row = rec.get("_row") if t is not None and rec.get("_row") is not None else (
+            rows_of.get((resource, str(rec.get("id")))) if t is not None else None)
         value = rec.get("value")
         # A finding is one line: a message with line breaks is joined, a missing one says so, and a
         # resource the package does not have is named in it rather than blamed on datapackage.json.

@@ -6,6 +6,7 @@
 SELECT
     'deals' AS resource,
     d.deal_id AS id,
+    d._row AS _row,
     'announced' AS field,
     CAST(d.announced AS VARCHAR) AS value,
     'announced ' || CAST(d.announced AS VARCHAR) || ' (' || d.date_precision || ') is after '

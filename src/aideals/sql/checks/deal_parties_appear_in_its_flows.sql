@@ -9,13 +9,14 @@ WITH deals_with_flows AS (
     WHERE deal_id IS NOT NULL AND flow <> 'none' AND from_party IS NOT NULL AND to_party IS NOT NULL
 ),
 sides AS (
-    SELECT deal_id, 'party_a' AS field, party_a AS party_id FROM deals
+    SELECT deal_id, _row, 'party_a' AS field, party_a AS party_id FROM deals
     UNION ALL
-    SELECT deal_id, 'party_b', party_b FROM deals
+    SELECT deal_id, _row, 'party_b', party_b FROM deals
 )
 SELECT
     'deals' AS resource,
     s.deal_id AS id,
+    s._row AS _row,
     s.field,
     s.party_id AS value,
     s.party_id || ' is not in any flow of the deal''s figures' AS message

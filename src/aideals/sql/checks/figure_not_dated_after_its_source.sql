@@ -5,6 +5,7 @@
 SELECT
     'figures' AS resource,
     f.figure_id AS id,
+    f._row AS _row,
     'as_of' AS field,
     CAST(f.as_of AS VARCHAR) AS value,
     'as_of ' || CAST(f.as_of AS VARCHAR) || ' is after ' || f.source_id || ' was published ('

@@ -15,6 +15,7 @@ WITH RECURSIVE walk(start_id, deal_id) AS (
 SELECT DISTINCT
     'deals' AS resource,
     d.deal_id AS id,
+    d._row AS _row,
     'part_of' AS field,
     d.part_of AS value,
     'umbrella ' || d.part_of || ' leads back to ' || d.deal_id || ': part_of forms a cycle' AS message

@@ -14,6 +14,7 @@ WITH RECURSIVE walk(start_id, party_id) AS (
 SELECT DISTINCT
     'parties' AS resource,
     p.party_id AS id,
+    p._row AS _row,
     'parent_id' AS field,
     p.parent_id AS value,
     'parent ' || p.parent_id || ' leads back to ' || p.party_id || ': parents form a cycle' AS message
