@@ -128,15 +128,18 @@ def run(con: duckdb.DuckDBPyConnection, sql: str) -> QueryResult:
 
 def stale_files(pkg: Package, release: Path) -> list[str]:
     """The package's data and schema files whose content differs from those the build in `release`
-    was made of: a CSV is compared with the hash the release's datapackage.json records for its
-    resource, a schema with the release's copy, so a file touched but not changed (a checkout, an
-    editor's save) is not reported, and a changed file is, whatever its modification time (a copy
-    of the repository gives every file a new one)."""
+    was made of: a CSV is compared with the size and hash the release's datapackage.json records
+    for its resource, a schema with the release's copy, so a file touched but not changed (a
+    checkout, an editor's save) is not reported. A CSV of another size is changed whatever its
+    modification time (a copy of the repository gives every file a new one); one of the same size
+    is hashed only when it was modified after the build (hashing a large package at every query
+    would cost seconds)."""
     import filecmp
 
     descriptor = release / "datapackage.json"
     if not descriptor.is_file():
         return []
+    built = descriptor.stat().st_mtime
     try:
         recorded = {r.get("name"): r for r in json.loads(descriptor.read_text(encoding="utf-8"))["resources"]}
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
@@ -144,14 +147,20 @@ def stale_files(pkg: Package, release: Path) -> list[str]:
     stale = []
     for res in pkg.resources.values():
         release_res = recorded.get(res.name) if isinstance(recorded.get(res.name), dict) else {}
-        pairs = [(res.path, None, release_res.get("hash"))]
+        pairs = [(res.path, None, release_res.get("hash"), release_res.get("bytes"))]
         if res.schema_relpath:
             copy = release_res.get("schema")
-            pairs.append((pkg.root / res.schema_relpath, release / copy if isinstance(copy, str) else None, None))
-        for path, copy, digest in pairs:
+            pairs.append((pkg.root / res.schema_relpath, release / copy if isinstance(copy, str) else None, None, None))
+        for path, copy, digest, size in pairs:
             if not path.is_file():
                 continue
-            if digest is not None:
+            if size is None and copy is not None and copy.is_file():
+                size = copy.stat().st_size
+            if isinstance(size, int) and path.stat().st_size != size:
+                same = False
+            elif path.stat().st_mtime <= built:
+                continue
+            elif digest is not None:
                 same = digest == "sha256:" + _sha256(path)
             else:
                 same = copy is not None and copy.is_file() and filecmp.cmp(path, copy, shallow=False)
