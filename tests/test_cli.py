@@ -92,8 +92,9 @@ def test_duckdb_failing_to_write_is_one_line_not_an_internal_error(capsys, monke
 
 
 def test_aideals_alone_prints_its_help(capsys):
-    with pytest.raises(SystemExit):
+    with pytest.raises(SystemExit) as exc:
         main([])
+    assert exc.value.code == 2  # as click exits when a command is missing
     out, err = capsys.readouterr()
     assert out.startswith("Usage: aideals [OPTIONS] COMMAND [ARGS]...\n") and "\nCommands:\n" in out
     assert err == ""

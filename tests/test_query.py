@@ -380,11 +380,20 @@ def test_json_keeps_both_columns_of_one_name_and_writes_any_value(capsys, releas
                    "--format", "json")
     assert rc == 0
     assert json.loads(out) == [{"a": 1, "a_2": 2, "i": "1 day, 0:00:00", "u": "2b0d8a6e-3c1e-4f7a-9a8e-2d7c0f1b5e4d"}]
+    rc, out, _ = q(capsys, release, "SELECT 1 AS a, 2 AS a, 3 AS a_2", "--format", "json")  # a real a_2 keeps its name
+    assert json.loads(out) == [{"a": 1, "a_3": 2, "a_2": 3}]
 
 
 @pytest.mark.parametrize("sql, kind", [
     ("EXPLAIN ANALYZE DELETE FROM figures", "EXPLAIN ANALYZE DELETE"),
     ("EXPLAIN ANALYZE CREATE TABLE x AS SELECT 1", "EXPLAIN ANALYZE CREATE"),
+    ("explain analyse delete from figures", "EXPLAIN ANALYZE DELETE"),
+    ("EXPLAIN (ANALYZE) DELETE FROM figures", "EXPLAIN ANALYZE DELETE"),
+    ("EXPLAIN (FORMAT json, ANALYZE) DELETE FROM figures", "EXPLAIN ANALYZE DELETE"),
+    ("EXPLAIN (ANALYZE false) DELETE FROM figures", "EXPLAIN ANALYZE DELETE"),
+    ("/* a note */ EXPLAIN /* x */ ANALYZE DELETE FROM figures", "EXPLAIN ANALYZE DELETE"),
+    ("EXPLAIN ANALYZE WITH x AS (SELECT 1) DELETE FROM figures", "EXPLAIN ANALYZE DELETE"),
+    ("EXPLAIN ANALYZE WITH x AS (SELECT 1) INSERT INTO parties SELECT * FROM parties", "EXPLAIN ANALYZE INSERT"),
 ])
 def test_explain_analyze_of_a_write_is_refused(capsys, release, sql, kind):
     """EXPLAIN ANALYZE runs what it explains."""
@@ -392,11 +401,22 @@ def test_explain_analyze_of_a_write_is_refused(capsys, release, sql, kind):
     assert (rc, out) == (2, "")
     assert err == (f"aideals: error: query: refused: {kind} statements are not allowed, the release is read-only "
                    "(use SELECT, or build a new release to change the data)\n")
-    rc, out, _ = q(capsys, release, "EXPLAIN ANALYZE SELECT count(*) FROM figures")
-    assert rc == 0 and "explain_value" in out
+    for read in ("EXPLAIN ANALYZE SELECT count(*) FROM figures", "EXPLAIN ANALYZE CALL pragma_version()",
+                 "EXPLAIN ANALYZE FROM figures"):
+        rc, out, _ = q(capsys, release, read)
+        assert rc == 0 and "explain_value" in out, read
+    assert q(capsys, release, "SELECT count(*) AS n FROM figures", "--format", "csv")[1] == "n\n10\n"
 
 
 def test_wide_characters_take_two_columns_in_the_table(capsys, release):
     rc, out, _ = q(capsys, release, "SELECT '삼성전자' AS name, 1 AS n UNION ALL SELECT 'ab', 22 ORDER BY n")
     assert rc == 0
     assert out.splitlines()[:4] == ["name       n", "--------  --", "삼성전자   1", "ab        22"]
+
+
+@pytest.mark.parametrize("text, width", [
+    ("삼성전자", 8), ("ab", 2), ("\u1109\u1161\u11b7", 2),  # 삼 written as three jamo
+    ("x\u200by", 2), ("हं", 1), ("e\u0301", 1),  # a zero-width space, an anusvara, a combining accent
+])
+def test_display_width_of_text(text, width):
+    assert querying._width(text) == width

@@ -621,3 +621,73 @@ def test_a_cross_table_finding_names_the_row_at_fault_when_its_id_is_duplicated(
     findings = [(f.row, f.check) for f in checks.validate(package.load(tmp_path / "pkg")).findings]
     assert (4, "deal_not_dated_after_its_source") in findings
     assert (2, "deal_not_dated_after_its_source") not in findings
+
+
+def test_a_plugin_check_s_row_is_not_taken_on_trust():
+    """Only the built-in checks give the row of a finding; a plugin's `_row` (even one that is
+    text) is ignored, and its finding gets the first row of the id it names."""
+    check = checks.ExtraCheck(
+        "rowful", "", "SELECT 'deals' AS resource, deal_id AS id, 'line 99' AS _row, 'x' AS message FROM deals",
+        plugin="someone")
+    report = checks.validate(package.load(CORPUS / "valid-base"), extra_checks=[check])
+    assert [(f.file, f.row) for f in report.findings] == [("data/deals.csv", 2), ("data/deals.csv", 3)]
+
+
+def test_a_quoted_field_open_to_the_end_is_found_however_long(tmp_path):
+    """Python's csv module stops at 131,072 characters in a field unless told otherwise: a last
+    row whose quoted field runs 200,000 characters to the end of the file is still refused."""
+    import shutil
+
+    shutil.copytree(CORPUS / "valid-base", tmp_path / "pkg")
+    with open(tmp_path / "pkg" / "data" / "parties.csv", "a", encoding="utf-8") as fh:
+        fh.write('gamma-two,Gamma Two,company,US,,,,"' + "x" * 200_000 + "\n")
+    findings = [(f.file, f.check, f.message) for f in checks.validate(package.load(tmp_path / "pkg")).findings]
+    assert findings[0] == ("data/parties.csv", "format-error", "cannot be read as CSV: line 6: a quoted field is never closed")
+
+
+def test_loading_a_package_leaves_duckdb_s_default_connection_alone():
+    """Checking that DuckDB can run a schema's patterns uses a connection of its own."""
+    import duckdb
+
+    duckdb.execute("SELECT 42")
+    package.load(ROOT)
+    assert duckdb.fetchall() == [(42,)]
+
+
+def test_a_pattern_frictionless_cannot_compile_is_refused(tmp_path):
+    """frictionless compiles `^pattern$`: a global flag (`(?i)`) is then not at the start."""
+    import json
+    import shutil
+
+    from aideals.errors import PackageError
+
+    shutil.copytree(CORPUS / "valid-base", tmp_path / "pkg")
+    path = tmp_path / "pkg" / "schemas" / "parties.schema.json"
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    next(f for f in schema["fields"] if f["name"] == "note").setdefault("constraints", {})["pattern"] = "(?i)cloud"
+    path.write_text(json.dumps(schema), encoding="utf-8")
+    with pytest.raises(PackageError) as exc:
+        package.load(tmp_path / "pkg")
+    assert str(exc.value).startswith("schemas/parties.schema.json: field 'note': constraints.pattern: not a regular expression (global flags not at the start")
+
+
+def test_every_built_in_check_gives_the_row_of_its_findings():
+    """A finding's row comes from the check itself (the typed tables' `_row`), so that with a
+    duplicated id it is the row at fault: each built-in check returns a `_row` column."""
+    import shutil
+
+    for check in checks.builtin_checks():
+        con, spill = checks.connect()
+        try:
+            tables = ("parties", "sources", "deals", "figures")
+            for t in tables:  # empty typed tables with every column the checks read
+                cols = ", ".join(f"NULL::VARCHAR AS {c}" for c in (
+                    "party_id", "parent_id", "kind", "source_id", "deal_id", "part_of", "party_a", "party_b",
+                    "date_precision", "published_precision", "figure_id", "from_party", "to_party", "flow"))
+                con.execute(f"CREATE TABLE {t} AS SELECT NULL::BIGINT AS _row, NULL::DATE AS announced, "
+                            f"NULL::DATE AS published, NULL::DATE AS as_of, {cols} WHERE false")
+            names = [d[0] for d in con.execute(check.sql).description]
+        finally:
+            con.close()
+            shutil.rmtree(spill, ignore_errors=True)
+        assert "_row" in names, check.name

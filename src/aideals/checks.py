@@ -53,6 +53,7 @@ import csv
 import os
 import re
 import shutil
+import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -699,13 +700,17 @@ def _open_quote_line(path: Path) -> int | None:
     if sum(chunk.count(b'"') for chunk in _chunks(path)) % 2 == 0:
         return None
     start = 1
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        reader = csv.reader(fh, strict=True)
-        try:
-            for _ in reader:
-                start = reader.line_num + 1
-        except csv.Error as exc:
-            return start if "unexpected end of data" in str(exc) else None
+    limit = csv.field_size_limit(sys.maxsize)  # an open field runs to the end of the file, however long
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            reader = csv.reader(fh, strict=True)
+            try:
+                for _ in reader:
+                    start = reader.line_num + 1
+            except csv.Error as exc:
+                return start if "unexpected end of data" in str(exc) else None
+    finally:
+        csv.field_size_limit(limit)
     return None
 
 
@@ -926,7 +931,8 @@ def _cross_findings(
         t = tables.get(resource or "")
         # the row a check names itself (the built-in checks give `_row`: with a duplicated id, the
         # row at fault), else the first row of the id it names
-        row = rec.get("_row") if t is not None and rec.get("_row") is not None else (
+        own_row = rec.get("_row") if check.plugin == "aideals" else None  # a plugin's `_row` is not trusted
+        row = own_row if t is not None and isinstance(own_row, int) else (
             rows_of.get((resource, str(rec.get("id")))) if t is not None else None)
         value = rec.get("value")
         # A finding is one line: a message with line breaks is joined, a missing one says so, and a

@@ -142,6 +142,7 @@ def check_schema(schema: dict, label: str) -> None:
         if "pattern" in cons:
             try:
                 re.compile(str(cons["pattern"]))
+                re.compile("^" + str(cons["pattern"]) + "$")  # what frictionless compiles: `(?i)` then fails
             except re.error as exc:
                 raise PackageError(f"{where}: constraints.pattern: not a regular expression ({exc})") from None
             from aideals.schema_sql import anchored, regex_problem

@@ -14,6 +14,7 @@ import decimal
 import io
 import json
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -49,15 +50,21 @@ def _one_line(exc: Exception) -> str:
 OWN_NAMES = ("FORCE INSTALL", "INSTALL", "PRAGMA", "USE", "RESET")
 
 
-def _explained_writes(text: str) -> bool:
-    """Whether an EXPLAIN runs a statement other than a read: EXPLAIN ANALYZE executes what it
-    explains (EXPLAIN ANALYZE DELETE ... deletes)."""
-    words = text.split()
-    rest = words[1:]
-    if not rest or rest[0].upper() != "ANALYZE":
-        return False
-    inner = " ".join(rest[1:]).lstrip("(").upper()
-    return not inner.startswith(("SELECT", "WITH", "FROM", "VALUES", "TABLE", "SUMMARIZE", "DESCRIBE", "SHOW"))
+_COMMENTS = re.compile(r"/\*.*?\*/|--[^\n]*", re.DOTALL)
+_EXPLAIN = re.compile(r"\s*EXPLAIN\s*(?:\((?P<options>[^)]*)\))?\s*(?P<analyze>ANALY[SZ]E\b)?(?P<inner>.*)\Z",
+                      re.IGNORECASE | re.DOTALL)
+
+
+def _analyzed(text: str) -> str | None:
+    """The statement an EXPLAIN runs (EXPLAIN ANALYZE, ANALYSE, or `(ANALYZE)` among its options
+    executes what it explains), or None when it only plans it. Comments are dropped first."""
+    m = _EXPLAIN.match(_COMMENTS.sub(" ", text))
+    if m is None:
+        return None
+    options = (m.group("options") or "").upper()
+    if m.group("analyze") or re.search(r"\bANALY[SZ]E\b", options):  # `(ANALYZE false)` runs it too
+        return m.group("inner")
+    return None
 
 
 def _statement_name(text: str, kind: str) -> str:
@@ -108,8 +115,16 @@ def run(con: duckdb.DuckDBPyConnection, sql: str) -> QueryResult:
         raise AidealsError("query: no SQL statement given")
     for st in statements:
         kind = st.type.name
-        if kind == "EXPLAIN" and _explained_writes(st.query):
-            kind = "EXPLAIN ANALYZE " + st.query.split()[2].lstrip("(").upper()
+        if kind == "EXPLAIN":
+            inner = _analyzed(st.query)
+            if inner is not None:  # EXPLAIN ANALYZE runs the statement it explains: it must be a read
+                try:
+                    inner_kinds = [s.type.name for s in con.extract_statements(inner)]
+                except duckdb.Error:
+                    inner_kinds = []
+                refused = [k for k in inner_kinds if k not in READ_STATEMENTS]
+                if refused or not inner_kinds:
+                    kind = "EXPLAIN ANALYZE " + (refused[0] if refused else "of an unreadable statement")
         if kind not in READ_STATEMENTS:
             raise AidealsError(
                 f"query: refused: {_statement_name(st.query, kind)} statements are not allowed, the release is read-only "
@@ -249,7 +264,12 @@ def _width(text: str) -> int:
     combining mark."""
     import unicodedata
 
-    return sum(0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+    def width(ch: str) -> int:
+        if unicodedata.category(ch) in ("Mn", "Me", "Cf") or "\u1160" <= ch <= "\u11ff":
+            return 0  # a combining mark, a zero-width character, a Hangul vowel or final of a decomposed syllable
+        return 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+
+    return sum(width(ch) for ch in text)
 
 
 def format_table(result: QueryResult) -> str:
@@ -288,9 +308,10 @@ def format_json(result: QueryResult) -> str:
     """A JSON array of objects, one per row; a column name used twice gets `_2`, `_3` ... (a join's
     two `source_id`), so that no column is lost."""
     keys: list[str] = []
+    taken = set(result.columns)  # a suffix never takes the name of a real column (`a_2`)
     for name in result.columns:
         key, n = name, 1
-        while key in keys:
+        while key in keys or (key != name and key in taken):
             n += 1
             key = f"{name}_{n}"
         keys.append(key)

@@ -11,6 +11,8 @@ Every literal taken from a schema is passed as a query parameter; identifiers ar
 
 from __future__ import annotations
 
+import functools
+import threading
 from dataclasses import dataclass, field
 
 
@@ -65,15 +67,24 @@ def anchored(pattern: str) -> str:
     return "^(?:^" + pattern + "\\n?$)"
 
 
+_REGEX_LOCK = threading.Lock()
+
+
+@functools.lru_cache(maxsize=512)
 def regex_problem(pattern: str) -> str | None:
     """Why DuckDB cannot run `pattern` (its engine, RE2, has no lookaround or backreferences),
-    or None when it can."""
+    or None when it can. Asked of a private connection (not DuckDB's shared default one, which a
+    caller may be using), once per pattern."""
     import duckdb
 
-    try:
-        duckdb.execute("SELECT regexp_matches('', ?)", [pattern]).fetchall()
-    except duckdb.Error as exc:
-        return " ".join(str(exc).split())
+    with _REGEX_LOCK:
+        con = duckdb.connect(":memory:")
+        try:
+            con.execute("SELECT regexp_matches('', ?)", [pattern]).fetchall()
+        except duckdb.Error as exc:
+            return " ".join(str(exc).split())
+        finally:
+            con.close()
     return None
 
 

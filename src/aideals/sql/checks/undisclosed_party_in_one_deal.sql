@@ -6,19 +6,19 @@ WITH undisclosed AS (
     SELECT party_id FROM parties WHERE kind = 'undisclosed'
 ),
 uses AS (
-    SELECT 'deals' AS resource, deal_id AS id, deal_id, 'party_a' AS field, party_a AS party_id
+    SELECT 'deals' AS resource, deal_id AS id, _row, deal_id, 'party_a' AS field, party_a AS party_id
     FROM deals WHERE party_a IN (SELECT party_id FROM undisclosed)
     UNION ALL
-    SELECT 'deals', deal_id, deal_id, 'party_b', party_b
+    SELECT 'deals', deal_id, _row, deal_id, 'party_b', party_b
     FROM deals WHERE party_b IN (SELECT party_id FROM undisclosed)
     UNION ALL
-    SELECT 'figures', figure_id, deal_id, 'party_id', party_id
+    SELECT 'figures', figure_id, _row, deal_id, 'party_id', party_id
     FROM figures WHERE party_id IN (SELECT party_id FROM undisclosed)
     UNION ALL
-    SELECT 'figures', figure_id, deal_id, 'from_party', from_party
+    SELECT 'figures', figure_id, _row, deal_id, 'from_party', from_party
     FROM figures WHERE from_party IN (SELECT party_id FROM undisclosed)
     UNION ALL
-    SELECT 'figures', figure_id, deal_id, 'to_party', to_party
+    SELECT 'figures', figure_id, _row, deal_id, 'to_party', to_party
     FROM figures WHERE to_party IN (SELECT party_id FROM undisclosed)
 ),
 home AS (
@@ -27,6 +27,7 @@ home AS (
 SELECT
     u.resource,
     u.id,
+    u._row AS _row,
     u.field,
     u.party_id AS value,
     CASE
