@@ -691,3 +691,23 @@ def test_every_built_in_check_gives_the_row_of_its_findings():
             con.close()
             shutil.rmtree(spill, ignore_errors=True)
         assert "_row" in names, check.name
+
+
+def test_a_missing_value_other_than_empty_is_no_value_to_the_row_rules(tmp_path):
+    """With `missingValues: ["", "NA"]`, `NA` is null (Table Schema): the rules see no value,
+    in the SQL engine and in the jsonschema reference alike."""
+    import json
+    import shutil
+
+    shutil.copytree(CORPUS / "valid-base", tmp_path / "pkg")
+    path = tmp_path / "pkg" / "schemas" / "deals.schema.json"
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    schema["missingValues"] = ["", "NA"]
+    path.write_text(json.dumps(schema), encoding="utf-8")
+    deals = tmp_path / "pkg" / "data" / "deals.csv"
+    text = deals.read_text(encoding="utf-8")
+    assert ",2025-10-05,day," in text
+    deals.write_text(text.replace(",2025-10-05,day,", ",NA,,"), encoding="utf-8")  # no date, no precision
+    pkg = package.load(tmp_path / "pkg")
+    assert [f.line() for f in checks.validate(pkg).findings] == []
+    assert rules.check_package(pkg) == []

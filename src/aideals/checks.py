@@ -538,7 +538,7 @@ def _typed_select(t: _Table, source: Sql, passthrough: str = "") -> tuple[Sql, R
     2025-03-07), anything else, a cell failing its type too, as its raw text). The compiler maps
     the fields to those columns."""
     from aideals.rules_sql import RuleCompiler
-    from aideals.schema_sql import Sql, missing_test, typed_value
+    from aideals.schema_sql import Sql, joined, missing_test, typed_value
 
     width, n_cols, missing = len(t.labels), t.n_cols, t.missing
     keep = [passthrough] if passthrough else []
@@ -559,7 +559,7 @@ def _typed_select(t: _Table, source: Sql, passthrough: str = "") -> tuple[Sql, R
         inner = inner + (", greatest(" + ", ".join(f"CASE WHEN c{i} IS NOT NULL THEN {i + 1} ELSE 0 END" for i in range(n_cols)) + ") AS _n")
     inner = inner + " FROM " + source
     columns: dict[str, str] = {}
-    rule_cols: list[str] = []
+    rule_cols: list[Sql] = []
     for i, f in enumerate(t.fields):
         kind = f.get("type", "string")
         numeric = kind in ("number", "integer")
@@ -570,19 +570,22 @@ def _typed_select(t: _Table, source: Sql, passthrough: str = "") -> tuple[Sql, R
             columns[f["name"]] = f"t{i}"  # NULLIF(coalesce(t, c), '') is t itself; a number is a DOUBLE
             continue
         columns[f["name"]] = f"r{i}"
+        # what the rules see: the typed value, else the text of a cell that does not type (its type
+        # error is the Table Schema layer's), and NULL for a missing value (`NA` among missingValues)
+        null = missing_test(f"c{i}", missing)
         if numeric:
-            rule_cols.append(f"t{i}::DOUBLE AS r{i}")
+            rule_cols.append(Sql(f"t{i}::DOUBLE AS r{i}"))
         elif kind == "date":
-            rule_cols.append(f"coalesce(CAST(t{i} AS VARCHAR), NULLIF(c{i}, '')) AS r{i}")
+            rule_cols.append(Sql("CASE WHEN ") + null + f" THEN NULL ELSE coalesce(CAST(t{i} AS VARCHAR), c{i}) END AS r{i}")
         elif kind == "string":
-            rule_cols.append(f"NULLIF(coalesce(t{i}, c{i}), '') AS r{i}")
+            rule_cols.append(Sql("CASE WHEN ") + null + f" THEN NULL ELSE coalesce(t{i}, c{i}) END AS r{i}")
         else:
-            rule_cols.append(f"NULLIF(c{i}, '') AS r{i}")
+            rule_cols.append(Sql("CASE WHEN ") + null + f" THEN NULL ELSE c{i} END AS r{i}")
     kinds = {f["name"]: f.get("type", "string") for f in t.fields}
     comp = RuleCompiler(kinds, columns, label=f"schemas/{t.name}.rules.json")
     if not t.rules.get("allOf") or not rule_cols:
         return inner, comp
-    return Sql("SELECT *, " + ", ".join(rule_cols) + " FROM (") + inner + ")", comp
+    return Sql("SELECT *, ") + joined(rule_cols, ", ") + " FROM (" + inner + ")", comp
 
 
 def _create_detail(con: duckdb.DuckDBPyConnection, t: _Table) -> None:

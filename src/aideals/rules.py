@@ -96,12 +96,14 @@ def money_measures(pkg: Package) -> list[str]:
     return [measure for measure, allowed in units.items() if "USD" in allowed]
 
 
-def typed_row(cells: dict[str, str], fields: dict[str, str]) -> dict:
-    """Keep non-empty cells, as numbers where the Table Schema says number or integer and as ISO
-    text where it says date (`2025-3-7` is the date 2025-03-07, compared as `2025-03-07`)."""
+def typed_row(cells: dict[str, str], fields: dict[str, str], missing: Iterable[str] = ("",)) -> dict:
+    """Keep the cells that are values (not empty, not one of the schema's `missingValues`), as
+    numbers where the Table Schema says number or integer and as ISO text where it says date
+    (`2025-3-7` is the date 2025-03-07, compared as `2025-03-07`)."""
+    missing = set(missing) | {""}
     row: dict = {}
     for name, raw in cells.items():
-        if raw is None or raw == "":
+        if raw is None or (isinstance(raw, str) and raw in missing):
             continue
         kind = fields.get(name, "string")
         if kind in ("number", "integer"):
@@ -146,13 +148,15 @@ def _show(v: object) -> str:
 
 
 def check_rows(
-    rules: dict, rows: Iterable[tuple[int, dict[str, str]]], fields: dict[str, str], file: str
+    rules: dict, rows: Iterable[tuple[int, dict[str, str]]], fields: dict[str, str], file: str,
+    missing: Iterable[str] = ("",),
 ) -> Iterator[Finding]:
     """Check (row_number, cells) pairs against every rule; yield one Finding per failed rule."""
     cls = validator_class()
     compiled = [(r, cls(r)) for r in rule_list(rules)]
+    missing = list(missing)
     for number, cells in rows:
-        row = typed_row(cells, fields)
+        row = typed_row(cells, fields, missing)
         for rule, validator in compiled:
             if not validator.is_valid(row):
                 message, value = format_message(rule, row)
@@ -174,5 +178,6 @@ def check_package(pkg: Package) -> list[Finding]:
         if rules is None:
             continue
         fields = {f["name"]: f.get("type", "string") for f in res.schema.get("fields", [])}
-        findings.extend(check_rows(rules, read_rows(res.path), fields, res.relpath))
+        missing = [str(m) for m in res.schema.get("missingValues", [""])]
+        findings.extend(check_rows(rules, read_rows(res.path), fields, res.relpath, missing))
     return findings
