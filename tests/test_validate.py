@@ -711,3 +711,13 @@ def test_a_missing_value_other_than_empty_is_no_value_to_the_row_rules(tmp_path)
     pkg = package.load(tmp_path / "pkg")
     assert [f.line() for f in checks.validate(pkg).findings] == []
     assert rules.check_package(pkg) == []
+
+
+def test_a_file_whose_first_line_is_blank_is_not_called_empty(tmp_path):
+    import shutil
+
+    shutil.copytree(CORPUS / "valid-base", tmp_path / "pkg")
+    path = tmp_path / "pkg" / "data" / "sources.csv"
+    path.write_text("\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
+    findings = [f.line() for f in checks.validate(package.load(tmp_path / "pkg")).findings if f.check == "source-error"]
+    assert findings == ["data/sources.csv: no header row: the first line is empty (the header must be the first line)"]

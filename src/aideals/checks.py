@@ -406,7 +406,10 @@ def _load(con: duckdb.DuckDBPyConnection, t: _Table, path: Path) -> list[Finding
     raw = quote_ident(f"raw_{t.name}")
     width = len(t.labels)
     if width == 0:
-        findings += fail("source-error", "the file is empty: no header row")
+        with open(path, "rb") as fh:
+            empty = not fh.read(4096).lstrip(b"\xef\xbb\xbf").strip()
+        findings += fail("source-error", "the file is empty: no header row" if empty
+                         else "no header row: the first line is empty (the header must be the first line)")
         _create_typed(con, t, empty=True)
         t.readable = t.empty = True
         return findings
