@@ -68,23 +68,24 @@ def anchored(pattern: str) -> str:
 
 
 _REGEX_LOCK = threading.Lock()
+_REGEX_CON: list = []  # one private in-memory connection, made at the first pattern
 
 
 @functools.lru_cache(maxsize=512)
 def regex_problem(pattern: str) -> str | None:
     """Why DuckDB cannot run `pattern` (its engine, RE2, has no lookaround or backreferences),
     or None when it can. Asked of a private connection (not DuckDB's shared default one, which a
-    caller may be using), once per pattern."""
+    caller may be using; one for the process, since making one costs about 10 ms), once per
+    pattern."""
     import duckdb
 
     with _REGEX_LOCK:
-        con = duckdb.connect(":memory:")
+        if not _REGEX_CON:
+            _REGEX_CON.append(duckdb.connect(":memory:", config={"threads": 1}))
         try:
-            con.execute("SELECT regexp_matches('', ?)", [pattern]).fetchall()
+            _REGEX_CON[0].execute("SELECT regexp_matches('', ?)", [pattern]).fetchall()
         except duckdb.Error as exc:
             return " ".join(str(exc).split())
-        finally:
-            con.close()
     return None
 
 
