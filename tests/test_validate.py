@@ -721,3 +721,18 @@ def test_a_file_whose_first_line_is_blank_is_not_called_empty(tmp_path):
     path.write_text("\n" + path.read_text(encoding="utf-8"), encoding="utf-8")
     findings = [f.line() for f in checks.validate(package.load(tmp_path / "pkg")).findings if f.check == "source-error"]
     assert findings == ["data/sources.csv: no header row: the first line is empty (the header must be the first line)"]
+
+
+def test_a_missing_cell_under_a_blank_header_label_names_no_field(tmp_path):
+    """README: a finding on no field has `field` null; a blank label (a trailing comma on the
+    header line) is no field's name."""
+    import shutil
+
+    shutil.copytree(CORPUS / "valid-base", tmp_path / "pkg")
+    path = tmp_path / "pkg" / "data" / "sources.csv"
+    lines = path.read_text(encoding="utf-8").split("\n")
+    lines[0] += ","
+    lines[1] += ",x"
+    path.write_text("\n".join(lines), encoding="utf-8")
+    findings = [(f.row, f.field, f.check) for f in checks.validate(package.load(tmp_path / "pkg")).findings]
+    assert findings == [(None, None, "extra-label"), (3, None, "missing-cell")]

@@ -363,7 +363,7 @@ def cell_failures(
             add(c.failing, c.field, c.check, c.message, c.value)
     if ragged:
         for i in range(n_labels):
-            name = fields[i]["name"] if i < len(fields) else labels[i]
+            name = fields[i]["name"] if i < len(fields) else (labels[i] or None)  # a blank label names no field
             msg = Sql("?", [f"missing cell: the row has fewer cells than the header's {n_labels}"])
             add(Sql(f"_n <= {i}"), name, "missing-cell", msg, None)
     return failures(items) if items else NO_FAILURES
