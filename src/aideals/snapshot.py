@@ -11,13 +11,13 @@ import io
 import json
 import posixpath
 import zipfile
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from aideals import gitrepo
 from aideals.errors import PackageError
+from aideals.verify import ZIP_READ_ERRORS
 
 DESCRIPTOR = "datapackage.json"
 RELEASE_FILES = ("SHA256SUMS", "release-manifest.json")
@@ -146,7 +146,7 @@ def from_zip(path: Path, label: str | None = None) -> Snapshot:
             return None
         try:
             return zf.read(name)
-        except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
+        except ZIP_READ_ERRORS as exc:
             raise PackageError(f"{path}: {name}: cannot be read (a damaged zip?): {exc}") from None
 
     return Snapshot(label or str(path), "zip", reader)
