@@ -85,6 +85,12 @@ def test_values_are_written_in_their_units():
     assert report.format_stated(50e9, 60e9, "USD_per_GW", "range") == "$50B–$60B per GW"
     assert report.format_stated(100e9, None, "USD", "up_to") == "up to $100B"
     assert report.format_stated(13e9, None, "USD", "exact") == "$13B"
+    # an exact figure keeps its stated digits (20.258 % was shown as 20.26 %)
+    assert report.format_stated(20.258, None, "percent", "exact") == "20.258 %"
+    assert report.format_value(0.004, "percent") == "0.004 %"
+    assert report.format_value(1234.5678, "MW") == "1,234.5678 MW"
+    assert report.format_value(2e-7, "GW") == "2e-07 GW"
+    assert report.format_value(1.23456e9, "USD") == "$1.23B"  # scaled values keep two decimals
     assert report.format_date(date(2025, 10, 1), "month") == "2025-10"
     assert report.format_date(date(2025, 9, 23), "approximate") == "about 2025-09-23"
 
@@ -157,6 +163,7 @@ def test_network_draws_one_edge_per_flow_and_one_node_per_party_with_flows(con):
         "n_edges": 13,
         "aggregated": False,
         "n_cycle_nodes": 4,
+        "n_cycle_nodes_drawn": 4,
         "labelled": 9,
     }
 
@@ -169,8 +176,10 @@ def test_the_network_leaves_out_the_flows_of_a_cancelled_deal(tmp_path):
     with connect_with(tmp_path, figures=figures, deals=deals) as connection:
         data = report.collect(connection)
         assert [f["deal_id"] for f in data["flows"] if f["deal_id"] == "beta-alpha-buyback"] == []
-        assert data["totals"]["flows"] == connection.execute(
+        assert data["totals"]["report_flows"] == connection.execute(
             "SELECT count(*) FROM flows WHERE deal_status <> 'cancelled'").fetchone()[0] == 3
+        # Contents counts the release's flows view, the called-off deal's flow with the others
+        assert data["totals"]["flows"] == connection.execute("SELECT count(*) FROM flows").fetchone()[0] == 4
         fig = report.network_figure(data)
         assert fig["summary"]["n_flows"] == 3 and fig["summary"]["n_cycle_nodes"] == 2
         # its figure stays in the table, the deal's status beside its title
@@ -803,3 +812,48 @@ def test_a_sum_of_largest_amounts_says_how_far_it_bounds():
         {"qualifiers": ["exact", "more_than"], "components": None},
     ]
     assert [report._bound(f) for f in flows] == ["ceiling", "ceiling", "about", "open", "open"]
+
+
+def test_only_http_links_with_nothing_after_them_are_safe():
+    assert report.safe_url("https://a.example/x") == "https://a.example/x"
+    assert report.safe_url("https://a.example/\n") is None  # `$` let a final newline through
+    assert report.safe_url("javascript:alert(1)") is None
+
+
+def test_names_written_right_to_left_are_isolated_around_the_arrow(tmp_path):
+    """"A → B" with two Arabic names is one right-to-left run that reads "B → A" unless each name is
+    isolated (U+2068 ... U+2069); a name written left to right is left as it is."""
+    with connect_with(tmp_path) as connection:
+        connection.execute("UPDATE parties SET name = 'إنفيديا' WHERE party_id = 'alpha'")
+        connection.execute("UPDATE parties SET name = 'أوبن إيه آي' WHERE party_id = 'beta'")
+        data = report.collect(connection)
+        rows = {r["id"]: r for r in report.figure_rows(data)}
+        assert rows["cash-one"]["who"] == "\u2068إنفيديا\u2069 → \u2068أوبن إيه آي\u2069"
+        assert rows["chips-one"]["who"] == "\u2068أوبن إيه آي\u2069 → \u2068إنفيديا\u2069"
+        hovers = [e.hover for e in report.network_figure(data)["edges"] if (e.source, e.target) == ("alpha", "beta")]
+        assert hovers and all("\u2068إنفيديا\u2069 → \u2068أوبن إيه آي\u2069" in h for h in hovers)
+    assert report._isolated("OpenAI") == "OpenAI"
+    assert report._isolated("SoftBank — ソフトバンク") == "SoftBank — ソフトバンク"
+
+
+def test_contents_counts_one_row_in_the_singular(tmp_path):
+    root = make_package(tmp_path / "pkg")
+    for table in ("deals", "figures", "sources"):
+        path = root / "data" / f"{table}.csv"
+        path.write_text(path.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+    parties = root / "data" / "parties.csv"
+    lines = parties.read_text(encoding="utf-8").splitlines()
+    parties.write_text("\n".join(lines[:2]) + "\n", encoding="utf-8")
+    connection = db.connect_memory(package.load(root))
+    try:
+        page = report.render_html(connection, version="0.1.0", built_at=BUILT_AT)
+    finally:
+        connection.close()
+    assert "<dt>Contents</dt><dd>1 party, 0 deals, 0 figures, 0 sources, 0 flows, 0 metrics</dd>" in page
+    data = payload(page)
+    # nothing to draw: each chart is a sentence (report.js writes it in the chart's place)
+    assert (data["network"], data["timeline"]) == (None, None)
+    assert data["empty"] == {"network": report.EMPTY_NETWORK, "timeline": report.EMPTY_TIMELINE}
+    assert re.search(r'<p class="note" id="network-summary">([^<]*)</p>', page).group(1) == "No flows to draw."
+    assert "<p>0 deals by announcement date," in page
+    assert '<p class="empty">No deals.</p>' in page

@@ -15,7 +15,7 @@ import pytest
 
 from aideals import db, package, report
 from conftest import FIXTURES
-from fixture_packages import make_package
+from fixture_packages import connect_with, make_package
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 CHROMIUM_ARGS = [
@@ -572,3 +572,49 @@ def test_halos_follow_their_kind_and_the_cycle_entry_whatever_the_order(page, st
 def test_the_page_is_no_wider_than_a_small_phone(page, release):
     with opened_at(page, release, 320, 640) as phone:
         assert phone.evaluate("() => document.documentElement.scrollWidth") == 320
+
+
+@contextlib.contextmanager
+def other_report(page, path: Path, con, width: int = 1300):
+    """The report of another release (`con`) in a new tab of the same browser, with its errors."""
+    tab, _, _ = page
+    out = report.write_report(con, path, version="0.1.0", built_at=datetime(2026, 11, 23, tzinfo=timezone.utc))
+    other = tab.context.browser.new_page(viewport={"width": width, "height": 900})
+    problems: list[str] = []
+    other.on("console", lambda msg: problems.append(msg.text) if msg.type == "error" else None)
+    other.on("pageerror", lambda exc: problems.append(str(exc)))
+    try:
+        other.goto(out.as_uri())
+        yield other, problems
+    finally:
+        other.close()
+
+
+def test_a_release_without_flows_or_dates_says_so_in_place_of_its_charts(page, tmp_path):
+    root = make_package(tmp_path / "pkg")
+    for table in ("deals", "figures"):
+        path = root / "data" / f"{table}.csv"
+        path.write_text(path.read_text(encoding="utf-8").splitlines()[0] + "\n", encoding="utf-8")
+    con = db.connect_memory(package.load(root))
+    try:
+        with other_report(page, tmp_path / "empty.html", con) as (tab, problems):
+            tab.wait_for_function("() => document.getElementById('timeline-plot').textContent !== ''")
+            assert tab.locator("#network-plot").text_content() == report.EMPTY_NETWORK
+            assert tab.locator("#timeline-plot").text_content() == report.EMPTY_TIMELINE
+            assert tab.locator("#network-plot svg, #timeline-plot svg").count() == 0
+            assert problems == []
+    finally:
+        con.close()
+
+
+def test_a_long_unbroken_note_does_not_widen_the_figures_table(page, tmp_path):
+    with connect_with(tmp_path) as con:
+        con.execute("UPDATE figures SET note = ? WHERE figure_id = 'cash-one'", ["https://a.example/" + "x" * 5000])
+        with other_report(page, tmp_path / "long.html", con) as (tab, problems):
+            tab.wait_for_selector("#figures-table tbody tr")
+            wrap = tab.evaluate(
+                "() => { const w = document.querySelector('#figures-table').closest('.table-wrap');"
+                " return [w.scrollWidth, w.clientWidth]; }"
+            )
+            assert wrap[0] == wrap[1]
+            assert problems == []

@@ -160,7 +160,8 @@ CAPS = {"max_figures": 3, "max_parties": 2, "max_flows": 2, "max_deals": 2, "max
 
 def test_report_reads_at_most_the_caps_chosen_deterministically(seed_con):
     data = report.collect(seed_con, **CAPS)
-    assert data["totals"] == {"parties": 13, "deals": 13, "figures": 32, "sources": 5, "flows": 13, "metrics": 0}
+    assert data["totals"] == {"parties": 13, "deals": 13, "figures": 32, "sources": 5, "flows": 13, "metrics": 0,
+                              "report_flows": 13}
     assert [f["figure_id"] for f in data["figures"]] == [
         "amd-openai-2025-equity-stake-cafetech",
         "amd-openai-2025-equity-stake-hyperai",
@@ -195,7 +196,7 @@ def test_report_page_says_what_part_it_shows(seed_con):
         "query the release for all: SELECT * FROM deals in aideals.duckdb."
     )
     assert re.search(r'<p class="note" id="network-summary">([^<]*)</p>', page).group(1) == (
-        "2 parties and 2 flows drawn; one arrow per flow; 2 parties on a cycle. "
+        "2 parties and 2 flows drawn; one arrow per flow; 4 parties on a cycle (2 of them drawn). "
         "Only the flows among the 2 parties with the largest flows in US dollars are drawn (of the 9 parties with "
         "flows). 2 of the 13 flows of deals not called off are drawn: the flows view of the release has them all (aideals query)."
     )
@@ -398,3 +399,33 @@ def test_the_generated_packages_validate_clean_and_their_defects_are_found_exact
         findings = checks.validate(package.load(pkg)).findings
         assert len(findings) == expected, [f.line() for f in findings][:5]
         assert {f.layer for f in findings} <= {"row-rule", "table-schema"}
+
+
+def test_capped_network_counts_each_drawn_partys_flows_and_dollars_over_all_flows(seed_con):
+    """Only 2 of the 9 parties with flows are drawn, but what the page says of each of them (hover,
+    table of the parties) counts all its flows, and the cycles pass through parties not drawn."""
+    fig = report.network_figure(report.collect(seed_con, **CAPS))
+    expected = {
+        party: (flows, pays, receives)
+        for party, flows, pays, receives in seed_con.execute(
+            """
+            WITH ends AS (
+                SELECT from_party AS party, 1 AS out, measure, unit, value_high, counted_in_parent FROM flows
+                UNION ALL
+                SELECT to_party, 0, measure, unit, value_high, counted_in_parent FROM flows
+            )
+            SELECT party, count(*),
+                   coalesce(sum(value_high) FILTER (out = 1 AND measure = 'amount' AND unit = 'USD'
+                                                    AND NOT coalesce(counted_in_parent, false)), 0),
+                   coalesce(sum(value_high) FILTER (out = 0 AND measure = 'amount' AND unit = 'USD'
+                                                    AND NOT coalesce(counted_in_parent, false)), 0)
+            FROM ends WHERE party IN ('openai', 'nvidia') GROUP BY party
+            """
+        ).fetchall()
+    }
+    got = {p["party"]: (p["flows"], p["pays"], p["receives"]) for p in fig["parties"]}
+    assert got == expected
+    assert got["openai"][0] == 12  # of which two are drawn (with nvidia)
+    (nodes,) = [t for t in fig["data"] if t["meta"]["role"] == "nodes"]
+    assert nodes["hovertext"][nodes["customdata"].index("openai")].split("<br>")[1] == "12 flows"
+    assert (fig["summary"]["n_cycle_nodes"], fig["summary"]["n_cycle_nodes_drawn"]) == (4, 2)

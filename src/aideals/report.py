@@ -16,6 +16,7 @@ import json
 import math
 import os
 import re
+import unicodedata
 import tempfile
 from collections import defaultdict
 from collections.abc import Iterable
@@ -57,6 +58,8 @@ FLOW_COLOURS = {
     "chips": "#D55E00",
 }
 OTHER_COLOUR = "#777777"
+EMPTY_NETWORK = "No flows between parties in this release: no network to draw."
+EMPTY_TIMELINE = "No deal in this release has an announcement date: no timeline to draw."
 PART_NOTE = "Part of a larger deal that states this flow too: counted there, not in the totals"
 # The table of the flows under the network (what the chart shows, for keyboards and screen
 # readers) lists at most this many edges, the largest first.
@@ -73,7 +76,7 @@ QUALIFIER_WORDS = {
     "estimate": "estimated",
     "range": "",
 }
-SAFE_URL = re.compile(r"^https?://[^\s\"'<>`]+$", re.IGNORECASE)
+SAFE_URL = re.compile(r"^https?://[^\s\"'<>`]+\Z", re.IGNORECASE)
 LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
 PARTIES_SQL = "SELECT party_id, name, kind, country FROM parties ORDER BY party_id"
@@ -153,11 +156,29 @@ FROM flows fl
 LEFT JOIN deals d ON d.deal_id = fl.deal_id
 WHERE fl.deal_status IS DISTINCT FROM 'cancelled'
 """
+# The release's rows of each table (Contents), then the flows the network draws from.
 TOTALS_SQL = f"""
 SELECT (SELECT count(*) FROM parties), (SELECT count(*) FROM deals), (SELECT count(*) FROM figures),
-       (SELECT count(*) FROM sources), (SELECT count(*) FROM {REPORT_FLOWS}),
-       (SELECT count(*) FROM metrics)
+       (SELECT count(*) FROM sources), (SELECT count(*) FROM flows), (SELECT count(*) FROM metrics),
+       (SELECT count(*) FROM {REPORT_FLOWS})
 """
+# What each party pays and receives over all the flows of deals not called off, drawn or not: one
+# row per party, end and kind of bound (report._bound reads `qualifiers` and `components`).
+PARTY_FLOWS_SQL = f"""
+WITH ends AS (
+    SELECT from_party AS party, 'out' AS side, usd, counted_in_parent, qualifiers, components FROM {REPORT_FLOWS}
+    UNION ALL
+    SELECT to_party, 'in', usd, counted_in_parent, qualifiers, components FROM {REPORT_FLOWS}
+)
+SELECT party, side, usd IS NOT NULL AS in_usd, coalesce(counted_in_parent, false) AS counted_in_parent,
+       list_sort(list_distinct(coalesce(qualifiers, []))) AS qualifiers, coalesce(components, []) AS components,
+       count(*) AS n, sum(usd) AS usd
+FROM ends
+GROUP BY ALL
+ORDER BY ALL
+"""
+# The pairs money moves between, for the cycles: all of them, drawn or not.
+MONEY_PAIRS_SQL = f"SELECT DISTINCT from_party, to_party FROM {REPORT_FLOWS} WHERE measure = 'amount' ORDER BY ALL"
 # Parties ranked by the USD they pay and receive in flows, then by their number of flows.
 FLOW_ENDS = f"""
 WITH ends AS (
@@ -217,9 +238,11 @@ class Edge:
 
 
 def _number(x: float) -> str:
+    """`1,500`, `20.258`: up to six decimals, as stored (a scaled value is rounded before)."""
     if x == int(x) and abs(x) < 1e15:
         return f"{int(x):,}"
-    return f"{x:,.2f}".rstrip("0").rstrip(".")
+    text = f"{x:,.6f}".rstrip("0").rstrip(".")
+    return text if text.strip("-0,.") else f"{x:g}"  # below a millionth: 1e-07
 
 
 def _scaled(x: float) -> str:
@@ -281,6 +304,29 @@ def format_date(day: date | None, precision: str | None) -> str:
     if precision == "approximate":
         return "about " + day.isoformat()
     return day.isoformat()
+
+
+# The tables Contents counts, by their name in the singular.
+CONTENTS = {"parties": "party", "deals": "deal", "figures": "figure", "sources": "source", "flows": "flow",
+            "metrics": "metric"}
+
+
+def _count(n: int, table: str) -> str:
+    """`1 party`, `2,947 figures`: a count of a table's rows for Contents."""
+    return f"{n:,} {CONTENTS[table] if n == 1 else table}"
+
+
+def _isolated(name: str) -> str:
+    """A name in a right-to-left script between U+2068 and U+2069 (first strong isolate, pop
+    directional isolate), so that "إنفيديا → OpenAI" or two such names keep their order around the arrow."""
+    if any(unicodedata.bidirectional(c) in ("R", "AL") for c in name):
+        return f"\u2068{name}\u2069"
+    return name
+
+
+def _name(names: dict[str, str], party: str) -> str:
+    """A party's name for a line that names several: isolated when written right to left."""
+    return _isolated(names.get(party, party))
 
 
 def _label(kind: str | None) -> str:
@@ -542,7 +588,7 @@ def _flow_hover(flow: dict[str, Any], names: dict[str, str], figures: dict[str, 
     amount = _flow_amount(flow)
     lines = [
         f"<b>{_p(deal)}</b>",
-        f"{_p(names.get(flow['from_party'], flow['from_party']))} → {_p(names.get(flow['to_party'], flow['to_party']))}"
+        f"{_p(_name(names, flow['from_party']))} → {_p(_name(names, flow['to_party']))}"
         f" · {_p(_label(flow['flow']))} ({_p(_label(flow['measure']))})",
         f"Amount: {_p(amount)}",
     ]
@@ -623,14 +669,14 @@ def _collect(
 ) -> dict[str, Any]:
     totals = dict(
         zip(
-            ("parties", "deals", "figures", "sources", "flows", "metrics"),
+            ("parties", "deals", "figures", "sources", "flows", "metrics", "report_flows"),
             con.execute(TOTALS_SQL).fetchone(),
         )
     )
     deals = _rows(con, _limited(DEALS_SQL), [max_deals])
     network_parties = None
     flow_parties = None  # how many parties have flows, when only some of them are drawn
-    if totals["flows"] > 0:
+    if totals["report_flows"] > 0:
         ranked = [r[0] for r in con.execute(FLOW_PARTIES_SQL, [max_parties + 1]).fetchall()]
         if len(ranked) > max_parties:
             network_parties = ranked[:max_parties]
@@ -674,6 +720,8 @@ def _collect(
         "totals": totals,
         "network_parties": network_parties,
         "flow_parties": flow_parties,
+        "party_flows": _rows(con, PARTY_FLOWS_SQL),
+        "money_pairs": [tuple(r) for r in con.execute(MONEY_PAIRS_SQL).fetchall()],
     }
 
 
@@ -730,7 +778,7 @@ def network_edges(data: dict[str, Any], component: dict[str, int]) -> tuple[list
         words = usd_total_words(total, _loosest(_bound(f) for f in counted), len(counted), elsewhere)
         in_all = f", {words}" + (" in all" if len(counted) > 1 else "")
         lines = [
-            f"<b>{_p(names.get(a, a))} → {_p(names.get(b, b))}</b> · {_p(_label(kind))}",
+            f"<b>{_p(_name(names, a))} → {_p(_name(names, b))}</b> · {_p(_label(kind))}",
             _p(n_flows + in_all),
         ]
         parts = sum(1 for f in members if f.get("counted_in_parent"))
@@ -753,9 +801,12 @@ def network_figure(data: dict[str, Any]) -> dict[str, Any]:
     pairs = [(f["from_party"], f["to_party"]) for f in flows]
     # A cycle is of money: a stake, shares, chips or power delivered back for a payment is the
     # other side of one purchase, not value coming back (an IPO's shares for its proceeds).
-    money = [(f["from_party"], f["to_party"]) for f in flows if f["measure"] == "amount"]
-    component = strong_components(nodes, money)
-    on_cycle = cycle_nodes(nodes, money)
+    # Over every flow of a deal not called off, drawn or not: a cycle may pass through a party the
+    # network leaves out.
+    money = data["money_pairs"]
+    every_party = sorted({p for pair in money for p in pair} | set(nodes))
+    component = strong_components(every_party, money)
+    on_cycle = cycle_nodes(every_party, money)
     pos = packed_layout(nodes, pairs, iterations=80 if len(nodes) <= 60 else 100)
     edges, aggregated = network_edges(data, component)
     max_usd = max((e.usd for e in edges if e.usd), default=0.0)
@@ -876,7 +927,7 @@ def network_figure(data: dict[str, Any]) -> dict[str, Any]:
                 "meta": {"role": "legend"},
             }
         )
-    if on_cycle:
+    if on_cycle & set(nodes):
         traces.append(
             {
                 "type": "scatter",
@@ -901,19 +952,17 @@ def network_figure(data: dict[str, Any]) -> dict[str, Any]:
     bound_in: dict[str, list[str]] = defaultdict(list)
     any_out: dict[str, bool] = defaultdict(bool)  # a flow in dollars, counted here or in a larger deal
     any_in: dict[str, bool] = defaultdict(bool)
-    for f in flows:
-        counts[f["from_party"]] += 1
-        counts[f["to_party"]] += 1
-        usd = _usd(f)
-        if usd is not None:
-            any_out[f["from_party"]] = any_in[f["to_party"]] = True
-        if usd is not None and not f.get("counted_in_parent"):  # its umbrella deal's flow counts that money
-            totals_out[f["from_party"]] += usd
-            totals_in[f["to_party"]] += usd
-            usd_out[f["from_party"]] += 1
-            usd_in[f["to_party"]] += 1
-            bound_out[f["from_party"]].append(_bound(f))
-            bound_in[f["to_party"]].append(_bound(f))
+    # Each party's flows and dollars over all the flows of deals not called off, not only the drawn
+    # ones (PARTY_FLOWS_SQL: a row per party, end and kind of bound).
+    for r in data["party_flows"]:
+        n, side = r["party"], r["side"]
+        counts[n] += r["n"]
+        if r["in_usd"]:
+            (any_out if side == "out" else any_in)[n] = True
+        if r["in_usd"] and not r["counted_in_parent"]:  # its umbrella deal's flow counts that money
+            (totals_out if side == "out" else totals_in)[n] += r["usd"]
+            (usd_out if side == "out" else usd_in)[n] += r["n"]
+            (bound_out if side == "out" else bound_in)[n].append(_bound(r))
 
     def pays(n: str) -> str:
         return usd_total_words(totals_out[n], _loosest(bound_out[n]), usd_out[n], any_out[n])
@@ -982,6 +1031,7 @@ def network_figure(data: dict[str, Any]) -> dict[str, Any]:
         "n_edges": len(edges),
         "aggregated": aggregated,
         "n_cycle_nodes": len(on_cycle),
+        "n_cycle_nodes_drawn": len(on_cycle & set(nodes)),
         "labelled": min(len(nodes), LABEL_LIMIT),
     }
     party_rows = [
@@ -1212,16 +1262,16 @@ def figure_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
     for f in data["figures"]:
         parties = sorted(_figure_parties(f))
         if f["from_party"] and f["to_party"]:
-            who = f"{names.get(f['from_party'], f['from_party'])} → {names.get(f['to_party'], f['to_party'])}"
+            who = f"{_name(names, f['from_party'])} → {_name(names, f['to_party'])}"
         elif f["party_id"]:
             who = names.get(f["party_id"], f["party_id"])
         elif f["from_party"]:  # one end of a payment: the source does not name the other
-            who = f"{names.get(f['from_party'], f['from_party'])} →"
+            who = f"{_name(names, f['from_party'])} →"
         elif f["to_party"]:
-            who = f"→ {names.get(f['to_party'], f['to_party'])}"
+            who = f"→ {_name(names, f['to_party'])}"
         elif f["deal_party_a"]:
             # a figure of the deal as a whole (its power, a valuation): the deal's parties
-            who = " · ".join(names.get(p, p) for p in (f["deal_party_a"], f["deal_party_b"]) if p) + " (deal)"
+            who = " · ".join(_name(names, p) for p in (f["deal_party_a"], f["deal_party_b"]) if p) + " (deal)"
         else:
             who = ""
         period = ""
@@ -1304,10 +1354,10 @@ def _metrics_html(data: dict[str, Any]) -> str:
         elif m["subject_type"] == "deal":
             subject = deal_titles.get(subject, subject)
         elif m["subject_type"] == "pair":
-            subject = " / ".join(names.get(p, p) for p in subject.split("/"))
+            subject = " / ".join(_name(names, p) for p in subject.split("/"))
         elif m["subject_type"] == "cycle":  # the parties in the cycle's order, back to the first
             ids = subject.split("/")
-            subject = " → ".join(names.get(p, p) for p in [*ids, ids[0]])
+            subject = " → ".join(_name(names, p) for p in [*ids, ids[0]])
         # A metric computed from "up to" or "at least" figures is itself a bound: say so, as for figures.
         value = format_stated(m["value"], m["value_high"], m["unit"], m["qualifier"])
         ids = list(m["figure_ids"] or [])
@@ -1418,7 +1468,8 @@ def _parties_html(parties: list[dict[str, Any]]) -> str:
     ]
     return _table_details(
         "parties", f"The parties as a table: {len(parties):,} parties",
-        "The parties of the flow network, the most US dollars paid and received first",
+        "The parties of the flow network, the most US dollars paid and received first; their flows and dollars"
+        " count every flow of a deal not called off, drawn or not",
         ["party", "pays or gives (US dollars)", "receives (US dollars)", "flows", "on a cycle"], body,
     )
 
@@ -1428,7 +1479,10 @@ def _undated_html(data: dict[str, Any]) -> str:
         (d for d in data["deals"] if d["announced"] is None), key=lambda d: (d["title"].casefold(), d["deal_id"])
     )
     if not undated:
-        return '<p class="empty">Every deal has an announcement date.</p>'
+        if len(data["deals"]) < data["totals"]["deals"]:  # the dated deals filled the page's share
+            return ('<p class="empty">None among the deals this page shows; query the release for the others: '
+                    "SELECT * FROM deals WHERE announced IS NULL in aideals.duckdb.</p>")
+        return '<p class="empty">Every deal has an announcement date.</p>' if data["deals"] else '<p class="empty">No deals.</p>'
     names = data["names"]
     items = [
         f"<li><strong>{_e(d['title'])}</strong> — {_e(names.get(d['party_a'], d['party_a']))} and "
@@ -1442,8 +1496,11 @@ def _undated_html(data: dict[str, Any]) -> str:
 
 
 def _summary_text(summary: dict[str, Any]) -> str:
+    if not summary["n_flows"]:
+        return "No flows to draw."
+    parties = "party" if summary["n_nodes"] == 1 else "parties"
     parts = [
-        f"{summary['n_nodes']} parties and {summary['n_flows']} flows drawn",
+        f"{summary['n_nodes']} {parties} and {summary['n_flows']} flow{'s' if summary['n_flows'] != 1 else ''} drawn",
     ]
     if summary["aggregated"]:
         shown = (
@@ -1459,7 +1516,10 @@ def _summary_text(summary: dict[str, Any]) -> str:
         parts.append("one arrow per flow")
     else:
         parts.append(f"{summary['n_edges']} arrows: one per flow, a payment stated in several currencies drawn once")
-    parts.append(f"{summary['n_cycle_nodes']} parties on a cycle")
+    cycle = f"{summary['n_cycle_nodes']} {'party' if summary['n_cycle_nodes'] == 1 else 'parties'} on a cycle"
+    if summary["n_cycle_nodes_drawn"] != summary["n_cycle_nodes"]:
+        cycle += f" ({summary['n_cycle_nodes_drawn']} of them drawn)"
+    parts.append(cycle)
     return "; ".join(parts) + "."
 
 
@@ -1481,7 +1541,7 @@ def _network_scope(data: dict[str, Any]) -> str:
             f" are drawn (of the {data['flow_parties']:,} parties with flows)."
         )
     if len(data["flows"]) >= FLOW_LIMIT or data["network_parties"] is not None:
-        text += (f" {len(data['flows']):,} of the {data['totals']['flows']:,} flows of deals not called off are drawn:"
+        text += (f" {len(data['flows']):,} of the {data['totals']['report_flows']:,} flows of deals not called off are drawn:"
                  " the flows view of the release has them all (aideals query).")
     return text
 
@@ -1560,9 +1620,11 @@ def render_html(
     network = network_figure(data)
     timeline = timeline_figure(data)
     built = _built_at_text(built_at)
+    # A chart with nothing to draw is a sentence saying so (report.js writes it in the chart's place).
     payload = {
-        "network": {"data": network["data"], "layout": network["layout"]},
-        "timeline": {"data": timeline["data"], "layout": timeline["layout"]},
+        "network": {"data": network["data"], "layout": network["layout"]} if network["edges"] else None,
+        "timeline": {"data": timeline["data"], "layout": timeline["layout"]} if timeline["n_dated"] else None,
+        "empty": {"network": EMPTY_NETWORK, "timeline": EMPTY_TIMELINE},
         "figures": figure_rows(data),
         "parties": party_options(data),
         "units": unit_options(data),
@@ -1579,9 +1641,9 @@ def render_html(
         "BUILT_AT": _e(built),
         "TOOLKIT_VERSION": _e(toolkit_version),
         "PLOTLY_VERSION": _e(js_version),
-        "COUNTS": ", ".join(f"{n:,} {_e(k)}" for k, n in counts.items()),
+        "COUNTS": ", ".join(_count(n, k) for k, n in counts.items() if k in CONTENTS),
         "NETWORK_SUMMARY": _e(_summary_text(network["summary"]) + _network_scope(data)),
-        "N_DATED": str(timeline["n_dated"]),
+        "N_DATED": f"{timeline['n_dated']:,} deal{'s' if timeline['n_dated'] != 1 else ''}",
         "DEALS_SCOPE": _e(_deals_scope(data)),
         "METRICS_SCOPE": _e(_scope(len(data["metrics"]), data["totals"]["metrics"], "metric rows", "in table order", "metrics")),
         "FIGURES_SCOPE": _e(_scope(len(data["figures"]), data["totals"]["figures"], "figures", "the first by figure id", "figures_resolved")),

@@ -24,19 +24,24 @@
     }
     var network = document.getElementById("network-plot");
     var timeline = document.getElementById("timeline-plot");
-    var width = network.clientWidth;
+    // A chart with nothing to draw (no flows, no dated deal) is a sentence in its place.
+    if (!data.network) network = emptyChart(network, data.empty.network);
+    if (!data.timeline) timeline = emptyChart(timeline, data.empty.timeline);
+    if (!network && !timeline) return;
+    var width = (network || timeline).clientWidth;
     var narrow = !!(width && width < NARROW);
     if (narrow === drawnNarrow) return;
     var first = drawnNarrow === null;
     drawnNarrow = narrow;
     var fresh = JSON.parse(pristine);
-    var networkData = fresh.network.data;
-    var layout = fresh.network.layout;
-    var timelineLayout = fresh.timeline.layout;
+    var networkData = network ? fresh.network.data : [];
+    var layout = network ? fresh.network.layout : {};
+    var timelineData = timeline ? fresh.timeline.data : [];
+    var timelineLayout = timeline ? fresh.timeline.layout : {};
     var plotConfig = config;
     if (!first) {  // the kinds, halos and legend entries the reader hid stay hidden, in both charts
       networkData.forEach(function (t, i) { if (network.data[i]) t.visible = network.data[i].visible; });
-      fresh.timeline.data.forEach(function (t, i) { if (timeline.data[i]) t.visible = timeline.data[i].visible; });
+      timelineData.forEach(function (t, i) { if (timeline.data[i]) t.visible = timeline.data[i].visible; });
     }
     // On a narrow screen (a phone): the square network needs less height, smaller nodes and
     // fewer, smaller labels; a swipe on a chart scrolls the page (no zoom or pan to get stuck in);
@@ -63,19 +68,24 @@
       timelineLayout.margin = Object.assign({}, timelineLayout.margin, { l: 70, r: 10 });
       plotConfig = Object.assign({}, config, { displayModeBar: false, scrollZoom: false });
     }
-    if (first) {
-      window.Plotly.newPlot(network, networkData, layout, plotConfig);
-      networkControls(network);
-      window.Plotly.newPlot(timeline, fresh.timeline.data, timelineLayout, plotConfig);
-    } else {
-      window.Plotly.react(network, networkData, layout, plotConfig);
-      window.Plotly.react(timeline, fresh.timeline.data, timelineLayout, plotConfig);
-    }
+    var draw = first ? window.Plotly.newPlot : window.Plotly.react;
+    if (network) draw(network, networkData, layout, plotConfig);
+    if (network && first) networkControls(network);
+    if (timeline) draw(timeline, timelineData, timelineLayout, plotConfig);
     // A screen reader gets each chart's label and description, and the tables that follow it, not
     // the hundreds of unnamed shapes inside plotly's drawing.
     document.querySelectorAll("#network-plot svg, #timeline-plot svg").forEach(function (svg) {
       svg.setAttribute("aria-hidden", "true");
     });
+  }
+
+  // Writes `text` in place of a chart that has nothing to draw; returns null (no chart there).
+  function emptyChart(element, text) {
+    element.textContent = text;
+    element.className = "empty";
+    element.removeAttribute("role");
+    element.removeAttribute("aria-label");
+    return null;
   }
 
   function shown(t) { return t.visible === undefined || t.visible === true; }
