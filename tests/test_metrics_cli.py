@@ -9,7 +9,7 @@ import json
 import pytest
 
 from aideals.cli import main
-from conftest import ROOT
+from conftest import FIXTURES, ROOT
 
 BUILTINS = ["--plugins-dir", str(ROOT / "plugins")]
 
@@ -264,3 +264,38 @@ def test_a_database_option_that_is_not_a_duckdb_file_is_a_one_line_error(capsys,
     assert (rc, out) == (2, "")
     assert err.startswith(f"aideals: error: {not_db}: cannot open as a DuckDB database: IO Error: ")
     assert err.count("\n") == 1
+
+
+def test_explain_of_an_unknown_subject_names_at_most_twenty_known_ones(capsys, monkeypatch, tmp_path):
+    """A metric of 156 subjects printed all of them in its one-line error; it names the first 20."""
+    from fixture_packages import make_package
+
+    root = make_package(tmp_path / "pkg", FIXTURES / "seed")
+    plugin = tmp_path / "x" / "pairs.py"
+    plugin.parent.mkdir()
+    plugin.write_text(
+        "from aideals import hookimpl\nfrom aideals.metrics import Metric\n\n@hookimpl\n"
+        "def aideals_register_metrics():\n    return [Metric(name='every_pair', title='T', description='D', "
+        "unit='ratio', formula='F', sql=\"SELECT 'pair' AS subject_type, a.party_id || '/' || b.party_id AS subject_id, "
+        "1.0 AS value, 'ratio' AS unit, [(SELECT min(figure_id) FROM figures)] AS figure_ids "
+        "FROM parties a, parties b WHERE a.party_id <> b.party_id\")]\n",
+        encoding="utf-8",
+    )
+    rc, _, err = run_cli(capsys, monkeypatch, "metrics", "explain", "every_pair", "x/y", "--package", str(root),
+                         "--plugins-dir", str(tmp_path / "x"), plugins="pairs")
+    parties = sorted(line.split(",")[0] for line in (root / "data" / "parties.csv").read_text(encoding="utf-8").splitlines()[1:])
+    pairs = sorted(f"{a}/{b}" for a in parties for b in parties if a != b)
+    assert len(pairs) == 156
+    assert (rc, err) == (2, f"aideals: error: metric every_pair: no result for subject 'x/y' (subjects: "
+                            f"{', '.join(pairs[:20])}, and 136 more: aideals metrics run every_pair)\n")
+
+
+def test_explain_warns_of_another_plugins_problem(capsys, monkeypatch, metrics_package, tmp_path):
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "broken.py").write_text("raise ImportError('no such thing')\n", encoding="utf-8")
+    rc, out, err = run_cli(capsys, monkeypatch, "metrics", "explain", "circularity", "a/b", "--package",
+                           str(metrics_package), "--plugins-dir", str(tmp_path / "x"), *BUILTINS,
+                           plugins=BUILTIN_NAMES + ",broken")
+    assert rc == 0 and out.startswith("circularity")
+    assert err.splitlines()[0].startswith("aideals: warning: plugin broken: cannot import ")
+    assert err.splitlines()[0].endswith("broken.py: ImportError: no such thing (skipped)")

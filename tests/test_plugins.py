@@ -91,6 +91,45 @@ def test_installed_entry_points_are_loaded_with_their_version(tmp_path, monkeypa
     assert "fake_metric" in [m.name for m in loaded.metrics()]
 
 
+def test_a_distribution_with_two_entry_points_is_two_plugins(tmp_path, monkeypatch):
+    """Both entry points of one distribution took its name, and every command stopped on "plugin
+    name used twice"; each is now `distribution:entry point`, and AIDEALS_PLUGINS may name either."""
+    write_plugin(tmp_path, "twoep_metrics", "twoep_metric")
+    write_plugin(tmp_path, "twoep_more", "twoep_other_metric")
+    info = tmp_path / "aideals_twoep-1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: aideals-twoep\nVersion: 1.0\n", encoding="utf-8")
+    (info / "entry_points.txt").write_text("[aideals]\nmetrics = twoep_metrics\nmore = twoep_more\n", encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    loaded = plugins.load(None, [], limit=None)
+    assert [n for n in loaded.names() if "twoep" in n] == ["aideals-twoep:metrics", "aideals-twoep:more"]
+    assert sorted((m.name, m.plugin) for m in loaded.metrics() if "twoep" in m.name) == [
+        ("twoep_metric", "aideals-twoep:metrics"), ("twoep_other_metric", "aideals-twoep:more")]
+    assert [n for n in plugins.load(None, [], limit={"aideals-twoep:more"}).names()] == ["aideals-twoep:more"]
+    assert plugins.load(None, [], limit={"aideals-twoep"}).names() == ["aideals-twoep:metrics", "aideals-twoep:more"]
+
+
+def test_an_entry_point_naming_the_hook_function_is_reported(tmp_path):
+    """An entry point `pkg.module:aideals_register_metrics` registers the function itself, which
+    pluggy finds no hook in: it loaded without a word and brought nothing."""
+    write_plugin(tmp_path, "fn_entry", "fn_metric")
+    import sys as _sys
+
+    _sys.path.insert(0, str(tmp_path))
+    try:
+        ep = importlib.metadata.EntryPoint("fn", "fn_entry:aideals_register_metrics", "aideals")
+        loaded = load(None, entry_points=[ep])
+    finally:
+        _sys.path.remove(str(tmp_path))
+        _sys.modules.pop("fn_entry", None)
+    assert [p.line() for p in loaded.problems] == [
+        "plugin fn: fn_entry:aideals_register_metrics implements no aideals hook (an entry point names the "
+        "module that defines the @aideals.hookimpl functions, not a function)"
+    ]
+    assert [p.checks_missing for p in loaded.problems] == [True]
+    assert loaded.metrics() == []
+
+
 def test_example_plugin_package_entry_point_loads_its_metric(monkeypatch):
     monkeypatch.syspath_prepend(str(EXAMPLE))
     pyproject = (EXAMPLE / "pyproject.toml").read_text(encoding="utf-8")
@@ -288,6 +327,63 @@ def test_sigterm_during_a_metric_query_stops_the_build_with_exit_130(metrics_pac
     assert proc.returncode == 130, (stdout, stderr)
     assert stderr.splitlines()[-1] == "aideals: aborted"
     assert not out.exists()
+
+
+SWALLOWING_METRIC = """
+import os
+import signal
+from aideals import hookimpl
+from aideals.metrics import Metric
+
+def swallows(con):
+    try:
+        os.kill(os.getpid(), signal.{signal})
+        for _ in range(1000):  # the handler runs between two bytecodes of this loop
+            sum(range(1000))
+    except BaseException as exc:  # a plugin that hides the interrupt, {how}
+        {then}
+    return []
+
+@hookimpl
+def aideals_register_metrics():
+    return [Metric(name="swallowing_metric", title="T", description="D", unit="ratio", formula="F", function=swallows)]
+"""
+
+
+@pytest.mark.parametrize(
+    ("sig", "how", "then"),
+    [("SIGTERM", "and returns no rows", "pass"),
+     ("SIGINT", "wrapped in its own error", "raise ValueError('plugin wrapped: ' + repr(exc))")],
+)
+def test_a_metric_that_swallows_the_interrupt_still_stops_the_build(metrics_package, tmp_path, sig, how, then):
+    """Ctrl-C or SIGTERM that a metric catches (and hides, or turns into its own error) is noted by
+    the command's signal handler: the build stops with exit 130 and publishes nothing."""
+    import subprocess
+    import sys
+
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "swallows.py").write_text(SWALLOWING_METRIC.format(signal=sig, how=how, then=then), encoding="utf-8")
+    out = tmp_path / "out"
+    proc = subprocess.run([sys.executable, "-m", "aideals", "build", "--package", str(metrics_package),
+                           "--out", str(out), "--plugins-dir", str(tmp_path / "x")],
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 130, (proc.stdout, proc.stderr)
+    assert proc.stderr.splitlines()[-1] == "aideals: aborted"
+    assert not out.exists()
+
+
+def test_a_metric_that_calls_sys_exit_is_skipped_and_the_others_run(metrics_package, tmp_path):
+    """sys.exit() in a metric (SystemExit is no Exception) is that metric's failure, not the command's end."""
+    write_plugin(tmp_path / "x", "good", "good_metric")
+    (tmp_path / "x" / "exits.py").write_text(
+        "import sys\nfrom aideals import hookimpl\nfrom aideals.metrics import Metric\n\n"
+        "def leaves(con):\n    sys.exit(0)\n\n@hookimpl\ndef aideals_register_metrics():\n"
+        "    return [Metric(name='leaving_metric', title='T', description='D', unit='ratio', formula='F', function=leaves)]\n",
+        encoding="utf-8",
+    )
+    run = run_dir(metrics_package, tmp_path / "x")
+    assert [r.metric for r in run.results] == ["good_metric"]
+    assert [(p.plugin, p.metric, p.error) for p in run.problems] == [("exits", "leaving_metric", "SystemExit: 0")]
 
 
 def test_an_interrupt_of_a_metric_query_stops_the_run_instead_of_skipping_the_metric(metrics_package):
@@ -654,3 +750,23 @@ def test_a_name_in_aideals_plugins_that_is_not_found_is_a_warning_not_a_finding(
     assert code == 0 and out.startswith("valid: ")
     assert err == ("aideals: warning: plugin no-such-plugin: AIDEALS_PLUGINS names it, but no plugin of that name "
                    "was found (skipped)\n")
+
+
+def test_an_error_a_plugin_raises_while_handling_an_interrupt_is_an_interrupt():
+    from aideals.errors import interrupted
+
+    try:
+        try:
+            raise RuntimeError("Query interrupted")
+        except RuntimeError as exc:
+            raise ValueError("plugin wrapped it") from exc
+    except ValueError as wrapped:
+        assert interrupted(wrapped)
+    try:
+        try:
+            raise RuntimeError("Query interrupted")
+        except RuntimeError:
+            raise KeyError("raised while handling it")  # noqa: B904 (implicit __context__)
+    except KeyError as chained:
+        assert interrupted(chained)
+    assert not interrupted(ValueError("plugin's own bug"))

@@ -429,3 +429,27 @@ def test_capped_network_counts_each_drawn_partys_flows_and_dollars_over_all_flow
     (nodes,) = [t for t in fig["data"] if t["meta"]["role"] == "nodes"]
     assert nodes["hovertext"][nodes["customdata"].index("openai")].split("<br>")[1] == "12 flows"
     assert (fig["summary"]["n_cycle_nodes"], fig["summary"]["n_cycle_nodes_drawn"]) == (4, 2)
+
+
+def test_each_metric_keeps_its_share_of_the_page(tmp_path):
+    """One plugin's many rows filled the page's metric rows (first by name) and left no row of the
+    others; the cap is per metric."""
+    root = make_package(tmp_path / "pkg", FIXTURES / "seed")
+    con = db.connect_memory(package.load(root))
+    try:
+        for metric, n in (("aaa_many", 3), ("circularity", 1)):
+            for i in range(n):
+                con.execute(
+                    "INSERT INTO metrics VALUES (?, 'deal', ?, ?, NULL, 'ratio', [], NULL, 'exact', NULL)",
+                    [metric, f"subject-{i}", float(i)],
+                )
+        data = report.collect(con, max_metrics=2)
+        assert [(m["metric"], m["subject_id"]) for m in data["metrics"]] == [
+            ("aaa_many", "subject-0"), ("aaa_many", "subject-1"), ("circularity", "subject-0")]
+        page = report.render_html(con, version="0.1.0", built_at=BUILT_AT, caps={"max_metrics": 2})
+        assert re.search(r'<p class="note" id="metrics-scope">([^<]*)</p>', page).group(1) == (
+            "This page shows 3 of 4 metric rows (at most 2 of each metric, in table order); "
+            "query the release for all: SELECT * FROM metrics in aideals.duckdb."
+        )
+    finally:
+        con.close()

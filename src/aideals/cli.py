@@ -66,6 +66,9 @@ def _debug_first(argv: list[str]) -> list[str]:
 
 
 def _interrupt(signum, frame) -> None:
+    from aideals.errors import note_signal
+
+    note_signal()
     raise KeyboardInterrupt
 
 
@@ -81,8 +84,11 @@ def main(argv: list[str] | None = None) -> None:
         os.environ[DEBUG_ENV] = "1"
     # SIGTERM (`timeout`, a stopped CI job) interrupts like Ctrl-C: a build or release being made
     # then removes its temporary files and restores what it changed, instead of dying mid-way.
+    # Both are noted (errors.signalled), so that a plugin that swallows the KeyboardInterrupt
+    # cannot make a run go on and publish.
     if argv is None:
         signal.signal(signal.SIGTERM, _interrupt)
+        signal.signal(signal.SIGINT, _interrupt)
     try:
         rc = cli.main(args=_debug_first(args), prog_name="aideals", standalone_mode=False)
     except click.exceptions.Exit as exc:

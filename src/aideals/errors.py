@@ -19,9 +19,33 @@ class PackageError(AidealsError):
     """The data package cannot be found or read (missing file, broken JSON, unsafe path)."""
 
 
+_signalled = False  # set by the command line's handler of SIGINT and SIGTERM (note_signal)
+
+
+def note_signal() -> None:
+    """Remember that Ctrl-C or SIGTERM arrived: code that a plugin may have made swallow the
+    KeyboardInterrupt (a metric's `except BaseException`) still learns it from signalled()."""
+    global _signalled
+    _signalled = True
+
+
+def signalled() -> bool:
+    """Whether Ctrl-C or SIGTERM arrived in this process (see note_signal)."""
+    return _signalled
+
+
 def interrupted(exc: BaseException) -> bool:
     """Whether `exc` is DuckDB stopping a query for Ctrl-C or SIGTERM (a RuntimeError "Query
-    interrupted") or for `interrupt()` (duckdb.InterruptException): the run must stop, not treat
-    it as the failure of one step."""
-    return type(exc).__name__ == "InterruptException" or (
-        isinstance(exc, RuntimeError) and "Query interrupted" in str(exc))
+    interrupted") or for `interrupt()` (duckdb.InterruptException), or an error raised while
+    handling one (a plugin that wraps it in its own): the run must stop, not treat it as the
+    failure of one step."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if type(current).__name__ == "InterruptException" or (
+            isinstance(current, RuntimeError) and "Query interrupted" in str(current)
+        ):
+            return True
+        current = current.__cause__ or current.__context__
+    return False

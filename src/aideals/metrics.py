@@ -5,8 +5,9 @@ Interface used by build (keep it stable):
 
 A metric is SQL over the release tables and views, or a Python function given a connection.
 Either way it runs on a connection opened read-only on a database file, with external access
-(files, URLs, ATTACH) disabled and the configuration locked, so a plugin can read the release and
-nothing else. Its rows are checked against schemas/metric-result.schema.json, their figure_ids
+(files, URLs, ATTACH) disabled and the configuration locked, so a metric's SQL can read the
+release and nothing else; a function metric is Python code, and can do whatever its plugin's
+code can (load only plugins you trust). Its rows are checked against schemas/metric-result.schema.json, their figure_ids
 and subjects against the tables, before any is kept. A metric that raises, whose SQL fails or
 that returns a bad row is reported as a `PluginProblem` (plugin, metric, error) and skipped.
 """
@@ -280,7 +281,7 @@ def compute(
 
     `confirmed_only`: leave rumoured deals out of what the metrics add up (count_confirmed_only).
     """
-    from aideals.errors import interrupted
+    from aideals.errors import interrupted, signalled
 
     schema = schema or result_schema()
     if confirmed_only:  # once: an older release without deals_counted is refused here
@@ -293,13 +294,17 @@ def compute(
         except BadMetricRows as exc:
             run.problems.append(PluginProblem(metric.plugin, metric.name, str(exc)))
             continue
-        except Exception as exc:  # the plugin's bug or its SQL: skip this metric only
+        except (Exception, SystemExit) as exc:  # the plugin's bug, its SQL or its sys.exit(): skip this metric only
             if interrupted(exc):  # Ctrl-C or SIGTERM during its query: stop the run, not skip the metric
                 raise
+            if signalled():  # Ctrl-C or SIGTERM that the metric caught and turned into its own error
+                raise KeyboardInterrupt from exc
             first = (str(exc).strip().splitlines() or [""])[0]
             error = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
             run.problems.append(PluginProblem(metric.plugin, metric.name, error, current_traceback()))
             continue
+        if signalled():  # Ctrl-C or SIGTERM that the metric caught and swallowed
+            raise KeyboardInterrupt
         run.results.extend(rows)
     run.results.sort(key=lambda r: (r.metric, r.subject_type, r.subject_id, r.value))
     return run
@@ -559,6 +564,9 @@ class Explanation:
         }
 
 
+EXPLAIN_SUBJECTS = 20  # subjects an unknown subject's error names
+
+
 def explain(
     con: duckdb.DuckDBPyConnection,
     metric: Metric,
@@ -573,7 +581,10 @@ def explain(
         raise AidealsError(run.problems[0].line())
     rows = [r for r in run.results if r.subject_id == subject_id]
     if not rows:
-        subjects = ", ".join(sorted({r.subject_id for r in run.results})) or "none"
+        known = sorted({r.subject_id for r in run.results})
+        subjects = ", ".join(known[:EXPLAIN_SUBJECTS]) or "none"
+        if len(known) > EXPLAIN_SUBJECTS:  # a one-line error, not a list of every subject
+            subjects += f", and {len(known) - EXPLAIN_SUBJECTS:,} more: aideals metrics run {metric.name}"
         raise AidealsError(f"metric {metric.name}: no result for subject {subject_id!r} (subjects: {subjects})")
     ids = sorted({f for r in rows for f in r.figure_ids})
     cur = con.execute(EXPLAIN_FIGURES_SQL, [ids])

@@ -25,6 +25,7 @@ import importlib.util
 import os
 import re
 import sys
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -275,10 +276,21 @@ def load(
         found.add(_normalise(name))
         return limit is None or _normalise(name) in limit
 
-    for ep in discover_entry_points() if entry_points is None else entry_points:
+    eps = list(discover_entry_points() if entry_points is None else entry_points)
+
+    def dist_name(ep: Any) -> str | None:
         dist = getattr(ep, "dist", None)
-        name = dist.name if dist is not None and dist.name else ep.name
-        if not (allowed(name) | allowed(ep.name)):
+        return dist.name if dist is not None and dist.name else None
+
+    per_dist = Counter(dist_name(ep) for ep in eps)
+    for ep in eps:
+        dist = getattr(ep, "dist", None)
+        # A plugin is its distribution; one with several entry points in the group is one plugin
+        # per entry point, `distribution:entry-point` (AIDEALS_PLUGINS may name either).
+        name = dist_name(ep) or ep.name
+        if dist_name(ep) and per_dist[dist_name(ep)] > 1:
+            name = f"{dist_name(ep)}:{ep.name}"
+        if not (allowed(name) | allowed(ep.name) | allowed(dist_name(ep) or ep.name)):
             continue
         try:
             obj = ep.load()
@@ -338,13 +350,24 @@ def _register(plugins: Plugins, obj: object, info: PluginInfo) -> None:
     # A hook without its decorator is a plain function to pluggy, never called: say so.
     from aideals import hookspecs
 
+    undecorated = False
     for name in sorted(n for n in vars(hookspecs) if n.startswith("aideals_register_")):
         function = getattr(obj, name, None)
         if callable(function) and not hasattr(function, f"{hookspecs.PROJECT_NAME}_impl"):
+            undecorated = True
             plugins.problems.append(PluginProblem(
                 info.name, None, f"{name}() is not decorated with @aideals.hookimpl, so it is never called",
                 checks_missing=name == "aideals_register_checks",
             ))
+    # Nothing to call (an entry point naming the hook function rather than its module): say so,
+    # as a plugin that was meant to bring checks would otherwise check nothing without a word.
+    if not undecorated and not plugins.hooks(info.name):
+        plugins.problems.append(PluginProblem(
+            info.name, None,
+            f"{info.location} implements no aideals hook (an entry point names the module that defines "
+            "the @aideals.hookimpl functions, not a function)",
+            checks_missing=True,
+        ))
 
 
 def import_file(path: Path) -> object:

@@ -47,7 +47,7 @@ FIGURE_LIMIT = 10_000  # the first figures by figure_id
 NETWORK_PARTY_LIMIT = 200  # the parties with the most USD in flows (the layout is quadratic in parties)
 FLOW_LIMIT = 5_000  # flows between those parties, largest first
 DEAL_LIMIT = 2_500  # deals on the timeline and the undated list, by date then deal_id
-METRIC_LIMIT = 2_000  # metric rows, in table order
+METRIC_LIMIT = 500  # rows of each metric, in table order (one plugin's many rows cannot crowd out the others)
 UNDATED_OPEN_LIMIT = 30
 # Flow kinds, in legend order, with colour-blind-safe colours (Okabe–Ito).
 FLOW_COLOURS = {
@@ -202,18 +202,21 @@ ORDER BY deal_id NULLS LAST, from_party, to_party, flow, measure, unit
 # rumoured_deals: the deals of a row's input figures that are `rumoured` (reported by the press,
 # confirmed by no party), which `aideals metrics run --confirmed-only` would leave out.
 METRICS_SQL = """
-WITH inputs AS (
-    SELECT m.rowid AS r, unnest(m.figure_ids) AS figure_id FROM metrics m
+WITH shown AS (
+    SELECT m.rowid AS r, m.* FROM metrics m
+    QUALIFY row_number() OVER (PARTITION BY m.metric ORDER BY m.subject_type, m.subject_id, m.value, m.rowid) <= ?
+), inputs AS (
+    SELECT s.r, unnest(s.figure_ids) AS figure_id FROM shown s
 ), rumoured AS (
     SELECT i.r, list(DISTINCT d.deal_id ORDER BY d.deal_id) AS deals
     FROM inputs i JOIN figures f ON f.figure_id = i.figure_id JOIN deals d ON d.deal_id = f.deal_id
     WHERE d.status = 'rumoured'
     GROUP BY i.r
 )
-SELECT m.metric, m.subject_type, m.subject_id, m.value, m.value_high, m.unit, m.qualifier, m.figure_ids, m.note,
+SELECT s.metric, s.subject_type, s.subject_id, s.value, s.value_high, s.unit, s.qualifier, s.figure_ids, s.note,
        coalesce(r.deals, []) AS rumoured_deals
-FROM metrics m LEFT JOIN rumoured r ON r.r = m.rowid
-ORDER BY m.metric, m.subject_type, m.subject_id, m.value
+FROM shown s LEFT JOIN rumoured r ON r.r = s.r
+ORDER BY s.metric, s.subject_type, s.subject_id, s.value, s.r
 """
 
 
@@ -701,7 +704,7 @@ def _collect(
         for fid in ids:
             if fid in by_id:
                 disagree_with[fid] = sorted(set(disagree_with.get(fid, [])) | {i for i in ids if i != fid})
-    metrics = _rows(con, _limited(METRICS_SQL), [max_metrics])
+    metrics = _rows(con, METRICS_SQL, [max_metrics])
     named = {p for fl in flows for p in (fl["from_party"], fl["to_party"])}
     named |= {p for d in deals for p in (d["party_a"], d["party_b"])}
     named |= {p for f in figures for p in _figure_parties(f)}
@@ -720,6 +723,7 @@ def _collect(
         "totals": totals,
         "network_parties": network_parties,
         "flow_parties": flow_parties,
+        "metric_cap": max_metrics,
         "party_flows": _rows(con, PARTY_FLOWS_SQL),
         "money_pairs": [tuple(r) for r in con.execute(MONEY_PAIRS_SQL).fetchall()],
     }
@@ -1645,7 +1649,7 @@ def render_html(
         "NETWORK_SUMMARY": _e(_summary_text(network["summary"]) + _network_scope(data)),
         "N_DATED": f"{timeline['n_dated']:,} deal{'s' if timeline['n_dated'] != 1 else ''}",
         "DEALS_SCOPE": _e(_deals_scope(data)),
-        "METRICS_SCOPE": _e(_scope(len(data["metrics"]), data["totals"]["metrics"], "metric rows", "in table order", "metrics")),
+        "METRICS_SCOPE": _e(_scope(len(data["metrics"]), data["totals"]["metrics"], "metric rows", f"at most {data['metric_cap']:,} of each metric, in table order", "metrics")),
         "FIGURES_SCOPE": _e(_scope(len(data["figures"]), data["totals"]["figures"], "figures", "the first by figure id", "figures_resolved")),
         "UNDATED": _undated_html(data),
         "DATED_TABLE": _dated_html(data),

@@ -156,6 +156,7 @@ def explain_command(
     as_json = as_json or group_json
     pkg, loaded = _context(package, plugins_dirs)
     (metric,) = metrics.select(loaded.metrics(), [name])
+    _warn(loaded.problems)  # another plugin's problem: said, as every metrics command says it
     with metrics.readonly_database(pkg, Path(database) if database else None) as con:
         explanation = metrics.explain(
             con, metric, subject, schema=metrics.result_schema(pkg.root), confirmed_only=confirmed_only
