@@ -770,3 +770,15 @@ def test_an_error_a_plugin_raises_while_handling_an_interrupt_is_an_interrupt():
     except KeyError as chained:
         assert interrupted(chained)
     assert not interrupted(ValueError("plugin's own bug"))
+
+
+def test_compute_names_each_metric_as_it_starts(metrics_package, tmp_path):
+    """A build on a terminal shows which metric runs (a hung plugin can then be named)."""
+    write_plugin(tmp_path / "x", "first", "first_metric")
+    write_plugin(tmp_path / "x", "second", "second_metric")
+    pkg = package.load(metrics_package)
+    loaded = load(None, [tmp_path / "x"])
+    steps: list[str] = []
+    with metrics.readonly_database(pkg) as con:
+        metrics.compute(con, loaded.metrics(), progress=steps.append)
+    assert steps == ["computing metric first_metric (plugin first)", "computing metric second_metric (plugin second)"]

@@ -276,10 +276,13 @@ def compute(
     *,
     schema: dict | None = None,
     confirmed_only: bool = False,
+    progress: Callable[[str], None] | None = None,
 ) -> MetricsRun:
     """Run each metric on read-only `con`, keep the rows of those that succeed, report the others.
 
     `confirmed_only`: leave rumoured deals out of what the metrics add up (count_confirmed_only).
+    `progress` is told each metric as it starts ("computing metric M (plugin P)"), so that a slow
+    plugin can be named.
     """
     from aideals.errors import interrupted, signalled
 
@@ -288,6 +291,8 @@ def compute(
         _require_deals_counted(con)
     run = MetricsRun(list(metrics))
     for metric in metrics:
+        if progress is not None:
+            progress(f"computing metric {metric.name} (plugin {metric.plugin})")
         try:
             raw = run_one(con, metric, confirmed_only=confirmed_only)
             rows = check_rows(con, metric, raw, schema)
@@ -478,6 +483,7 @@ def populate(
     plugins_dirs: Sequence[Path | str] = (),
     report: Callable[[PluginProblem], None] = report_to_stderr,
     strict: bool = False,
+    progress: Callable[[str], None] | None = None,
 ) -> MetricsRun:
     """Compute every metric on the data of `con` and insert the checked rows into its `metrics` table.
 
@@ -499,7 +505,7 @@ def populate(
             snapshot(con, path)
             ro = connect_readonly(path, locked_limits(tmp))
             try:
-                run = compute(ro, metrics, schema=result_schema(pkg.root))
+                run = compute(ro, metrics, schema=result_schema(pkg.root), progress=progress)
             finally:
                 ro.close()
     run.problems[:0] = plugins.problems

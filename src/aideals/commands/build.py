@@ -72,7 +72,7 @@ def command(out: Path | None, package: str | None, plugins_dirs: tuple[str, ...]
             pkg,
             out,
             progress=progress,
-            populate_metrics=partial(metrics.populate, plugins=loaded),
+            populate_metrics=partial(metrics.populate, plugins=loaded, progress=progress),
             extra_checks=loaded.checks_to_run(),
         )
     finally:
