@@ -2,16 +2,25 @@
 
 from __future__ import annotations
 
+import atexit
 import csv
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
+from hypothesis.configuration import set_hypothesis_home_dir
 
 # Hypothesis (tests/test_properties.py): reproducible in CI. `derandomize` draws the same examples
-# on every run and no example database is read or written (.hypothesis/ is never needed).
+# on every run and no example database is read or written. What Hypothesis still caches whatever
+# the settings (the constants it collects from the source files, a Unicode table) goes to a
+# temporary directory removed at exit: a test run writes no .hypothesis/ in the repository.
 # HYPOTHESIS_PROFILE=thorough explores ten times as many examples, randomly, for a local hunt.
+_HYPOTHESIS_HOME = tempfile.mkdtemp(prefix="aideals-hypothesis-")
+atexit.register(shutil.rmtree, _HYPOTHESIS_HOME, ignore_errors=True)
+set_hypothesis_home_dir(_HYPOTHESIS_HOME)
 settings.register_profile(
     "aideals", max_examples=30, deadline=None, derandomize=True, database=None, print_blob=True,
     suppress_health_check=[HealthCheck.too_slow],

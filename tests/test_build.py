@@ -365,6 +365,24 @@ def test_failing_to_rename_the_new_release_in_puts_the_old_one_back(built, monke
     build_failing_a_rename(built, monkeypatch, fails, error)
 
 
+def test_a_failed_first_build_removes_the_directory_it_made_for_out(pkg, tmp_path, monkeypatch):
+    """--out new/dist where new/ does not exist: the build makes new/ for its temporary directory;
+    when the build fails, new/ goes too (it is empty: nothing was built)."""
+    monkeypatch.setattr(build, "write_release", boom)
+    with pytest.raises(OSError, match="No space left on device"):
+        build.build(pkg, tmp_path / "new" / "dist")
+    assert os.listdir(tmp_path) == ["pkg"]
+
+
+def test_a_failed_build_keeps_an_empty_parent_of_out_that_was_there(pkg, tmp_path, monkeypatch):
+    (tmp_path / "new").mkdir()
+    monkeypatch.setattr(build, "write_release", boom)
+    with pytest.raises(OSError, match="No space left on device"):
+        build.build(pkg, tmp_path / "new" / "dist")
+    assert sorted(os.listdir(tmp_path)) == ["new", "pkg"]
+    assert os.listdir(tmp_path / "new") == []
+
+
 def test_failing_to_move_the_old_release_aside_changes_nothing(built, monkeypatch):
     build_failing_a_rename(built, monkeypatch, lambda src: src == built[1], OSError(16, "Device or resource busy"))
 
@@ -515,6 +533,51 @@ def test_build_refuses_to_replace_a_directory_that_is_not_a_release(pkg, tmp_pat
     assert (other / "keep.txt").read_text() == "precious"
 
 
+@pytest.mark.parametrize("target", ["a directory", "nothing"])
+def test_build_refuses_an_out_that_is_a_symbolic_link(pkg, tmp_path, target):
+    """A build replaces its --out: through a symbolic link it would replace the link, not the
+    directory it names (a dangling link is refused too)."""
+    real = tmp_path / "real"
+    if target == "a directory":
+        real.mkdir()
+    link = tmp_path / "link"
+    link.symlink_to(real, target_is_directory=True)
+    with pytest.raises(AidealsError) as exc:
+        build.build(pkg, link)
+    assert str(exc.value) == f"{link}: is a symbolic link; a build replaces its --out, so give the directory itself"
+    assert link.is_symlink() and os.readlink(link) == str(real)
+    assert sorted(os.listdir(tmp_path)) == (["link", "pkg", "real"] if target == "a directory" else ["link", "pkg"])
+    assert not real.exists() or os.listdir(real) == []
+
+
+def test_build_refuses_an_out_that_is_a_file(pkg, tmp_path):
+    out = tmp_path / "dist"
+    out.write_text("not a directory\n")
+    with pytest.raises(AidealsError) as exc:
+        build.build(pkg, out)
+    assert str(exc.value) == f"{out}: exists and is not a directory; remove it or choose another --out"
+    assert out.read_text() == "not a directory\n"
+    assert sorted(os.listdir(tmp_path)) == ["dist", "pkg"]
+
+
+def test_build_summary_shows_each_warning_on_its_own_line(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = build.BuildResult(tmp_path / "dist", {"parties": 3, "figures": 1200}, ["package", "table-schema"], [],
+                               warnings=["w1", "w2"])
+    assert build.summary(result) == (
+        "built dist/\n"
+        "rows:\n"
+        "  parties          3\n"
+        "  figures      1,200\n"
+        "checks passed: package, table-schema\n"
+        "files: dist/aideals.duckdb, dist/parquet/*.parquet, dist/data/*.csv, dist/schemas/*.json, dist/datapackage.json, dist/report.html\n"
+        "warning: w1\n"
+        "warning: w2\n"
+        "query it:\n"
+        "  duckdb dist/aideals.duckdb -c \"SELECT * FROM flows WHERE to_party = 'openai' ORDER BY value_high DESC\""
+    )
+
+
 def test_build_into_an_empty_existing_directory(pkg, tmp_path):
     (tmp_path / "dist").mkdir()
     assert build.build(pkg, tmp_path / "dist").files == RELEASE_FILES
@@ -603,11 +666,23 @@ def test_a_package_outside_git_builds_reports_and_cites_without_git_installed(tm
     from fixture_packages import make_package
 
     pkg = make_package(tmp_path / "pkg")
+    descriptor = json.loads((pkg / "datapackage.json").read_text(encoding="utf-8"))
+    version, year, title = descriptor["version"], descriptor["created"][:4], descriptor["title"]
     (tmp_path / "bin").mkdir()
     env = {**os.environ, "PATH": str(tmp_path / "bin")}
-    for args in (["build", "--out", str(tmp_path / "out")], ["report", "--out", str(tmp_path / "r.html")], ["cite"]):
+
+    def run(*args: str) -> tuple[str, str]:
         proc = subprocess.run([sys.executable, "-m", "aideals", *args, "--package", str(pkg)], capture_output=True,
                               text=True, env=env, cwd=tmp_path)
         assert proc.returncode == 0, (args, proc.stderr)
-        assert "git is not installed" not in proc.stderr, (args, proc.stderr)
+        return proc.stdout, proc.stderr
+
+    out, err = run("build", "--out", str(tmp_path / "out"))
+    assert (out.splitlines()[0], err) == ("built out/", "")  # --out, as seen from the current directory
+    # the version as the descriptor names it: without git nothing says the data differ from it
+    assert json.loads((tmp_path / "out" / "datapackage.json").read_text(encoding="utf-8"))["version"] == version
+    assert run("report", "--out", str(tmp_path / "r.html")) == (
+        "", f"wrote {tmp_path / 'r.html'} (release {version}, from the package in {pkg})\n")
+    assert run("cite") == (
+        f"aideals contributors. ({year}). {title} (Version {version}) [Data set]. Licence: CC-BY-4.0.\n", "")
     assert (tmp_path / "out" / "aideals.duckdb").is_file() and (tmp_path / "r.html").is_file()

@@ -45,6 +45,24 @@ def test_cost_per_gigawatt_divides_capacity_amounts_by_power(fixture_run):
     assert note == "$12B of stated deal value for 0.2 GW: $60B per GW; 1x to 1.2x the $50B to $60B per GW stated in a-unit-cost"
 
 
+def test_cost_per_gigawatt_leaves_out_a_deal_whose_power_is_zero(metrics_package):
+    """A power of 0 MW is a valid figure (the schema's minimum is 0): its deal has no cost per
+    gigawatt, and the other deals keep theirs (no division by zero drops the whole metric)."""
+    from aideals import checks
+
+    path = metrics_package / "data" / "figures.csv"
+    text = path.read_text(encoding="utf-8")
+    line = "site-power,d-site,,,,none,power,200,,MW,exact,"
+    assert text.count(line) == 1
+    path.write_text(text.replace(line, "site-power,d-site,,,,none,power,0,,MW,exact,"), encoding="utf-8")
+    assert checks.validate(package.load(metrics_package)).findings == []
+    run = run_builtins(metrics_package)  # no problem either
+    assert rows_of(run, "cost_per_gigawatt") == {
+        "d-ab": (35e9 / 1.5, None, "approximately", ["ab-chips", "ab-power-first", "ab-power-second"]),
+        "d-bc": (20e9 / 0.5, 30e9 / 0.5, "range", ["bc-cloud", "bc-power"]),
+    }
+
+
 def append_rows(root, table: str, lines: str) -> None:
     with open(root / "data" / f"{table}.csv", "a", encoding="utf-8", newline="") as fh:
         fh.write(lines)

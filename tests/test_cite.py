@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -205,9 +206,39 @@ def test_the_csl_schema_subset_rejects_what_the_full_schema_rejects(csl_validato
 
 
 def test_citing_the_repository_package_works_in_every_format():
+    """The repository's own citation, in full in each format: its authors, title and licence, and the
+    version and date its datapackage.json states (they change with each release)."""
+    import yaml
+
     snap = snapshot.from_directory(ROOT)
-    for fmt in cite.FORMATS:
-        assert "aideals: the deals that finance the AI compute build-out" in cite.render(snap, fmt)
+    version, day = snap.descriptor["version"], snap.descriptor["created"][:10]
+    year, title = day[:4], "aideals: the deals that finance the AI compute build-out"
+    assert cite.render(snap, "apa") == (
+        f"aideals contributors. ({year}). {title} (Version {version}) [Data set]. Licence: CC-BY-4.0."
+    )
+    assert cite.render(snap, "bibtex") == (
+        f"@misc{{aideals-{version.replace('.', '_')},\n"
+        "  author = {{aideals contributors}},\n"
+        f"  title = {{{title}}},\n"
+        f"  year = {{{year}}},\n"
+        f"  date = {{{day}}},\n"
+        f"  version = {{{version}}},\n"
+        f"  howpublished = {{Data set, version {version}}},\n"
+        "  note = {Licence: CC-BY-4.0}\n"
+        "}"
+    )
+    assert yaml.safe_load(cite.render(snap, "cff")) == {
+        "cff-version": "1.2.0",
+        "message": "If you use this data, please cite it as below, with the version you used.",
+        "type": "dataset", "title": title, "authors": [{"name": "aideals contributors"}],
+        "version": version, "date-released": day, "license": "CC-BY-4.0",
+        "abstract": snap.descriptor["description"], "keywords": snap.descriptor["keywords"],
+    }
+    assert json.loads(cite.render(snap, "csl-json")) == [{
+        "id": f"aideals-{version}", "type": "dataset", "title": title, "author": [{"literal": "aideals contributors"}],
+        "issued": {"date-parts": [[int(year), int(day[5:7]), int(day[8:10])]]}, "version": version,
+        "genre": "Data set", "abstract": snap.descriptor["description"], "note": "Licence: CC-BY-4.0",
+    }]
 
 
 def test_an_unknown_figure_or_release_is_a_one_line_error():
@@ -218,15 +249,22 @@ def test_an_unknown_figure_or_release_is_a_one_line_error():
     assert proc.stderr == "aideals: error: --version 9.9.9: no release 9.9.9: tag v9.9.9 not found\n"
 
 
+# git as a fresh machine has it: no user's or system's configuration (commit.gpgsign, hooks, a
+# default branch) can change or break the commits these tests make.
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
+    "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org",
+    "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1",
+}
+
+
 def tagged_v1(tmp_path: Path) -> Path:
     """A git repository holding the v1 fixture release, committed and tagged v1.0.0."""
     repo = tmp_path / "repo"
     shutil.copytree(RELEASES / "v1", repo)
-    git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org"]
-    subprocess.run([*git, "init", "-q"], cwd=repo, check=True)
-    subprocess.run([*git, "add", "-A"], cwd=repo, check=True)
-    subprocess.run([*git, "commit", "-qm", "v1"], cwd=repo, check=True)
-    subprocess.run([*git, "tag", "v1.0.0"], cwd=repo, check=True)
+    env = {**os.environ, **GIT_ENV}
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "v1"], ["tag", "v1.0.0"]):
+        subprocess.run(["git", *args], cwd=repo, check=True, env=env)
     return repo
 
 
@@ -334,3 +372,58 @@ def test_apa_gives_every_initial_and_one_full_stop():
                                  author=None, published="2025-04-01", precision="day", url=None, language="en",
                                  kind="news", retrieved=None)
     assert cite.apa_source(source) == "SoftBank Group Corp. (2025, April 1). A Balancing Act?"
+
+
+APPROXIMATE_SOURCE = cite.SourceCitation(
+    source_id="daily-2025-09", title="Beta raises its bet", publisher="The Daily", author="Jane Roe",
+    published="2025-09-23", precision="approximate", url="https://example.org/beta", language="en", kind="news",
+    retrieved="2025-10-01",
+)
+
+
+def test_a_source_s_date_is_cited_as_precisely_as_it_is_known():
+    """APA: "ca." before a date known only about (a page's undated post, dated from its context), the
+    year and month of a month, the year of a year, "n.d." when the source gives none."""
+    from dataclasses import replace
+
+    assert cite.apa_source(APPROXIMATE_SOURCE) == (
+        "Jane Roe. (ca. 2025, September 23). Beta raises its bet. The Daily. https://example.org/beta"
+    )
+    rest = "Beta raises its bet. The Daily. https://example.org/beta"
+    assert cite.apa_source(replace(APPROXIMATE_SOURCE, precision="day")) == f"Jane Roe. (2025, September 23). {rest}"
+    assert cite.apa_source(replace(APPROXIMATE_SOURCE, precision="month")) == f"Jane Roe. (2025, September). {rest}"
+    assert cite.apa_source(replace(APPROXIMATE_SOURCE, precision="year")) == f"Jane Roe. (2025). {rest}"
+    assert cite.apa_source(replace(APPROXIMATE_SOURCE, published=None)) == f"Jane Roe. (n.d.). {rest}"
+
+
+def test_an_approximate_date_is_marked_so_in_bibtex_csl_json_and_cff():
+    """Not given as the exact day it is not: BibTeX has the year and month and a note, CSL-JSON the
+    day with `circa`, CFF the year and month (its date-published would be an exact day)."""
+    assert cite.bibtex_source(APPROXIMATE_SOURCE) == (
+        "@misc{daily-2025-09,\n"
+        "  author = {{Jane Roe}},\n"
+        "  title = {Beta raises its bet},\n"
+        "  howpublished = {The Daily},\n"
+        "  year = {2025},\n"
+        "  month = sep,\n"
+        "  url = {https://example.org/beta},\n"
+        "  urldate = {2025-10-01},\n"
+        "  language = {en},\n"
+        "  note = {Publication date approximate}\n"
+        "}"
+    )
+    assert cite.csl_source_item(APPROXIMATE_SOURCE)["issued"] == {"date-parts": [[2025, 9, 23]], "circa": True}
+    assert cite.cff_source_reference(APPROXIMATE_SOURCE, "Quote.") == [
+        "  - type: newspaper-article",
+        '    title: "Beta raises its bet"',
+        "    authors:",
+        '      - name: "Jane Roe"',
+        "    publisher:",
+        '      name: "The Daily"',
+        "    year: 2025",
+        "    month: 9",
+        '    url: "https://example.org/beta"',
+        '    date-accessed: "2025-10-01"',
+        '    languages:\n      - "en"',
+        '    notes: "Quote."',
+    ]

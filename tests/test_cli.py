@@ -48,6 +48,46 @@ def test_a_file_that_cannot_be_read_or_written_is_one_line_not_an_internal_error
         main(["coverage", "--debug"])
 
 
+def test_a_bug_is_one_line_with_exit_3_and_debug_shows_the_traceback(capsys, monkeypatch):
+    """An exception that is not about the user's data or files is an internal error: one line
+    naming it and the --debug hint, exit 3; --debug (or AIDEALS_DEBUG set) raises it instead."""
+    from aideals.commands import coverage
+
+    def bug(*args, **kwargs):
+        raise ValueError("oops")
+
+    monkeypatch.setattr(coverage.command, "callback", bug)
+    monkeypatch.delenv("AIDEALS_DEBUG", raising=False)
+    with pytest.raises(SystemExit) as exc:
+        main(["coverage"])
+    assert (exc.value.code, capsys.readouterr()) == (
+        3, ("", "aideals: internal error: ValueError: oops (run with --debug for the traceback)\n"))
+    with pytest.raises(ValueError, match="^oops$"):
+        main(["--debug", "coverage"])
+    monkeypatch.setenv("AIDEALS_DEBUG", "0")  # "0" is off
+    with pytest.raises(SystemExit) as exc:
+        main(["coverage"])
+    assert (exc.value.code, capsys.readouterr()) == (
+        3, ("", "aideals: internal error: ValueError: oops (run with --debug for the traceback)\n"))
+    monkeypatch.setenv("AIDEALS_DEBUG", "1")
+    with pytest.raises(ValueError, match="^oops$"):
+        main(["coverage"])
+    assert capsys.readouterr() == ("", "")
+
+
+def test_aideals_debug_in_the_environment_shows_the_traceback_of_a_file_error(capsys, monkeypatch):
+    from aideals.commands import coverage
+
+    def denied(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", "/srv/pkg/README.md")
+
+    monkeypatch.setattr(coverage.command, "callback", denied)
+    monkeypatch.setenv("AIDEALS_DEBUG", "1")
+    with pytest.raises(PermissionError):
+        main(["coverage"])
+    assert capsys.readouterr() == ("", "")
+
+
 def test_debug_after_a_double_dash_is_a_value_not_the_option():
     from aideals.cli import _debug_first
 

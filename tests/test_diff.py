@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -88,9 +89,17 @@ def test_release_zips_and_release_directories_are_read_through_their_zip(tmp_pat
     assert diff.format_markdown(d) + "\n" == EXPECTED_MARKDOWN
 
 
+# git as a fresh machine has it: no user's or system's configuration (commit.gpgsign, hooks, a
+# default branch) can change or break the commits these tests make.
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
+    "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org",
+    "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1",
+}
+
+
 def git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.org", *args], cwd=cwd, check=True,
-                   capture_output=True)
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, env={**os.environ, **GIT_ENV})
 
 
 def test_two_git_revisions_are_compared(tmp_path: Path):
@@ -153,9 +162,11 @@ def test_schema_changes_are_listed_with_the_incompatible_ones_marked(tmp_path: P
         return schema_edited(tmp_path / name, lambda fields: edit({f["name"]: f for f in fields}))
 
     def old(f):
+        f["figure_id"]["constraints"] = {"required": True, "unique": True}
         f["flow"]["constraints"] = {"enum": ["cash", "equity", "chips"]}
         f["value"]["type"] = "integer"
         f["qualifier"]["constraints"] = {"enum": ["exact", "up_to", "approximately", "estimate"]}
+        f["source_id"]["constraints"] = {"pattern": "^[a-z0-9-]+$"}
         f["quote"]["constraints"] = {"maxLength": 200}
         f["note"]["description"] = "A note."
 
@@ -167,16 +178,25 @@ def test_schema_changes_are_listed_with_the_incompatible_ones_marked(tmp_path: P
         f["note"]["description"] = "A free note, in English."
 
     a, b = package("a", old), package("b", new)
+    # A's figures refer to its sources; B drops that foreign key
+    schema_path = a / "schemas" / "figures.schema.json"
+    schema = json.loads(schema_path.read_text(encoding="utf-8"))
+    schema["foreignKeys"] = [{"fields": "source_id", "reference": {"resource": "sources", "fields": "source_id"}}]
+    schema_path.write_text(json.dumps(schema), encoding="utf-8")
     d = diff.diff_packages(snapshot.open_snapshot(str(a)), snapshot.open_snapshot(str(b)))
     figures = next(t for t in d.tables if t.name == "figures")
     assert figures.schema == [
         "unit: pattern changed to '^[A-Z]+$' (incompatible)",
         "qualifier: enum value removed: estimate (incompatible)",
+        "figure_id: no longer required",
+        "figure_id: no longer unique",
         "flow: enum dropped (any value allowed)",
         "value: type widened from integer to number",
         "qualifier: enum value added: range",
+        "source_id: pattern dropped",
         "quote: maxLength 200 → 500",
         "note: description changed",
+        "foreign keys changed",
     ]
     assert (figures.added, figures.removed, figures.changed) == ([], [], [])
     assert [t.schema for t in d.tables if t.name != "figures"] == [[], [], []]
@@ -187,7 +207,7 @@ def test_schema_changes_are_listed_with_the_incompatible_ones_marked(tmp_path: P
     assert "no differences" not in text
     markdown = diff.format_markdown(d)
     assert markdown.startswith("#### `figures`: 0 added, 0 removed, 0 changed\n- Schema: unit: pattern changed")
-    assert json.loads(diff.format_json(d))["tables"][3]["schema"][-1] == "note: description changed"
+    assert json.loads(diff.format_json(d))["tables"][3]["schema"] == figures.schema
 
 
 def test_schemas_diff_cannot_read_are_one_line_errors_and_odd_bounds_a_change(tmp_path: Path):
@@ -271,3 +291,68 @@ def test_a_release_file_names_its_release_and_other_json_is_refused(tmp_path: Pa
     proc = run("diff", str(schema), V2)
     assert proc.returncode == 2
     assert proc.stderr == f"aideals: error: {schema}: not a data package descriptor (no `resources` list)\n"
+
+
+def with_parties(root: Path, extra: str) -> Path:
+    """A copy of release v1 at `root` with `extra` appended to its parties.csv."""
+    shutil.copytree(RELEASES / "v1", root)
+    with open(root / "data" / "parties.csv", "a", encoding="utf-8", newline="") as fh:
+        fh.write(extra)
+    return root
+
+
+def test_a_duplicate_primary_key_is_refused_naming_its_line(tmp_path: Path):
+    """Rows are matched by primary key: two rows with one key cannot be, whichever side has them."""
+    import pytest
+
+    from aideals.errors import PackageError
+
+    dup = with_parties(tmp_path / "dup", "acme,Acme Again,company\n")
+    for a, b in ((str(dup), V1), (V1, str(dup))):
+        with pytest.raises(PackageError) as exc:
+            diff.diff_packages(snapshot.open_snapshot(a), snapshot.open_snapshot(b))
+        assert str(exc.value) == f"{dup}: parties:5: party_id: duplicate key 'acme'"
+
+
+def test_a_descriptor_path_leaving_the_package_is_refused(tmp_path: Path):
+    """A resource path `../outside.csv` would read a file beside the package: refused, never read."""
+    import pytest
+
+    from aideals.errors import PackageError
+
+    pkg = tmp_path / "pkg"
+    shutil.copytree(RELEASES / "v1", pkg)
+    shutil.copyfile(pkg / "data" / "parties.csv", tmp_path / "outside.csv")
+    descriptor = json.loads((pkg / "datapackage.json").read_text(encoding="utf-8"))
+    next(r for r in descriptor["resources"] if r["name"] == "parties")["path"] = "../outside.csv"
+    (pkg / "datapackage.json").write_text(json.dumps(descriptor), encoding="utf-8")
+    with pytest.raises(PackageError) as exc:
+        snapshot.open_snapshot(str(pkg)).rows("parties")
+    assert str(exc.value) == f"{pkg}: path '../outside.csv' is refused: it leaves the package directory"
+    proc = run("diff", str(pkg), V1)
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert proc.stderr == f"aideals: error: {pkg}: path '../outside.csv' is refused: it leaves the package directory\n"
+
+
+def test_a_zip_holding_the_package_in_one_top_folder_is_read(tmp_path: Path):
+    """A release zipped with its folder (`aideals-1.0.0/datapackage.json`, as many zip tools make
+    it) is the same package as the folder."""
+    import zipfile
+
+    zpath = tmp_path / "aideals-1.0.0.zip"
+    with zipfile.ZipFile(zpath, "w") as zf:
+        for path in sorted((RELEASES / "v1").rglob("*")):
+            if path.is_file():
+                zf.write(path, "aideals-1.0.0/" + path.relative_to(RELEASES / "v1").as_posix())
+    proc = run("diff", str(zpath), V1)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == (
+        f"diff {zpath} -> {V1}\n"
+        "parties: 0 added, 0 removed, 0 changed\n"
+        "sources: 0 added, 0 removed, 0 changed\n"
+        "deals: 0 added, 0 removed, 0 changed\n"
+        "figures: 0 added, 0 removed, 0 changed\n"
+        "no differences\n"
+    )
+    assert diff.format_markdown(diff.diff_packages(snapshot.open_snapshot(str(zpath)),
+                                                   snapshot.open_snapshot(V2))) + "\n" == EXPECTED_MARKDOWN

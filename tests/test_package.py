@@ -605,10 +605,14 @@ def test_a_resource_aideals_cannot_read_as_described_is_refused(tmp_path, edit, 
     assert str(exc.value) == message
 
 
-@pytest.mark.parametrize("cell, found", [("xb", True), ("b", False), ("axx", False), ("xa", True)])
+@pytest.mark.parametrize("cell, found", [
+    ("xb", True), ("b", False), ("axx", False), ("xa", True),
+    # Python's `$` also matches before a final line break, and only there (cells quoted in the CSV)
+    ('"b\n"', False), ('"b\n\n"', True), ('"xb\n"', True),
+])
 def test_a_pattern_with_alternatives_is_anchored_as_frictionless_anchors_it(tmp_path, cell, found):
     """frictionless runs `re.match("^" + pattern + "$")`: with `a|b` a cell must start with `a`
-    or be `b`; `xb` fails (aideals searched anywhere and let it pass)."""
+    or be `b` (or `b` and a final line break); `xb` fails (aideals searched anywhere and let it pass)."""
     import shutil
 
     from aideals import checks

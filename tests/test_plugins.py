@@ -291,9 +291,14 @@ from pathlib import Path
 from aideals import hookimpl
 from aideals.metrics import Metric
 
-def slow(con):
+def started(i):  # a UDF that DuckDB calls once, on the first row of the slow query: the query runs
     Path({marker!r}).write_text("running")
-    con.execute("SELECT count(*) FROM range(100000000000) t(i) WHERE i * i = -1").fetchall()
+    return i
+
+def slow(con):
+    con.create_function("started", started, ["BIGINT"], "BIGINT", side_effects=True)
+    con.execute("SELECT count(*) FROM range(100000000000) t(i)"
+                " WHERE CASE WHEN i = 0 THEN started(i) ELSE i END * i = -1").fetchall()
     return []
 
 @hookimpl
@@ -320,8 +325,8 @@ def test_sigterm_during_a_metric_query_stops_the_build_with_exit_130(metrics_pac
     deadline = time.monotonic() + 120
     while not marker.exists() and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert marker.exists(), proc.communicate()
-    time.sleep(0.3)  # into the query
+    assert marker.exists(), proc.communicate()  # DuckDB runs the query: it has called the UDF
+    time.sleep(0.1)  # past the UDF's return: the signal lands in DuckDB's scan, not in the UDF's Python
     proc.send_signal(signal.SIGTERM)
     stdout, stderr = proc.communicate(timeout=120)
     assert proc.returncode == 130, (stdout, stderr)
@@ -450,6 +455,15 @@ def test_an_interrupt_of_a_metric_query_stops_the_run_instead_of_skipping_the_me
             "SELECT 'cycle' AS subject_type, 'c' AS subject_id, 1.0 AS value, 'ratio' AS unit, ['c-revenue'] AS figure_ids",
             "row 1: subject_id: 'c' is not a cycle (two or more party ids, a/b/c)",
         ),
+        (  # an empty party id: the result schema's pattern refuses it first
+            "SELECT 'pair' AS subject_type, 'c/' AS subject_id, 1.0 AS value, 'ratio' AS unit, ['c-revenue'] AS figure_ids",
+            "row 1: subject_id: 'c/' does not match '^[a-z0-9][a-z0-9-]*(/[a-z0-9][a-z0-9-]*)*$'",
+        ),
+        (  # a row may name its metric, but only this one
+            "SELECT 'other' AS metric, 'party' AS subject_type, 'c' AS subject_id, 1.0 AS value, 'ratio' AS unit, "
+            "['c-revenue'] AS figure_ids",
+            "row 1: metric: 'other' is not this metric's name 'sloppy_metric'",
+        ),
         # figure ids are checked without jsonschema when they are fine: when not, jsonschema says why
         (
             "SELECT 'party' AS subject_type, 'c' AS subject_id, 1.0 AS value, 'ratio' AS unit, "
@@ -494,6 +508,27 @@ def test_figure_ids_go_through_jsonschema_when_the_schema_asks_more_of_them(metr
         assert [r.figure_ids for r in metrics.check_rows(con, metric, [row], schema)] == [("c-revenue", "ca-chips")]
         with pytest.raises(metrics.BadMetricRows, match=r"^row 1: figure_ids: \['c-revenue', 'ca-chips'\] is too long$"):
             metrics.check_rows(con, metric, [row], stricter)
+
+
+@pytest.mark.parametrize(("subject_type", "subject_id", "error"), [
+    ("pair", "c/", "row 1: subject_id: 'c/' is not a pair (two party ids, a/b)"),
+    ("pair", "/c", "row 1: subject_id: '/c' is not a pair (two party ids, a/b)"),
+    ("cycle", "a//c", "row 1: subject_id: 'a//c' is not a cycle (two or more party ids, a/b/c)"),
+    ("pair", "a/b/c", "row 1: subject_id: 'a/b/c' is not a pair (two party ids, a/b)"),
+])
+def test_a_subject_with_an_empty_party_id_is_refused_even_when_the_schema_lets_it_pass(
+        metrics_package, subject_type, subject_id, error):
+    """The result schema's pattern refuses `c/` first; a schema without it still does not get an
+    empty party id looked up in parties: the subject is named as no pair (or cycle)."""
+    import copy
+
+    schema = copy.deepcopy(metrics.result_schema(ROOT))
+    del schema["properties"]["subject_id"]["pattern"]
+    metric = metrics.Metric(name="m", title="M", description="", unit="ratio", formula="", sql="SELECT 1")
+    row = {"subject_type": subject_type, "subject_id": subject_id, "value": 1.0, "unit": "ratio", "figure_ids": ["c-revenue"]}
+    with metrics.readonly_database(package.load(metrics_package)) as con, pytest.raises(metrics.BadMetricRows) as exc:
+        metrics.check_rows(con, metric, [row], schema)
+    assert str(exc.value) == error
 
 
 def test_result_rows_are_inserted_as_they_are_in_their_order():

@@ -139,3 +139,20 @@ def test_the_smallest_of_quantities_takes_the_bounds_that_can_move_it(quantities
 
     m = smallest(quantities)
     assert (m.low, m.high, m.qualifier) == expected
+
+
+@pytest.mark.parametrize("quantity, words", [
+    (q(8e9), "$8B"),
+    (q(8e9, approximate=True), "about $8B"),
+    (q(8e9, lower_open=True), "up to $8B"),
+    (q(8e9, upper_open=True), "at least $8B"),
+    # may be lower and may be higher: an estimate, said as "about" too
+    (q(8e9, lower_open=True, upper_open=True), "about $8B"),
+    (q(8e9, lower_open=True, upper_open=True, approximate=True), "about $8B"),
+    (q(6e9, 1.25e10, lower_open=True), "$6B to $12.5B"),
+    (q(1.23456e12), "$1,234.56B"),
+])
+def test_money_says_how_to_read_the_amount(quantity, words):
+    from aideals.quantities import money
+
+    assert money(quantity) == words

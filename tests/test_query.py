@@ -83,6 +83,22 @@ def test_json_output(capsys, release):
         {"figure_id": "chips-two", "value": 1, "value_high": None, "period_start": "2026-07-01"},
     ]
     assert '"value": 250,' in out  # integral doubles print as integers, not 250.0
+    # ... but only below 2**53, where every integer is a double: a larger one keeps its float form
+    # (1e20 is not printed as 100000000000000000000, which a JSON reader may round)
+    rc, out, _ = q(
+        capsys, release, "SELECT 1e20 AS big, -1e20 AS neg, 9007199254740991.0::DOUBLE AS below,"
+        " 9007199254740992.0::DOUBLE AS at_limit", "--format", "json",
+    )  # fmt: skip
+    assert (rc, out) == (0, (
+        "[\n"
+        "  {\n"
+        '    "big": 1e+20,\n'
+        '    "neg": -1e+20,\n'
+        '    "below": 9007199254740991,\n'
+        '    "at_limit": 9007199254740992.0\n'
+        "  }\n"
+        "]\n"
+    ))
 
 
 def test_markdown_output(capsys, release):
@@ -93,6 +109,19 @@ def test_markdown_output(capsys, release):
         "| alpha | Alpha |  | 2 |\n"
         "| beta | Beta |  | 2 |\n"
     )
+
+
+def test_markdown_escapes_pipes_and_backslashes_and_joins_lines(capsys, release):
+    """A `|` in a cell or a column name would end the cell: it is written `\\|`; a backslash is
+    doubled (so that a cell ending in one cannot escape the next `|`); a line break is a space."""
+    assert querying.render(querying.QueryResult(["x"], [("a|b",)]), "markdown") == "| x |\n|---|\n| a\\|b |"
+    rc, out, _ = q(capsys, release, """SELECT 'a|b' AS "x|y", 'c\\' AS z, 'l1' || chr(10) || 'l2' AS w""",
+                   "--format", "markdown")
+    assert (rc, out) == (0, (
+        "| x\\|y | z | w |\n"
+        "|---|---|---|\n"
+        "| a\\|b | c\\\\ | l1 l2 |\n"
+    ))
 
 
 def test_empty_result_keeps_the_header(capsys, release):

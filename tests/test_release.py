@@ -183,6 +183,31 @@ def test_an_incompatible_schema_change_needs_a_major_version(repo: Path):
     )
     proc = aideals(repo, "release", "1.0.0", "--dry-run")
     assert proc.returncode == 0, proc.stderr
+    # the schemas changed incompatibly: the plan does not say they are compatible
+    assert proc.stdout == dry_run_plan("1.0.0", "release 1.0.0 dated 2026-12-02 (after v0.1.0)", CHECKS_PASSED,
+                                       "datapackage.json, CITATION.cff, .zenodo.json")
+    assert proc.stderr == ""
+
+
+CHECKS_PASSED = ("checks passed: clean work tree, package, table-schema, row-rule, deal_not_dated_after_its_source,"
+                 " deal_parties_appear_in_its_flows,"
+                 " figure_not_dated_after_its_source, no_cycle_in_deal_part_of, no_cycle_in_party_parents,"
+                 " undisclosed_party_in_one_deal, CHANGELOG section")
+
+
+def dry_run_plan(version: str, line: str, checks: str, updated: str, dist: str = "dist") -> str:
+    """What `aideals release VERSION --dry-run` prints: `line` is the plan's first line, `updated`
+    the files whose version and date it sets (empty: none)."""
+    return (
+        "dry run: nothing written\n"
+        f"{line}\n"
+        f"{checks}\n"
+        f"set version and date in: {updated or 'nothing (already set)'}\n"
+        f"build into: {dist}/{version}/ (aideals-{version}.zip, aideals-{version}.duckdb, "
+        f"aideals-{version}-<table>.parquet, release-manifest.json, SHA256SUMS)\n"
+        f"commit: {'Release ' + version if updated else 'none needed'}\n"
+        f"tag: v{version} (annotated)\n"
+    )
 
 
 def test_dry_run_shows_the_plan_and_writes_nothing(repo: Path):
@@ -192,10 +217,7 @@ def test_dry_run_shows_the_plan_and_writes_nothing(repo: Path):
     assert proc.stdout == (
         "dry run: nothing written\n"
         "release 0.1.0 dated 2026-11-23 (the first release)\n"
-        "checks passed: clean work tree, package, table-schema, row-rule, deal_not_dated_after_its_source,"
-        " deal_parties_appear_in_its_flows,"
-        " figure_not_dated_after_its_source, no_cycle_in_deal_part_of, no_cycle_in_party_parents,"
-        " undisclosed_party_in_one_deal, CHANGELOG section\n"
+        f"{CHECKS_PASSED}\n"
         "set version and date in: nothing (already set)\n"
         "build into: dist/0.1.0/ (aideals-0.1.0.zip, aideals-0.1.0.duckdb, aideals-0.1.0-<table>.parquet, "
         "release-manifest.json, SHA256SUMS)\n"
@@ -249,7 +271,20 @@ def test_a_release_writes_its_files_tags_and_verifies(two_releases):
     assert git(repo, "tag", "--list") == "v0.1.0\n"
     assert git(repo, "cat-file", "-t", "v0.1.0") == "tag\n"  # annotated
     assert git(repo, "rev-parse", "v0.1.0^{commit}") == git(repo, "rev-parse", "HEAD")
-    assert proc.stdout.splitlines()[0].startswith("released 0.1.0 (2026-11-23), commit ")
+    assert git(repo, "tag", "-l", "--format=%(contents)", "v0.1.0") == "aideals 0.1.0 (2026-11-23)\n\n"
+    manifest = json.loads((out / "release-manifest.json").read_text())
+    rows = manifest["row_counts"]
+    assert proc.stdout == "\n".join([
+        f"released 0.1.0 (2026-11-23), commit {git(repo, 'rev-parse', 'HEAD')[:12]}, tag v0.1.0",
+        *[f"  {('dist/0.1.0/' + f['path']).ljust(40)}  {f['bytes']:>12,} bytes  sha256:{f['sha256'][:16]}…"
+          for f in manifest["files"]],
+        (f"rows: deals {rows['deals']:,}, figures {rows['figures']:,}, metrics {rows['metrics']:,}, "
+         f"parties {rows['parties']:,}, sources {rows['sources']:,}"),
+        "check it: aideals verify dist/0.1.0",
+        "publish: git push origin v0.1.0 (and the commit), then upload dist/0.1.0/*",
+    ]) + "\n"
+    assert [f["path"] for f in manifest["files"]] == [n for n in RELEASE_FILES if n not in ("SHA256SUMS", "release-manifest.json")]
+    assert proc.stderr == ""
     verified = aideals(repo, "verify", "dist/0.1.0")
     assert verified.returncode == 0, verified.stdout
     assert verified.stdout == "dist/0.1.0: OK, 12 files match their recorded hashes and sizes\n"
@@ -289,8 +324,17 @@ def test_the_zip_holds_the_hashed_package_with_fixed_timestamps(two_releases):
     repo, _, _ = two_releases
     with zipfile.ZipFile(repo / "dist" / "0.1.0" / "aideals-0.1.0.zip") as zf:
         names = zf.namelist()
-        assert names == sorted(names)
-        assert {"datapackage.json", "data/figures.csv", "schemas/figures.schema.json", "CITATION.cff"} <= set(names)
+        # the package, and beside it the repository's files that explain the archive
+        assert names == [
+            "CHANGELOG.md", "CITATION.cff", "README.md",
+            "data/deals.csv", "data/figures.csv", "data/parties.csv", "data/sources.csv",
+            "datapackage.json",
+            "schemas/deals.rules.json", "schemas/deals.schema.json", "schemas/figures.rules.json",
+            "schemas/figures.schema.json", "schemas/metric-result.schema.json", "schemas/parties.rules.json",
+            "schemas/parties.schema.json", "schemas/release-manifest.schema.json", "schemas/sources.rules.json",
+            "schemas/sources.schema.json",
+        ]
+        assert zf.read("CHANGELOG.md") == (repo / "CHANGELOG.md").read_bytes()
         assert {i.date_time for i in zf.infolist()} == {(2026, 11, 23, 0, 0, 0)}
         desc = json.loads(zf.read("datapackage.json"))
         assert desc["version"] == "0.1.0"
@@ -314,6 +358,12 @@ def test_a_release_sets_version_and_date_commits_and_tags(tmp_path: Path):
     changelog.write_text(changelog.read_text().replace("## [0.1.0] - 2026-11-23",
                                                        "## [0.2.0] - 2026-12-01\n\n## [0.1.0] - 2026-11-23"))
     git(repo, "commit", "-qam", "Notes for 0.2.0")
+    proc = aideals(repo, "release", "0.2.0", "--dist", str(tmp_path / "out"), "--dry-run")
+    assert proc.returncode == 0, proc.stderr
+    # no schema changed since v0.1.0: the plan says they are compatible
+    assert proc.stdout == dry_run_plan("0.2.0", "release 0.2.0 dated 2026-12-01 (after v0.1.0)",
+                                       CHECKS_PASSED + ", schemas compatible",
+                                       "datapackage.json, CITATION.cff, .zenodo.json", dist=str(tmp_path / "out"))
     proc = aideals(repo, "release", "0.2.0", "--dist", str(tmp_path / "out"))
     assert proc.returncode == 0, proc.stderr
     assert json.loads((repo / "datapackage.json").read_text())["version"] == "0.2.0"
@@ -329,7 +379,12 @@ def test_a_release_sets_version_and_date_commits_and_tags(tmp_path: Path):
     assert git(repo, "tag", "--list").split() == ["v0.1.0", "v0.2.0"]
     assert (tmp_path / "out" / "0.2.0" / "aideals-0.2.0.zip").is_file()
     cited = aideals(repo, "cite", "--version", "0.2.0")
-    assert "(Version 0.2.0)" in cited.stdout and "(2026)" in cited.stdout
+    title = json.loads((repo / "datapackage.json").read_text())["title"]
+    assert (cited.stdout, cited.stderr) == (
+        f"aideals contributors. (2026). {title} (Version 0.2.0) [Data set]. Licence: CC-BY-4.0.\n", "")
+    # APA gives the year alone: the release's date is in the CFF citation of the tagged release
+    cited = yaml.safe_load(aideals(repo, "cite", "--version", "0.2.0", "--format", "cff").stdout)
+    assert (cited["version"], cited["date-released"]) == ("0.2.0", "2026-12-01")
 
 
 def test_a_dist_directory_that_cannot_be_made_changes_nothing(repo: Path):
@@ -348,6 +403,8 @@ def test_a_major_release_after_its_prerelease_may_still_change_the_schemas(repo:
     schema_path = repo / "schemas" / "parties.schema.json"
     proc = aideals(repo, "release", "1.0.0", "--dry-run")
     assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == dry_run_plan("1.0.0", "release 1.0.0 dated 2026-12-02 (after v1.0.0-rc.1)", CHECKS_PASSED,
+                                       "datapackage.json, CITATION.cff, .zenodo.json")
     git(repo, "tag", "-a", "v1.0.0", "-m", "one")
     schema["fields"][0]["constraints"]["maxLength"] = 60
     schema_path.write_text(json.dumps(schema, indent=2) + "\n", encoding="utf-8")
@@ -428,3 +485,76 @@ def test_a_rename_inside_the_release_directory_does_not_block_the_release(tmp_pa
     git(repo, "mv", "CITATION.cff", "CITATION2.cff")
     assert refuse(repo, "0.1.0") == (
         "the working tree is not clean (CITATION2.cff): commit or stash first; nothing was written")
+
+
+BROKEN_METRIC = '''from aideals import hookimpl
+from aideals.metrics import Metric
+
+
+@hookimpl
+def aideals_register_metrics():
+    return [Metric(name="broken", title="Broken", description="A metric whose SQL fails.", unit="count",
+                   formula="none", sql="SELECT nope")]
+'''
+
+
+def test_a_failing_metric_stops_the_release_and_changes_nothing(tmp_path: Path):
+    """Metrics run strictly in a release: a metric that fails is an error (exit 1), not a warning
+    and a `metrics` table with a hole in it; the metadata files the release had set are restored,
+    nothing is committed or tagged, and no dist/ is left behind."""
+    repo = make_repo(tmp_path / "repo")
+    git(repo, "tag", "-a", "v0.1.0", "-m", "first")
+    changelog = repo / "CHANGELOG.md"
+    changelog.write_text(changelog.read_text().replace("## [0.1.0] - 2026-11-23",
+                                                       "## [0.2.0] - 2026-12-01\n\n## [0.1.0] - 2026-11-23"))
+    (repo / "plugins" / "broken_metric.py").write_text(BROKEN_METRIC, encoding="utf-8")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "Notes for 0.2.0 and a broken metric")
+    assert not (repo / "dist").exists()
+    before = snapshot_state(repo)
+    metadata_files = {name: (repo / name).read_bytes() for name in ("datapackage.json", "CITATION.cff", ".zenodo.json")}
+    proc = aideals(repo, "release", "0.2.0")
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert proc.stdout == ""
+    last = proc.stderr.splitlines()[-1]
+    assert last.startswith("aideals: error: 1 plugin problem(s), first: plugin broken_metric: metric broken: "), last
+    assert '"nope"' in last  # DuckDB's own words follow: the column it could not find
+    assert snapshot_state(repo) == before
+    assert {name: (repo / name).read_bytes() for name in metadata_files} == metadata_files
+    assert not (repo / "dist").exists()
+    # a --dist two levels down that did not exist: neither level is left behind
+    proc = aideals(repo, "release", "0.2.0", "--dist", str(tmp_path / "out" / "releases"))
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    assert proc.stderr.splitlines()[-1] == last
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["repo"]
+    assert snapshot_state(repo) == before
+
+
+def test_a_release_whose_working_directory_cannot_be_made_leaves_no_dist(repo: Path, tmp_path: Path, monkeypatch):
+    """dist/ is made, then the working directory in it: if that fails, the dist/ made goes too."""
+    import tempfile
+
+    from aideals import release
+
+    plan = release.check(repo, "0.1.0", dist=tmp_path / "out" / "releases")
+    before = snapshot_state(repo)
+
+    real_mkdtemp = tempfile.mkdtemp
+
+    def mkdtemp(*args, **kwargs):
+        if not str(kwargs.get("prefix", "")).startswith(".release-"):
+            return real_mkdtemp(*args, **kwargs)  # the validation's own temporary directories
+        assert Path(kwargs["dir"]).is_dir()
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(tempfile, "mkdtemp", mkdtemp)
+    with pytest.raises(OSError, match="No space left on device"):
+        release.make(plan)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["repo"]
+    assert snapshot_state(repo) == before
+    # an empty dist/ that was there before the release is not the release's to remove
+    (tmp_path / "kept").mkdir()
+    plan = release.check(repo, "0.1.0", dist=tmp_path / "kept")
+    with pytest.raises(OSError, match="No space left on device"):
+        release.make(plan)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["kept", "repo"]

@@ -93,6 +93,9 @@ def test_values_are_written_in_their_units():
     assert report.format_value(1.23456e9, "USD") == "$1.23B"  # scaled values keep two decimals
     assert report.format_date(date(2025, 10, 1), "month") == "2025-10"
     assert report.format_date(date(2025, 9, 23), "approximate") == "about 2025-09-23"
+    assert report.format_date(date(2019, 1, 1), "year") == "2019"
+    assert report.format_date(date(2025, 9, 23), "day") == "2025-09-23"
+    assert report.format_date(None, "day") == ""
 
 
 def test_cycles_are_the_nodes_of_strongly_connected_components():
@@ -478,6 +481,21 @@ def test_hostile_text_stays_text(con):
     assert nodes["text"][nodes["customdata"].index("softbank")].startswith("SoftBank &lt;/script&gt;&lt;script&gt;")
 
 
+def test_line_and_paragraph_separators_are_escaped_in_the_page_s_data(con):
+    """U+2028 and U+2029 end a line in JavaScript source: in the page's data they are written as
+    escapes, whatever text a name holds, and read back as the characters."""
+    assert report.json_for_script({"b": "x\u2028y\u2029</script>&"}) == (
+        '{"b":"x\\u2028y\\u2029\\u003c/script\\u003e\\u0026"}'
+    )
+    con.execute("UPDATE parties SET name = ? WHERE party_id = 'softbank'", ["Soft\u2028Bank\u2029Group"])
+    page = report.render_html(con, version="0.1.0", built_at=BUILT_AT)
+    (text,) = [text for attrs, text in parse(page).scripts if attrs.get("id") == "report-data"]
+    assert '{"id":"softbank","name":"Soft\\u2028Bank\\u2029Group"}' in text
+    assert ("\u2028" in text, "\u2029" in text) == (False, False)
+    (softbank,) = [p for p in json.loads(text)["parties"] if p["id"] == "softbank"]
+    assert softbank == {"id": "softbank", "name": "Soft\u2028Bank\u2029Group"}
+
+
 def test_metric_values_link_to_their_input_figures(con):
     con.execute(
         "INSERT INTO metrics VALUES ('cost_per_gigawatt', 'deal', 'amd-openai-2025', 50e9, 60e9, 'USD_per_GW', "
@@ -779,11 +797,17 @@ def test_the_page_cites_the_release_as_aideals_cite_does(con):
     # a descriptor whose fields have unexpected types falls back instead of failing
     page = report.render_html(con, version="0.1.0", built_at=BUILT_AT,
                               descriptor=dict(descriptor, title=5, licenses=[{"name": 5}]))
-    assert '<blockquote id="citation">' in page
+    assert ('<blockquote id="citation">aideals contributors. (2026). 5 (Version 0.1.0) [Data set]. '
+            "Licence: 5.</blockquote>") in page
+    # the fallback writes its authors as `aideals cite` does: a full stop after them, & before the last
+    page = report.render_html(con, version="0.1.0", built_at=BUILT_AT,
+                              descriptor={"title": "T", "contributors": [{"title": "Ann"}, {"title": "Bob Inc."}]})
+    assert '<blockquote id="citation">Ann, &amp; Bob Inc. (2026). T (Version 0.1.0) [Data set].</blockquote>' in page
     # contributors of an unexpected shape ("roles": null) do not break the page
     odd = dict(descriptor, contributors=[{"title": "Ann", "roles": None}])
     page = report.render_html(con, version="0.39.0", built_at=BUILT_AT, descriptor=odd)
-    assert '<blockquote id="citation">Ann. (' in page
+    assert ('<blockquote id="citation">Ann. (2026). aideals: the deals that finance the AI compute build-out '
+            "(Version 0.39.0) [Data set]. Licence: CC-BY-4.0.</blockquote>") in page
 
 
 def test_a_metric_note_names_its_parties():

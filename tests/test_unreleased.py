@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -10,11 +11,17 @@ from aideals.versioning import shown_version, unreleased_changes
 from cli_runner import run_cli
 from fixture_packages import make_package
 
-GIT = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org"]
+# git as a fresh machine has it: no user's or system's configuration (commit.gpgsign, hooks, a
+# default branch) can change or break the commits these tests make.
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
+    "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org",
+    "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1",
+}
 
 
 def git(root: Path, *args: str) -> None:
-    subprocess.run([*GIT, *args], cwd=root, check=True, capture_output=True)
+    subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, env={**os.environ, **GIT_ENV})
 
 
 def descriptor(root: Path) -> dict:

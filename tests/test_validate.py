@@ -191,6 +191,7 @@ COMPILER_RULES = [
     {"if": {"properties": {"v": {"const": 3}}, "required": ["v"]}, "then": {"properties": {"h": {"exclusiveMinimum": 3}}}},
     {"oneOf": [{"properties": {"q": {"const": "a"}}, "required": ["q"]}, {"properties": {"v": {"maximum": 1}}}]},
     {"properties": {"q": {"not": {"const": "a"}}, "h": {"maximum": 4}}, "required": ["h"]},
+    {"properties": {"h": {"exclusiveMaximum": 4}}},
 ]
 COMPILER_ROWS = [{}, {"q": "range"}, {"q": "a"}, {"v": 3.0}, {"v": 12.0}, {"h": 2.0}, {"q": "range", "h": 5.0},
                  {"q": "a", "v": 0.5}, {"q": "range", "v": 3.0, "h": 3.0}, {"q": "b", "v": 7.0, "h": 4.0}]
@@ -211,6 +212,28 @@ def test_rule_compiler_equals_jsonschema_on_keywords_the_rule_files_do_not_combi
     con.executemany("INSERT INTO t VALUES (?, ?, ?, ?)", [(i, *r) for i, r in enumerate(rows)])
     ours = [bool(ok) for (ok,) in con.execute(f"SELECT coalesce({sql.text}, false) FROM t ORDER BY n", sql.params).fetchall()]
     assert ours == [validator.is_valid(r) for r in COMPILER_ROWS]
+
+
+@pytest.mark.parametrize(("keyword", "passes"), [
+    # h = 3.5, 4 (the bound), 4.5, absent
+    ("minimum", [False, True, True, True]),
+    ("maximum", [True, True, False, True]),
+    ("exclusiveMinimum", [False, False, True, True]),
+    ("exclusiveMaximum", [True, False, False, True]),
+])
+def test_a_compiled_bound_includes_its_value_only_when_not_exclusive(keyword, passes):
+    import duckdb
+
+    from aideals.rules_sql import RuleCompiler
+
+    rule = {"properties": {"h": {keyword: 4}}}
+    sql = RuleCompiler({"h": "number"}).row(rule)
+    con = duckdb.connect()
+    con.execute("CREATE TABLE t (n INTEGER, h DOUBLE)")
+    con.executemany("INSERT INTO t VALUES (?, ?)", [(0, 3.5), (1, 4.0), (2, 4.5), (3, None)])
+    got = [bool(ok) for (ok,) in con.execute(f"SELECT coalesce({sql.text}, false) FROM t ORDER BY n", sql.params).fetchall()]
+    assert got == passes
+    assert [rules.validator_class()(rule).is_valid({} if h is None else {"h": h}) for h in (3.5, 4.0, 4.5, None)] == passes
 
 
 # --- extra checks from plugins -------------------------------------------------------------------
@@ -545,6 +568,9 @@ def test_a_line_longer_than_the_read_limit_is_refused_by_validate_as_by_build(tm
         ({"properties": {"title": {"pattern": "(a)\\1"}}},
          "the rule on 'title': pattern: must be a regular expression DuckDB can run (no lookaround or backreferences)"),
         ({"properties": {"title": {"minLength": "x"}}}, "the rule on 'title': minLength: must be a whole number"),
+        ({"properties": {"title": {"minLength": -1}}}, "the rule on 'title': minLength: must be a whole number"),
+        ({"properties": {"title": {"maxLength": 2.5}}}, "the rule on 'title': maxLength: must be a whole number"),
+        ({"properties": {"title": {"maxLength": True}}}, "the rule on 'title': maxLength: must be a whole number"),
     ],
 )
 def test_a_rule_whose_keyword_is_malformed_is_an_error_naming_it(tmp_path, rule, message):
@@ -623,14 +649,97 @@ def test_a_cross_table_finding_names_the_row_at_fault_when_its_id_is_duplicated(
     assert (2, "deal_not_dated_after_its_source") not in findings
 
 
-def test_a_plugin_check_s_row_is_not_taken_on_trust():
-    """Only the built-in checks give the row of a finding; a plugin's `_row` (even one that is
-    text) is ignored, and its finding gets the first row of the id it names."""
+@pytest.mark.parametrize("row", ["'line 99'", "99"])
+def test_a_plugin_check_s_row_is_not_taken_on_trust(row):
+    """Only the built-in checks give the row of a finding; a plugin's `_row` (text, or a whole
+    number naming no row) is ignored, and its finding gets the first row of the id it names."""
     check = checks.ExtraCheck(
-        "rowful", "", "SELECT 'deals' AS resource, deal_id AS id, 'line 99' AS _row, 'x' AS message FROM deals",
+        "rowful", "", f"SELECT 'deals' AS resource, deal_id AS id, {row} AS _row, 'x' AS message FROM deals",
         plugin="someone")
     report = checks.validate(package.load(CORPUS / "valid-base"), extra_checks=[check])
     assert [(f.file, f.row) for f in report.findings] == [("data/deals.csv", 2), ("data/deals.csv", 3)]
+
+
+def _valid_base_with(tmp_path, table: str, old: str, new: str) -> Path:
+    """A copy of the valid-base corpus case with `old` (found once) replaced by `new` in data/TABLE.csv."""
+    import shutil
+
+    shutil.copytree(CORPUS / "valid-base", tmp_path / "pkg")
+    path = tmp_path / "pkg" / "data" / f"{table}.csv"
+    text = path.read_text(encoding="utf-8")
+    assert text.count(old) == 1
+    path.write_text(text.replace(old, new), encoding="utf-8")
+    return tmp_path / "pkg"
+
+
+@pytest.mark.parametrize(("cell", "shown"), [
+    ("9" * 59 + "x", "9" * 59 + "x"),  # 60 characters: shown whole
+    ("9" * 60 + "x", "9" * 57 + "..."),  # 61: cut to 57 and an ellipsis
+    ("9" * 70 + "x", "9" * 57 + "..."),
+])
+def test_a_long_cell_is_cut_at_60_characters_in_its_message_not_in_its_value(tmp_path, cell, shown):
+    root = _valid_base_with(tmp_path, "figures", ",amount,1000000000,,USD,up_to", f",amount,{cell},,USD,up_to")
+    assert [(f.line(), f.value) for f in checks.validate(package.load(root)).findings] == [
+        (f'data/figures.csv:2: value: "{shown}" is not a number', cell)
+    ]
+
+
+@pytest.mark.parametrize(("table", "field", "constraints", "expected"), [
+    # figures.value: 5 (row 3) and 1000000000 (row 2) are the smallest and largest values
+    ("figures", "value", {"required": True, "exclusiveMinimum": 5},
+     ['data/figures.csv:3: value: "5" is not above the exclusive minimum 5']),
+    ("figures", "value", {"required": True, "minimum": 5}, []),
+    ("figures", "value", {"required": True, "exclusiveMinimum": 4.5}, []),
+    ("figures", "value", {"required": True, "exclusiveMaximum": 1000000000},
+     ['data/figures.csv:2: value: "1000000000" is not below the exclusive maximum 1000000000']),
+    ("figures", "value", {"required": True, "maximum": 1000000000}, []),
+    ("figures", "value", {"required": True, "exclusiveMaximum": 1000000000.5}, []),
+    # sources.published: 2025-10-01 (row 2) and 2025-10-05 (row 3)
+    ("sources", "published", {"exclusiveMinimum": "2025-10-01"},
+     ['data/sources.csv:2: published: "2025-10-01" is not above the exclusive minimum 2025-10-01']),
+    ("sources", "published", {"minimum": "2025-10-01"}, []),
+    ("sources", "published", {"exclusiveMaximum": "2025-10-05"},
+     ['data/sources.csv:3: published: "2025-10-05" is not below the exclusive maximum 2025-10-05']),
+    ("sources", "published", {"maximum": "2025-10-05"}, []),
+])
+def test_a_value_at_an_exclusive_bound_of_the_table_schema_is_refused(tmp_path, table, field, constraints, expected):
+    """No schema of the repository has an exclusive bound: a value exactly at one is refused, at an
+    inclusive one accepted (as frictionless-py 5 reports them)."""
+    import shutil
+
+    shutil.copytree(CORPUS / "valid-base", tmp_path / "pkg")
+    path = tmp_path / "pkg" / "schemas" / f"{table}.schema.json"
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    next(f for f in schema["fields"] if f["name"] == field)["constraints"] = constraints
+    path.write_text(json.dumps(schema), encoding="utf-8")
+    assert [f.line() for f in checks.validate(package.load(tmp_path / "pkg")).findings] == expected
+
+
+@pytest.mark.parametrize(("start", "shown"), [
+    ("=", "="), ("+", "+"), ("-", "-"), ("@", "@"), ("\t", "\\t"), ("\r", "\\r"),
+    # other characters below 'A' (the quick range test lets them through to the full one) start no formula
+    ("#", None), (">", None), ("?", None), ("<", None), (" ", None), ("/", None), ("A", None),
+])
+def test_a_text_cell_starting_as_a_spreadsheet_formula_is_found(tmp_path, start, shown):
+    """A formula starts with =, +, -, @, a tab or a carriage return (even `-5 kept`, a number in
+    words to a reader); no other first character is one."""
+    cell = start + "5 kept"
+    root = _valid_base_with(tmp_path, "parties", "Cloud arm of Acme.", f'"{cell}"')
+    found = [(f.line(), f.check, f.value) for f in checks.validate(package.load(root)).findings]
+    if shown is None:
+        assert found == []
+    else:
+        line = f'data/parties.csv:3: note: "{shown}5 kept" starts with "{shown}": a spreadsheet would run it as a formula'
+        assert found == [(line, "formula-injection", cell)]
+
+
+@pytest.mark.parametrize("published", ["0000-10-05", "0000-1-5"])
+def test_year_0000_is_no_date(tmp_path, published):
+    """strptime("%Y-%m-%d") has no year 0 (frictionless refuses it); DuckDB's cast would read it."""
+    root = _valid_base_with(tmp_path, "sources", "Jeanne Martin,2025-10-05,", f"Jeanne Martin,{published},")
+    assert [f.line() for f in checks.validate(package.load(root)).findings] == [
+        f'data/sources.csv:3: published: "{published}" is not a date (YYYY-MM-DD)'
+    ]
 
 
 def test_a_quoted_field_open_to_the_end_is_found_however_long(tmp_path):

@@ -101,18 +101,47 @@ def test_a_package_without_hashes_is_not_a_verifiable_release():
     assert len(report.mismatches) == 4
 
 
+def sums_digest(release_dir: Path, name: str) -> str:
+    """The sha256 SHA256SUMS records for `name`."""
+    return next(line.split("  ")[0] for line in (release_dir / "SHA256SUMS").read_text().splitlines()
+                if line.split("  ")[1] == name)
+
+
 def test_an_extra_file_and_a_broken_manifest_are_reported(release_dir: Path):
     (release_dir / "notes.txt").write_text("not part of the release\n")
+    recorded = sums_digest(release_dir, "release-manifest.json")
     manifest = json.loads((release_dir / "release-manifest.json").read_text())
     manifest["files"][0]["bytes"] += 1
     manifest["version"] = "one"
     (release_dir / "release-manifest.json").write_text(json.dumps(manifest))
-    lines = [m.line() for m in verify.verify(release_dir).mismatches]
-    assert "notes.txt: not listed in SHA256SUMS" in lines
-    assert any(line.startswith("release-manifest.json: sha256: expected ") for line in lines)
-    assert "release-manifest.json: version: 'one' does not match '^(0|[1-9][0-9]*)\\\\.(0|[1-9][0-9]*)\\\\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?(\\\\+[0-9A-Za-z.-]+)?$'" in lines
+    actual = hashlib.sha256((release_dir / "release-manifest.json").read_bytes()).hexdigest()
     size = (release_dir / "aideals-1.0.0.zip").stat().st_size
-    assert f"aideals-1.0.0.zip: bytes: expected {size + 1}, got {size}" in lines
+    # SHA256SUMS first (in its order, then the files it does not list), then the manifest: its
+    # schema, then its files; notes.txt, unlisted in both, is said once
+    assert [m.line() for m in verify.verify(release_dir).mismatches] == [
+        f"release-manifest.json: sha256: expected {recorded}, got {actual}",
+        "notes.txt: not listed in SHA256SUMS",
+        ("release-manifest.json: version: 'one' does not match "
+         "'^(0|[1-9][0-9]*)\\\\.(0|[1-9][0-9]*)\\\\.(0|[1-9][0-9]*)(-[0-9A-Za-z.-]+)?(\\\\+[0-9A-Za-z.-]+)?$'"),
+        f"aideals-1.0.0.zip: bytes: expected {size + 1}, got {size}",
+    ]
+
+
+def test_a_wrong_sha256_in_the_manifest_alone_is_reported(release_dir: Path):
+    """SHA256SUMS and the manifest are each checked: a manifest recording a wrong hash for a file
+    whose SHA256SUMS line is right (the manifest's own line re-hashed) is one mismatch."""
+    zpath = release_dir / "aideals-1.0.0.zip"
+    manifest = json.loads((release_dir / "release-manifest.json").read_text())
+    assert manifest["files"][0]["path"] == "aideals-1.0.0.zip"
+    manifest["files"][0]["sha256"] = "0" * 64
+    (release_dir / "release-manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
+    new = hashlib.sha256((release_dir / "release-manifest.json").read_bytes()).hexdigest()
+    sums = release_dir / "SHA256SUMS"
+    sums.write_text(sums.read_text().replace(sums_digest(release_dir, "release-manifest.json"), new))
+    report = verify.verify(release_dir)
+    assert [m.line() for m in report.mismatches] == [
+        f"aideals-1.0.0.zip: sha256: expected '{'0' * 64}', got {hashlib.sha256(zpath.read_bytes()).hexdigest()}"]
+    assert report.files_checked == 6
 
 
 def test_verify_of_a_path_that_is_not_a_release_is_a_one_line_error(tmp_path: Path):
@@ -238,6 +267,45 @@ def test_a_manifest_schema_that_is_not_a_schema_is_a_mismatch(release_dir: Path)
     assert schema_line in lines
     assert sorted(line.split(":")[1] for line in lines if line != schema_line) == [" bytes", " sha256"]
     assert all(line.startswith("aideals-1.0.0.zip: ") for line in lines if line != schema_line)
+
+
+@pytest.mark.parametrize("form", ["bare md5", "upper-case hex", "upper-case algorithm"])
+def test_hashes_verify_in_each_form_a_descriptor_may_write_them(tmp_path: Path, form: str):
+    """Frictionless: a hash without an `algorithm:` prefix is MD5; the algorithm and the hex
+    digits are read whatever their case."""
+    data = b"party_id\nacme\n"
+    (tmp_path / "a.csv").write_bytes(data)
+    value = {
+        "bare md5": hashlib.md5(data).hexdigest(),
+        "upper-case hex": "sha256:" + hashlib.sha256(data).hexdigest().upper(),
+        "upper-case algorithm": "SHA256:" + hashlib.sha256(data).hexdigest(),
+    }[form]
+    (tmp_path / "datapackage.json").write_text(json.dumps({"resources": [
+        {"name": "a", "path": "a.csv", "bytes": len(data), "hash": value}]}))
+    report = verify.verify(tmp_path)
+    assert (report.mismatches, report.files_checked) == ([], 1)
+    # and a wrong digest in the same form is still caught
+    (tmp_path / "a.csv").write_bytes(data.replace(b"acme", b"acmf"))
+    assert [m.check for m in verify.verify(tmp_path).mismatches] == ["md5" if form == "bare md5" else "sha256"]
+
+
+def test_a_sha256sums_line_marking_binary_mode_verifies(release_dir: Path):
+    """A `*` before the name (binary mode) is not part of the file's name."""
+    sums = release_dir / "SHA256SUMS"
+    sums.write_text("".join(line.replace("  ", "  *", 1) + "\n" for line in sums.read_text().splitlines()))
+    assert sums.read_text().count("  *") == 2
+    report = verify.verify(release_dir)
+    assert (report.mismatches, report.files_checked) == ([], 6)
+
+
+@pytest.mark.parametrize("path", ["https://x/a.csv", "C:/a.csv", "a\\b.csv", "/a.csv"])
+def test_urls_drives_and_backslashes_are_outside_the_release(tmp_path: Path, path: str):
+    """What package.safe_relpath refuses is never read: a URL, a Windows drive, a backslash."""
+    (tmp_path / "datapackage.json").write_text(json.dumps({"resources": [{"name": "a", "path": path, "bytes": 1}]}))
+    report = verify.verify(tmp_path)
+    assert [m.line() for m in report.mismatches] == [
+        f"{path}: listed in datapackage.json but not a path inside the release directory (not read)"]
+    assert report.files_checked == 1
 
 
 def test_a_path_that_goes_up_and_back_in_stays_inside(tmp_path: Path):

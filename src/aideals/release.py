@@ -333,7 +333,8 @@ def _runs_from(root: Path) -> bool:
 def make(plan: ReleasePlan, *, progress=None, populate_metrics=None, extra_checks=()) -> ReleaseResult:
     """Carry out a checked plan: set the metadata, build, commit, write dist/X.Y.Z, tag.
 
-    Metadata files are restored if the build fails. If writing the release directory fails after
+    Metadata files are restored if the build fails, and a failed release removes the dist/
+    directories it made while they are empty. If writing the release directory fails after
     the commit, running the same command again finishes the release (it tags the commit made).
     """
     import aideals
@@ -341,8 +342,13 @@ def make(plan: ReleasePlan, *, progress=None, populate_metrics=None, extra_check
     from aideals.build import build
 
     # The working directory first: if it cannot be made, nothing has been changed yet.
+    made = [d for d in (plan.out.parent, *plan.out.parent.parents) if not d.exists()]  # deepest first
     plan.out.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".release-{plan.version}-", dir=plan.out.parent))
+    try:
+        work = Path(tempfile.mkdtemp(prefix=f".release-{plan.version}-", dir=plan.out.parent))
+    except BaseException:
+        _remove_empty(made)
+        raise
     changed = [u for u in plan.updates if u.changed]
     running = aideals.__version__
     try:
@@ -386,9 +392,23 @@ def make(plan: ReleasePlan, *, progress=None, populate_metrics=None, extra_check
             os.rename(staging, plan.out)
         gitrepo.run(plan.repo, "tag", "-a", plan.version.tag, "-m", f"aideals {plan.version} ({plan.day.isoformat()})",
                     commit)
+    except BaseException:
+        # A failed release leaves no dist/ it made behind: the directories it created, if empty.
+        shutil.rmtree(work, ignore_errors=True)
+        _remove_empty(made)
+        raise
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return ReleaseResult(plan, commit, manifest, warnings)
+
+
+def _remove_empty(directories: list[Path]) -> None:
+    """Remove each of `directories` (deepest first) that is empty; stop at the first that is not."""
+    for directory in directories:
+        try:
+            directory.rmdir()
+        except OSError:
+            return
 
 
 def summary(result: ReleaseResult) -> str:

@@ -1568,15 +1568,18 @@ def release_citations(descriptor: dict[str, Any] | None, version: str, year: str
 
 
 def citation_text(descriptor: dict[str, Any] | None, version: str, year: str) -> str:
-    """A plain-text citation of the release (authors, year, title, version, licence)."""
+    """A plain-text citation of the release (authors, year, title, version, licence), its authors
+    written as `aideals cite` writes them in APA ("A, & B. (2026). ...")."""
+    from aideals import cite
+
     descriptor = descriptor if isinstance(descriptor, dict) else {}
     # only what the descriptor says: no author or licence is made up
-    authors = ", ".join(
-        str(c["title"]) for c in _dicts(descriptor.get("contributors")) if c.get("title")
+    authors = cite._apa_names(
+        [cite.Author(literal=str(c["title"])) for c in _dicts(descriptor.get("contributors")) if c.get("title")]
     )
     title = descriptor.get("title") or descriptor.get("name") or "aideals"
     licences = ", ".join(str(lic["name"]) for lic in _dicts(descriptor.get("licenses")) if lic.get("name"))
-    text = f"{authors} ({year}). " if authors else f"({year}). "
+    text = f"{cite._sentence(authors)} ({year}). " if authors else f"({year}). "
     text += f"{title} (Version {version}) [Data set]."
     return text + (f" Licence: {licences}." if licences else "")
 
