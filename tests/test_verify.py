@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from aideals import release, verify
+from aideals.errors import PackageError
 from conftest import RELEASES, fake_build
 
 COMMIT = "0123456789abcdef0123456789abcdef01234567"
@@ -290,12 +291,28 @@ def test_hashes_verify_in_each_form_a_descriptor_may_write_them(tmp_path: Path, 
 
 
 def test_a_sha256sums_line_marking_binary_mode_verifies(release_dir: Path):
-    """A `*` before the name (binary mode) is not part of the file's name."""
+    """`sha256sum -b` writes `<hash> *<name>`: the `*` (binary mode) takes the second space's
+    place and is not part of the file's name."""
+    import subprocess
+
     sums = release_dir / "SHA256SUMS"
-    sums.write_text("".join(line.replace("  ", "  *", 1) + "\n" for line in sums.read_text().splitlines()))
-    assert sums.read_text().count("  *") == 2
+    names = [line[66:] for line in sums.read_text().splitlines()]
+    binary = subprocess.run(["sha256sum", "-b", *names], cwd=release_dir, capture_output=True, text=True, check=True).stdout
+    assert [line[64:66] for line in binary.splitlines()] == [" *"] * len(names)
+    sums.write_text(binary)
     report = verify.verify(release_dir)
     assert (report.mismatches, report.files_checked) == ([], 6)
+
+
+@pytest.mark.parametrize(
+    "line",
+    ["a" * 64 + " a.csv", "a" * 64 + "  ", "g" * 64 + "  a.csv", "a" * 63 + "  a.csv", "a" * 64 + "\ta.csv"],
+)
+def test_a_sha256sums_line_not_in_sha256sum_form_is_refused(release_dir: Path, line: str):
+    (release_dir / "SHA256SUMS").write_text(line + "\n")
+    with pytest.raises(PackageError) as exc:
+        verify.verify(release_dir)
+    assert str(exc.value) == f"SHA256SUMS:1: expected `<sha256>  <file>`, got {line!r}"
 
 
 @pytest.mark.parametrize("path", ["https://x/a.csv", "C:/a.csv", "a\\b.csv", "/a.csv"])

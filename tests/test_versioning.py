@@ -157,6 +157,19 @@ def test_each_incompatible_schema_change_is_named():
     ]
 
 
+def test_a_foreign_key_added_is_incompatible_and_one_removed_is_not():
+    """An added foreign key refuses rows the old schema accepted (a dangling id): MAJOR. Pointed at
+    another resource it is a new key too; removing one only loosens."""
+    with_fk = copy.deepcopy(OLD)
+    with_fk["foreignKeys"] = [{"fields": "kind", "reference": {"resource": "kinds", "fields": "kind_id"}}]
+    assert lines(OLD, with_fk) == ["t: kind: foreign key added: references kinds(kind_id)"]
+    assert lines(with_fk, OLD) == []
+    assert lines(with_fk, copy.deepcopy(with_fk)) == []
+    moved = copy.deepcopy(with_fk)
+    moved["foreignKeys"] = [{"fields": ["kind"], "reference": {"resource": "", "fields": ["id"]}}]
+    assert lines(with_fk, moved) == ["t: kind: foreign key added: references t(id)"]
+
+
 def test_removed_ids_and_removed_resources_need_a_major_version(tmp_path):
     import shutil
 

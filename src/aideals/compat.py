@@ -3,7 +3,7 @@
 Data Package recipe: a schema change that can break a reader's code or query is incompatible.
 Here that is a resource or field removed (a rename is a removal plus an addition), a type
 narrowed, an enum value removed, a constraint tightened, a required field added, the primary
-key changed, or primary-key ids that were published and are gone.
+key changed, a foreign key added, or primary-key ids that were published and are gone.
 """
 
 from __future__ import annotations
@@ -104,7 +104,28 @@ def schema_changes(resource: str, old: dict, new: dict) -> list[IncompatibleChan
 
     if pk(old) != pk(new):
         out.append(IncompatibleChange(resource, None, f"primary key changed from {pk(old)} to {pk(new)}"))
+    # A foreign key added (or pointed elsewhere) refuses rows the old schema let through: a
+    # tightening, as a constraint is. One removed only loosens.
+    old_keys = set(_foreign_keys(old, resource))
+    for fields, target, target_fields in sorted(set(_foreign_keys(new, resource)) - old_keys):
+        out.append(IncompatibleChange(
+            resource, ", ".join(fields), f"foreign key added: references {target}({', '.join(target_fields)})"))
     return out
+
+
+def _foreign_keys(schema: dict, resource: str) -> list[tuple[tuple[str, ...], str, tuple[str, ...]]]:
+    """(fields, referenced resource, referenced fields) of each foreign key; a reference to the
+    resource itself (`""`) is named by `resource`."""
+
+    def names(value: object) -> tuple[str, ...]:
+        return (value,) if isinstance(value, str) else tuple(str(v) for v in value or ())
+
+    keys = []
+    for fk in schema.get("foreignKeys") or []:
+        if isinstance(fk, dict) and isinstance(fk.get("reference"), dict):
+            ref = fk["reference"]
+            keys.append((names(fk.get("fields")), str(ref.get("resource") or resource), names(ref.get("fields"))))
+    return keys
 
 
 def removed_ids(resource: str, old: Snapshot, new: Snapshot, key: list[str]) -> IncompatibleChange | None:

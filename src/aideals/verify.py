@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import posixpath
+import string
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable
@@ -222,10 +223,11 @@ def _read_sums(path: Path) -> list[tuple[str, str]]:
             raise PackageError(f"{path.name}:{lineno}: not UTF-8 text: {raw[:80]!r}") from None
         if not line.strip():
             continue
-        digest, sep, name = line.partition("  ")
-        if not sep or len(digest) != 64:
+        # sha256sum's form: the hash, a space, then a space (text mode) or `*` (binary mode), the name
+        digest, mode, name = line[:64], line[64:66], line[66:]
+        if len(digest) != 64 or any(c not in string.hexdigits for c in digest) or mode not in ("  ", " *") or not name:
             raise PackageError(f"{path.name}:{lineno}: expected `<sha256>  <file>`, got {line!r}")
-        pairs.append((digest.lower(), name.lstrip("*")))
+        pairs.append((digest.lower(), name))
     return pairs
 
 
