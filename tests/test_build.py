@@ -374,6 +374,14 @@ def test_a_failed_first_build_removes_the_directory_it_made_for_out(pkg, tmp_pat
     assert os.listdir(tmp_path) == ["pkg"]
 
 
+def test_a_failed_build_removes_every_directory_it_made_for_out(pkg, tmp_path, monkeypatch):
+    """--out a/b/dist with neither a/ nor a/b/: both go when the build fails (a/ was left behind)."""
+    monkeypatch.setattr(build, "write_release", boom)
+    with pytest.raises(OSError, match="No space left on device"):
+        build.build(pkg, tmp_path / "a" / "b" / "dist")
+    assert os.listdir(tmp_path) == ["pkg"]
+
+
 def test_a_failed_build_keeps_an_empty_parent_of_out_that_was_there(pkg, tmp_path, monkeypatch):
     (tmp_path / "new").mkdir()
     monkeypatch.setattr(build, "write_release", boom)

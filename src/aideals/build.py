@@ -18,7 +18,6 @@ is renamed in: a build keeps them. Everything else in `out` is the previous buil
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
@@ -365,7 +364,7 @@ def build(
     """
     out = Path(out)
     _check_out(out, pkg)
-    parent_made = not out.parent.exists()
+    made = missing_dirs(out.parent)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = _sibling(out, "tmp")
     tmp.mkdir()  # unlike mkdtemp, honours the umask: the release gets ordinary permissions
@@ -385,11 +384,23 @@ def build(
             raise
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
-        if parent_made:
-            with contextlib.suppress(OSError):
-                out.parent.rmdir()  # only if empty: nothing was built
+        remove_empty(made)  # the directories made for out, if empty: nothing was built
         raise
     return BuildResult(out, rows, checks_run, files, [warning] if warning else [])
+
+
+def missing_dirs(directory: Path) -> list[Path]:
+    """`directory` and its parents that do not exist, deepest first: what mkdir(parents=True) makes."""
+    return [d for d in (directory, *directory.parents) if not d.exists()]
+
+
+def remove_empty(directories: list[Path]) -> None:
+    """Remove each of `directories` (deepest first) that is empty; stop at the first that is not."""
+    for directory in directories:
+        try:
+            directory.rmdir()
+        except OSError:
+            return
 
 
 def _display_path(path: Path) -> str:

@@ -339,15 +339,15 @@ def make(plan: ReleasePlan, *, progress=None, populate_metrics=None, extra_check
     """
     import aideals
     from aideals import gitrepo, package
-    from aideals.build import build
+    from aideals.build import build, missing_dirs, remove_empty
 
     # The working directory first: if it cannot be made, nothing has been changed yet.
-    made = [d for d in (plan.out.parent, *plan.out.parent.parents) if not d.exists()]  # deepest first
+    made = missing_dirs(plan.out.parent)
     plan.out.parent.mkdir(parents=True, exist_ok=True)
     try:
         work = Path(tempfile.mkdtemp(prefix=f".release-{plan.version}-", dir=plan.out.parent))
     except BaseException:
-        _remove_empty(made)
+        remove_empty(made)
         raise
     changed = [u for u in plan.updates if u.changed]
     running = aideals.__version__
@@ -395,20 +395,11 @@ def make(plan: ReleasePlan, *, progress=None, populate_metrics=None, extra_check
     except BaseException:
         # A failed release leaves no dist/ it made behind: the directories it created, if empty.
         shutil.rmtree(work, ignore_errors=True)
-        _remove_empty(made)
+        remove_empty(made)
         raise
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return ReleaseResult(plan, commit, manifest, warnings)
-
-
-def _remove_empty(directories: list[Path]) -> None:
-    """Remove each of `directories` (deepest first) that is empty; stop at the first that is not."""
-    for directory in directories:
-        try:
-            directory.rmdir()
-        except OSError:
-            return
 
 
 def summary(result: ReleaseResult) -> str:
