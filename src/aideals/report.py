@@ -657,7 +657,9 @@ def collect(
     """What the page shows, read from a release connection, as plain sorted Python data.
 
     At most `max_*` rows of each kind are read (never a whole large table); `totals` gives the
-    counts in the release, so the page can say what part it shows.
+    counts in the release, so the page can say what part it shows. What the page says of each
+    party (its totals, flows and cycles) is read over all flows, aggregated by DuckDB: a row per
+    party and kind of bound (`party_flows`), and the distinct pairs money moves between.
     """
     con.execute("SELECT count(*) FROM parties")  # not a release: say so by its first table
     con.execute(REPORT_FLOWS_SQL)
