@@ -41,6 +41,14 @@ def read_csv(path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(fh))
 
 
+# git as a fresh machine has it: no user's or system's configuration (commit.gpgsign, hooks, a
+# default branch) can change or break the commits the tests make.
+GIT_ENV = {
+    "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
+    "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org",
+    "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1",
+}
+
 @pytest.fixture(scope="session")
 def root() -> Path:
     return ROOT

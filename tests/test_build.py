@@ -694,3 +694,16 @@ def test_a_package_outside_git_builds_reports_and_cites_without_git_installed(tm
     assert run("cite") == (
         f"aideals contributors. ({year}). {title} (Version {version}) [Data set]. Licence: CC-BY-4.0.\n", "")
     assert (tmp_path / "out" / "aideals.duckdb").is_file() and (tmp_path / "r.html").is_file()
+
+
+def test_a_build_whose_out_cannot_be_made_leaves_no_level_it_made(pkg, tmp_path):
+    """`--out a/b/<a name too long>/dist`: a/ and a/b/ are made, the next level fails; both go."""
+    with pytest.raises(OSError):
+        build.build(pkg, tmp_path / "a" / "b" / ("x" * 300) / "dist")
+    assert os.listdir(tmp_path) == ["pkg"]
+
+
+def test_make_dirs_returns_only_the_levels_it_made_deepest_first(tmp_path):
+    (tmp_path / "a").mkdir()
+    assert build.make_dirs(tmp_path / "a" / "b" / "c") == [tmp_path / "a" / "b" / "c", tmp_path / "a" / "b"]
+    assert build.make_dirs(tmp_path / "a" / "b") == []

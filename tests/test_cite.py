@@ -14,7 +14,7 @@ import pytest
 
 from aideals import cite, snapshot
 from aideals.errors import AidealsError
-from conftest import RELEASES, ROOT
+from conftest import GIT_ENV, RELEASES, ROOT
 
 HERE = Path(__file__).resolve().parent
 
@@ -249,13 +249,6 @@ def test_an_unknown_figure_or_release_is_a_one_line_error():
     assert proc.stderr == "aideals: error: --version 9.9.9: no release 9.9.9: tag v9.9.9 not found\n"
 
 
-# git as a fresh machine has it: no user's or system's configuration (commit.gpgsign, hooks, a
-# default branch) can change or break the commits these tests make.
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
-    "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org",
-    "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1",
-}
 
 
 def tagged_v1(tmp_path: Path) -> Path:

@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 
 from aideals import diff, release, snapshot
-from conftest import RELEASES, ROOT, fake_build
+from conftest import GIT_ENV, RELEASES, ROOT, fake_build
 
 V1, V2 = str(RELEASES / "v1"), str(RELEASES / "v2")
 
@@ -89,13 +89,6 @@ def test_release_zips_and_release_directories_are_read_through_their_zip(tmp_pat
     assert diff.format_markdown(d) + "\n" == EXPECTED_MARKDOWN
 
 
-# git as a fresh machine has it: no user's or system's configuration (commit.gpgsign, hooks, a
-# default branch) can change or break the commits these tests make.
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
-    "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org",
-    "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1",
-}
 
 
 def git(cwd: Path, *args: str) -> None:
@@ -356,3 +349,18 @@ def test_a_zip_holding_the_package_in_one_top_folder_is_read(tmp_path: Path):
     )
     assert diff.format_markdown(diff.diff_packages(snapshot.open_snapshot(str(zpath)),
                                                    snapshot.open_snapshot(V2))) + "\n" == EXPECTED_MARKDOWN
+
+
+def test_foreign_keys_compare_as_compat_reads_them():
+    """`"x"` and `["x"]` are one key (no change said); a key added that needs a MAJOR version is said
+    once, as incompatible; one removed is a change."""
+    from aideals.diff import schema_lines
+
+    fields = [{"name": "id", "type": "string"}, {"name": "x", "type": "string"}]
+    ref = {"resource": "parties", "fields": "party_id"}
+    as_text = {"fields": fields, "foreignKeys": [{"fields": "x", "reference": ref}]}
+    as_list = {"fields": fields, "foreignKeys": [{"fields": ["x"], "reference": {"resource": "parties", "fields": ["party_id"]}}]}
+    bare = {"fields": fields}
+    assert schema_lines("t", as_text, as_list) == []
+    assert schema_lines("t", bare, as_text) == ["x: foreign key added: references parties(party_id) (incompatible)"]
+    assert schema_lines("t", as_text, bare) == ["foreign keys changed"]

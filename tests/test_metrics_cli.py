@@ -299,3 +299,15 @@ def test_explain_warns_of_another_plugins_problem(capsys, monkeypatch, metrics_p
     assert rc == 0 and out.startswith("circularity")
     assert err.splitlines()[0].startswith("aideals: warning: plugin broken: cannot import ")
     assert err.splitlines()[0].endswith("broken.py: ImportError: no such thing (skipped)")
+
+
+@pytest.mark.parametrize("command", [("run", "my_metric"), ("explain", "my_metric", "a/b")])
+def test_a_metric_missing_because_its_plugin_failed_is_warned_of_first(capsys, monkeypatch, metrics_package, tmp_path, command):
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "mymetric.py").write_text("raise ImportError('no such thing')\n", encoding="utf-8")
+    rc, _, err = run_cli(capsys, monkeypatch, "metrics", *command, "--package", str(metrics_package),
+                         "--plugins-dir", str(tmp_path / "x"), *BUILTINS, plugins=BUILTIN_NAMES + ",mymetric")
+    lines = err.splitlines()
+    assert rc == 2
+    assert lines[0].startswith("aideals: warning: plugin mymetric: cannot import ")
+    assert lines[-1].startswith("aideals: error: no metric named 'my_metric'")

@@ -358,7 +358,8 @@ def aideals_register_metrics():
 @pytest.mark.parametrize(
     ("sig", "how", "then"),
     [("SIGTERM", "and returns no rows", "pass"),
-     ("SIGINT", "wrapped in its own error", "raise ValueError('plugin wrapped: ' + repr(exc))")],
+     ("SIGINT", "wrapped in its own error", "raise ValueError('plugin wrapped: ' + repr(exc))"),
+     ("SIGTERM", "and returns a bad row", "return [1]")],
 )
 def test_a_metric_that_swallows_the_interrupt_still_stops_the_build(metrics_package, tmp_path, sig, how, then):
     """Ctrl-C or SIGTERM that a metric catches (and hides, or turns into its own error) is noted by
@@ -817,3 +818,29 @@ def test_compute_names_each_metric_as_it_starts(metrics_package, tmp_path):
     with metrics.readonly_database(pkg) as con:
         metrics.compute(con, loaded.metrics(), progress=steps.append)
     assert steps == ["computing metric first_metric (plugin first)", "computing metric second_metric (plugin second)"]
+
+
+def test_a_module_of_a_plugins_dir_without_hooks_is_no_problem(tmp_path):
+    """A helper module the other plugins import (no hook) is registered without a word: only an
+    entry point with nothing to call is reported."""
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "shared_rates.py").write_text("RATE = 1.0\n", encoding="utf-8")
+    loaded = load(None, [tmp_path / "x"])
+    assert loaded.names() == ["shared_rates"] and loaded.problems == []
+
+
+def test_signals_the_parent_ignores_stay_ignored():
+    """A background job (`aideals build &` in a script) inherits SIGINT ignored: the command keeps it so."""
+    import subprocess
+    import sys
+
+    code = (
+        "import signal, sys\n"
+        "signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
+        "sys.argv = ['aideals', '--version']\n"
+        "from aideals.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(signal.getsignal(signal.SIGINT) is signal.SIG_IGN, signal.getsignal(signal.SIGTERM) is signal.SIG_DFL)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.splitlines()[-1] == "True False"  # SIGINT still ignored; SIGTERM now handled

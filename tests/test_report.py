@@ -856,6 +856,8 @@ def test_names_written_right_to_left_are_isolated_around_the_arrow(tmp_path):
         assert rows["chips-one"]["who"] == "\u2068أوبن إيه آي\u2069 → \u2068إنفيديا\u2069"
         hovers = [e.hover for e in report.network_figure(data)["edges"] if (e.source, e.target) == ("alpha", "beta")]
         assert hovers and all("\u2068إنفيديا\u2069 → \u2068أوبن إيه آي\u2069" in h for h in hovers)
+        timeline = [h for t in report.timeline_figure(data)["data"] for h in t.get("hovertext") or []]
+        assert timeline and all("\u2068إنفيديا\u2069 – \u2068أوبن إيه آي\u2069" in h for h in timeline)
     assert report._isolated("OpenAI") == "OpenAI"
     assert report._isolated("SoftBank — ソフトバンク") == "SoftBank — ソフトバンク"
 

@@ -9,15 +9,9 @@ from pathlib import Path
 
 from aideals.versioning import shown_version, unreleased_changes
 from cli_runner import run_cli
+from conftest import GIT_ENV
 from fixture_packages import make_package
 
-# git as a fresh machine has it: no user's or system's configuration (commit.gpgsign, hooks, a
-# default branch) can change or break the commits these tests make.
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.org",
-    "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org",
-    "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1",
-}
 
 
 def git(root: Path, *args: str) -> None:

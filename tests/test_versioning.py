@@ -168,6 +168,11 @@ def test_a_foreign_key_added_is_incompatible_and_one_removed_is_not():
     moved = copy.deepcopy(with_fk)
     moved["foreignKeys"] = [{"fields": ["kind"], "reference": {"resource": "", "fields": ["id"]}}]
     assert lines(with_fk, moved) == ["t: kind: foreign key added: references t(id)"]
+    # on a field the old schema did not have, it refuses no row the old one accepted
+    new_field = copy.deepcopy(OLD)
+    new_field["fields"].append(field("lead"))
+    new_field["foreignKeys"] = [{"fields": ["lead"], "reference": {"resource": "parties", "fields": ["party_id"]}}]
+    assert lines(OLD, new_field) == []
 
 
 def test_removed_ids_and_removed_resources_need_a_major_version(tmp_path):

@@ -364,10 +364,13 @@ def build(
     """
     out = Path(out)
     _check_out(out, pkg)
-    made = missing_dirs(out.parent)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    made = make_dirs(out.parent)
     tmp = _sibling(out, "tmp")
-    tmp.mkdir()  # unlike mkdtemp, honours the umask: the release gets ordinary permissions
+    try:
+        tmp.mkdir()  # unlike mkdtemp, honours the umask: the release gets ordinary permissions
+    except BaseException:
+        remove_empty(made)
+        raise
     try:
         if progress:
             progress("validating the package")
@@ -389,9 +392,24 @@ def build(
     return BuildResult(out, rows, checks_run, files, [warning] if warning else [])
 
 
-def missing_dirs(directory: Path) -> list[Path]:
-    """`directory` and its parents that do not exist, deepest first: what mkdir(parents=True) makes."""
-    return [d for d in (directory, *directory.parents) if not d.exists()]
+def make_dirs(directory: Path) -> list[Path]:
+    """Make `directory` and its missing parents, a level at a time, and return the levels this call
+    made, deepest first (for remove_empty after a failure): a level another process makes in the
+    meantime is not counted, and a failure part-way removes the levels made before raising."""
+    made: list[Path] = []
+    try:
+        for level in reversed((directory, *directory.parents)):  # the root first
+            if level.is_dir():
+                continue
+            try:
+                level.mkdir()
+            except FileExistsError:
+                continue  # made by someone else meanwhile (or a file: the next level's mkdir says so)
+            made.append(level)
+    except BaseException:  # a name too long, no permission: nothing of this call is left
+        remove_empty(made[::-1])
+        raise
+    return made[::-1]
 
 
 def remove_empty(directories: list[Path]) -> None:

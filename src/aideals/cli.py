@@ -86,9 +86,11 @@ def main(argv: list[str] | None = None) -> None:
     # then removes its temporary files and restores what it changed, instead of dying mid-way.
     # Both are noted (errors.signalled), so that a plugin that swallows the KeyboardInterrupt
     # cannot make a run go on and publish.
+    # A signal the parent process told us to ignore (a background job's SIGINT) stays ignored.
     if argv is None:
-        signal.signal(signal.SIGTERM, _interrupt)
-        signal.signal(signal.SIGINT, _interrupt)
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            if signal.getsignal(signum) is not signal.SIG_IGN:
+                signal.signal(signum, _interrupt)
     try:
         rc = cli.main(args=_debug_first(args), prog_name="aideals", standalone_mode=False)
     except click.exceptions.Exit as exc:

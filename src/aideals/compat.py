@@ -106,14 +106,17 @@ def schema_changes(resource: str, old: dict, new: dict) -> list[IncompatibleChan
         out.append(IncompatibleChange(resource, None, f"primary key changed from {pk(old)} to {pk(new)}"))
     # A foreign key added (or pointed elsewhere) refuses rows the old schema let through: a
     # tightening, as a constraint is. One removed only loosens.
-    old_keys = set(_foreign_keys(old, resource))
-    for fields, target, target_fields in sorted(set(_foreign_keys(new, resource)) - old_keys):
+    # A key on fields the old schema did not have refuses no row it accepted (no old row has them).
+    old_keys = set(foreign_keys(old, resource))
+    for fields, target, target_fields in sorted(set(foreign_keys(new, resource)) - old_keys):
+        if not set(fields) & set(old_fields):
+            continue
         out.append(IncompatibleChange(
             resource, ", ".join(fields), f"foreign key added: references {target}({', '.join(target_fields)})"))
     return out
 
 
-def _foreign_keys(schema: dict, resource: str) -> list[tuple[tuple[str, ...], str, tuple[str, ...]]]:
+def foreign_keys(schema: dict, resource: str) -> list[tuple[tuple[str, ...], str, tuple[str, ...]]]:
     """(fields, referenced resource, referenced fields) of each foreign key; a reference to the
     resource itself (`""`) is named by `resource`."""
 

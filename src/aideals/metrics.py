@@ -293,23 +293,26 @@ def compute(
     for metric in metrics:
         if progress is not None:
             progress(f"computing metric {metric.name} (plugin {metric.plugin})")
+        rows: list[MetricResult] = []
+        problem = None
         try:
             raw = run_one(con, metric, confirmed_only=confirmed_only)
             rows = check_rows(con, metric, raw, schema)
         except BadMetricRows as exc:
-            run.problems.append(PluginProblem(metric.plugin, metric.name, str(exc)))
-            continue
+            problem = PluginProblem(metric.plugin, metric.name, str(exc))
         except (Exception, SystemExit) as exc:  # the plugin's bug, its SQL or its sys.exit(): skip this metric only
             if interrupted(exc):  # Ctrl-C or SIGTERM during its query: stop the run, not skip the metric
                 raise
-            if signalled():  # Ctrl-C or SIGTERM that the metric caught and turned into its own error
-                raise KeyboardInterrupt from exc
             first = (str(exc).strip().splitlines() or [""])[0]
             error = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
-            run.problems.append(PluginProblem(metric.plugin, metric.name, error, current_traceback()))
-            continue
-        if signalled():  # Ctrl-C or SIGTERM that the metric caught and swallowed
+            problem = PluginProblem(metric.plugin, metric.name, error, current_traceback())
+        # Ctrl-C or SIGTERM that the metric caught (and swallowed, or turned into an error or bad
+        # rows of its own): the run stops whatever the metric returned.
+        if signalled():
             raise KeyboardInterrupt
+        if problem is not None:
+            run.problems.append(problem)
+            continue
         run.results.extend(rows)
     run.results.sort(key=lambda r: (r.metric, r.subject_type, r.subject_id, r.value))
     return run

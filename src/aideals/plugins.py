@@ -359,9 +359,10 @@ def _register(plugins: Plugins, obj: object, info: PluginInfo) -> None:
                 info.name, None, f"{name}() is not decorated with @aideals.hookimpl, so it is never called",
                 checks_missing=name == "aideals_register_checks",
             ))
-    # Nothing to call (an entry point naming the hook function rather than its module): say so,
-    # as a plugin that was meant to bring checks would otherwise check nothing without a word.
-    if not undecorated and not plugins.hooks(info.name):
+    # An entry point with nothing to call (it names the hook function rather than its module): say
+    # so, as a plugin that was meant to bring checks would otherwise check nothing without a word.
+    # (A module of a plugins directory may hold no hook: a helper the others import.)
+    if info.origin == ORIGIN_ENTRY_POINT and not undecorated and not plugins.hooks(info.name):
         plugins.problems.append(PluginProblem(
             info.name, None,
             f"{info.location} implements no aideals hook (an entry point names the module that defines "

@@ -339,11 +339,10 @@ def make(plan: ReleasePlan, *, progress=None, populate_metrics=None, extra_check
     """
     import aideals
     from aideals import gitrepo, package
-    from aideals.build import build, missing_dirs, remove_empty
+    from aideals.build import build, make_dirs, remove_empty
 
     # The working directory first: if it cannot be made, nothing has been changed yet.
-    made = missing_dirs(plan.out.parent)
-    plan.out.parent.mkdir(parents=True, exist_ok=True)
+    made = make_dirs(plan.out.parent)
     try:
         work = Path(tempfile.mkdtemp(prefix=f".release-{plan.version}-", dir=plan.out.parent))
     except BaseException:

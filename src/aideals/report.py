@@ -58,7 +58,7 @@ FLOW_COLOURS = {
     "chips": "#D55E00",
 }
 OTHER_COLOUR = "#777777"
-EMPTY_NETWORK = "No flows between parties in this release: no network to draw."
+EMPTY_NETWORK = "No flows between parties in deals not called off: no network to draw."
 EMPTY_TIMELINE = "No deal in this release has an announcement date: no timeline to draw."
 PART_NOTE = "Part of a larger deal that states this flow too: counted there, not in the totals"
 # The table of the flows under the network (what the chart shows, for keyboards and screen
@@ -1173,7 +1173,7 @@ def timeline_figure(data: dict[str, Any]) -> dict[str, Any]:
                 "<br>".join(
                     [
                         f"<b>{_p(d['title'])}</b>",
-                        f"{_p(names.get(d['party_a'], d['party_a']))} – {_p(names.get(d['party_b'], d['party_b']))}",
+                        f"{_p(_name(names, d['party_a']))} – {_p(_name(names, d['party_b']))}",
                         f"Announced: {_p(format_date(d['announced'], d['date_precision']))}",
                         f"{_p(_label(d['kind']))}, {_p(_label(d['status']))}",
                     ]

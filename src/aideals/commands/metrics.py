@@ -113,10 +113,12 @@ def run_command(
     if group_json and source is click.core.ParameterSource.DEFAULT:
         fmt = "json"
     pkg, loaded = _context(package, plugins_dirs)
-    chosen = metrics.select(loaded.metrics(), names)
+    found = loaded.metrics()
+    _warn(loaded.problems)  # first: a metric asked for may be missing because its plugin failed
+    chosen = metrics.select(found, names)
     with metrics.readonly_database(pkg, Path(database) if database else None) as con:
         run = metrics.compute(con, chosen, schema=metrics.result_schema(pkg.root), confirmed_only=confirmed_only)
-    _warn(loaded.problems + run.problems)
+    _warn(run.problems)
     click.echo(metrics.render_results(run.results, fmt))
     if loaded.problems or run.problems:
         raise click.exceptions.Exit(1)
@@ -155,8 +157,9 @@ def explain_command(
     package, plugins_dirs, group_json = _group_options(package, plugins_dirs)
     as_json = as_json or group_json
     pkg, loaded = _context(package, plugins_dirs)
-    (metric,) = metrics.select(loaded.metrics(), [name])
-    _warn(loaded.problems)  # another plugin's problem: said, as every metrics command says it
+    found = loaded.metrics()
+    _warn(loaded.problems)  # first: the metric asked for may be missing because its plugin failed
+    (metric,) = metrics.select(found, [name])
     with metrics.readonly_database(pkg, Path(database) if database else None) as con:
         explanation = metrics.explain(
             con, metric, subject, schema=metrics.result_schema(pkg.root), confirmed_only=confirmed_only
