@@ -707,3 +707,15 @@ def test_make_dirs_returns_only_the_levels_it_made_deepest_first(tmp_path):
     (tmp_path / "a").mkdir()
     assert build.make_dirs(tmp_path / "a" / "b" / "c") == [tmp_path / "a" / "b" / "c", tmp_path / "a" / "b"]
     assert build.make_dirs(tmp_path / "a" / "b") == []
+
+
+@pytest.mark.parametrize("blocker", ["file", "dangling link"])
+def test_a_file_where_outs_parent_should_be_is_named_in_the_error(pkg, tmp_path, blocker):
+    """`--out f/dist` where f is a file: the error names f, not a hidden temporary directory under it."""
+    if blocker == "file":
+        (tmp_path / "f").write_text("x")
+    else:
+        (tmp_path / "f").symlink_to(tmp_path / "nowhere")
+    with pytest.raises(FileExistsError) as exc:
+        build.build(pkg, tmp_path / "f" / "dist")
+    assert exc.value.filename == str(tmp_path / "f")

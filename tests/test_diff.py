@@ -364,3 +364,18 @@ def test_foreign_keys_compare_as_compat_reads_them():
     assert schema_lines("t", as_text, as_list) == []
     assert schema_lines("t", bare, as_text) == ["x: foreign key added: references parties(party_id) (incompatible)"]
     assert schema_lines("t", as_text, bare) == ["foreign keys changed"]
+
+
+def test_two_keys_added_to_one_target_are_said_once_each():
+    from aideals.diff import schema_lines
+
+    fields = [{"name": "a", "type": "string"}, {"name": "b", "type": "string"}]
+    keys = [{"fields": [f], "reference": {"resource": "parties", "fields": ["id"]}} for f in ("a", "b")]
+    assert schema_lines("t", {"fields": fields}, {"fields": fields, "foreignKeys": keys}) == [
+        "a: foreign key added: references parties(id) (incompatible)",
+        "b: foreign key added: references parties(id) (incompatible)",
+    ]
+    # a key on a field the old schema did not have is a change, not an incompatible one
+    more = [*fields, {"name": "c", "type": "string"}]
+    on_new = [{"fields": ["c"], "reference": {"resource": "parties", "fields": ["id"]}}]
+    assert schema_lines("t", {"fields": fields}, {"fields": more, "foreignKeys": on_new}) == ["foreign keys changed"]

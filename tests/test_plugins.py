@@ -844,3 +844,20 @@ def test_signals_the_parent_ignores_stay_ignored():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.splitlines()[-1] == "True False"  # SIGINT still ignored; SIGTERM now handled
+
+
+def test_a_misspelt_hook_without_its_decorator_is_reported(tmp_path):
+    """pluggy checks only decorated functions against the hook specs: an undecorated
+    `aideals_register_metric` (no s) was ignored without a word."""
+    (tmp_path / "x").mkdir()
+    (tmp_path / "x" / "typo.py").write_text(
+        "def aideals_register_metric():\n    return []\n\ndef aideals_register_chekcs():\n    return []\n",
+        encoding="utf-8",
+    )
+    loaded = load(None, [tmp_path / "x"])
+    assert [(p.line(), p.checks_missing) for p in loaded.problems] == [
+        ("plugin typo: aideals_register_chekcs() is no aideals hook, so it is never called "
+         "(did you mean aideals_register_checks?)", True),  # its checks did not run: validate fails
+        ("plugin typo: aideals_register_metric() is no aideals hook, so it is never called "
+         "(did you mean aideals_register_metrics?)", False),
+    ]

@@ -404,7 +404,9 @@ def make_dirs(directory: Path) -> list[Path]:
             try:
                 level.mkdir()
             except FileExistsError:
-                continue  # made by someone else meanwhile (or a file: the next level's mkdir says so)
+                if not level.is_dir():  # a file or a dangling link in the way: say so, by its name
+                    raise
+                continue  # made by someone else meanwhile
             made.append(level)
     except BaseException:  # a name too long, no permission: nothing of this call is left
         remove_empty(made[::-1])

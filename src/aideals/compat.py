@@ -106,14 +106,18 @@ def schema_changes(resource: str, old: dict, new: dict) -> list[IncompatibleChan
         out.append(IncompatibleChange(resource, None, f"primary key changed from {pk(old)} to {pk(new)}"))
     # A foreign key added (or pointed elsewhere) refuses rows the old schema let through: a
     # tightening, as a constraint is. One removed only loosens.
-    # A key on fields the old schema did not have refuses no row it accepted (no old row has them).
-    old_keys = set(foreign_keys(old, resource))
-    for fields, target, target_fields in sorted(set(foreign_keys(new, resource)) - old_keys):
-        if not set(fields) & set(old_fields):
-            continue
+    for fields, target, target_fields in tightening_foreign_keys(resource, old, new):
         out.append(IncompatibleChange(
             resource, ", ".join(fields), f"foreign key added: references {target}({', '.join(target_fields)})"))
     return out
+
+
+def tightening_foreign_keys(resource: str, old: dict, new: dict) -> list[tuple[tuple[str, ...], str, tuple[str, ...]]]:
+    """The foreign keys of `new` not in `old` that refuse rows `old` accepted: those on a field the
+    old schema had (a key only on fields it did not have refuses no old row: no old row has them)."""
+    old_fields = {f["name"] for f in old.get("fields", [])}
+    added = set(foreign_keys(new, resource)) - set(foreign_keys(old, resource))
+    return sorted(k for k in added if set(k[0]) & old_fields)
 
 
 def foreign_keys(schema: dict, resource: str) -> list[tuple[tuple[str, ...], str, tuple[str, ...]]]:

@@ -168,9 +168,8 @@ def schema_lines(resource: str, old: dict, new: dict) -> list[str]:
         if nfield["name"] in old_fields:
             out += _field_lines(old_fields[nfield["name"]], nfield)
     # Compared as compat reads them (`"x"` is `["x"]`); a key added that compat marks is not said twice.
-    marked = {c.message for c in incompatible if c.message.startswith("foreign key added")}
     old_keys, new_keys = set(compat.foreign_keys(old, resource)), set(compat.foreign_keys(new, resource))
-    if old_keys != new_keys and (old_keys - new_keys or len(new_keys - old_keys) > len(marked)):
+    if old_keys - new_keys or new_keys - old_keys - set(compat.tightening_foreign_keys(resource, old, new)):
         out.append("foreign keys changed")
     return out
 

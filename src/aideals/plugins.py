@@ -359,6 +359,20 @@ def _register(plugins: Plugins, obj: object, info: PluginInfo) -> None:
                 info.name, None, f"{name}() is not decorated with @aideals.hookimpl, so it is never called",
                 checks_missing=name == "aideals_register_checks",
             ))
+    # A misspelt hook without its decorator (aideals_register_metric) is a plain function to
+    # pluggy, which cannot tell it from any other: a module's `aideals_*` function that is no hook.
+    hooks = sorted(n for n in vars(hookspecs) if n.startswith("aideals_register_"))
+    for name in sorted(n for n in dir(obj) if n.startswith("aideals_") and n not in hooks):
+        function = getattr(obj, name, None)
+        if callable(function) and not hasattr(function, f"{hookspecs.PROJECT_NAME}_impl"):
+            import difflib
+
+            near = difflib.get_close_matches(name, hooks, n=1)
+            hint = f" (did you mean {near[0]}?)" if near else ""
+            plugins.problems.append(PluginProblem(
+                info.name, None, f"{name}() is no aideals hook, so it is never called{hint}",
+                checks_missing="check" in name or near == ["aideals_register_checks"],
+            ))
     # An entry point with nothing to call (it names the hook function rather than its module): say
     # so, as a plugin that was meant to bring checks would otherwise check nothing without a word.
     # (A module of a plugins directory may hold no hook: a helper the others import.)
