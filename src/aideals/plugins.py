@@ -70,10 +70,11 @@ class PluginProblem:
         where = f"plugin {self.plugin}" + (f": metric {self.metric}" if self.metric else "")
         return f"{where}: {self.error}"
 
-    def warning(self) -> str:
-        """The warning every command prints for it on stderr: the plugin or metric is skipped; with
-        --debug (AIDEALS_DEBUG), followed by the traceback of the exception that made it fail."""
-        text = f"aideals: warning: {self.line()} (skipped)"
+    def warning(self, outcome: str = "skipped") -> str:
+        """The warning every command prints for it on stderr: the plugin or metric is skipped (or
+        what `outcome` says); with --debug (AIDEALS_DEBUG), followed by the traceback of the
+        exception that made it fail."""
+        text = f"aideals: warning: {self.line()} ({outcome})"
         if self.traceback and os.environ.get(DEBUG_ENV, "") not in ("", "0"):
             text += "\n" + self.traceback.rstrip()
         return text
