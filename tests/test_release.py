@@ -520,7 +520,7 @@ def test_a_failing_metric_stops_the_release_and_changes_nothing(tmp_path: Path):
     assert last.startswith("aideals: error: 1 plugin problem(s), first: plugin broken_metric: metric broken: "), last
     # the problem is not called skipped: the release stops on it
     assert [line for line in proc.stderr.splitlines() if line.startswith("aideals: warning:")] == [
-        "aideals: warning: " + last.split("first: ", 1)[1] + " (the run stops)"]
+        "aideals: warning: " + last.split("first: ", 1)[1] + " (the release stops)"]
     assert '"nope"' in last  # DuckDB's own words follow: the column it could not find
     assert snapshot_state(repo) == before
     assert {name: (repo / name).read_bytes() for name in metadata_files} == metadata_files

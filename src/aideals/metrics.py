@@ -513,10 +513,7 @@ def populate(
                 ro.close()
     run.problems[:0] = plugins.problems
     for problem in run.problems:
-        if strict and report is report_to_stderr:  # nothing is skipped: the run stops below
-            print(problem.warning("the run stops"), file=sys.stderr)
-        else:
-            report(problem)
+        report(problem)
     if strict and run.problems:
         raise AidealsError(f"{len(run.problems)} plugin problem(s), first: {run.problems[0].line()}", exit_code=1)
     if run.results:

@@ -351,8 +351,9 @@ def _register(plugins: Plugins, obj: object, info: PluginInfo) -> None:
     # A hook without its decorator is a plain function to pluggy, never called: say so.
     from aideals import hookspecs
 
+    hooks = sorted(n for n in vars(hookspecs) if n.startswith("aideals_register_"))
     undecorated = False
-    for name in sorted(n for n in vars(hookspecs) if n.startswith("aideals_register_")):
+    for name in hooks:
         function = getattr(obj, name, None)
         if callable(function) and not hasattr(function, f"{hookspecs.PROJECT_NAME}_impl"):
             undecorated = True
@@ -362,7 +363,6 @@ def _register(plugins: Plugins, obj: object, info: PluginInfo) -> None:
             ))
     # A misspelt hook without its decorator (aideals_register_metric) is a plain function to
     # pluggy, which cannot tell it from any other: a module's `aideals_*` function that is no hook.
-    hooks = sorted(n for n in vars(hookspecs) if n.startswith("aideals_register_"))
     for name in sorted(n for n in dir(obj) if n.startswith("aideals_") and n not in hooks):
         function = getattr(obj, name, None)
         if callable(function) and not hasattr(function, f"{hookspecs.PROJECT_NAME}_impl"):

@@ -23,6 +23,7 @@ import json
 import os
 import secrets
 import shutil
+import sys
 import tempfile
 import zipfile
 from dataclasses import dataclass
@@ -426,7 +427,10 @@ def plugin_hooks(root: Path) -> tuple[list, object]:
 
     loaded = plugins.load(root)
 
+    def stops(problem: plugins.PluginProblem) -> None:  # nothing is skipped: the release stops on it
+        print(problem.warning("the release stops"), file=sys.stderr)
+
     def populate(con, pkg):
-        return metrics.populate(con, pkg, plugins=loaded, strict=True)
+        return metrics.populate(con, pkg, plugins=loaded, strict=True, report=stops)
 
     return loaded.checks_to_run(), populate
