@@ -142,6 +142,24 @@ def test_a_figure_s_citation_says_how_far_its_deal_went_and_gives_its_note(tmp_p
     assert proc.stdout.splitlines()[-1] == "Source read on 2025-02-20."
 
 
+def test_a_superseded_deal_s_figure_is_cited_with_the_deal_that_records_it_again(tmp_path):
+    """A number from an earlier report recorded again as another deal names that deal: the reader
+    should cite the later record's figures for the transaction."""
+    import shutil
+
+    pkg = tmp_path / "v1"
+    shutil.copytree(RELEASES / "v1", pkg)
+    deals = pkg / "data" / "deals.csv"
+    lines = deals.read_text(encoding="utf-8").splitlines()
+    deals.write_text("\n".join([lines[0] + ",status,part_of", lines[1] + ",superseded,beta-gamma-2025",
+                                lines[2] + ",signed,"]) + "\n", encoding="utf-8")
+    proc = run("cite", "--package", str(pkg), "--figure", "acme-beta-amount")
+    assert proc.stdout.splitlines()[-1] == (
+        "Deal status: superseded (an earlier report of a transaction the release records again as another deal, "
+        "beta-gamma-2025)."
+    )
+
+
 def test_cff_release_validates_against_the_cff_1_2_0_schema(cff_validator):
     import yaml
 

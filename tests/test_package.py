@@ -109,6 +109,9 @@ BROKEN_ROWS = [
      "2025-03-15 is not written at its precision month: a month is written YYYY-MM-01, a year YYYY-01-01"),
     ("deals", 8, "announced_is_written_at_its_precision", "announced",
      "2025-03-01 is not written at its precision year: a month is written YYYY-MM-01, a year YYYY-01-01"),
+    # row 10 (superseded, naming the deal that records it again) is fine
+    ("deals", 9, "superseded_names_its_later_record", "part_of",
+     "status superseded needs part_of: the deal that records the same transaction again"),
     ("sources", 3, "published_has_precision", "published_precision", "published is set but published_precision is empty"),
     ("sources", 4, "precision_needs_date", "published_precision", "month is set but published is empty"),
     ("sources", 5, "published_not_after_retrieved", "published", "2027-01-01 is after retrieved 2026-11-23"),

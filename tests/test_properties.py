@@ -247,16 +247,19 @@ def deals(draw, party_ids: list[str], source_rows: list[dict[str, str]]) -> list
         announced = draw(st.one_of(st.none(), DATES if bound is None else st.dates(dt.date(1990, 1, 1), bound)))
         precision = draw(st.sampled_from(enum("deals", "date_precision"))) if announced else ""
         announced = at_precision(announced, precision)
+        part_of = draw(maybe(st.sampled_from(keys[:i]))) if i else ""
+        # superseded_names_its_later_record: a superseded deal names the deal recording it again
+        statuses = [s for s in enum("deals", "status") if part_of or s != "superseded"]
         rows.append({
             "deal_id": key,
             "title": draw(free_text("deals", "title")),
             "kind": draw(st.sampled_from(enum("deals", "kind"))),
             "announced": draw(date_text(announced)) if announced else "",
             "date_precision": precision,
-            "status": draw(st.sampled_from(enum("deals", "status"))),
+            "status": draw(st.sampled_from(statuses)),
             "party_a": a,
             "party_b": b,
-            "part_of": draw(maybe(st.sampled_from(keys[:i]))) if i else "",
+            "part_of": part_of,
             "source_id": source["source_id"] if source else "",
             "summary": draw(free_text("deals", "summary")),
         })
@@ -467,6 +470,8 @@ def mutations(tables: Tables) -> list[Mutation]:
 
         dm("deal parties equal", [("party_b", r["party_a"])], [("party_b", "deal_parties_differ")], "alone")
         dm("part of itself", [("part_of", r["deal_id"])], [("part_of", "not_part_of_itself")], "alone")
+        dm("superseded without part_of", [("status", "superseded"), ("part_of", "")],
+           [("part_of", "superseded_names_its_later_record")], "alone")
         if r["announced"]:
             dm("date without precision", [("date_precision", "")], [("date_precision", "announced_has_precision")], "alone")
             dm("precision without date", [("announced", "")], [("date_precision", "precision_needs_date")], "alone")
@@ -541,7 +546,7 @@ KINDS = [
     "high value without range", "inverted range", "no deal nor party", "number type", "own parent",
     "parent cycle", "part of itself", "pattern break", "percent over 100", "period reversed",
     "precision without date", "published after retrieved", "range without high value", "required emptied",
-    "too long", "undisclosed identified", "unit misfit",
+    "superseded without part_of", "too long", "undisclosed identified", "unit misfit",
 ]
 
 

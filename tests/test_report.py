@@ -190,6 +190,24 @@ def test_the_network_leaves_out_the_flows_of_a_cancelled_deal(tmp_path):
             "Beta's called-off buy-back from Alpha (cancelled)"]
 
 
+def test_the_network_draws_a_superseded_deal_once_as_the_deal_that_records_it_again(tmp_path):
+    """An earlier report recorded again as another deal (`superseded`) is no arrow of its own: its
+    flow is the later deal's; its figure stays in the table with its status beside its title."""
+    deals = ("beta-alpha-talks,Beta's reported buy-back from Alpha,acquisition,2025-09-01,day,superseded,"
+             "beta,alpha,beta-alpha-done,one,Talks reported and later recorded as beta-alpha-done.\n"
+             "beta-alpha-done,Beta's buy-back from Alpha,acquisition,2025-10-01,day,closed,"
+             "beta,alpha,,one,Beta bought back Alpha's stake.\n")
+    figures = ("talks-one,beta-alpha-talks,,beta,alpha,equity,amount,90,,USD,exact,,,,,one,talks of 90,\n"
+               "done-one,beta-alpha-done,,beta,alpha,equity,amount,90,,USD,exact,,,,,one,bought for 90,\n")
+    with connect_with(tmp_path, figures=figures, deals=deals) as connection:
+        data = report.collect(connection)
+        drawn = sorted(f["deal_id"] for f in data["flows"] if f["deal_id"].startswith("beta-alpha"))
+        assert drawn == ["beta-alpha-done"]
+        assert data["totals"]["flows"] - data["totals"]["report_flows"] == 1
+        assert [r["deal"] for r in report.figure_rows(data) if r["id"] == "talks-one"] == [
+            "Beta's reported buy-back from Alpha (superseded)"]
+
+
 def test_a_part_counted_in_its_umbrella_is_drawn_but_not_added_to_the_totals(tmp_path):
     """A deal's flow that its umbrella deal states too (counted_in_parent) is drawn, and its hover
     says so, but the parties' totals count that money once, in the umbrella's flow; a flow its

@@ -231,6 +231,34 @@ def test_a_cancelled_deal_is_not_counted_and_its_parts_count_alone(tmp_path):
         ) == [("gamma-beta", 800.0, False, "cancelled"), ("gamma-beta-first", 50.0, False, "closed")]
 
 
+def test_a_superseded_deal_is_not_counted_beside_the_deal_that_records_it_again(tmp_path):
+    """An earlier report of a transaction the package records again as another deal (`superseded`,
+    naming that deal in part_of) is counted once: its figures leave `figures_counted`, even those
+    stating the flow with another payer than the later record's, and `deals_counted` leaves it out;
+    `flows` keeps it, with its status. `--confirmed-only` leaves it out as well."""
+    from aideals import metrics
+
+    deals = ("gamma-beta-talks,Gamma's reported round in Beta,funding_round,2025-09-01,day,superseded,"
+             "gamma,beta,gamma-beta-round,one,Talks reported and later closed as gamma-beta-round.\n"
+             "gamma-beta-round,Beta's round led by Gamma,funding_round,2026-01-01,day,closed,"
+             "gamma,beta,,one,The round closed.\n")
+    figures = ("talks-one,gamma-beta-talks,,gamma,beta,equity,amount,20,,USD,exact,,,,,one,talks of 20,\n"
+               "talks-unnamed,gamma-beta-talks,,,beta,cash,amount,20,,USD,exact,,,,,one,a round of 20,\n"
+               "round-one,gamma-beta-round,,gamma,beta,equity,amount,20,,USD,exact,,,,,one,a round of 20,\n")
+    counted_sql = "SELECT figure_id FROM figures_counted WHERE figure_id IN ('talks-one', 'talks-unnamed', 'round-one')"
+    with connect_with(tmp_path, figures=figures, deals=deals) as con:
+        assert "gamma-beta-talks" not in {r[0] for r in rows(con, "SELECT deal_id FROM deals_counted")}
+        assert rows(con, counted_sql) == [("round-one",)]
+        assert rows(
+            con,
+            "SELECT deal_id, value_high, counted_in_parent, deal_status FROM flows"
+            " WHERE from_party = 'gamma' ORDER BY deal_id",
+        ) == [("gamma-beta-round", 20.0, False, "closed"), ("gamma-beta-talks", 20.0, True, "superseded")]
+        metrics.count_confirmed_only(con)
+        assert rows(con, counted_sql) == [("round-one",)]
+        assert "gamma-beta-talks" not in {r[0] for r in rows(con, "SELECT deal_id FROM deals_counted")}
+
+
 def test_confirmed_only_leaves_out_rumoured_deals_and_a_rumoured_umbrella_covers_no_part(tmp_path):
     """`deals_counted` is every deal but the cancelled ones. metrics.count_confirmed_only replaces
     it for one connection by the deals neither cancelled nor rumoured: the rumoured umbrella's

@@ -106,6 +106,7 @@ class FigureCitation:
     source: SourceCitation
     deal_status: str | None = None  # the status of the figure's deal in the release
     note: str | None = None  # the figure's note (own words), when it has one
+    deal_part_of: str | None = None  # the deal's part_of: for a superseded deal, the deal recording it again
 
     @property
     def key(self) -> str:
@@ -116,7 +117,9 @@ class FigureCitation:
         """What a reader of the number must know beside it: how far its deal went, unless signed or
         further, and the figure's note; '' when none."""
         parts = []
-        if self.deal_status in STATUS_WORDS:
+        if self.deal_status == "superseded" and self.deal_part_of:
+            parts.append(f"Deal status: superseded ({STATUS_WORDS['superseded']}, {self.deal_part_of}).")
+        elif self.deal_status in STATUS_WORDS:
             parts.append(f"Deal status: {self.deal_status} ({STATUS_WORDS[self.deal_status]}).")
         if self.note:
             parts.append(f"Note: {self.note.rstrip('.')}.")
@@ -128,6 +131,7 @@ STATUS_WORDS = {
     "rumoured": "reported by the press, not confirmed by any party",
     "announced": "stated by a party, no binding agreement yet",
     "cancelled": "called off, terminated or blocked",
+    "superseded": "an earlier report of a transaction the release records again as another deal",
 }
 
 
@@ -278,6 +282,7 @@ def figure_citation(snap: Snapshot, figure_id: str, version: str | None = None) 
         ),
         deal_status=(deal or {}).get("status") or None,
         note=fig.get("note") or None,
+        deal_part_of=(deal or {}).get("part_of") or None,
     )
 
 

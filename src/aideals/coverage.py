@@ -68,7 +68,7 @@ ORDER BY min(n)
 """
 
 # Statuses in the order deals usually move (README: a deal's `status`).
-STATUSES = ("rumoured", "announced", "signed", "in_progress", "closed", "cancelled")
+STATUSES = ("rumoured", "announced", "signed", "in_progress", "closed", "cancelled", "superseded")
 DEALS_PER_KIND_AND_STATUS = """
 SELECT kind,
        """ + ",\n       ".join(f"count(*) FILTER (WHERE status = '{s}')" for s in STATUSES) + """,
@@ -123,7 +123,8 @@ def markdown(pkg: Package) -> str:
         _table(["unit", "figures", "deals or parties"], con.execute(MONEY_PER_UNIT, [money_measures(pkg)]).fetchall()),
         "",
         "Deals per kind and status (where each stands as last reported; the metrics leave out the"
-        " cancelled ones, whose money never moved):",
+        " cancelled ones, whose money never moved, and the superseded ones, recorded again as another"
+        " deal):",
         "",
         _table(["kind", *STATUSES, "deals"], con.execute(DEALS_PER_KIND_AND_STATUS).fetchall()),
         "",

@@ -238,9 +238,10 @@ def _require_deals_counted(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def count_confirmed_only(con: duckdb.DuckDBPyConnection) -> None:
-    """Leave `rumoured` deals out of what the metrics on `con` add up, as well as `cancelled` ones.
+    """Leave `rumoured` deals out of what the metrics on `con` add up, as well as `cancelled` and
+    `superseded` ones.
 
-    A temporary view `deals_counted` (deals neither cancelled nor rumoured) replaces the release's
+    A temporary view `deals_counted` (deals neither cancelled, superseded nor rumoured) replaces the release's
     for this connection alone (not its cursors: each is a connection of its own): the views
     `figures_counted` and `flows` read it by name, and DuckDB looks a name up in the temporary
     schema first. The database file is not changed.
@@ -251,7 +252,7 @@ def count_confirmed_only(con: duckdb.DuckDBPyConnection) -> None:
     catalog = quote_ident(database)
     con.execute(
         "CREATE OR REPLACE TEMP VIEW deals_counted AS "
-        f"SELECT * FROM {catalog}.main.deals WHERE status NOT IN ('cancelled', 'rumoured')"
+        f"SELECT * FROM {catalog}.main.deals WHERE status NOT IN ('cancelled', 'rumoured', 'superseded')"
     )
 
 

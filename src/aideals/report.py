@@ -144,7 +144,8 @@ FIGURES_BY_ID_SQL = FIGURES_SQL.replace("ORDER BY", "WHERE list_contains(?, f.fi
 PARTIES_NAMED_SQL = PARTIES_SQL.replace("ORDER BY", "WHERE list_contains(?, party_id) ORDER BY")
 # `flows` is computed once into a temporary table (at millions of figures it is the costly view).
 # The network draws what changed hands or is committed: the flows of deals called off (`cancelled`)
-# are left out, so that no arrow, size or cycle rests on money that never moved.
+# are left out, so that no arrow, size or cycle rests on money that never moved, and so are those
+# of an earlier report recorded again as another deal (`superseded`), so that none is drawn twice.
 REPORT_FLOWS = "aideals_report_flows"
 REPORT_FLOWS_SQL = f"""
 CREATE OR REPLACE TEMP TABLE {REPORT_FLOWS} AS
@@ -154,7 +155,7 @@ SELECT fl.deal_id, d.title AS deal_title, fl.from_party, fl.to_party, fl.flow, f
        CASE WHEN fl.measure = 'amount' AND fl.unit = 'USD' THEN fl.value_high END AS usd
 FROM flows fl
 LEFT JOIN deals d ON d.deal_id = fl.deal_id
-WHERE fl.deal_status IS DISTINCT FROM 'cancelled'
+WHERE fl.deal_status IS DISTINCT FROM 'cancelled' AND fl.deal_status IS DISTINCT FROM 'superseded'
 """
 # The release's rows of each table (Contents), then the flows the network draws from.
 TOTALS_SQL = f"""
@@ -1290,7 +1291,7 @@ def figure_rows(data: dict[str, Any]) -> list[dict[str, Any]]:
             {
                 "id": f["figure_id"],
                 # a deal that is not a done deal says so beside its title
-                "deal": (f["deal_title"] or "") + (f" ({f['deal_status']})" if f["deal_status"] in ("rumoured", "cancelled") else ""),
+                "deal": (f["deal_title"] or "") + (f" ({f['deal_status']})" if f["deal_status"] in ("rumoured", "cancelled", "superseded") else ""),
                 "deal_id": f["deal_id"] or "",
                 "parties": parties,
                 "who": who,

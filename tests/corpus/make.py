@@ -185,6 +185,8 @@ CASES: list[Case] = [
     Case("part-of-cycle", "two deals each other's part", [(D, 2, "part_of", "no_cycle_in_deal_part_of"), (D, 3, "part_of", "no_cycle_in_deal_part_of")],
          edit={"deals": lambda t: sub("signed,beta,acme-cloud,,src-two", "signed,beta,acme-cloud,acme-beta-2025,src-two")(
              sub("announced,acme,beta,,src-one", "announced,acme,beta,beta-acme-cloud-2025,src-one")(t))}),
+    Case("superseded-without-part-of", "a deal marked superseded that names no deal recording it again",
+         [(D, 3, "part_of", "superseded_names_its_later_record")], edit={"deals": sub("signed,beta,acme-cloud,,src-two", "superseded,beta,acme-cloud,,src-two")}),
     Case("own-parent", "a party that is its own parent", [(P, 5, "parent_id", "not_own_parent")], edit={"parties": sub("GB,,,,", "GB,,gamma-fund,,")}),
     # row rules
     Case("range-inverted", "value_high below value", [(F, 3, "value_high", "range_high_not_below_low")], edit={"figures": sub(",5,10,percent", ",10,5,percent")}),

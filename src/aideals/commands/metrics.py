@@ -16,8 +16,8 @@ database_option = click.option(
 confirmed_option = click.option(
     "--confirmed-only",
     is_flag=True,
-    help="Leave out rumoured deals (reported by the press, confirmed by no party), as cancelled ones "
-    "always are: count only deals announced, signed, in progress or closed.",
+    help="Leave out rumoured deals (reported by the press, confirmed by no party), as cancelled and "
+    "superseded ones always are: count only deals announced, signed, in progress or closed.",
 )
 
 

@@ -47,11 +47,13 @@ LEFT JOIN parties pt ON pt.party_id = f.to_party
 LEFT JOIN sources s  ON s.source_id = f.source_id;
 
 -- The deals whose figures count in sums across deals: every deal but those called off (a
--- `cancelled` deal's money never changed hands, its chips were never delivered).
+-- `cancelled` deal's money never changed hands, its chips were never delivered) and those
+-- `superseded` (an earlier report of a transaction recorded again as the deal in its `part_of`,
+-- which counts it).
 -- `aideals metrics run --confirmed-only` replaces this view, for its connection alone, by one that
 -- also leaves out `rumoured` deals; `figures_counted` and `flows.counted_in_parent` follow it.
 CREATE OR REPLACE VIEW deals_counted AS
-SELECT * FROM deals WHERE status <> 'cancelled';
+SELECT * FROM deals WHERE status NOT IN ('cancelled', 'superseded');
 
 -- Directed flows between two parties: one row per deal, direction, flow kind, measure and unit,
 -- summarising every figure (from any source) that states it. Only measures that size a flow
@@ -110,7 +112,8 @@ SELECT
           AND (p.flow = f.flow OR (p.flow IN ('cash', 'equity') AND f.flow IN ('cash', 'equity')))
           AND p.from_party = f.from_party AND p.to_party = f.to_party
     ))                                    AS counted_in_parent,
-    -- the deal's status: a `cancelled` deal's flow never took place (figures_counted leaves it out)
+    -- the deal's status: a `cancelled` deal's flow never took place, a `superseded` deal's is the
+    -- flow of the deal in its part_of (figures_counted leaves both out)
     any_value(d.status)                   AS deal_status
 FROM sized f
 LEFT JOIN deals d ON d.deal_id = f.deal_id
