@@ -44,7 +44,8 @@ CREATE TABLE IF NOT EXISTS metrics (
 
 
 DEFAULT_MEMORY_LIMIT = "1GB"
-MIN_MEMORY_LIMIT = 64_000_000  # below this DuckDB cannot hold the buffers of a CSV read
+MIN_MEMORY_LIMIT = 128_000_000  # below this a build of the repository's package runs out of memory
+MAX_MEMORY_LIMIT = 10**15  # 1000TB: DuckDB refuses much larger values with a parser error
 MAX_THREADS = 256
 
 
@@ -54,17 +55,20 @@ def resource_config(temp_directory: str | Path) -> dict[str, object]:
     from aideals.errors import AidealsError
 
     memory = os.environ.get("AIDEALS_MEMORY_LIMIT", DEFAULT_MEMORY_LIMIT).strip()
-    m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", memory, re.IGNORECASE)
+    m = re.fullmatch(r"([0-9]+(?:\.[0-9]+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)", memory, re.IGNORECASE)
     if not m:
         raise AidealsError(f"AIDEALS_MEMORY_LIMIT={memory!r}: not a size such as 1GB, 512MB or 1.5GiB")
     unit = m.group(2).upper()
     size = float(m.group(1)) * (1024 if "I" in unit else 1000) ** "BKMGT".index(unit[0])
     if size < MIN_MEMORY_LIMIT:
-        raise AidealsError(f"AIDEALS_MEMORY_LIMIT={memory!r}: too small to read the package (at least 64MB)")
+        raise AidealsError(f"AIDEALS_MEMORY_LIMIT={memory!r}: too small to read the package (at least 128MB)")
+    if size > MAX_MEMORY_LIMIT:
+        raise AidealsError(f"AIDEALS_MEMORY_LIMIT={memory!r}: too large (at most 1000TB)")
     config: dict[str, object] = {"memory_limit": memory, "temp_directory": str(temp_directory)}
     threads = os.environ.get("AIDEALS_THREADS", "").strip()
     if threads:
-        if not threads.isdigit() or not 1 <= int(threads) <= MAX_THREADS:
+        # [0-9], not isdigit(): "²" is a digit to Python but no number of threads
+        if not re.fullmatch(r"[0-9]{1,4}", threads) or not 1 <= int(threads) <= MAX_THREADS:
             raise AidealsError(f"AIDEALS_THREADS={threads!r}: not a number of threads (1 to {MAX_THREADS})")
         config["threads"] = int(threads)
     return config
