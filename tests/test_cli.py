@@ -30,27 +30,39 @@ def test_a_usage_error_is_one_line_naming_the_help_to_read(capsys, args, message
     assert (exc.value.code, out, err) == (2, "", f"aideals: error: {message}\n")
 
 
+def _traceback_then(err: str, last: list[str]) -> None:
+    """`err` is a Python traceback followed by exactly the lines `last`."""
+    lines = err.splitlines()
+    assert lines[0] == "Traceback (most recent call last):", err
+    assert lines[-len(last):] == last, err
+
+
 def test_a_file_that_cannot_be_read_or_written_is_one_line_not_an_internal_error(capsys, monkeypatch):
     """An OSError (permission denied, a full disk...) is about the user's files, not a bug: one
-    line naming the file, exit 2; --debug shows the traceback."""
+    line naming the file, exit 2; --debug adds the traceback, with the same line and exit code."""
     from aideals.commands import coverage
 
     def denied(*args, **kwargs):
         raise PermissionError(13, "Permission denied", "/srv/pkg/README.md")
 
     monkeypatch.setattr(coverage.command, "callback", denied)
+    monkeypatch.delenv("AIDEALS_DEBUG", raising=False)
     with pytest.raises(SystemExit) as exc:
         main(["coverage"])
     assert (exc.value.code, capsys.readouterr().err) == (2, "aideals: error: /srv/pkg/README.md: Permission denied\n")
-    with pytest.raises(PermissionError):
-        main(["--debug", "coverage"])
-    with pytest.raises(PermissionError):  # after the command too, as the hint of an internal error reads
-        main(["coverage", "--debug"])
+    for args in (["--debug", "coverage"], ["coverage", "--debug"]):  # after the command too, as the hint reads
+        with pytest.raises(SystemExit) as exc:
+            main(args)
+        out, err = capsys.readouterr()
+        assert (exc.value.code, out) == (2, ""), args
+        _traceback_then(err, ["PermissionError: [Errno 13] Permission denied: '/srv/pkg/README.md'",
+                              "aideals: error: /srv/pkg/README.md: Permission denied"])
 
 
 def test_a_bug_is_one_line_with_exit_3_and_debug_shows_the_traceback(capsys, monkeypatch):
     """An exception that is not about the user's data or files is an internal error: one line
-    naming it and the --debug hint, exit 3; --debug (or AIDEALS_DEBUG set) raises it instead."""
+    naming it and the --debug hint, exit 3; --debug (or AIDEALS_DEBUG set) prints its traceback
+    first, and still exits 3."""
     from aideals.commands import coverage
 
     def bug(*args, **kwargs):
@@ -62,17 +74,23 @@ def test_a_bug_is_one_line_with_exit_3_and_debug_shows_the_traceback(capsys, mon
         main(["coverage"])
     assert (exc.value.code, capsys.readouterr()) == (
         3, ("", "aideals: internal error: ValueError: oops (run with --debug for the traceback)\n"))
-    with pytest.raises(ValueError, match="^oops$"):
+    with pytest.raises(SystemExit) as exc:
         main(["--debug", "coverage"])
+    out, err = capsys.readouterr()
+    assert (exc.value.code, out) == (3, "")
+    _traceback_then(err, ["ValueError: oops", "aideals: internal error: ValueError: oops"])
+    assert 'in bug\n    raise ValueError("oops")' in err
     monkeypatch.setenv("AIDEALS_DEBUG", "0")  # "0" is off
     with pytest.raises(SystemExit) as exc:
         main(["coverage"])
     assert (exc.value.code, capsys.readouterr()) == (
         3, ("", "aideals: internal error: ValueError: oops (run with --debug for the traceback)\n"))
     monkeypatch.setenv("AIDEALS_DEBUG", "1")
-    with pytest.raises(ValueError, match="^oops$"):
+    with pytest.raises(SystemExit) as exc:
         main(["coverage"])
-    assert capsys.readouterr() == ("", "")
+    out, err = capsys.readouterr()
+    assert (exc.value.code, out) == (3, "")
+    _traceback_then(err, ["ValueError: oops", "aideals: internal error: ValueError: oops"])
 
 
 def test_aideals_debug_in_the_environment_shows_the_traceback_of_a_file_error(capsys, monkeypatch):
@@ -83,9 +101,71 @@ def test_aideals_debug_in_the_environment_shows_the_traceback_of_a_file_error(ca
 
     monkeypatch.setattr(coverage.command, "callback", denied)
     monkeypatch.setenv("AIDEALS_DEBUG", "1")
-    with pytest.raises(PermissionError):
+    with pytest.raises(SystemExit) as exc:
         main(["coverage"])
-    assert capsys.readouterr() == ("", "")
+    out, err = capsys.readouterr()
+    assert (exc.value.code, out) == (2, "")
+    _traceback_then(err, ["PermissionError: [Errno 13] Permission denied: '/srv/pkg/README.md'",
+                          "aideals: error: /srv/pkg/README.md: Permission denied"])
+
+
+def test_debug_keeps_the_exit_code_of_duckdb_failing_to_write(capsys, monkeypatch):
+    import duckdb
+
+    from aideals.commands import coverage
+
+    def full(*args, **kwargs):
+        raise duckdb.IOException("IO Error: No space left on device")
+
+    monkeypatch.setattr(coverage.command, "callback", full)
+    with pytest.raises(SystemExit) as exc:
+        main(["coverage", "--debug"])
+    out, err = capsys.readouterr()
+    assert (exc.value.code, out) == (2, "")
+    _traceback_then(err, ["_duckdb.IOException: IO Error: No space left on device",
+                          "aideals: error: IO Error: No space left on device"])
+
+
+@pytest.mark.parametrize("debug", [[], ["--debug"], ["--debug", "env"]], ids=["plain", "--debug", "AIDEALS_DEBUG"])
+@pytest.mark.parametrize(
+    ("args", "code", "line"),
+    [
+        (["validate", "tests/corpus/descriptor-not-json"], 2,
+         "aideals: error: datapackage.json:2: not valid JSON: Expecting property name enclosed in double quotes"),
+        (["query", "SELEC 1", "--db", "{tmp}/empty.duckdb"], 2,
+         'aideals: error: query: Parser Error: syntax error at or near "SELEC"'),
+        (["cite", "--version", "0.99.0"], 2,
+         "aideals: error: --version 0.99.0: no release 0.99.0: tag v0.99.0 not found"),
+    ],
+    ids=["validate", "query", "cite"],
+)
+def test_debug_changes_no_exit_code_of_the_real_command(tmp_path, debug, args, code, line):
+    """Run as a user does (a new process, `python -m aideals`): --debug or AIDEALS_DEBUG=1 prints
+    the traceback, then the same line and the same exit code as without it (Python's own exit
+    code for an uncaught exception, 1, would read as `validate`'s "findings")."""
+    import os
+    import subprocess
+    import sys
+
+    import duckdb
+    from conftest import ROOT
+
+    duckdb.connect(str(tmp_path / "empty.duckdb")).close()
+    env = {k: v for k, v in os.environ.items() if k != "AIDEALS_DEBUG"}
+    argv = [a.format(tmp=tmp_path) for a in args]
+    if debug == ["--debug", "env"]:
+        env["AIDEALS_DEBUG"] = "1"
+    elif debug:
+        argv = [*argv, "--debug"] if args[0] == "query" else ["--debug", *argv]
+    proc = subprocess.run([sys.executable, "-m", "aideals", *argv], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert (proc.returncode, proc.stdout) == (code, "")
+    expected = line.format(tmp=tmp_path)
+    if debug:
+        _traceback_then(proc.stderr, [expected])
+        assert proc.stderr.splitlines()[-2].startswith("aideals.errors.")
+    else:
+        assert proc.stderr == expected + "\n"
 
 
 def test_debug_after_a_double_dash_is_a_value_not_the_option():

@@ -15,6 +15,7 @@ import click
 
 from aideals import __version__
 from aideals.errors import DEBUG_ENV
+from aideals.options import DEBUG_HELP
 
 
 class LazyGroup(click.Group):
@@ -35,7 +36,7 @@ class LazyGroup(click.Group):
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="aideals")
-@click.option("--debug", is_flag=True, help="Show full tracebacks on errors.")
+@click.option("--debug", is_flag=True, help=DEBUG_HELP)
 @click.pass_context
 def cli(ctx: click.Context, debug: bool) -> None:
     """aideals: check, build, query and cite the AI compute deals data package.
@@ -75,8 +76,9 @@ def _interrupt(signum, frame) -> None:
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI, turning errors into one line on stderr and an exit code."""
     import signal
+    import traceback
 
-    from aideals.errors import AidealsError, interrupted
+    from aideals.errors import interrupted, user_error
 
     args = sys.argv[1:] if argv is None else argv
     debug = _debug_requested(args)
@@ -110,31 +112,21 @@ def main(argv: list[str] | None = None) -> None:
     except click.exceptions.Abort:
         click.echo("aideals: aborted", err=True)
         sys.exit(130)
-    except AidealsError as exc:
-        if debug:
-            raise
-        click.echo(f"aideals: error: {exc}", err=True)
-        sys.exit(exc.exit_code)
     except BrokenPipeError:
         sys.exit(0)
-    except OSError as exc:  # a file that cannot be read or written, a full disk: the input's, not a bug
-        if debug:
-            raise
-        where = f"{exc.filename}: " if exc.filename else ""
-        click.echo(f"aideals: error: {where}{exc.strerror or exc}", err=True)
-        sys.exit(2)
-    except Exception as exc:  # a bug, not bad data: still one line unless --debug
-        if interrupted(exc):  # DuckDB's answer to Ctrl-C or SIGTERM during a query
+    except Exception as exc:
+        known = user_error(exc)  # bad input, a file that cannot be read or written: not a bug
+        if known is None and interrupted(exc):  # DuckDB's answer to Ctrl-C or SIGTERM during a query
             click.echo("aideals: aborted", err=True)
             sys.exit(130)
-        if type(exc).__name__ == "IOException" and not debug:  # DuckDB's: a full disk, a file it cannot write
-            first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-            click.echo(f"aideals: error: {first}", err=True)
-            sys.exit(2)
+        # --debug adds the traceback: the line and the exit code stay those of a run without it
         if debug:
-            raise
-        click.echo(
-            f"aideals: internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", err=True
-        )
+            traceback.print_exception(exc, file=sys.stderr)
+        if known is not None:
+            code, line = known
+            click.echo(f"aideals: error: {line}", err=True)
+            sys.exit(code)
+        hint = "" if debug else " (run with --debug for the traceback)"
+        click.echo(f"aideals: internal error: {type(exc).__name__}: {exc}{hint}", err=True)
         sys.exit(3)
     sys.exit(rc if isinstance(rc, int) else 0)

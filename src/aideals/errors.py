@@ -19,6 +19,20 @@ class PackageError(AidealsError):
     """The data package cannot be found or read (missing file, broken JSON, unsafe path)."""
 
 
+def user_error(exc: BaseException) -> tuple[int, str] | None:
+    """The exit code and one-line message of an error about the user's input, not a bug: an
+    AidealsError; an OSError (a file that cannot be read or written, a full disk); DuckDB's
+    IOException (a file it cannot write). None for anything else (a bug: exit 3)."""
+    if isinstance(exc, AidealsError):
+        return exc.exit_code, str(exc)
+    if isinstance(exc, OSError):
+        where = f"{exc.filename}: " if exc.filename else ""
+        return 2, f"{where}{exc.strerror or exc}"
+    if type(exc).__name__ == "IOException":  # DuckDB's: not an OSError
+        return 2, (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    return None
+
+
 _signalled = False  # set by the command line's handler of SIGINT and SIGTERM (note_signal)
 
 

@@ -19,3 +19,8 @@ plugins_dir_option = click.option(
     multiple=True,
     help="Also load the plugin modules (*.py) of this directory; may be repeated.",
 )
+
+DEBUG_HELP = (
+    "Print the full traceback of an error before its one-line message; the exit code is unchanged "
+    "(also AIDEALS_DEBUG=1)."
+)
