@@ -234,3 +234,54 @@ def test_the_command_the_build_prints_is_quoted_for_the_shell(tmp_path):
     result = build.BuildResult(out=out, rows={"deals": 1}, checks_run=["package"], files=[])
     line = build.summary(result).splitlines()[-1]
     assert shlex.split(line)[:2] == ["duckdb", f"{out}/aideals.duckdb"]
+
+
+def _all_commands() -> list[list[str]]:
+    """The path of every sub-command of `aideals` (`metrics run` as ["metrics", "run"])."""
+    import click
+
+    from aideals.cli import cli
+
+    ctx = click.Context(cli)
+    paths = []
+    for name in cli.list_commands(ctx):
+        command = cli.get_command(ctx, name)
+        paths.append([name])
+        if isinstance(command, click.Group):
+            paths += [[name, sub] for sub in command.list_commands(ctx)]
+    return paths
+
+
+def test_the_commands_listed_include_the_sub_commands():
+    assert ["validate"] in _all_commands()
+    assert ["metrics", "run"] in _all_commands() and ["metrics", "explain"] in _all_commands()
+
+
+@pytest.mark.parametrize("path", _all_commands(), ids=" ".join)
+def test_every_command_help_lists_debug(capsys, path):
+    """`--debug` works after the command: each command's --help says so, as `aideals --help` does."""
+    with pytest.raises(SystemExit) as exc:
+        main([*path, "--help"])
+    out, err = capsys.readouterr()
+    assert (exc.value.code, err) == (0, "")
+    text = " ".join(out.split())
+    assert ("--debug Print the full traceback of an error before its one-line message; the exit code is "
+            "unchanged (also AIDEALS_DEBUG=1).") in text, out
+
+
+@pytest.mark.parametrize("place", ["before", "after", "between"])
+def test_debug_is_accepted_before_after_and_between_commands(capsys, monkeypatch, place):
+    from aideals.commands import metrics
+
+    def bug(*args, **kwargs):
+        raise ValueError("oops")
+
+    monkeypatch.setattr(metrics.command.commands["run"], "callback", bug)
+    monkeypatch.delenv("AIDEALS_DEBUG", raising=False)
+    args = {"before": ["--debug", "metrics", "run"], "after": ["metrics", "run", "--debug"],
+            "between": ["metrics", "--debug", "run"]}[place]
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    out, err = capsys.readouterr()
+    assert (exc.value.code, out) == (3, "")
+    _traceback_then(err, ["ValueError: oops", "aideals: internal error: ValueError: oops"])

@@ -15,7 +15,7 @@ import click
 
 from aideals import __version__
 from aideals.errors import DEBUG_ENV
-from aideals.options import DEBUG_HELP
+from aideals.options import DEBUG_HELP, add_debug_option
 
 
 class LazyGroup(click.Group):
@@ -31,7 +31,7 @@ class LazyGroup(click.Group):
         if cmd_name not in self.list_commands(ctx):
             return None
         module = importlib.import_module(f"aideals.commands.{cmd_name.replace('-', '_')}")
-        return module.command
+        return add_debug_option(module.command)
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -24,3 +24,15 @@ DEBUG_HELP = (
     "Print the full traceback of an error before its one-line message; the exit code is unchanged "
     "(also AIDEALS_DEBUG=1)."
 )
+
+
+def add_debug_option(command: click.Command) -> click.Command:
+    """Give `command` (and, for a group, each of its sub-commands) a `--debug` option, so that its
+    --help lists it. cli.main moves `--debug` before the command whatever its place, so this
+    option only documents that one (it takes no value and sets nothing)."""
+    if not any(param.name == "debug" for param in command.params):
+        command.params.append(click.Option(["--debug"], is_flag=True, expose_value=False, help=DEBUG_HELP))
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            add_debug_option(sub)
+    return command
