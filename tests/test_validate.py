@@ -373,12 +373,67 @@ def test_json_output_has_counts_and_findings():
     result = run(str(CORPUS / "duplicate-primary-key"), "--json")
     doc = json.loads(result.output)
     assert result.exit_code == 1
-    assert (doc["valid"], doc["exit_code"], doc["truncated"]) == (False, 1, False)
+    assert (doc["valid"], doc["exit_code"], doc["error"], doc["truncated"]) == (False, 1, None, False)
+    assert list(doc) == ["valid", "exit_code", "error", "truncated", "checks_run", "counts", "findings"]
     assert doc["counts"] == {"unique-error": 1, "primary-key": 1}
     assert doc["findings"][0] == {
         "file": "data/parties.csv", "row": 6, "field": "party_id", "check": "unique-error",
         "layer": "table-schema", "message": '"beta" is not unique: first in row 4', "value": "beta",
     }
+
+
+def _unusable(error: str) -> dict:
+    return {"valid": False, "exit_code": 2, "error": error, "truncated": False,
+            "checks_run": [], "counts": {}, "findings": []}
+
+
+@pytest.mark.parametrize("case", DESCRIPTOR_CASES)
+def test_json_of_an_unusable_descriptor_is_one_object_holding_the_error(capsys, case):
+    """`--json` prints one object whatever the exit code: a datapackage.json that cannot be read
+    gives the object with `error` on stdout, and the usual line on stderr."""
+    from cli_runner import run_cli
+
+    rc, out, err = run_cli(["validate", str(CORPUS / case), "--json"], capsys)
+    message = expected(case)["error"]
+    assert (rc, json.loads(out), err) == (2, _unusable(message), f"aideals: error: {message}\n")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["{tmp}/nowhere"], "{tmp}/nowhere: no such package directory or descriptor"),
+        (["--max-errors", "0"], "Invalid value for '--max-errors': 0 is not in the range x>=1. (see 'aideals validate --help')"),
+        (["--bogus"], "No such option '--bogus'. (see 'aideals validate --help')"),
+        (["--plugins-dir", "{tmp}/nowhere"], "--plugins-dir {tmp}/nowhere: no such directory"),
+    ],
+    ids=["no-package", "bad-max-errors", "unknown-option", "no-plugins-dir"],
+)
+def test_json_of_any_error_that_stops_validation_is_one_object(capsys, monkeypatch, tmp_path, args, message):
+    from cli_runner import run_cli
+
+    monkeypatch.chdir(CORPUS / "valid-base")
+    args = [a.format(tmp=tmp_path) for a in args]
+    message = message.format(tmp=tmp_path)
+    rc, out, err = run_cli(["validate", "--json", *args], capsys)
+    assert (rc, json.loads(out), err) == (2, _unusable(message), f"aideals: error: {message}\n")
+    rc, out, err = run_cli(["validate", *args], capsys)  # without --json: the line alone
+    assert (rc, out, err) == (2, "", f"aideals: error: {message}\n")
+
+
+def test_json_after_a_double_dash_is_a_path_not_the_option(capsys, monkeypatch, tmp_path):
+    from cli_runner import run_cli
+
+    monkeypatch.chdir(tmp_path)
+    rc, out, err = run_cli(["validate", "--max-errors", "0", "--", "--json"], capsys)
+    assert (rc, out) == (2, "")
+
+
+def test_json_of_a_missing_resource_file_is_a_finding_with_no_error(capsys):
+    from cli_runner import run_cli
+
+    rc, out, err = run_cli(["validate", str(CORPUS / "missing-file"), "--json"], capsys)
+    doc = json.loads(out)
+    assert (rc, err, doc["exit_code"], doc["error"], doc["counts"]) == (2, "", 2, None, {"scheme-error": 1})
 
 
 def test_max_errors_truncates_the_report():

@@ -66,6 +66,15 @@ def _debug_first(argv: list[str]) -> list[str]:
     return ["--debug", *(a for a in options if a != "--debug"), *argv[len(options):]]
 
 
+def click_message(exc: click.ClickException) -> str:
+    """Click's error as one line, as every other error: a usage error names the help to read."""
+    message = " ".join(exc.format_message().split())
+    ctx = getattr(exc, "ctx", None)
+    if isinstance(exc, click.UsageError):
+        message += f" (see '{ctx.command_path} --help')" if ctx is not None else " (see the command's --help)"
+    return message
+
+
 def _interrupt(signum, frame) -> None:
     from aideals.errors import note_signal
 
@@ -102,12 +111,7 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(exc.ctx.get_help())
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
-        # One line, as every other error: a usage error names the help to read.
-        message = " ".join(exc.format_message().split())
-        ctx = getattr(exc, "ctx", None)
-        if isinstance(exc, click.UsageError):
-            message += f" (see '{ctx.command_path} --help')" if ctx is not None else " (see the command's --help)"
-        click.echo(f"aideals: error: {message}", err=True)
+        click.echo(f"aideals: error: {click_message(exc)}", err=True)
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
         click.echo("aideals: aborted", err=True)

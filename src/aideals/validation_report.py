@@ -44,9 +44,26 @@ def as_json(report: Report) -> str:
     doc = {
         "valid": report.ok,
         "exit_code": exit_code(report),
+        "error": None,
         "truncated": report.truncated,
         "checks_run": report.checks_run,
         "counts": dict(counts),
         "findings": [f.to_dict() for f in report.findings],
+    }
+    return json.dumps(doc, indent=2, ensure_ascii=False)
+
+
+def error_as_json(message: str, code: int = EXIT_UNUSABLE) -> str:
+    """The JSON object of a validation that could not run (the package cannot be found or read, a
+    wrong option or setting): the shape of as_json, with no check run and `error`, the message the
+    command also prints on stderr."""
+    doc = {
+        "valid": False,
+        "exit_code": code,
+        "error": message,
+        "truncated": False,
+        "checks_run": [],
+        "counts": {},
+        "findings": [],
     }
     return json.dumps(doc, indent=2, ensure_ascii=False)

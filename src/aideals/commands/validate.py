@@ -7,10 +7,45 @@ import click
 from aideals.options import package_option, plugins_dir_option
 
 
-@click.command()
+class JsonErrorsCommand(click.Command):
+    """A command whose --json prints its one JSON object for an error too (a package that cannot be
+    found or read, a wrong option or setting: exit 2), before the usual line on stderr."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        given = list(args)  # click consumes the list it parses
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            if "--json" in (given[: given.index("--")] if "--" in given else given):
+                from aideals.cli import click_message
+                from aideals.validation_report import error_as_json
+
+                click.echo(error_as_json(click_message(exc), exc.exit_code))
+            raise
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            from aideals.errors import user_error
+
+            known = user_error(exc)
+            if known is not None and ctx.params.get("as_json"):
+                from aideals.validation_report import error_as_json
+
+                code, message = known
+                click.echo(error_as_json(message, code))
+            raise
+
+
+@click.command(cls=JsonErrorsCommand)
 @click.argument("path", required=False, type=click.Path())
 @package_option
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON (for machines).")
+@click.option(
+    "--json", "as_json", is_flag=True,
+    help="Print the report as one JSON object (for machines); when the package cannot be read, "
+    "the object holds the error.",
+)
 @click.option("--max-errors", type=click.IntRange(min=1), default=None, help="Stop reporting after N findings.")
 @plugins_dir_option
 def command(
@@ -19,8 +54,10 @@ def command(
     """Check the package: Table Schema, row rules and cross-table checks.
 
     Prints each finding as `file:row: field: what is wrong`, grouped by check with counts.
-    Exit code: 0 clean, 1 findings, 2 the package cannot be read. Checks added by metric plugins
-    (installed, in plugins/, or --plugins-dir) run with the built-in cross-table checks.
+    Exit code: 0 clean, 1 findings, 2 the package cannot be read. With --json, stdout is one JSON
+    object with exit code 0, 1 or 2 alike: its `error` is null when the checks ran, else the
+    message of the error line printed on stderr. Checks added by metric plugins (installed, in plugins/, or
+    --plugins-dir) run with the built-in cross-table checks.
 
     Example:
 
