@@ -311,3 +311,42 @@ def test_a_metric_missing_because_its_plugin_failed_is_warned_of_first(capsys, m
     assert rc == 2
     assert lines[0].startswith("aideals: warning: plugin mymetric: cannot import ")
     assert lines[-1].startswith("aideals: error: no metric named 'my_metric'")
+
+
+REFUSED_METRICS = (
+    "aideals: error: the package is invalid (1 finding), no metric was computed; "
+    "run `aideals validate` for the full report:\n"
+    '  data/figures.csv:2: flow: "csh" is not one of: cash, equity, compute, cloud_services, chips, none\n'
+)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["metrics", "run", "vendor_financing_ratio"], ["metrics", "explain", "vendor_financing_ratio", "a/b"]],
+    ids=["run", "explain"],
+)
+def test_metrics_run_and_explain_refuse_invalid_data_with_exit_1(capsys, monkeypatch, metrics_package, args):
+    """Read from the CSVs (no release database), invalid data is refused as `query`, `report` and
+    `coverage` refuse it: exit 1, its first findings, nothing on stdout (README and --help say so)."""
+    figures = metrics_package / "data" / "figures.csv"
+    text = figures.read_text(encoding="utf-8")
+    figures.write_text(text.replace("ab-invest-s1,d-ab,,a,b,cash,", "ab-invest-s1,d-ab,,a,b,csh,", 1), encoding="utf-8")
+    rc, out, err = run_cli(capsys, monkeypatch, *args, "--package", str(metrics_package), *BUILTINS)
+    assert (rc, out, err) == (1, "", REFUSED_METRICS)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [["metrics", "run"], ["metrics", "explain"], ["query"], ["report"], ["coverage"]],
+    ids=" ".join,
+)
+def test_help_of_the_commands_that_validate_the_csvs_gives_exit_1(capsys, monkeypatch, path):
+    rc, out, _ = run_cli(capsys, monkeypatch, *path, "--help")
+    assert rc == 0
+    assert "invalid data is refused with exit 1 and its first findings" in " ".join(out.split())
+
+
+def test_readme_exit_codes_name_every_command_that_refuses_invalid_data_with_exit_1():
+    text = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split("## The resources")[0].split())
+    assert ("`build` and `release` refuse invalid data with exit 1 and its first findings, one per line, as do "
+            "`query`, `report`, `coverage`, `metrics run` and `metrics explain` when they read the CSVs themselves") in text

@@ -13,6 +13,8 @@ from aideals.options import package_option
 def command(package: str | None, write: bool) -> None:
     """Print the coverage tables (deals per party, figures per measure, money figures per currency,
     deals per kind and status, deals by number of sources, sources per kind, date range).
+    The package is validated first, with the built-in checks: invalid data is refused with
+    exit 1 and its first findings.
 
     Example (after adding data, to refresh the README):
 

@@ -95,6 +95,9 @@ def run_command(
     """Compute metrics (all, or those NAMEd) and print their rows.
 
     A metric that fails is reported on stderr and skipped; the exit code is then 1.
+    Without a release database to read (--database, or a dist/aideals.duckdb newer than the
+    data), the package is validated first, with the built-in checks: invalid data is refused
+    with exit 1 and its first findings, and no metric is computed.
     With --confirmed-only, the figures of rumoured deals are not counted (the release's
     `metrics` table counts them, as this command does by default).
 
@@ -144,6 +147,9 @@ def explain_command(
     """Explain one metric value: the value, its formula, and every input figure with its source.
 
     SUBJECT is the row's subject_id: a deal or party id, or party ids joined by `/`.
+    Without a release database to read (--database, or a dist/aideals.duckdb newer than the
+    data), the package is validated first, with the built-in checks: invalid data is refused
+    with exit 1 and its first findings.
 
     Example:
 

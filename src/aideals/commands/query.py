@@ -34,6 +34,8 @@ def command(sql: str, db_path: Path | None, fmt: str, package: str | None) -> No
     Tables: parties, sources, deals, figures, metrics. Views: figures_resolved, flows, deals_counted,
     figures_counted, consensus.
     Statements that write, and any access to files, URLs or other databases, are refused.
+    Without a release database, the package is validated first, with the built-in checks:
+    invalid data is refused with exit 1 and its first findings.
 
     Example:
 

@@ -35,7 +35,8 @@ def command(out: Path | None, db: Path | None, built_at: str | None, package: st
     written by `aideals build`) when there is one, otherwise from the package's CSV files; with
     --package the CSVs of that package are used, and its metrics computed as a build does, by the
     installed plugins and those of its plugins/ directory (a plugin that fails is warned of).
-    CSVs are checked with the built-in checks (a plugin's checks run in validate, build and release).
+    CSVs are checked with the built-in checks (a plugin's checks run in validate, build and release):
+    invalid data is refused with exit 1 and its first findings.
 
     Example:
 
