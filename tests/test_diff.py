@@ -379,3 +379,16 @@ def test_two_keys_added_to_one_target_are_said_once_each():
     more = [*fields, {"name": "c", "type": "string"}]
     on_new = [{"fields": ["c"], "reference": {"resource": "parties", "fields": ["id"]}}]
     assert schema_lines("t", {"fields": fields}, {"fields": more, "foreignKeys": on_new}) == ["foreign keys changed"]
+
+
+def test_a_revision_outside_any_package_says_how_to_name_the_repository(tmp_path: Path):
+    """Outside a package (and its repository), `aideals diff v1.0.0 HEAD` cannot read git
+    revisions: the error says so and names --package, not "no such file or directory"."""
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    proc = run("diff", "v0.43.0", "HEAD", cwd=outside)
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert proc.stderr == (
+        f"aideals: error: v0.43.0: no such release path, and no datapackage.json in {outside} or a parent "
+        "directory to read it as a git revision from (run inside the repository, or give --package DIR)\n"
+    )

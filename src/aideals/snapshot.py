@@ -203,6 +203,9 @@ def open_snapshot(spec: str, package_root: Path | None = None) -> Snapshot:
         if zpath is not None:
             return from_zip(zpath, spec)
         raise PackageError(f"{spec}: no {DESCRIPTOR} and no single aideals-*.zip in this directory")
-    if package_root is None:
-        raise PackageError(f"{spec}: no such file or directory")
+    if package_root is None:  # outside any package: a revision has no repository to be read from
+        raise PackageError(
+            f"{spec}: no such release path, and no {DESCRIPTOR} in {Path.cwd()} or a parent directory "
+            "to read it as a git revision from (run inside the repository, or give --package DIR)"
+        )
     return from_git(package_root, spec)
