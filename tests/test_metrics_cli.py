@@ -256,14 +256,16 @@ def test_confirmed_only_refuses_a_release_database_without_deals_counted(capsys,
     )
 
 
-def test_a_database_option_that_is_not_a_duckdb_file_is_a_one_line_error(capsys, monkeypatch, metrics_package):
-    not_db = metrics_package / "notes.txt"
-    not_db.write_text("not a database\n", encoding="utf-8")
+@pytest.mark.parametrize("name", ["notes.txt", "data/figures.csv"])
+def test_a_database_option_that_is_not_a_duckdb_file_is_a_one_line_error(capsys, monkeypatch, metrics_package, name):
+    """A CSV given as the database made DuckDB say "Cannot launch in-memory database in read-only mode!"."""
+    not_db = metrics_package / name
+    if name == "notes.txt":
+        not_db.write_text("not a database\n", encoding="utf-8")
     rc, out, err = run_cli(capsys, monkeypatch, "metrics", "run", "--package", str(metrics_package), *BUILTINS,
                            "--database", str(not_db))
-    assert (rc, out) == (2, "")
-    assert err.startswith(f"aideals: error: {not_db}: cannot open as a DuckDB database: IO Error: ")
-    assert err.count("\n") == 1
+    assert (rc, out, err) == (2, "", f"aideals: error: {not_db}: not a DuckDB database "
+                                     "(a release's aideals.duckdb, as `aideals build` writes, is one)\n")
 
 
 def test_explain_of_an_unknown_subject_names_at_most_twenty_known_ones(capsys, monkeypatch, tmp_path):

@@ -449,3 +449,16 @@ def test_wide_characters_take_two_columns_in_the_table(capsys, release):
 ])
 def test_display_width_of_text(text, width):
     assert querying._width(text) == width
+
+
+@pytest.mark.parametrize("name", ["data/deals.csv", "datapackage.json", "empty.duckdb"])
+def test_db_that_is_not_a_duckdb_database_says_so(capsys, release, tmp_path, name):
+    """DuckDB's own words for a CSV opened read-only are "Cannot launch in-memory database in
+    read-only mode!": the error says the file is not a DuckDB database."""
+    path = release / name
+    if name == "empty.duckdb":
+        path = tmp_path / name
+        path.write_bytes(b"")
+    rc, out, err = run_cli(["query", "SELECT 1", "--db", str(path)], capsys)
+    assert (rc, out, err) == (2, "", f"aideals: error: {path}: not a DuckDB database "
+                                     "(a release's aideals.duckdb, as `aideals build` writes, is one)\n")

@@ -682,6 +682,16 @@ def test_command_rejects_a_database_that_is_not_a_release(tmp_path, capsys):
     assert not (tmp_path / "r.html").exists()
 
 
+def test_command_rejects_a_csv_given_as_the_database_saying_it_is_not_one(tmp_path, capsys):
+    csv_file = tmp_path / "deals.csv"
+    csv_file.write_text("deal_id\nx\n", encoding="utf-8")
+    with pytest.raises(SystemExit) as exc:
+        main(["report", "--db", str(csv_file), "--out", str(tmp_path / "r.html")])
+    assert (exc.value.code, capsys.readouterr().err) == (
+        2, f"aideals: error: {csv_file}: not a DuckDB database (a release's aideals.duckdb, as `aideals build` writes, is one)\n")
+    assert not (tmp_path / "r.html").exists()
+
+
 # Disagreements: only the consensus groups of the figures shown are computed ------------------------
 
 FULL_VIEW_DISAGREEMENTS_SQL = (

@@ -196,6 +196,9 @@ def readonly_database(pkg: Package, database: Path | None = None) -> Iterator[du
     if path is not None:
         import duckdb
 
+        from aideals.db import require_database_file
+
+        require_database_file(path)
         try:
             con = connect_readonly(path)
         except duckdb.Error as exc:

@@ -83,6 +83,9 @@ def open_release(db_path: Path) -> duckdb.DuckDBPyConnection:
     """Open a release database read-only and sandboxed."""
     import duckdb
 
+    from aideals.db import require_database_file
+
+    require_database_file(db_path)
     try:
         con = duckdb.connect(str(db_path), read_only=True)
     except duckdb.Error as exc:

@@ -1831,6 +1831,9 @@ def report_from_source(source: ReportSource, out: Path, *, built_at: datetime | 
     check_out(Path(out))
 
     if source.db is not None:
+        from aideals.db import require_database_file
+
+        require_database_file(source.db)
         try:
             con = duckdb.connect(str(source.db), read_only=True)
         except duckdb.Error as exc:
