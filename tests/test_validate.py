@@ -900,3 +900,15 @@ def test_a_missing_cell_under_a_blank_header_label_names_no_field(tmp_path):
     path.write_text("\n".join(lines), encoding="utf-8")
     findings = [(f.row, f.field, f.check) for f in checks.validate(package.load(tmp_path / "pkg")).findings]
     assert findings == [(None, None, "extra-label"), (3, None, "missing-cell")]
+
+
+@pytest.mark.parametrize(("args", "named"), [(["README.md"], "PATH"), (["--package", "README.md"], "--package")],
+                         ids=["path", "package"])
+def test_a_file_other_than_the_descriptor_is_refused_naming_how_it_was_given(capsys, monkeypatch, args, named):
+    """`aideals validate README.md` blamed --package, an option the user did not use."""
+    from cli_runner import run_cli
+
+    monkeypatch.chdir(ROOT)
+    rc, out, err = run_cli(["validate", *args], capsys)
+    assert (rc, out, err) == (
+        2, "", f"aideals: error: README.md: {named} takes a package directory or its datapackage.json, not another file\n")

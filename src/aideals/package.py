@@ -56,14 +56,16 @@ def find_root(start: Path | None = None) -> Path:
     raise PackageError(f"no {DESCRIPTOR} found in {here} or any parent directory (use --package)")
 
 
-def resolve_root(package: str | Path | None) -> Path:
-    """Turn a --package option (a directory or a datapackage.json path) into a package root."""
+def resolve_root(package: str | Path | None, given_as: str = "--package") -> Path:
+    """Turn a --package option (a directory or a datapackage.json path) into a package root.
+
+    `given_as` names how the user gave it, for the error (`validate`'s positional PATH)."""
     if package is None:
         return find_root()
     p = Path(package)
     if p.is_file():
         if p.name != DESCRIPTOR:
-            raise PackageError(f"{p}: --package takes a package directory or its {DESCRIPTOR}, not another file")
+            raise PackageError(f"{p}: {given_as} takes a package directory or its {DESCRIPTOR}, not another file")
         return p.resolve().parent
     if p.is_dir():
         if not (p / DESCRIPTOR).is_file():

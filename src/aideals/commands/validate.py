@@ -70,7 +70,7 @@ def command(
     from aideals import plugins
     from aideals.checks import validate
 
-    pkg = pkgmod.load(pkgmod.resolve_root(path or package))
+    pkg = pkgmod.load(pkgmod.resolve_root(path or package, given_as="PATH" if path else "--package"))
     loaded = plugins.load(pkg.root, plugins_dirs)
     extra_checks = loaded.checks_to_run()  # before the warnings: a check hook that fails is one of them
     for problem in loaded.problems:
