@@ -131,9 +131,18 @@ def test_empty_result_keeps_the_header(capsys, release):
     assert out == "[]\n"
 
 
-def test_several_statements_print_the_last_result(capsys, release):
-    rc, out, _ = q(capsys, release, "SELECT 1 AS a; SELECT 2 AS b", "--format", "csv")
-    assert out == "b\n2\n"
+@pytest.mark.parametrize(("sql", "n"), [("SELECT 1 AS a; SELECT 2 AS b", 2), ("SELECT 1; SELECT 2; PRAGMA version", 3)])
+def test_several_statements_are_refused(capsys, release, sql, n):
+    """Only the last result was printed, the others dropped without a word."""
+    rc, out, err = q(capsys, release, sql, "--format", "csv")
+    assert (rc, out, err) == (
+        2, "", f"aideals: error: query: {n} statements given; aideals query runs one, and prints its result "
+        "(run each with its own aideals query, or a script in the duckdb shell)\n")
+
+
+@pytest.mark.parametrize("sql", ["SELECT 2 AS b;", "SELECT 2 AS b; -- a comment", " ; SELECT 2 AS b;;"])
+def test_one_statement_with_semicolons_and_comments_runs(capsys, release, sql):
+    assert q(capsys, release, sql, "--format", "csv") == (0, "b\n2\n", "")
 
 
 def test_unknown_format_is_refused(capsys, release):
@@ -349,6 +358,7 @@ def test_query_help_has_an_example(capsys):
     assert 'aideals query "SELECT' in out
     for option in ("--db", "--format", "--package"):
         assert option in out
+    assert "and so are several statements (separated by `;`: run each with its own aideals query)" in " ".join(out.split())
 
 
 def test_the_build_and_query_commands_do_not_import_heavy_modules_for_help():

@@ -107,7 +107,11 @@ def open_in_memory(pkg: Package) -> duckdb.DuckDBPyConnection:
 
 
 def run(con: duckdb.DuckDBPyConnection, sql: str) -> QueryResult:
-    """Run `sql` (one or more read statements) and return the result of the last one."""
+    """Run `sql`, one read statement, and return its result.
+
+    Several statements are refused (after any write among them, named as such): printing only
+    the last result would drop the others without a word, and two results would not make one
+    CSV or JSON document."""
     import duckdb
 
     try:
@@ -133,10 +137,13 @@ def run(con: duckdb.DuckDBPyConnection, sql: str) -> QueryResult:
                 f"query: refused: {_statement_name(st.query, kind)} statements are not allowed, the release is read-only "
                 "(use SELECT, or build a new release to change the data)"
             )
+    if len(statements) > 1:
+        raise AidealsError(
+            f"query: {len(statements)} statements given; aideals query runs one, and prints its result "
+            "(run each with its own aideals query, or a script in the duckdb shell)"
+        )
     try:
-        for st in statements[:-1]:
-            con.execute(st)
-        cursor = con.execute(statements[-1])
+        cursor = con.execute(statements[0])
         columns = [d[0] for d in cursor.description] if cursor.description else []
         rows = cursor.fetchall() if columns else []
     except duckdb.Error as exc:

@@ -29,11 +29,12 @@ from aideals.options import package_option
 )
 @package_option
 def command(sql: str, db_path: Path | None, fmt: str, package: str | None) -> None:
-    """Run read-only SQL on the release and print the result.
+    """Run one read-only SQL statement on the release and print its result.
 
     Tables: parties, sources, deals, figures, metrics. Views: figures_resolved, flows, deals_counted,
     figures_counted, consensus.
-    Statements that write, and any access to files, URLs or other databases, are refused.
+    Statements that write, and any access to files, URLs or other databases, are refused, and so
+    are several statements (separated by `;`: run each with its own aideals query).
     Without a release database, the package is validated first, with the built-in checks:
     invalid data is refused with exit 1 and its first findings.
 
