@@ -59,6 +59,38 @@ def test_a_file_that_cannot_be_read_or_written_is_one_line_not_an_internal_error
                               "aideals: error: /srv/pkg/README.md: Permission denied"])
 
 
+@pytest.mark.parametrize(
+    ("raised", "line"),
+    [
+        (ValueError("Binder Error: column m.metric not found\n\nLINE 4: ...\n   ^"),
+         "aideals: internal error: ValueError: Binder Error: column m.metric not found LINE 4: ... ^"
+         " (run with --debug for the traceback)\n"),
+        (__import__("aideals.errors", fromlist=["AidealsError"]).AidealsError("x\ny: not a package"),
+         "aideals: error: x y: not a package\n"),
+        (type("OutOfMemoryException", (Exception,), {})(
+            "Out of Memory Error: could not allocate block of size 256.0 KiB (60.9 MiB/61.0 MiB used)\n\n"
+            "Possible solutions:\n* Reducing the number of threads"),
+         "aideals: error: out of memory within AIDEALS_MEMORY_LIMIT=128MB: Out of Memory Error: could not allocate"
+         " block of size 256.0 KiB (60.9 MiB/61.0 MiB used) (raise the limit)\n"),
+    ],
+)
+def test_an_error_of_several_lines_is_said_on_one(capsys, monkeypatch, raised, line):
+    """A library's message of several lines (DuckDB's caret, its "Possible solutions"), or a
+    newline in a value the user typed, does not split the error line; running out of memory
+    within AIDEALS_MEMORY_LIMIT is the user's setting (exit 2), not a bug."""
+    from aideals.commands import coverage
+
+    def fail(*args, **kwargs):
+        raise raised
+
+    monkeypatch.setattr(coverage.command, "callback", fail)
+    monkeypatch.delenv("AIDEALS_DEBUG", raising=False)
+    monkeypatch.setenv("AIDEALS_MEMORY_LIMIT", "128MB")
+    with pytest.raises(SystemExit) as exc:
+        main(["coverage"])
+    assert (exc.value.code, capsys.readouterr()) == (3 if "internal" in line else 2, ("", line))
+
+
 def test_a_bug_is_one_line_with_exit_3_and_debug_shows_the_traceback(capsys, monkeypatch):
     """An exception that is not about the user's data or files is an internal error: one line
     naming it and the --debug hint, exit 3; --debug (or AIDEALS_DEBUG set) prints its traceback

@@ -87,7 +87,7 @@ def main(argv: list[str] | None = None) -> None:
     import signal
     import traceback
 
-    from aideals.errors import interrupted, user_error
+    from aideals.errors import interrupted, one_line, user_error
 
     args = sys.argv[1:] if argv is None else argv
     debug = _debug_requested(args)
@@ -128,9 +128,9 @@ def main(argv: list[str] | None = None) -> None:
             traceback.print_exception(exc, file=sys.stderr)
         if known is not None:
             code, line = known
-            click.echo(f"aideals: error: {line}", err=True)
+            click.echo(f"aideals: error: {one_line(line)}", err=True)
             sys.exit(code)
         hint = "" if debug else " (run with --debug for the traceback)"
-        click.echo(f"aideals: internal error: {type(exc).__name__}: {exc}{hint}", err=True)
+        click.echo(f"aideals: internal error: {type(exc).__name__}: {one_line(exc)}{hint}", err=True)
         sys.exit(3)
     sys.exit(rc if isinstance(rc, int) else 0)

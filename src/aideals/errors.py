@@ -30,7 +30,19 @@ def user_error(exc: BaseException) -> tuple[int, str] | None:
         return 2, f"{where}{exc.strerror or exc}"
     if type(exc).__name__ == "IOException":  # DuckDB's: not an OSError
         return 2, (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    if type(exc).__name__ == "OutOfMemoryException":  # DuckDB's, within AIDEALS_MEMORY_LIMIT
+        import os
+
+        limit = os.environ.get("AIDEALS_MEMORY_LIMIT", "").strip() or "1GB (the default)"
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        return 2, f"out of memory within AIDEALS_MEMORY_LIMIT={limit}: {first} (raise the limit)"
     return None
+
+
+def one_line(text: str) -> str:
+    """A message on one line: an error line must not be split by a newline in a value the user
+    gave, or by the several lines of a library's message."""
+    return " ".join(part.strip() for part in str(text).splitlines() if part.strip())
 
 
 _signalled = False  # set by the command line's handler of SIGINT and SIGTERM (note_signal)
