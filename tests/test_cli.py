@@ -65,8 +65,6 @@ def test_a_file_that_cannot_be_read_or_written_is_one_line_not_an_internal_error
         (ValueError("Binder Error: column m.metric not found\n\nLINE 4: ...\n   ^"),
          "aideals: internal error: ValueError: Binder Error: column m.metric not found LINE 4: ... ^"
          " (run with --debug for the traceback)\n"),
-        (__import__("aideals.errors", fromlist=["AidealsError"]).AidealsError("x\ny: not a package"),
-         "aideals: error: x y: not a package\n"),
         (type("OutOfMemoryException", (Exception,), {})(
             "Out of Memory Error: could not allocate block of size 256.0 KiB (60.9 MiB/61.0 MiB used)\n\n"
             "Possible solutions:\n* Reducing the number of threads"),
@@ -75,8 +73,8 @@ def test_a_file_that_cannot_be_read_or_written_is_one_line_not_an_internal_error
     ],
 )
 def test_an_error_of_several_lines_is_said_on_one(capsys, monkeypatch, raised, line):
-    """A library's message of several lines (DuckDB's caret, its "Possible solutions"), or a
-    newline in a value the user typed, does not split the error line; running out of memory
+    """A library's message of several lines (DuckDB's caret, its "Possible solutions") does not
+    split the error line; running out of memory
     within AIDEALS_MEMORY_LIMIT is the user's setting (exit 2), not a bug."""
     from aideals.commands import coverage
 

@@ -128,7 +128,8 @@ def main(argv: list[str] | None = None) -> None:
             traceback.print_exception(exc, file=sys.stderr)
         if known is not None:
             code, line = known
-            click.echo(f"aideals: error: {one_line(line)}", err=True)
+            # an AidealsError may list the first findings on indented lines after its own
+            click.echo(f"aideals: error: {line}", err=True)
             sys.exit(code)
         hint = "" if debug else " (run with --debug for the traceback)"
         click.echo(f"aideals: internal error: {type(exc).__name__}: {one_line(exc)}{hint}", err=True)
