@@ -7,7 +7,7 @@ import os
 import subprocess
 from pathlib import Path
 
-from aideals.versioning import shown_version, unreleased_changes
+from aideals.versioning import compare_with_release, shown_version, unreleased_changes
 from cli_runner import run_cli
 from conftest import GIT_ENV
 from fixture_packages import make_package
@@ -79,3 +79,62 @@ def test_a_build_of_changed_data_is_labelled_unreleased(tmp_path: Path, capsys):
     rc, _, err = run_cli(["report", "--package", str(root), "--out", str(tmp_path / "r.html"), "--built-at", "2026-12-05"],
                          capsys)
     assert (rc, err) == (0, f"wrote {tmp_path / 'r.html'} (release {version}+unreleased, from the package in {root})\n")
+
+
+def untagged(tmp_path: Path) -> tuple[Path, str]:
+    """The package committed in a git repository without tags (a clone made with --no-tags), its
+    descriptor changed since: whether it is that release cannot be told."""
+    root = make_package(tmp_path / "pkg")
+    version = descriptor(root)["version"]
+    git(root, "init", "-q")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "the release, its tag not fetched")
+    desc = descriptor(root)
+    desc["description"] += " Changed."
+    (root / "datapackage.json").write_text(json.dumps(desc, indent=2) + "\n", encoding="utf-8")
+    return root, version
+
+
+def untagged_warning(version: str) -> str:
+    return (f"aideals: warning: this git repository has no release tags (a clone made without tags?), so changes "
+            f"since release {version} (tag v{version}) cannot be detected and the version is shown as {version}; "
+            "run `git fetch --tags`\n")
+
+
+def test_a_clone_without_tags_is_told_apart_from_no_git_another_tag_and_no_change(tmp_path: Path):
+    root, version = untagged(tmp_path)
+    found = compare_with_release(root, descriptor(root))
+    assert (found.tag, found.changed, found.tags_missing, found.shown) == (f"v{version}", [], True, version)
+    assert found.warning() == untagged_warning(version)[len("aideals: warning: "):-1]
+    outside = make_package(tmp_path / "outside")  # not in a git work tree: nothing to fetch, no warning
+    assert compare_with_release(outside, descriptor(outside)).warning() is None
+    # another release's tag but not this one (a version never tagged, a package inside another
+    # project's repository): fetching tags would not help, nothing is said
+    git(root, "tag", "v0.0.1")
+    found = compare_with_release(root, descriptor(root))
+    assert (found.changed, found.tags_missing, found.warning()) == ([], False, None)
+    git(root, "tag", f"v{version}")
+    found = compare_with_release(root, descriptor(root))
+    assert (found.changed, found.tags_missing, found.warning()) == (["datapackage.json"], False, None)
+
+
+def test_cite_in_a_clone_without_the_tag_warns_on_stderr_and_keeps_stdout(tmp_path: Path, capsys):
+    root, version = untagged(tmp_path)
+    outside = make_package(tmp_path / "outside")
+    rc, expected, err = run_cli(["cite", "--package", str(outside)], capsys)
+    assert (rc, err) == (0, "")
+    rc, out, err = run_cli(["cite", "--package", str(root)], capsys)
+    assert (rc, out, err) == (0, expected, untagged_warning(version))
+    assert f"(Version {version}) [Data set]" in out
+
+
+def test_build_and_report_in_a_clone_without_the_tag_warn_on_stderr(tmp_path: Path, capsys):
+    root, version = untagged(tmp_path)
+    rc, out, err = run_cli(["build", "--package", str(root), "--out", str(tmp_path / "dist")], capsys)
+    assert (rc, err) == (0, untagged_warning(version))
+    assert out.startswith("built ") and "warning" not in out
+    assert descriptor(tmp_path / "dist")["version"] == version
+    rc, out, err = run_cli(["report", "--package", str(root), "--out", str(tmp_path / "r.html"), "--built-at", "2026-12-05"],
+                           capsys)
+    assert (rc, out) == (0, "")
+    assert err == untagged_warning(version) + f"wrote {tmp_path / 'r.html'} (release {version}, from the package in {root})\n"

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     import duckdb
 
     from aideals.checks import ExtraCheck
+    from aideals.versioning import ReleaseComparison
 
 DATABASE = "aideals.duckdb"
 REPORT = "report.html"
@@ -65,6 +66,10 @@ class BuildResult:
     checks_run: list[str]
     files: list[str]  # paths relative to `out`, sorted
     warnings: list[str] = field(default_factory=list)
+    # Set when the package is in a git clone without release tags: the build could not
+    # tell whether it is that release (`aideals build` prints it on stderr; a release ignores it,
+    # its own tag being made after the build).
+    version_warning: str | None = None
 
 
 def _hash_file(path: Path) -> tuple[int, str]:
@@ -260,20 +265,27 @@ def write_report(
 
 
 def write_release(
-    pkg: Package, tmp: Path, populate_metrics: PopulateMetrics | None, progress: Progress | None
+    pkg: Package,
+    tmp: Path,
+    populate_metrics: PopulateMetrics | None,
+    progress: Progress | None,
+    comparison: ReleaseComparison | None = None,
 ) -> dict[str, int]:
-    """Write every file of a release into the empty directory `tmp`; return rows per table."""
+    """Write every file of a release into the empty directory `tmp`; return rows per table.
+
+    `comparison`: the package compared with the release its descriptor names (made here if None)."""
     if progress:
         progress("copying the data files and schemas")
     import tempfile
 
     from aideals.db import resource_config
-    from aideals.versioning import shown_version
+    from aideals.versioning import compare_with_release
 
     descriptor = copy_files(pkg, tmp)
-    version, changed = shown_version(pkg.root, pkg.descriptor)
-    if changed:  # the data differ from the release the descriptor names: the build must not pass for it
-        descriptor["version"] = version
+    if comparison is None:
+        comparison = compare_with_release(pkg.root, pkg.descriptor)
+    if comparison.changed:  # the data differ from the release the descriptor names: the build must not pass for it
+        descriptor["version"] = comparison.shown
     # DuckDB spills outside the release directory, so nothing of it can end up in the release.
     with tempfile.TemporaryDirectory(prefix="aideals-build-") as spill:
         limits = resource_config(spill)
@@ -362,6 +374,8 @@ def build(
     with the open database after the tables and views are loaded, to fill the `metrics` table;
     without it that table stays empty. `extra_checks` (e.g. from plugins) run with the validation.
     """
+    from aideals.versioning import compare_with_release
+
     out = Path(out)
     _check_out(out, pkg)
     made = make_dirs(out.parent)
@@ -376,7 +390,8 @@ def build(
             progress("validating the package")
         # The validated typed rows go straight into the release's database: the CSVs are parsed once.
         checks_run = require_valid(pkg, extra_checks, on_valid=lambda con: write_tables(con, pkg, tmp / DATABASE, progress))
-        rows = write_release(pkg, tmp, populate_metrics, progress)
+        comparison = compare_with_release(pkg.root, pkg.descriptor)
+        rows = write_release(pkg, tmp, populate_metrics, progress, comparison)
         files = sorted(p.relative_to(tmp).as_posix() for p in tmp.rglob("*") if p.is_file())
         # Releases made into out (dist/X.Y.Z/) are not this build's to replace: they move into it.
         carried = carry_releases(out, tmp)
@@ -389,7 +404,7 @@ def build(
         shutil.rmtree(tmp, ignore_errors=True)
         remove_empty(made)  # the directories made for out, if empty: nothing was built
         raise
-    return BuildResult(out, rows, checks_run, files, [warning] if warning else [])
+    return BuildResult(out, rows, checks_run, files, [warning] if warning else [], comparison.warning())
 
 
 def make_dirs(directory: Path) -> list[Path]:

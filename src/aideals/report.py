@@ -1734,6 +1734,8 @@ class ReportSource:
     db: Path | None  # release database, or None for the package in memory
     descriptor: dict[str, Any] | None
     default_out: Path
+    # from the CSVs, in a git clone without release tags (see versioning.ReleaseComparison)
+    version_warning: str | None = None
 
     @property
     def version(self) -> str:
@@ -1771,13 +1773,13 @@ def resolve_source(*, package: str | Path | None = None, db: Path | None = None)
         beside = release.parent / package_mod.DESCRIPTOR
         path = beside if beside.is_file() else root / package_mod.DESCRIPTOR
         return ReportSource(root, release, json.loads(path.read_text(encoding="utf-8")), release.parent / "report.html")
-    from aideals.versioning import shown_version
+    from aideals.versioning import compare_with_release
 
     descriptor = package_mod.load(root).descriptor
-    version, changed = shown_version(root, descriptor)
-    if changed:  # not the release it names: say so, as a build does
-        descriptor = dict(descriptor, version=version)
-    return ReportSource(root, None, descriptor, root / "dist" / "report.html")
+    comparison = compare_with_release(root, descriptor)
+    if comparison.changed:  # not the release it names: say so, as a build does
+        descriptor = dict(descriptor, version=comparison.shown)
+    return ReportSource(root, None, descriptor, root / "dist" / "report.html", comparison.warning())
 
 
 def parse_built_at(text: str | None) -> datetime:

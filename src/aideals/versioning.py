@@ -115,36 +115,73 @@ def changelog_release_date(text: str, version: Version | str) -> date | None:
     return None
 
 
-def unreleased_changes(root: Path, descriptor: dict) -> tuple[str, list[str]] | None:
-    """(tag, changed files) when the package at `root` differs from the release its descriptor
-    names: datapackage.json and each resource's data and schema file, compared by git with tag
-    v<version>. None when nothing changed, or when it cannot be told (not in a git work tree, no
-    such tag, a version that is not X.Y.Z)."""
+@dataclass(frozen=True)
+class ReleaseComparison:
+    """How the package at a root compares with the release its descriptor names."""
+
+    version: str  # the descriptor's version
+    tag: str | None  # vX.Y.Z of that version, None when it is not X.Y.Z
+    changed: list[str]  # files that differ from the tag (empty when none, or when not compared)
+    # In a git work tree with no release tag at all (a clone made without tags): the changes could
+    # not be looked for, and `git fetch --tags` would let them be. A work tree with other release
+    # tags but not this one (a version never tagged, a package inside another project's
+    # repository) is not such a clone: fetching would not help, and nothing is said.
+    tags_missing: bool = False
+
+    @property
+    def shown(self) -> str:
+        """What a build, report or citation calls the version: X.Y.Z, or X.Y.Z+unreleased."""
+        return f"{self.version}+unreleased" if self.changed else self.version
+
+    def warning(self) -> str | None:
+        """The one-line warning (without the `aideals: warning: ` prefix) when the tags are missing."""
+        if not self.tags_missing:
+            return None
+        return (f"this git repository has no release tags (a clone made without tags?), so changes since release "
+                f"{self.version} (tag {self.tag}) cannot be detected and the version is shown as {self.version}; "
+                "run `git fetch --tags`")
+
+
+def compare_with_release(root: Path, descriptor: dict) -> ReleaseComparison:
+    """Compare the package at `root` with the release its descriptor names: datapackage.json and
+    each resource's data and schema file, by git against tag v<version>. Nothing is compared
+    outside a git work tree, without git, or for a version that is not X.Y.Z; in a work tree
+    without any release tag (a clone made with --no-tags, a shallow CI checkout) `tags_missing`
+    says so."""
     from aideals import gitrepo
 
     version = str(descriptor.get("version", ""))
     if not SEMVER_RE.match(version):
-        return None
+        return ReleaseComparison(version, None, [])
     tag = Version.parse(version).tag
     try:
         top = gitrepo.toplevel(root)
     except gitrepo.GitMissing:  # no git, no tag to compare with: the version is shown as it is
-        return None
-    if top is None or tag not in gitrepo.tags(top):
-        return None
+        return ReleaseComparison(version, tag, [])
+    if top is None:
+        return ReleaseComparison(version, tag, [])
+    tags = gitrepo.tags(top)
+    if tag not in tags:
+        return ReleaseComparison(version, tag, [], tags_missing=not versions_from_tags(tags))
     paths = {"datapackage.json"}
     for res in descriptor.get("resources", []):
         if isinstance(res, dict):
             paths.update(res[key] for key in ("path", "schema") if isinstance(res.get(key), str))
     out = gitrepo.run(root, "diff", "--name-only", "--relative", tag, "--", *sorted(paths))
-    changed = out.decode("utf-8", "replace").splitlines()
-    return (tag, changed) if changed else None
+    return ReleaseComparison(version, tag, out.decode("utf-8", "replace").splitlines())
+
+
+def unreleased_changes(root: Path, descriptor: dict) -> tuple[str, list[str]] | None:
+    """(tag, changed files) when the package at `root` differs from the release its descriptor
+    names (`compare_with_release`). None when nothing changed, or when it cannot be told (not in
+    a git work tree, no such tag, a version that is not X.Y.Z)."""
+    found = compare_with_release(root, descriptor)
+    return (found.tag, found.changed) if found.tag and found.changed else None
 
 
 def shown_version(root: Path, descriptor: dict) -> tuple[str, list[str]]:
     """(version, changed files): what a build, report or citation of the package at `root` calls
     its version. The descriptor's version, or `X.Y.Z+unreleased` with the files that changed when
     the package differs from release X.Y.Z (`unreleased_changes`): it is then not that release."""
-    version = str(descriptor.get("version", ""))
-    found = unreleased_changes(root, descriptor)
-    return (f"{version}+unreleased", found[1]) if found else (version, [])
+    found = compare_with_release(root, descriptor)
+    return found.shown, found.changed

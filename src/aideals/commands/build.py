@@ -47,7 +47,9 @@ def command(out: Path | None, package: str | None, plugins_dirs: tuple[str, ...]
     every resource. The plugins' checks run with the validation. Invalid data is refused (exit 1)
     and the previous release is left untouched. Set SOURCE_DATE_EPOCH for a reproducible report date.
     When a data, schema or descriptor file differs from git tag vX.Y.Z of the version the package
-    names, OUT's datapackage.json and report say X.Y.Z+unreleased: it is not that release.
+    names, OUT's datapackage.json and report say X.Y.Z+unreleased: it is not that release. In a
+    git clone without release tags a warning on stderr says the comparison could not be made
+    (run `git fetch --tags`).
 
     Example:
 
@@ -78,4 +80,6 @@ def command(out: Path | None, package: str | None, plugins_dirs: tuple[str, ...]
     finally:
         if progress is not None:
             progress.clear()
+    if result.version_warning:
+        click.echo(f"aideals: warning: {result.version_warning}", err=True)
     click.echo(building.summary(result))

@@ -28,7 +28,8 @@ def command(fmt: str, version: str | None, figure_id: str | None, package: str |
     tagged vX.Y.Z, read from git. When the package as it is differs from the release its
     datapackage.json names (a data, schema or descriptor file changed since tag vX.Y.Z), the
     citation says version X.Y.Z+unreleased and a note on stderr lists the changed files: only a
-    release can be cited exactly.
+    release can be cited exactly. In a git clone without release tags that cannot be told: a
+    warning on stderr says so (run `git fetch --tags`).
 
     Example:
 
@@ -38,18 +39,20 @@ def command(fmt: str, version: str | None, figure_id: str | None, package: str |
     from aideals import cite, gitrepo, snapshot
     from aideals.errors import AidealsError
     from aideals.package import resolve_root
-    from aideals.versioning import Version, shown_version
+    from aideals.versioning import Version, compare_with_release
 
     root = resolve_root(package)
     shown = None
     if version is None:
         snap = snapshot.from_directory(root)
-        version_shown, changed = shown_version(root, snap.descriptor)
-        if changed:
+        comparison = compare_with_release(root, snap.descriptor)
+        if comparison.changed:
             current = Version.parse(str(snap.descriptor["version"]))
-            shown = version_shown
-            click.echo(f"aideals: note: {', '.join(changed)} changed since release {current} (tag {current.tag}): "
-                       f"the citation says version {shown}; cite a release with --version", err=True)
+            shown = comparison.shown
+            click.echo(f"aideals: note: {', '.join(comparison.changed)} changed since release {current} "
+                       f"(tag {current.tag}): the citation says version {shown}; cite a release with --version", err=True)
+        elif comparison.tags_missing:
+            click.echo(f"aideals: warning: {comparison.warning()}", err=True)
     else:
         wanted = Version.parse(version)
         top = gitrepo.toplevel(root)

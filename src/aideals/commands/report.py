@@ -45,5 +45,7 @@ def command(out: Path | None, db: Path | None, built_at: str | None, package: st
     from aideals import report
 
     source = report.resolve_source(package=package, db=db)
+    if source.version_warning:
+        click.echo(f"aideals: warning: {source.version_warning}", err=True)
     written = report.report_from_source(source, out or source.default_out, built_at=report.parse_built_at(built_at))
     click.echo(f"wrote {written} (release {source.version}, from {source.label})", err=True)
