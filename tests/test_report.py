@@ -911,3 +911,31 @@ def test_contents_counts_one_row_in_the_singular(tmp_path):
     assert re.search(r'<p class="note" id="network-summary">([^<]*)</p>', page).group(1) == "No flows to draw."
     assert "<p>0 deals by announcement date," in page
     assert '<p class="empty">No deals.</p>' in page
+
+
+def test_command_warns_as_query_does_when_the_data_changed_after_the_build(tmp_path, capsys, monkeypatch):
+    """The report of a stale dist/ is still the page of its database, with query's warning."""
+    from aideals import build
+
+    root = make_package(tmp_path / "pkg")
+    build.build(package.load(root), root / "dist")
+    monkeypatch.chdir(root)
+    written = f"wrote {root / 'dist' / 'report.html'} (release {package.load(root).version}, from {root / 'dist' / 'aideals.duckdb'})\n"
+    with pytest.raises(SystemExit) as exc:
+        main(["report", "--built-at", "2026-11-23"])
+    assert (exc.value.code, capsys.readouterr().err) == (0, written)
+    parties = root / "data" / "parties.csv"
+    parties.write_text(parties.read_text(encoding="utf-8").replace("alpha,Alpha,", "alpha,Alphabet,"), encoding="utf-8")
+    with pytest.raises(SystemExit) as exc:
+        main(["report", "--built-at", "2026-11-23"])
+    warning = (f"aideals: warning: data/parties.csv changed after {root / 'dist'} was built; "
+               "run `aideals build` to report the current data\n")
+    assert (exc.value.code, capsys.readouterr().err) == (0, warning + written)
+    page = (root / "dist" / "report.html").read_text(encoding="utf-8")
+    assert "Alphabet" not in page and "Alpha" in page  # the build's data, as the warning says
+    with pytest.raises(SystemExit) as exc:  # the same words as `aideals query`, but for its verb
+        main(["query", "SELECT 1"])
+    assert capsys.readouterr().err == warning.replace("to report the", "to query the")
+    with pytest.raises(SystemExit) as exc:  # an explicit --db is read as given, as query does
+        main(["report", "--db", str(root / "dist" / "aideals.duckdb"), "--built-at", "2026-11-23"])
+    assert (exc.value.code, capsys.readouterr().err) == (0, written)

@@ -194,6 +194,16 @@ def stale_files(pkg: Package, release: Path) -> list[str]:
     return stale
 
 
+def stale_warning(pkg: Package, release: Path, use: str) -> str | None:
+    """The warning (without the `aideals: warning: ` prefix) of a command that reads the build in
+    `release` while the package's files changed after it (`stale_files`), or None; `use` is what
+    the command does with the data (`query`, `report`)."""
+    stale = stale_files(pkg, release)
+    if not stale:
+        return None
+    return f"{', '.join(stale)} changed after {release} was built; run `aideals build` to {use} the current data"
+
+
 def _sha256(path: Path) -> str:
     import hashlib
 

@@ -1734,8 +1734,9 @@ class ReportSource:
     db: Path | None  # release database, or None for the package in memory
     descriptor: dict[str, Any] | None
     default_out: Path
-    # from the CSVs, in a git clone without release tags (see versioning.ReleaseComparison)
-    version_warning: str | None = None
+    # What `aideals report` warns of on stderr: the CSVs changed after dist/ was built (as `aideals
+    # query` warns), or, from the CSVs, a git clone without release tags (versioning.ReleaseComparison).
+    warnings: tuple[str, ...] = ()
 
     @property
     def version(self) -> str:
@@ -1748,7 +1749,8 @@ class ReportSource:
 
 def resolve_source(*, package: str | Path | None = None, db: Path | None = None) -> ReportSource:
     """Pick the input: `db` if given; the CSVs of `package` if given; else dist/aideals.duckdb
-    under the package found from the current directory when it exists, else that package's CSVs."""
+    under the package found from the current directory when it exists (with a warning when a data
+    or schema file changed after it was built), else that package's CSVs."""
     from aideals import package as package_mod
     from aideals.errors import AidealsError
 
@@ -1770,16 +1772,26 @@ def resolve_source(*, package: str | Path | None = None, db: Path | None = None)
     root = package_mod.resolve_root(package)
     release = root / RELEASE_DB
     if package is None and release.is_file():
+        from aideals.query import stale_warning
+
         beside = release.parent / package_mod.DESCRIPTOR
         path = beside if beside.is_file() else root / package_mod.DESCRIPTOR
-        return ReportSource(root, release, json.loads(path.read_text(encoding="utf-8")), release.parent / "report.html")
+        # A build older than the CSVs is still reported (the page of dist/ stays the page of its
+        # database), with the warning `aideals query` gives.
+        try:
+            stale = stale_warning(package_mod.load(root), release.parent, "report")
+        except AidealsError:  # a package that cannot be read is not compared: the build is still reported
+            stale = None
+        return ReportSource(root, release, json.loads(path.read_text(encoding="utf-8")), release.parent / "report.html",
+                            (stale,) if stale else ())
     from aideals.versioning import compare_with_release
 
     descriptor = package_mod.load(root).descriptor
     comparison = compare_with_release(root, descriptor)
     if comparison.changed:  # not the release it names: say so, as a build does
         descriptor = dict(descriptor, version=comparison.shown)
-    return ReportSource(root, None, descriptor, root / "dist" / "report.html", comparison.warning())
+    warning = comparison.warning()
+    return ReportSource(root, None, descriptor, root / "dist" / "report.html", (warning,) if warning else ())
 
 
 def parse_built_at(text: str | None) -> datetime:

@@ -55,13 +55,9 @@ def command(sql: str, db_path: Path | None, fmt: str, package: str | None) -> No
         default = pkg.root / "dist" / build.DATABASE
         if default.is_file():
             db_path = default
-            stale = querying.stale_files(pkg, default.parent)
-            if stale:
-                click.echo(
-                    f"aideals: warning: {', '.join(stale)} changed after {default.parent} was built; "
-                    "run `aideals build` to query the current data",
-                    err=True,
-                )
+            warning = querying.stale_warning(pkg, default.parent, "query")
+            if warning:
+                click.echo(f"aideals: warning: {warning}", err=True)
         else:
             click.echo(
                 f"aideals: no release at {default}: loading the package in memory (`aideals build` makes this faster)",

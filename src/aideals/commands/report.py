@@ -32,7 +32,9 @@ def command(out: Path | None, db: Path | None, built_at: str | None, package: st
     """Write one self-contained HTML page of the release: flow network, timeline, metrics, figures.
 
     The page needs no network to open. It is built from the release database (dist/aideals.duckdb,
-    written by `aideals build`) when there is one, otherwise from the package's CSV files; with
+    written by `aideals build`) when there is one, otherwise from the package's CSV files. A data
+    or schema file changed after that build is warned of on stderr, as `aideals query` does, and
+    the page still shows the build: run `aideals build` to report the current data. With
     --package the CSVs of that package are used, and its metrics computed as a build does, by the
     installed plugins and those of its plugins/ directory (a plugin that fails is warned of).
     CSVs are checked with the built-in checks (a plugin's checks run in validate, build and release):
@@ -45,7 +47,7 @@ def command(out: Path | None, db: Path | None, built_at: str | None, package: st
     from aideals import report
 
     source = report.resolve_source(package=package, db=db)
-    if source.version_warning:
-        click.echo(f"aideals: warning: {source.version_warning}", err=True)
+    for warning in source.warnings:
+        click.echo(f"aideals: warning: {warning}", err=True)
     written = report.report_from_source(source, out or source.default_out, built_at=report.parse_built_at(built_at))
     click.echo(f"wrote {written} (release {source.version}, from {source.label})", err=True)
