@@ -23,6 +23,7 @@ from aideals.findings import Finding
 SMALL_ROWS = {"parties": 3, "sources": 2, "deals": 1, "figures": 10, "metrics": 0}
 RELEASE_FILES = [
     "aideals.duckdb",
+    "build-manifest.json",
     "data/deals.csv",
     "data/figures.csv",
     "data/parties.csv",
@@ -112,6 +113,17 @@ def test_release_descriptor_gives_bytes_and_sha256_of_each_resource(release):
     }
 
 
+def test_the_build_manifest_records_every_other_file_with_its_size_and_sha256(release):
+    pkg, result = release
+    manifest = json.loads((result.out / "build-manifest.json").read_text(encoding="utf-8"))
+    assert list(manifest) == ["version", "files"]
+    assert manifest["version"] == json.loads((result.out / "datapackage.json").read_text(encoding="utf-8"))["version"]
+    assert [f["path"] for f in manifest["files"]] == [f for f in RELEASE_FILES if f != "build-manifest.json"]
+    for entry in manifest["files"]:
+        data = (result.out / entry["path"]).read_bytes()
+        assert entry == {"path": entry["path"], "bytes": len(data), "sha256": hashlib.sha256(data).hexdigest()}
+
+
 def test_release_database_has_typed_tables_primary_keys_views_and_metrics(release):
     pkg, result = release
     out = result.out
@@ -162,6 +174,7 @@ def test_same_input_builds_byte_identical_parquet_and_same_tables(pkg, tmp_path,
     a = build.build(pkg, tmp_path / "a").out
     b = build.build(pkg, tmp_path / "b").out
     snap_a, snap_b = snapshot(a), snapshot(b)
+    assert "build-manifest.json" in snap_a  # no time or place in it: the same bytes, as the files it records
     for name in snap_a:
         if name != "aideals.duckdb":
             assert snap_a[name] == snap_b[name], name
@@ -206,6 +219,7 @@ def test_progress_is_called_once_per_step_in_order(pkg, tmp_path):
         "writing parquet/figures.parquet",
         "writing parquet/metrics.parquet",
         "writing report.html",
+        "writing build-manifest.json",
     ]
 
 
@@ -270,7 +284,7 @@ def interrupt(*args, **kwargs):
 
 
 BUILD_STEPS = ["require_valid", "write_tables", "copy_files", "write_database", "write_parquet", "metrics", "write_report",
-               "write_release", "_hash_file", "swap_in"]
+               "write_manifest", "write_release", "_hash_file", "swap_in"]
 
 
 @pytest.fixture
@@ -578,7 +592,8 @@ def test_build_summary_shows_each_warning_on_its_own_line(tmp_path, monkeypatch)
         "  parties          3\n"
         "  figures      1,200\n"
         "checks passed: package, table-schema\n"
-        "files: dist/aideals.duckdb, dist/parquet/*.parquet, dist/data/*.csv, dist/schemas/*.json, dist/datapackage.json, dist/report.html\n"
+        "files: dist/aideals.duckdb, dist/parquet/*.parquet, dist/data/*.csv, dist/schemas/*.json, dist/datapackage.json, "
+        "dist/report.html, dist/build-manifest.json\n"
         "warning: w1\n"
         "warning: w2\n"
         "query it:\n"
@@ -609,7 +624,8 @@ def test_build_command_prints_the_summary(tmp_path, capsys, monkeypatch):
         "  figures         10\n"
         "  metrics          0\n"
         f"checks passed: {checks_run}\n"
-        "files: dist/aideals.duckdb, dist/parquet/*.parquet, dist/data/*.csv, dist/schemas/*.json, dist/datapackage.json, dist/report.html\n"
+        "files: dist/aideals.duckdb, dist/parquet/*.parquet, dist/data/*.csv, dist/schemas/*.json, dist/datapackage.json, "
+        "dist/report.html, dist/build-manifest.json\n"
         "query it:\n"
         "  duckdb dist/aideals.duckdb -c \"SELECT * FROM flows WHERE to_party = 'openai' ORDER BY value_high DESC\"\n"
     )

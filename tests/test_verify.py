@@ -148,7 +148,7 @@ def test_a_wrong_sha256_in_the_manifest_alone_is_reported(release_dir: Path):
 def test_verify_of_a_path_that_is_not_a_release_is_a_one_line_error(tmp_path: Path):
     proc = run_verify(tmp_path)
     assert proc.returncode == 2
-    assert proc.stderr == f"aideals: error: {tmp_path}: not a release: no SHA256SUMS, release-manifest.json or datapackage.json in it\n"
+    assert proc.stderr == f"aideals: error: {tmp_path}: not a release: no SHA256SUMS, release-manifest.json, build-manifest.json or datapackage.json in it\n"
 
 
 def corrupt_zip_entry(zpath: Path, member: str) -> None:
@@ -333,3 +333,116 @@ def test_a_path_that_goes_up_and_back_in_stays_inside(tmp_path: Path):
         {"name": "t", "path": "data/../data/t.csv", "bytes": 2, "hash": f"sha256:{digest}"}]}))
     report = verify.verify(tmp_path)
     assert report.ok and report.files_checked == 1
+
+
+# Builds (`aideals build`'s dist/): build-manifest.json records every file -------------------------
+
+BUILD_FILES = 22  # every file of a build of the small package but build-manifest.json (tests/test_build.py)
+
+
+@pytest.fixture(scope="module")
+def one_build(tmp_path_factory) -> Path:
+    from aideals import build, package
+    from fixture_packages import make_package
+
+    root = make_package(tmp_path_factory.mktemp("verify-build") / "pkg")
+    return build.build(package.load(root), root.parent / "dist").out
+
+
+@pytest.fixture()
+def dist(one_build: Path, tmp_path: Path) -> Path:
+    """A copy of one build of the small package, for a test to damage."""
+    import shutil
+
+    return Path(shutil.copytree(one_build, tmp_path / "dist"))
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_build_verifies_every_file_it_wrote(dist: Path):
+    manifest = json.loads((dist / "build-manifest.json").read_text(encoding="utf-8"))
+    assert len(manifest["files"]) == BUILD_FILES
+    proc = run_verify(dist)
+    assert (proc.returncode, proc.stderr) == (0, "")
+    assert proc.stdout == f"{dist}: OK, {BUILD_FILES} files match their recorded hashes and sizes\n"
+    proc = run_verify(dist / "build-manifest.json")  # the manifest itself names its build
+    assert (proc.returncode, proc.stdout) == (0, f"{dist / 'build-manifest.json'}: OK, {BUILD_FILES} files match "
+                                                 "their recorded hashes and sizes\n")
+
+
+def test_a_corrupted_database_parquet_file_or_page_of_a_build_is_reported(dist: Path):
+    """The review's case: only the CSVs that datapackage.json hashes used to be checked."""
+    recorded = {name: sha(dist / name) for name in ("aideals.duckdb", "parquet/figures.parquet", "report.html")}
+    sizes = {name: (dist / name).stat().st_size for name in recorded}
+    for name in recorded:
+        with open(dist / name, "ab") as fh:
+            fh.write(b"junk\n")
+    (dist / "notes.txt").write_text("mine\n", encoding="utf-8")
+    (dist / "schemas" / "parties.rules.json").unlink()
+    proc = run_verify(dist)
+    assert proc.returncode == 1
+    assert proc.stdout.splitlines() == [
+        f"aideals.duckdb: sha256: expected {recorded['aideals.duckdb']}, got {sha(dist / 'aideals.duckdb')}",
+        f"aideals.duckdb: bytes: expected {sizes['aideals.duckdb']}, got {sizes['aideals.duckdb'] + 5}",
+        f"parquet/figures.parquet: sha256: expected {recorded['parquet/figures.parquet']}, "
+        f"got {sha(dist / 'parquet/figures.parquet')}",
+        f"parquet/figures.parquet: bytes: expected {sizes['parquet/figures.parquet']}, "
+        f"got {sizes['parquet/figures.parquet'] + 5}",
+        f"report.html: sha256: expected {recorded['report.html']}, got {sha(dist / 'report.html')}",
+        f"report.html: bytes: expected {sizes['report.html']}, got {sizes['report.html'] + 5}",
+        "schemas/parties.rules.json: missing (listed in build-manifest.json)",
+        "notes.txt: not listed in build-manifest.json",
+    ]
+    assert proc.stderr == f"{dist}: 8 mismatches in {BUILD_FILES} files checked\n"
+
+
+def test_the_releases_kept_in_a_build_are_not_part_of_it(dist: Path, tmp_path: Path):
+    # `aideals build` keeps the release directories dist/X.Y.Z/ in it: each is verified on its own
+    release.assemble(fake_build(RELEASES / "v1", tmp_path / "v1-build"), dist / "1.0.0", version="1.0.0",
+                     day=date(2025, 3, 1), commit=COMMIT, toolkit_version="0.1.0")
+    assert run_verify(dist / "1.0.0").returncode == 0
+    proc = run_verify(dist)
+    assert (proc.returncode, proc.stdout) == (0, f"{dist}: OK, {BUILD_FILES} files match their recorded hashes and sizes\n")
+
+
+@pytest.mark.parametrize("text, message", [
+    ("{", "cannot read: Expecting property name enclosed in double quotes: line 1 column 2 (char 1)"),
+    ('{"version": "1.0.0"}', "files: must be a list of {path, bytes, sha256}"),
+    ('{"files": [{"bytes": 3}]}', "files[0]: must be an object with a path, bytes and sha256"),
+])
+def test_a_broken_build_manifest_is_a_one_line_error(dist: Path, text: str, message: str):
+    (dist / "build-manifest.json").write_text(text, encoding="utf-8")
+    proc = run_verify(dist)
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert proc.stderr == f"aideals: error: {dist / 'build-manifest.json'}: {message}\n"
+
+
+def test_an_older_build_without_a_manifest_is_checked_by_its_descriptor_saying_what_was_not(dist: Path):
+    (dist / "build-manifest.json").unlink()
+    proc = run_verify(dist)
+    assert (proc.returncode, proc.stdout) == (0, f"{dist}: OK, 4 files match their recorded hashes and sizes\n")
+    assert proc.stderr == (
+        f"aideals: warning: {dist}: 18 files not checked, as nothing records their size and hash (aideals.duckdb, "
+        "datapackage.json, parquet/deals.parquet and 15 more): a build made before build-manifest.json; "
+        "run `aideals build` to record every file\n"
+    )
+    with open(dist / "aideals.duckdb", "ab") as fh:  # not seen: what the warning is for
+        fh.write(b"junk\n")
+    assert run_verify(dist).returncode == 0
+
+
+def test_a_package_directory_names_the_files_its_descriptor_does_not_record(tmp_path: Path):
+    pkg = fake_build(RELEASES / "v1", tmp_path / "pkg")
+    (pkg / ".hidden").write_text("not named\n", encoding="utf-8")
+    report = verify.verify(pkg)
+    assert report.ok and report.files_checked == 4 and not report.older_build
+    assert report.unrecorded == ["datapackage.json", *sorted(
+        f"schemas/{p.name}" for p in (pkg / "schemas").iterdir())]
+    n = len(report.unrecorded)
+    assert verify.unrecorded_warning(report) == (
+        f"{pkg}: {n} files not checked, as nothing records their size and hash ({', '.join(report.unrecorded[:3])} "
+        f"and {n - 3} more)")
+    assert verify.verify(pkg / "datapackage.json").unrecorded == []  # a descriptor is checked for its resources only
+

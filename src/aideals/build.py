@@ -8,6 +8,8 @@ Layout of the release (the contract other commands rely on):
     <out>/aideals.duckdb            typed tables with primary keys, the views, the metrics table
     <out>/parquet/<table>.parquet   parties, sources, deals, figures, metrics
     <out>/report.html               the offline report page (aideals.report)
+    <out>/build-manifest.json       the version, and the path, size and sha256 of every other file
+                                    (what `aideals verify <out>` checks)
 
 Everything is written into a temporary directory beside `out` (same file system) and renamed into
 place only when complete, so a failed or interrupted build leaves the previous release untouched.
@@ -30,6 +32,7 @@ from typing import TYPE_CHECKING
 
 from aideals.errors import AidealsError
 from aideals.package import DESCRIPTOR, RESOURCE_NAMES, Package
+from aideals.verify import BUILD_MANIFEST
 
 if TYPE_CHECKING:
     import duckdb
@@ -292,10 +295,31 @@ def write_release(
         rows = write_database(pkg, tmp / DATABASE, populate_metrics, progress, limits)
         write_parquet(pkg, tmp / DATABASE, tmp / "parquet", progress, limits)
         write_report(pkg, tmp / DATABASE, tmp / REPORT, descriptor, progress, limits)
-    # The descriptor goes last: a directory holding it and the database is a complete release.
+    # The descriptor goes last but for the manifest: a directory holding it and the database is a
+    # complete release; the manifest records every file above, so it is written once they are.
     text = json.dumps(descriptor, indent=2, ensure_ascii=False) + "\n"
     (tmp / DESCRIPTOR).write_text(text, encoding="utf-8")
+    if progress:
+        progress(f"writing {BUILD_MANIFEST}")
+    write_manifest(tmp, str(descriptor.get("version", "")))
     return rows
+
+
+def manifest_entry(root: Path, relpath: str) -> dict:
+    """The manifest's record of one file: its path relative to `root`, its size and its sha256."""
+    size, hexdigest = _hash_file(root / relpath)
+    return {"path": relpath, "bytes": size, "sha256": hexdigest}
+
+
+def write_manifest(build_dir: Path, version: str) -> None:
+    """Write <build_dir>/build-manifest.json: the version and every file of the build but itself,
+    sorted by path, each with its size and sha256 (as a release's release-manifest.json records
+    its files). Nothing in it depends on when or where the build ran: two builds of the same data
+    write the same manifest, but for the entries of files whose bytes already differ."""
+    paths = sorted(p.relative_to(build_dir).as_posix() for p in build_dir.rglob("*") if p.is_file())
+    files = [manifest_entry(build_dir, rel) for rel in paths if rel != BUILD_MANIFEST]
+    text = json.dumps({"version": version, "files": files}, indent=2, ensure_ascii=False) + "\n"
+    (build_dir / BUILD_MANIFEST).write_text(text, encoding="utf-8")
 
 
 def _sibling(out: Path, role: str) -> Path:
@@ -454,7 +478,8 @@ def summary(result: BuildResult) -> str:
     lines.append("rows:")
     lines += [f"  {t.ljust(width)}  {n:>9,}" for t, n in result.rows.items()]
     lines.append(f"checks passed: {', '.join(result.checks_run)}")
-    lines.append(f"files: {out}/{DATABASE}, {out}/parquet/*.parquet, {out}/data/*.csv, {out}/schemas/*.json, {out}/{DESCRIPTOR}, {out}/{REPORT}")
+    lines.append(f"files: {out}/{DATABASE}, {out}/parquet/*.parquet, {out}/data/*.csv, {out}/schemas/*.json, {out}/{DESCRIPTOR}, "
+                 f"{out}/{REPORT}, {out}/{BUILD_MANIFEST}")
     lines += [f"warning: {w}" for w in result.warnings]
     import shlex
 

@@ -2,7 +2,10 @@
 
 A release directory is checked three ways: every line of SHA256SUMS, every file of
 release-manifest.json (which must also be valid against its schema), and every resource of the
-datapackage.json inside the zip. A zip or a datapackage.json is checked against its descriptor.
+datapackage.json inside the zip. A build directory (`aideals build`'s dist/) is checked against
+its build-manifest.json, which lists every file of it. A zip or a datapackage.json is checked
+against its descriptor; so is a directory with no manifest (a build made before build-manifest.json,
+an unzipped package), whose other files are then named as not checked.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ DESCRIPTOR = "datapackage.json"
 SUMS = "SHA256SUMS"
 MANIFEST = "release-manifest.json"
 MANIFEST_SCHEMA = "schemas/release-manifest.schema.json"
+BUILD_MANIFEST = "build-manifest.json"  # written by `aideals build` (aideals.build.write_manifest)
+BUILD_DATABASE = "aideals.duckdb"  # aideals.build.DATABASE: with datapackage.json, what makes a directory a build
 CHUNK = 1 << 20
 # Frictionless: a hash without an `algorithm:` prefix is MD5.
 HASH_ALGORITHMS = ("md5", "sha1", "sha256", "sha512")
@@ -63,6 +68,10 @@ class VerifyReport:
     path: str
     files_checked: int = 0
     mismatches: list[Mismatch] = field(default_factory=list)
+    # Files of a directory verified without a manifest that no record covers, so not checked
+    # (a build made before build-manifest.json: its database, Parquet files, schemas, page ...).
+    unrecorded: list[str] = field(default_factory=list)
+    older_build: bool = False  # the directory is a build without build-manifest.json
 
     @property
     def ok(self) -> bool:
@@ -314,22 +323,123 @@ def verify_release_dir(root: Path, report: VerifyReport) -> None:
         report.add(Mismatch(name, "unlisted", MANIFEST, None))
 
 
+def _release_dir_names(root: Path) -> set[str]:
+    """The release directories (X.Y.Z/) a build directory holds: `aideals build` keeps them in it,
+    and they are verified on their own (`aideals verify dist/X.Y.Z`)."""
+    from aideals.versioning import SEMVER_RE
+
+    return {p.name for p in root.iterdir() if p.is_dir() and not p.is_symlink() and SEMVER_RE.match(p.name)}
+
+
+def _own_files(root: Path, hidden: bool = True) -> set[str]:
+    """The files of a build directory, relative paths, but those of the release directories in it
+    (and, unless `hidden`, those whose name or a folder's starts with a dot: .git/, .venv/ ...)."""
+    import os
+
+    releases = _release_dir_names(root)
+    found = set()
+    for folder, dirs, files in os.walk(root):
+        here = Path(folder)
+        dirs[:] = [d for d in dirs if (hidden or not d.startswith(".")) and not (here == root and d in releases)]
+        found.update((here / f).relative_to(root).as_posix() for f in files
+                     if (hidden or not f.startswith(".")) and (here / f).is_file())
+    return found
+
+
+def _read_build_manifest(path: Path) -> list[dict]:
+    """The `files` of a build-manifest.json; PackageError (one line) when it is not one."""
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise PackageError(f"{path}: cannot read: {exc}") from None
+    files = manifest.get("files") if isinstance(manifest, dict) else None
+    if not isinstance(files, list):
+        raise PackageError(f"{path}: files: must be a list of {{path, bytes, sha256}}")
+    for n, entry in enumerate(files):
+        if not (isinstance(entry, dict) and isinstance(entry.get("path"), str)):
+            raise PackageError(f"{path}: files[{n}]: must be an object with a path, bytes and sha256")
+    return files
+
+
+def verify_build_dir(root: Path, report: VerifyReport) -> None:
+    """Check a build directory against its build-manifest.json: every file it lists (size and
+    sha256), and no file it does not list (but the release directories kept in the build)."""
+    listed: set[str] = set()
+    for entry in _read_build_manifest(root / BUILD_MANIFEST):
+        name = entry["path"]
+        listed.add(name)
+        report.files_checked += 1
+        if not inside(name):
+            report.add(Mismatch(name, "outside", BUILD_MANIFEST, None))
+            continue
+        path = root / name
+        if not path.is_file():
+            report.add(Mismatch(name, "missing", BUILD_MANIFEST, None))
+            continue
+        size, actual = file_digest(path)
+        recorded = entry.get("sha256")
+        if recorded != actual:
+            shown = recorded if isinstance(recorded, str) and recorded.isalnum() else _recorded(recorded)
+            report.add(Mismatch(name, "sha256", shown, actual))
+        if entry.get("bytes") != size:
+            report.add(Mismatch(name, "bytes", _recorded(entry.get("bytes")), str(size)))
+    for name in sorted(_own_files(root) - listed - {BUILD_MANIFEST}):
+        report.add(Mismatch(name, "unlisted", BUILD_MANIFEST, None))
+
+
+def verify_unrecorded_dir(root: Path, report: VerifyReport) -> None:
+    """Check a directory without a manifest by its datapackage.json (the resources' sizes and
+    hashes), and name its other files, which nothing records, in `report.unrecorded`."""
+    verify_directory_package(root, report)
+    try:
+        resources = json.loads((root / DESCRIPTOR).read_text(encoding="utf-8"))["resources"]
+        checked = {r["path"] for r in resources if isinstance(r, dict) and isinstance(r.get("path"), str)}
+    except (OSError, ValueError, KeyError, TypeError):  # reported by verify_directory_package already
+        checked = set()
+    report.older_build = (root / BUILD_DATABASE).is_file()
+    report.unrecorded = sorted(_own_files(root, hidden=False) - checked)
+
+
+SHOWN_UNRECORDED = 3
+
+
+def unrecorded_warning(report: VerifyReport) -> str | None:
+    """The one-line warning (without the `aideals: warning: ` prefix) naming the files a verify did
+    not check, as nothing records their size or hash; None when it checked every file."""
+    names = report.unrecorded
+    if not names:
+        return None
+    shown = ", ".join(names[:SHOWN_UNRECORDED])
+    more = f" and {len(names) - SHOWN_UNRECORDED} more" if len(names) > SHOWN_UNRECORDED else ""
+    n = len(names)
+    text = (f"{report.path}: {n} file{'s' if n != 1 else ''} not checked, as nothing records {'their' if n != 1 else 'its'} "
+            f"size and hash ({shown}{more})")
+    if report.older_build:
+        text += f": a build made before {BUILD_MANIFEST}; run `aideals build` to record every file"
+    return text
+
+
 def verify(path: Path) -> VerifyReport:
-    """Verify a release directory (or its SHA256SUMS or release-manifest.json), a release zip,
-    a package directory or a package descriptor (datapackage.json, or another name)."""
+    """Verify a release directory (or its SHA256SUMS or release-manifest.json), a build directory
+    (or its build-manifest.json), a release zip, a package directory or a package descriptor
+    (datapackage.json, or another name)."""
     report = VerifyReport(str(path))
     if path.is_file() and path.name in (SUMS, MANIFEST):
         verify_release_dir(path.resolve().parent, report)
+    elif path.is_file() and path.name == BUILD_MANIFEST:
+        verify_build_dir(path.resolve().parent, report)
     elif path.is_file() and path.name.endswith(".json"):
         verify_directory_package(path.resolve().parent, report, path.resolve())
     elif path.is_file():
         verify_zip(path, report)
     elif path.is_dir() and ((path / SUMS).is_file() or (path / MANIFEST).is_file()):
         verify_release_dir(path, report)
+    elif path.is_dir() and (path / BUILD_MANIFEST).is_file():
+        verify_build_dir(path, report)
     elif path.is_dir() and (path / DESCRIPTOR).is_file():
-        verify_directory_package(path, report)
+        verify_unrecorded_dir(path, report)
     elif path.is_dir():
-        raise PackageError(f"{path}: not a release: no {SUMS}, {MANIFEST} or {DESCRIPTOR} in it")
+        raise PackageError(f"{path}: not a release: no {SUMS}, {MANIFEST}, {BUILD_MANIFEST} or {DESCRIPTOR} in it")
     else:
         raise PackageError(f"{path}: no such file or directory")
     return report

@@ -42,9 +42,10 @@ def command(out: Path | None, package: str | None, plugins_dirs: tuple[str, ...]
 
     OUT receives aideals.duckdb (typed tables, views figures_resolved, flows, deals_counted,
     figures_counted, consensus, and the metrics table computed by every loaded metric plugin),
-    parquet/<table>.parquet, data/*.csv, schemas/, report.html (the offline report page) and
-    datapackage.json with the size and sha256 hash of
-    every resource. The plugins' checks run with the validation. Invalid data is refused (exit 1)
+    parquet/<table>.parquet, data/*.csv, schemas/, report.html (the offline report page),
+    datapackage.json with the size and sha256 hash of every resource, and build-manifest.json
+    with the size and sha256 of every other file (`aideals verify OUT` checks them all). The
+    plugins' checks run with the validation. Invalid data is refused (exit 1)
     and the previous release is left untouched. Set SOURCE_DATE_EPOCH for a reproducible report date.
     When a data, schema or descriptor file differs from git tag vX.Y.Z of the version the package
     names, OUT's datapackage.json and report say X.Y.Z+unreleased: it is not that release. In a
