@@ -446,3 +446,43 @@ def test_a_package_directory_names_the_files_its_descriptor_does_not_record(tmp_
         f"and {n - 3} more)")
     assert verify.verify(pkg / "datapackage.json").unrecorded == []  # a descriptor is checked for its resources only
 
+
+def run_report(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "aideals", "report", *args], capture_output=True, text=True)
+
+
+def test_a_page_made_again_from_the_build_s_database_is_recorded(dist: Path, one_build: Path):
+    before = json.loads((dist / "build-manifest.json").read_text(encoding="utf-8"))
+    proc = run_report("--db", str(dist / "aideals.duckdb"), "--built-at", "2030-01-02")  # into dist/report.html
+    assert proc.returncode == 0, proc.stderr
+    after = json.loads((dist / "build-manifest.json").read_text(encoding="utf-8"))
+    page = dist / "report.html"
+    assert after["files"] == [
+        {"path": "report.html", "bytes": page.stat().st_size, "sha256": sha(page)} if f["path"] == "report.html" else f
+        for f in before["files"]]
+    assert after["files"] != before["files"]
+    assert run_verify(dist).stdout == f"{dist}: OK, {BUILD_FILES} files match their recorded hashes and sizes\n"
+    assert sorted(p.name for p in dist.iterdir() if p.name.startswith(".")) == []  # no temporary file left
+    # a page of the CSVs written over the build's is not the build's: it is not recorded, and verify says so
+    recorded = sha(page)
+    proc = run_report("--package", str(one_build.parent / "pkg"), "--out", str(page), "--built-at", "2030-01-03")
+    assert proc.returncode == 0, proc.stderr
+    proc = run_verify(dist)
+    assert (proc.returncode, proc.stdout) == (1, f"report.html: sha256: expected {recorded}, got {sha(page)}\n")
+
+
+def test_a_failure_recording_the_page_leaves_the_manifest_as_it_was(dist: Path, monkeypatch):
+    from aideals import build
+
+    before = (dist / "build-manifest.json").read_bytes()
+    with open(dist / "report.html", "ab") as fh:
+        fh.write(b"\n")
+    monkeypatch.setattr(build.os, "replace", lambda *a: (_ for _ in ()).throw(OSError(28, "No space left on device")))
+    with pytest.raises(OSError):
+        build.record_rewritten(dist, "report.html")
+    assert (dist / "build-manifest.json").read_bytes() == before
+    assert sorted(p.name for p in dist.iterdir() if p.name.startswith(".")) == []
+    monkeypatch.undo()
+    assert build.record_rewritten(dist, "report.html") is True
+    assert build.record_rewritten(dist, "notes.txt") is False  # not a file of the build: nothing is added
+    assert run_verify(dist).returncode == 0

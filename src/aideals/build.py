@@ -322,6 +322,30 @@ def write_manifest(build_dir: Path, version: str) -> None:
     (build_dir / BUILD_MANIFEST).write_text(text, encoding="utf-8")
 
 
+def record_rewritten(build_dir: Path, relpath: str) -> bool:
+    """Update the entry of `relpath` in the build manifest of `build_dir`, after a file the build
+    wrote was written again from the build's own data (`aideals report` rewriting report.html with
+    another date); return whether it was. A build without a manifest, an unreadable manifest or one
+    that does not list `relpath` is left as it is (`aideals verify` reports what does not match).
+    The manifest is written to a temporary file beside it and renamed: never half-written."""
+    path = build_dir / BUILD_MANIFEST
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+        entries = manifest["files"]
+        index = next(i for i, e in enumerate(entries) if isinstance(e, dict) and e.get("path") == relpath)
+    except (OSError, ValueError, KeyError, TypeError, StopIteration):
+        return False
+    entries[index] = manifest_entry(build_dir, relpath)
+    tmp = _sibling(path, "tmp")
+    try:
+        tmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return True
+
+
 def _sibling(out: Path, role: str) -> Path:
     """A fresh hidden name beside `out`, on the same file system so that rename is atomic."""
     return out.parent / f".{out.name}.{role}-{os.getpid()}-{secrets.token_hex(4)}"
