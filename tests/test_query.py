@@ -317,6 +317,73 @@ def test_query_with_a_missing_db_is_an_error(capsys, tmp_path):
     assert err == f"aideals: error: {tmp_path / 'nope.duckdb'}: no such database (run `aideals build` first)\n"
 
 
+NOT_DUCKDB = {"sqlite": "deals.db", "csv": "deals.csv", "md-name": "md:deals", "empty": "empty.duckdb"}
+
+
+@pytest.mark.parametrize("kind", NOT_DUCKDB)
+def test_a_file_that_is_not_a_duckdb_database_is_one_line_and_no_extension_is_fetched(
+    capsys, release, tmp_path, monkeypatch, kind
+):
+    """`query --db`, `report --db` and `metrics run --database` on a SQLite file or an `md:` name
+    made DuckDB download an extension (sqlite_scanner, motherduck) into ~/.duckdb; on a CSV file it
+    said "Cannot launch in-memory database in read-only mode!". Each is refused, before DuckDB
+    opens it, in the same line, and nothing is written."""
+    import sqlite3
+    import subprocess
+    import sys
+
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.chdir(work)
+    name = NOT_DUCKDB[kind]
+    if kind == "sqlite":
+        with sqlite3.connect(name) as lite:
+            lite.execute("CREATE TABLE deals (deal_id TEXT)")
+        lite.close()
+    else:
+        (work / name).write_text("" if kind == "empty" else "deal_id,title\nx,y\n", encoding="utf-8")
+    monkeypatch.setenv("AIDEALS_PLUGINS", "")
+    for args in (
+        ["query", "SELECT 1", "--db", name],
+        ["report", "--db", name, "--out", "r.html"],
+        ["metrics", "run", "--package", str(release), "--database", name],
+    ):
+        assert run_cli(args, capsys) == (2, "", f"aideals: error: {name} is not a DuckDB database\n"), args
+    assert sorted(p.name for p in work.iterdir()) == [name]
+    # in a process of its own, as DuckDB reads HOME once: no ~/.duckdb/extensions is made
+    home = tmp_path / "home"
+    home.mkdir()
+    proc = subprocess.run([sys.executable, "-m", "aideals", "query", "SELECT 1", "--db", name], cwd=work,
+                          capture_output=True, text=True, env={**os.environ, "HOME": str(home)})
+    assert (proc.returncode, proc.stderr) == (2, f"aideals: error: {name} is not a DuckDB database\n")
+    assert list(home.iterdir()) == []
+
+
+def test_a_release_database_whose_name_reads_as_another_database_s_is_opened_as_a_file(
+    capsys, release, tmp_path, monkeypatch
+):
+    """DuckDB reads `md:NAME` as a MotherDuck database (and tried to download its extension):
+    a release copied to a file of that name is queried as the file it is."""
+    import shutil
+
+    shutil.copyfile(release / "dist" / "aideals.duckdb", tmp_path / "md:release")
+    monkeypatch.chdir(tmp_path)
+    rc, out, err = run_cli(["query", "SELECT count(*) AS n FROM deals", "--db", "md:release", "--format", "csv"], capsys)
+    assert (rc, out, err) == (0, "n\n1\n", "")
+
+
+def test_the_release_is_opened_with_extensions_neither_installed_nor_loaded(release):
+    con = querying.open_release(release / "dist" / "aideals.duckdb")
+    try:
+        settings = con.execute(
+            "SELECT current_setting('enable_external_access'), current_setting('autoinstall_known_extensions'), "
+            "current_setting('autoload_known_extensions'), current_setting('lock_configuration')"
+        ).fetchone()
+    finally:
+        con.close()
+    assert settings == (False, False, False, True)
+
+
 def test_query_without_a_build_loads_the_package_in_memory(capsys, tmp_path, monkeypatch):
     root = make_package(tmp_path / "pkg")
     monkeypatch.chdir(root)

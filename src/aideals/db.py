@@ -97,6 +97,41 @@ def locked_limits(temp_directory: str | Path) -> dict[str, object]:
     return {k: v for k, v in resource_config(temp_directory).items() if k != "temp_directory"}
 
 
+# Settings, given when a database file is opened (before DuckDB reads it), that keep a connection
+# inside that file: no file, URL or other database read (read_text, ATTACH ...), no extension
+# installed (downloaded) or loaded, which DuckDB would otherwise do for a SQLite file or an `md:`
+# name, and no setting changed back.
+SANDBOX_CONFIG: dict[str, object] = {
+    "enable_external_access": False,
+    "autoinstall_known_extensions": False,
+    "autoload_known_extensions": False,
+    "lock_configuration": True,
+}
+DUCKDB_MAGIC = b"DUCK"  # bytes 8 to 11 of a DuckDB database file (after the header's checksum)
+
+
+def connect_readonly(path: str | Path, limits: dict[str, object] | None = None) -> duckdb.DuckDBPyConnection:
+    """Open the DuckDB database file `path` read-only and sandboxed (SANDBOX_CONFIG): its views can
+    read its own tables and nothing else. `limits`: DuckDB settings bounding memory
+    (resource_config), fixed before the lock. `query --db`, `report --db` and `metrics --database`
+    open a user's file this way; a file that is not a DuckDB database (a SQLite file, a CSV) is
+    refused before DuckDB sees it, in one line (AidealsError)."""
+    import duckdb
+
+    from aideals.errors import AidealsError
+
+    with open(path, "rb") as fh:
+        head = fh.read(12)
+    if head[8:12] != DUCKDB_MAGIC:
+        raise AidealsError(f"{path} is not a DuckDB database")
+    try:
+        # an absolute path: DuckDB reads a name such as `md:x` or `sqlite:x` as another database's
+        return duckdb.connect(os.path.abspath(path), read_only=True, config={**(limits or {}), **SANDBOX_CONFIG})
+    except duckdb.Error as exc:
+        first = " ".join(str(exc).strip().split("\n\n", 1)[0].split())
+        raise AidealsError(f"{path}: cannot open as a DuckDB database: {first}") from None
+
+
 def quote_ident(name: str) -> str:
     """Quote an identifier for DuckDB SQL."""
     return '"' + name.replace('"', '""') + '"'

@@ -149,17 +149,14 @@ def result_schema(root: Path | None = None) -> dict:
 
 
 def connect_readonly(path: Path, limits: Mapping[str, object] | None = None) -> duckdb.DuckDBPyConnection:
-    """Open a database file read-only, with external access disabled and the settings locked.
+    """Open a database file read-only, with external access (files, URLs, other databases,
+    extensions) disabled and the settings locked: aideals.db.connect_readonly.
 
     `limits`: DuckDB settings bounding memory (aideals.db.resource_config), fixed before the lock.
     """
-    import duckdb
+    from aideals.db import connect_readonly as connect
 
-    return duckdb.connect(
-        str(path),
-        read_only=True,
-        config={**(limits or {}), "enable_external_access": False, "lock_configuration": True},
-    )
+    return connect(path, dict(limits or {}))
 
 
 def snapshot(con: duckdb.DuckDBPyConnection, path: Path) -> None:
@@ -194,16 +191,7 @@ def readonly_database(pkg: Package, database: Path | None = None) -> Iterator[du
     """
     path = database or dist_database(pkg)
     if path is not None:
-        import duckdb
-
-        from aideals.db import require_database_file
-
-        require_database_file(path)
-        try:
-            con = connect_readonly(path)
-        except duckdb.Error as exc:
-            first = (str(exc).strip().splitlines() or [""])[0]
-            raise AidealsError(f"{path}: cannot open as a DuckDB database: {first}") from None
+        con = connect_readonly(path)  # a file that is not a DuckDB database: one line
         try:
             yield con
         finally:

@@ -1,7 +1,7 @@
 """`aideals query`: run read-only SQL on a release and format the result.
 
-The release database is opened read-only, then external access (files, URLs, extensions, other
-databases) is switched off and the configuration locked, so a query can read the release and
+The release database is opened read-only with external access (files, URLs, extensions, other
+databases) switched off and the configuration locked, so a query can read the release and
 nothing else. Statements other than reads are refused before they run, which also covers the
 in-memory database built when there is no release yet.
 """
@@ -80,18 +80,11 @@ def sandbox(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def open_release(db_path: Path) -> duckdb.DuckDBPyConnection:
-    """Open a release database read-only and sandboxed."""
-    import duckdb
+    """Open a release database read-only and sandboxed from the start (aideals.db.connect_readonly:
+    a file that is not a DuckDB database makes DuckDB neither download nor load an extension)."""
+    from aideals.db import connect_readonly
 
-    from aideals.db import require_database_file
-
-    require_database_file(db_path)
-    try:
-        con = duckdb.connect(str(db_path), read_only=True)
-    except duckdb.Error as exc:
-        raise AidealsError(f"{db_path}: cannot open the database: {_one_line(exc)}") from None
-    sandbox(con)
-    return con
+    return connect_readonly(db_path)
 
 
 def open_in_memory(pkg: Package) -> duckdb.DuckDBPyConnection:

@@ -1845,13 +1845,11 @@ def report_from_source(source: ReportSource, out: Path, *, built_at: datetime | 
     check_out(Path(out))
 
     if source.db is not None:
-        from aideals.db import require_database_file
+        from aideals.db import connect_readonly
 
-        require_database_file(source.db)
-        try:
-            con = duckdb.connect(str(source.db), read_only=True)
-        except duckdb.Error as exc:
-            raise AidealsError(f"{source.db}: cannot open as a DuckDB database: {str(exc).splitlines()[0]}") from None
+        # sandboxed as `query` and `metrics` do: a view of a downloaded database cannot read the
+        # reader's files (read_text('~/.ssh/...')) into a page meant to be published
+        con = connect_readonly(source.db)
     else:
         from aideals import build
 
