@@ -692,6 +692,37 @@ def test_command_rejects_a_csv_given_as_the_database_saying_it_is_not_one(tmp_pa
     assert not (tmp_path / "r.html").exists()
 
 
+def test_command_refuses_a_database_whose_view_reads_a_file_outside_it(tmp_path, seed_root, capsys):
+    """A downloaded database whose `parties` view read a local file put the file into the page
+    (report opened it with file access on, where query and metrics do not): refused, in one line,
+    and nothing is written."""
+    import duckdb
+
+    secret = tmp_path / "secret.txt"
+    secret.write_text("SECRET-TOKEN-abc123\n", encoding="utf-8")
+    crafted = tmp_path / "crafted.duckdb"
+    with duckdb.connect(str(crafted)) as con:
+        db.load(con, package.load(seed_root))
+        views = con.execute("SELECT view_name FROM duckdb_views() WHERE NOT internal AND schema_name = 'main'").fetchall()
+        for (view,) in views:
+            con.execute(f"DROP VIEW IF EXISTS {db.quote_ident(view)} CASCADE")
+        con.execute("ALTER TABLE parties RENAME TO parties_real")
+        con.execute(
+            "CREATE VIEW parties AS SELECT * REPLACE ((SELECT content FROM read_text("
+            f"{db.quote_literal(str(secret))})) AS name) FROM parties_real"
+        )
+        con.execute(db.views_sql())
+    out = tmp_path / "out" / "r.html"
+    with pytest.raises(SystemExit) as exc:
+        main(["report", "--db", str(crafted), "--out", str(out)])
+    assert exc.value.code == 2
+    assert capsys.readouterr().err == (
+        f"aideals: error: {crafted}: refused: the database reads outside itself (Permission Error: Cannot access "
+        f'file "{secret}" - file system operations are disabled by configuration); no report was written\n'
+    )
+    assert not out.parent.exists()
+
+
 # Disagreements: only the consensus groups of the figures shown are computed ------------------------
 
 FULL_VIEW_DISAGREEMENTS_SQL = (

@@ -1865,6 +1865,11 @@ def report_from_source(source: ReportSource, out: Path, *, built_at: datetime | 
         written = write_report(con, out, version=source.version, built_at=built_at, descriptor=source.descriptor)
     except duckdb.CatalogException as exc:
         raise AidealsError(f"{source.label}: not an aideals release: {str(exc).splitlines()[0]}") from None
+    except duckdb.PermissionException as exc:
+        raise AidealsError(
+            f"{source.label}: refused: the database reads outside itself ({' '.join(str(exc).split())}); "
+            "no report was written"
+        ) from None
     finally:
         con.close()
     if source.db is not None:
