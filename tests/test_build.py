@@ -477,6 +477,40 @@ def test_a_first_build_into_a_directory_holding_only_releases_keeps_them(pkg, tm
         build.build(pkg, out)
 
 
+def test_a_first_build_replaces_the_report_that_aideals_report_wrote_into_dist(pkg, capsys):
+    """On a fresh clone `aideals report` (from the CSVs) writes dist/report.html; the first build
+    then refused dist/ as "not an aideals release". The page is replaced by the build's own."""
+    out = pkg.root / "dist"
+    rc, _, err = run_cli(["report", "--package", str(pkg.root), "--built-at", "2026-11-23"], capsys)
+    assert (rc, sorted(os.listdir(out))) == (0, ["report.html"]), err
+    (out / "0.1.0").mkdir()  # and a release made before the first build
+    (out / "0.1.0" / "release-manifest.json").write_text('{"version": "0.1.0"}\n', encoding="utf-8")
+    rc, _, err = run_cli(["build", "--package", str(pkg.root)], capsys)
+    assert (rc, err) == (0, "")
+    assert sorted(snapshot(out)) == sorted(RELEASE_FILES + ["0.1.0/release-manifest.json"])
+
+
+@pytest.mark.parametrize("content", [b"my notes\n", None])
+def test_a_report_html_that_is_not_a_page_is_still_refused(pkg, tmp_path, content):
+    """Only a page (a regular file that starts as HTML) is taken for a report: a file of other
+    content, or a symbolic link, named report.html is the user's."""
+    out = tmp_path / "dist"
+    out.mkdir()
+    page = out / "report.html"
+    if content is None:
+        (tmp_path / "page.html").write_text("<!DOCTYPE html>\n<p>mine</p>\n", encoding="utf-8")
+        page.symlink_to(tmp_path / "page.html")
+    else:
+        page.write_bytes(content)
+    with pytest.raises(AidealsError) as exc:
+        build.build(pkg, out)
+    assert str(exc.value) == (
+        f"{out}: exists and is not an aideals release (no aideals.duckdb and datapackage.json); "
+        "remove it or choose another --out"
+    )
+    assert os.listdir(out) == ["report.html"]
+
+
 def test_a_build_keeps_a_release_directory_without_a_manifest(built):
     """A release a user downloaded into dist/X.Y.Z/ (the README's query examples read it there) has
     no release manifest; a build never writes a directory named like a version, so it keeps it, and

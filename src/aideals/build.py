@@ -104,12 +104,24 @@ def _check_out(out: Path, pkg: Package) -> None:
         if not out.is_dir():
             raise AidealsError(f"{out}: exists and is not a directory; remove it or choose another --out")
         releases = set(release_dirs(out))  # dist/X.Y.Z/ of `aideals release`: kept by the build
-        others = [p for p in out.iterdir() if p.name not in releases]
+        # report.html, what `aideals report` writes into dist/ before a first build, is replaced by the build's own
+        others = [p for p in out.iterdir() if p.name not in releases and not _report_page(p)]
         if others and not ((out / DATABASE).is_file() and (out / DESCRIPTOR).is_file()):
             raise AidealsError(
                 f"{out}: exists and is not an aideals release (no {DATABASE} and {DESCRIPTOR}); "
                 "remove it or choose another --out"
             )
+
+
+def _report_page(path: Path) -> bool:
+    """Whether `path` is a report.html page (a regular file that starts as HTML)."""
+    if path.name != REPORT or path.is_symlink() or not path.is_file():
+        return False
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(64).lstrip().lower().startswith(b"<!doctype html")
+    except OSError:
+        return False
 
 
 def require_valid(
