@@ -723,6 +723,63 @@ def test_command_refuses_a_database_whose_view_reads_a_file_outside_it(tmp_path,
     assert not out.parent.exists()
 
 
+@pytest.fixture()
+def release_dir(tmp_path, seed_root):
+    """dist/9.8.7/ as `aideals release` writes it (zip, database, Parquet files, manifest,
+    SHA256SUMS), for release 9.8.7 of 2031-05-04 of the seed package: no checkout is at that version."""
+    from aideals import build, release
+
+    root = tmp_path / "pkg"
+    shutil.copytree(seed_root, root)
+    descriptor = json.loads((root / "datapackage.json").read_text(encoding="utf-8"))
+    descriptor.update(version="9.8.7", created="2031-05-04T00:00:00Z")
+    (root / "datapackage.json").write_text(json.dumps(descriptor), encoding="utf-8")
+    build.build(package.load(root), tmp_path / "build")
+    out = tmp_path / "dist" / "9.8.7"
+    release.assemble(tmp_path / "build", out, version="9.8.7", day=date(2031, 5, 4), commit="0" * 40,
+                     toolkit_version="0.0.0")
+    return out
+
+
+def _files(directory):
+    return {p.relative_to(directory).as_posix(): p.read_bytes() for p in sorted(directory.rglob("*"))}
+
+
+@pytest.mark.parametrize("where", ["default", "in it", "below it"])
+def test_command_never_writes_into_a_release_directory(release_dir, capsys, where):
+    """`report --db dist/X.Y.Z/aideals-X.Y.Z.duckdb` wrote report.html beside the database, into the
+    published release, which `aideals verify` then failed. Refused, by default and by --out."""
+    from aideals import verify
+
+    before = _files(release_dir)
+    out = {"default": release_dir / "report.html", "in it": release_dir / "r.html",
+           "below it": release_dir / "sub" / "r.html"}[where]
+    args = ["report", "--db", str(release_dir / "aideals-9.8.7.duckdb"), "--built-at", "2026-12-07"]
+    with pytest.raises(SystemExit) as exc:
+        main(args if where == "default" else [*args, "--out", str(out)])
+    assert exc.value.code == 2
+    assert capsys.readouterr().err == (
+        f"aideals: error: {out}: inside the release directory {release_dir} (it has release-manifest.json), "
+        "which is never changed: write the report elsewhere with --out\n"
+    )
+    assert _files(release_dir) == before
+    assert verify.verify(release_dir).ok
+
+
+def test_a_folder_with_sha256sums_is_a_release_directory_too(tmp_path, capsys):
+    folder = tmp_path / "download"
+    folder.mkdir()
+    (folder / "SHA256SUMS").write_text("", encoding="utf-8")
+    with pytest.raises(SystemExit) as exc:
+        main(["report", "--package", str(ROOT), "--out", str(folder / "r.html")])
+    assert exc.value.code == 2
+    assert capsys.readouterr().err == (
+        f"aideals: error: {folder / 'r.html'}: inside the release directory {folder} (it has SHA256SUMS), "
+        "which is never changed: write the report elsewhere with --out\n"
+    )
+    assert sorted(p.name for p in folder.iterdir()) == ["SHA256SUMS"]
+
+
 # Disagreements: only the consensus groups of the figures shown are computed ------------------------
 
 FULL_VIEW_DISAGREEMENTS_SQL = (

@@ -1816,13 +1816,36 @@ def parse_built_at(text: str | None) -> datetime:
         raise AidealsError(f"--built-at: {text!r} is not an ISO 8601 date or date-time") from None
 
 
+def release_directory(out: Path) -> tuple[Path, str] | None:
+    """The release directory that a file written at `out` would be in, and the file that marks it
+    as one: its folder when that has SHA256SUMS or release-manifest.json (what `aideals verify`
+    checks), or a folder above with release-manifest.json (a SHA256SUMS there may be anyone's);
+    None when there is none."""
+    from aideals.verify import MANIFEST, SUMS
+
+    folder = Path(out).parent.resolve()
+    for candidate in (folder, *folder.parents):
+        for marker in (MANIFEST, SUMS) if candidate == folder else (MANIFEST,):
+            if (candidate / marker).is_file():
+                return candidate, marker
+    return None
+
+
 def check_out(out: Path) -> None:
     """Refuse an `out` that is not a new file or an HTML page: `aideals report --out` naming the
-    release database, a data file or a device would otherwise replace it with the page."""
+    release database, a data file or a device would otherwise replace it with the page. Refuse
+    too an `out` inside a release directory: a published release is never changed (its hashes
+    would no longer match)."""
     import stat
 
     from aideals.errors import AidealsError
 
+    release = release_directory(out)
+    if release is not None:
+        raise AidealsError(
+            f"{out}: inside the release directory {release[0]} (it has {release[1]}), which is never changed: "
+            "write the report elsewhere with --out"
+        )
     try:
         mode = out.lstat().st_mode
     except FileNotFoundError:

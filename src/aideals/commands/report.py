@@ -14,7 +14,8 @@ from aideals.options import package_option
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="HTML file to write (default: dist/report.html in the package directory).",
+    help="HTML file to write, never inside a release directory (default: dist/report.html in the package "
+    "directory, or report.html beside --db).",
 )
 @click.option(
     "--db",
