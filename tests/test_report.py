@@ -780,6 +780,43 @@ def test_a_folder_with_sha256sums_is_a_release_directory_too(tmp_path, capsys):
     assert sorted(p.name for p in folder.iterdir()) == ["SHA256SUMS"]
 
 
+@pytest.mark.parametrize("zipped", [True, False])
+def test_the_report_of_a_release_names_its_version_not_the_checkout_s(release_dir, tmp_path, monkeypatch, capsys, zipped):
+    """Run from a checkout of another version (this repository), the report of release 9.8.7 said
+    the checkout's version. The version and year are the release's own: its manifest's, and the
+    title and authors those of the datapackage.json in its zip (the manifest alone without it)."""
+    monkeypatch.chdir(ROOT)
+    if not zipped:
+        (release_dir / "aideals-9.8.7.zip").unlink()
+    db_path = release_dir / "aideals-9.8.7.duckdb"
+    out = tmp_path / "r.html"
+    with pytest.raises(SystemExit) as exc:
+        main(["report", "--db", str(db_path), "--out", str(out), "--built-at", "2026-12-07"])
+    assert exc.value.code == 0
+    assert capsys.readouterr().err == f"wrote {out} (release 9.8.7, from {db_path})\n"
+    page = out.read_text(encoding="utf-8")
+    assert '<dd id="release-version">9.8.7</dd>' in page
+    checkout = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))
+    title = checkout["title"] if zipped else "aideals"
+    assert f"(2031). {html.escape(title, quote=False)} (Version 9.8.7) [Data set]." in page
+    assert f"Version {checkout['version']}" not in page
+
+
+@pytest.mark.parametrize(
+    ("manifest", "problem"),
+    [('{"name": "aideals"}', "version: missing, so the release cannot be named; give the report another --db"),
+     ("[1]", "must hold a JSON object, not list")],
+)
+def test_a_release_manifest_without_a_version_is_one_line(release_dir, tmp_path, capsys, manifest, problem):
+    (release_dir / "release-manifest.json").write_text(manifest, encoding="utf-8")
+    out = tmp_path / "r.html"
+    with pytest.raises(SystemExit) as exc:
+        main(["report", "--db", str(release_dir / "aideals-9.8.7.duckdb"), "--out", str(out)])
+    assert exc.value.code == 2
+    assert capsys.readouterr().err == f"aideals: error: {release_dir / 'release-manifest.json'}: {problem}\n"
+    assert not out.exists()
+
+
 # Disagreements: only the consensus groups of the figures shown are computed ------------------------
 
 FULL_VIEW_DISAGREEMENTS_SQL = (

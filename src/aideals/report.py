@@ -1747,6 +1747,40 @@ class ReportSource:
         return str(self.db) if self.db else f"the package in {self.root}"
 
 
+MAX_DESCRIPTOR_BYTES = 16 << 20  # a datapackage.json larger than this in a release's zip is not read
+
+
+def release_descriptor(folder: Path) -> dict[str, Any] | None:
+    """The descriptor of the release in `folder` (a release directory, with release-manifest.json),
+    from the release's own files: the version from the manifest; the title, contributors, licence
+    and date from the datapackage.json in its zip (`aideals-X.Y.Z.zip`), or the manifest's date
+    alone when that cannot be read. None when `folder` has no manifest."""
+    import zipfile
+
+    from aideals.errors import AidealsError
+    from aideals.package import DESCRIPTOR, _read_json
+    from aideals.verify import MANIFEST
+
+    path = folder / MANIFEST
+    if not path.is_file():
+        return None
+    manifest = _read_json(path, str(path))
+    version = manifest.get("version")
+    if not isinstance(version, str) or not version.strip():
+        raise AidealsError(f"{path}: version: missing, so the release cannot be named; give the report another --db")
+    descriptor: dict[str, Any] = {}
+    try:
+        with zipfile.ZipFile(folder / f"aideals-{version}.zip") as archive:
+            if archive.getinfo(DESCRIPTOR).file_size <= MAX_DESCRIPTOR_BYTES:
+                data = json.loads(archive.read(DESCRIPTOR).decode("utf-8"))
+                descriptor = data if isinstance(data, dict) else {}
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile, EOFError):
+        pass  # no zip, or a damaged one (`aideals verify` says which): the manifest alone
+    if "created" not in descriptor and isinstance(manifest.get("date"), str):
+        descriptor["created"] = f"{manifest['date']}T00:00:00Z"
+    return dict(descriptor, version=version)
+
+
 def resolve_source(*, package: str | Path | None = None, db: Path | None = None) -> ReportSource:
     """Pick the input: `db` if given; the CSVs of `package` if given; else dist/aideals.duckdb
     under the package found from the current directory when it exists (with a warning when a data
@@ -1759,10 +1793,11 @@ def resolve_source(*, package: str | Path | None = None, db: Path | None = None)
             raise AidealsError(f"{db}: no such release database (run `aideals build` first)")
         beside = Path(db).parent / package_mod.DESCRIPTOR
         root = None
-        descriptor = None
         if beside.is_file():
             descriptor = json.loads(beside.read_text(encoding="utf-8"))
-        else:
+        else:  # a release directory names its own version, whatever checkout this runs in
+            descriptor = release_descriptor(Path(db).parent)
+        if descriptor is None:
             try:
                 root = package_mod.find_root()
                 descriptor = package_mod.load(root).descriptor
