@@ -359,6 +359,19 @@ def test_a_file_that_is_not_a_duckdb_database_is_one_line_and_no_extension_is_fe
     assert list(home.iterdir()) == []
 
 
+def test_a_fifo_given_as_the_database_is_refused_not_waited_on(release, tmp_path):
+    """`metrics run --database` takes any existing path: DuckDB (and a read of its first bytes)
+    waited forever on a named pipe."""
+    import subprocess
+    import sys
+
+    fifo = tmp_path / "pipe.duckdb"
+    os.mkfifo(fifo)
+    proc = subprocess.run([sys.executable, "-m", "aideals", "metrics", "run", "--package", str(release), "--database", str(fifo)],
+                          capture_output=True, text=True, timeout=60, env={**os.environ, "AIDEALS_PLUGINS": ""})
+    assert (proc.returncode, proc.stdout, proc.stderr) == (2, "", f"aideals: error: {fifo} is not a DuckDB database\n")
+
+
 def test_a_release_database_whose_name_reads_as_another_database_s_is_opened_as_a_file(
     capsys, release, tmp_path, monkeypatch
 ):

@@ -120,6 +120,8 @@ def connect_readonly(path: str | Path, limits: dict[str, object] | None = None) 
 
     from aideals.errors import AidealsError
 
+    if os.path.exists(path) and not os.path.isfile(path):  # a FIFO would block the read, and DuckDB
+        raise AidealsError(f"{path} is not a DuckDB database")
     with open(path, "rb") as fh:
         head = fh.read(12)
     if head[8:12] != DUCKDB_MAGIC:
