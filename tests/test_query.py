@@ -348,14 +348,14 @@ def test_a_file_that_is_not_a_duckdb_database_is_one_line_and_no_extension_is_fe
         ["report", "--db", name, "--out", "r.html"],
         ["metrics", "run", "--package", str(release), "--database", name],
     ):
-        assert run_cli(args, capsys) == (2, "", f"aideals: error: {name} is not a DuckDB database\n"), args
+        assert run_cli(args, capsys) == (2, "", f"aideals: error: {name}: not a DuckDB database (a release's aideals.duckdb, as `aideals build` writes, is one)\n"), args
     assert sorted(p.name for p in work.iterdir()) == [name]
     # in a process of its own, as DuckDB reads HOME once: no ~/.duckdb/extensions is made
     home = tmp_path / "home"
     home.mkdir()
     proc = subprocess.run([sys.executable, "-m", "aideals", "query", "SELECT 1", "--db", name], cwd=work,
                           capture_output=True, text=True, env={**os.environ, "HOME": str(home)})
-    assert (proc.returncode, proc.stderr) == (2, f"aideals: error: {name} is not a DuckDB database\n")
+    assert (proc.returncode, proc.stderr) == (2, f"aideals: error: {name}: not a DuckDB database (a release's aideals.duckdb, as `aideals build` writes, is one)\n")
     assert list(home.iterdir()) == []
 
 
@@ -369,7 +369,7 @@ def test_a_fifo_given_as_the_database_is_refused_not_waited_on(release, tmp_path
     os.mkfifo(fifo)
     proc = subprocess.run([sys.executable, "-m", "aideals", "metrics", "run", "--package", str(release), "--database", str(fifo)],
                           capture_output=True, text=True, timeout=60, env={**os.environ, "AIDEALS_PLUGINS": ""})
-    assert (proc.returncode, proc.stdout, proc.stderr) == (2, "", f"aideals: error: {fifo} is not a DuckDB database\n")
+    assert (proc.returncode, proc.stdout, proc.stderr) == (2, "", f"aideals: error: {fifo}: not a DuckDB database (a release's aideals.duckdb, as `aideals build` writes, is one)\n")
 
 
 def test_a_release_database_whose_name_reads_as_another_database_s_is_opened_as_a_file(

@@ -43,21 +43,6 @@ CREATE TABLE IF NOT EXISTS metrics (
 """
 
 
-# Bytes 8 to 11 of every DuckDB database file (after a checksum): how a file is told to be one.
-DATABASE_MAGIC = b"DUCK"
-
-
-def require_database_file(path: Path) -> None:
-    """Refuse a file that is not a DuckDB database (a CSV, a Parquet file, an empty file) saying so,
-    before DuckDB refuses it in words of its own ("Cannot launch in-memory database in read-only
-    mode!" for a .csv). A file that cannot be read raises its OSError, as the command reports it."""
-    from aideals.errors import AidealsError
-
-    with open(path, "rb") as fh:
-        head = fh.read(12)
-    if head[8:12] != DATABASE_MAGIC:
-        raise AidealsError(f"{path}: not a DuckDB database (a release's aideals.duckdb, as `aideals build` writes, is one)")
-
 
 DEFAULT_MEMORY_LIMIT = "1GB"
 MIN_MEMORY_LIMIT = 128_000_000  # below this a build of the repository's package runs out of memory
@@ -120,12 +105,13 @@ def connect_readonly(path: str | Path, limits: dict[str, object] | None = None) 
 
     from aideals.errors import AidealsError
 
+    not_one = f"{path}: not a DuckDB database (a release's aideals.duckdb, as `aideals build` writes, is one)"
     if os.path.exists(path) and not os.path.isfile(path):  # a FIFO would block the read, and DuckDB
-        raise AidealsError(f"{path} is not a DuckDB database")
+        raise AidealsError(not_one)
     with open(path, "rb") as fh:
         head = fh.read(12)
     if head[8:12] != DUCKDB_MAGIC:
-        raise AidealsError(f"{path} is not a DuckDB database")
+        raise AidealsError(not_one)
     try:
         # an absolute path: DuckDB reads a name such as `md:x` or `sqlite:x` as another database's
         return duckdb.connect(os.path.abspath(path), read_only=True, config={**(limits or {}), **SANDBOX_CONFIG})
