@@ -486,3 +486,32 @@ def test_a_failure_recording_the_page_leaves_the_manifest_as_it_was(dist: Path, 
     assert build.record_rewritten(dist, "report.html") is True
     assert build.record_rewritten(dist, "notes.txt") is False  # not a file of the build: nothing is added
     assert run_verify(dist).returncode == 0
+
+
+def test_a_symbolic_link_in_a_release_is_reported_and_not_followed(release_dir: Path, tmp_path: Path):
+    """`root -> /` and a SHA256SUMS line `root/etc/passwd` made verify read a file outside the
+    release and say OK: a link is a mismatch, and no name is read through it."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    secret = outside / "secret.txt"
+    secret.write_text("not the release's\n", encoding="utf-8")
+    (release_dir / "root").symlink_to(outside, target_is_directory=True)
+    with (release_dir / "SHA256SUMS").open("a", encoding="utf-8") as fh:
+        fh.write(f"{sha(secret)}  root/secret.txt\n")
+    (release_dir / "notes.txt").symlink_to(secret)
+    report = verify.verify(release_dir)
+    assert [m.line() for m in report.mismatches] == [
+        "notes.txt: a symbolic link, where a release or build holds only files (not followed)",
+        "root: a symbolic link, where a release or build holds only files (not followed)",
+    ]
+    proc = run_verify(release_dir)
+    assert proc.returncode == 1
+
+
+def test_a_symbolic_link_in_a_build_is_reported(dist: Path, tmp_path: Path):
+    target = tmp_path / "elsewhere.txt"
+    target.write_text("x\n", encoding="utf-8")
+    (dist / "parquet" / "extra.parquet").symlink_to(target)
+    report = verify.verify(dist)
+    assert [m.line() for m in report.mismatches] == [
+        "parquet/extra.parquet: a symbolic link, where a release or build holds only files (not followed)"]

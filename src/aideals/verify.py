@@ -40,7 +40,7 @@ class Mismatch:
     """One file whose bytes do not match what the release recorded for it."""
 
     file: str
-    check: str  # "sha256", "bytes", "missing", "unlisted", "no-hash", "manifest-schema", "unreadable", "outside"
+    check: str  # "sha256", "bytes", "missing", "unlisted", "no-hash", "manifest-schema", "unreadable", "outside", "link"
     expected: str | None
     actual: str | None
 
@@ -58,6 +58,8 @@ class Mismatch:
             return f"{self.file}: cannot be read: {self.actual}"
         if self.check == "outside":
             return f"{self.file}: listed in {self.expected} but not a path inside the release directory (not read)"
+        if self.check == "link":
+            return f"{self.file}: a symbolic link, where a release or build holds only files (not followed)"
         return f"{self.file}: {self.check}: expected {self.expected}, got {self.actual}"
 
 
@@ -118,6 +120,28 @@ def inside(name: str) -> bool:
         return False
     norm = posixpath.normpath(name)  # data/../data/t.csv stays inside
     return norm != ".." and not norm.startswith("../")
+
+
+def links(root: Path) -> list[str]:
+    """The symbolic links in a release or build directory (files or folders, relative paths, not
+    followed): a link can make a listed name read a file outside it (`root -> /`)."""
+    import os
+
+    found = []
+    for folder, dirs, files in os.walk(root):  # os.walk does not descend into a linked folder
+        here = Path(folder)
+        found += [(here / n).relative_to(root).as_posix() for n in (*dirs, *files) if (here / n).is_symlink()]
+    return sorted(found)
+
+
+def _through_link(root: Path, name: str) -> bool:
+    """Whether reading `root/name` would follow a symbolic link (of the file or of a folder above it)."""
+    path = root
+    for part in Path(name).parts:
+        path = path / part
+        if path.is_symlink():
+            return True
+    return False
 
 
 def split_hash(value: str) -> tuple[str, str]:
@@ -273,13 +297,15 @@ def verify_release_dir(root: Path, report: VerifyReport) -> None:
             if not inside(name):
                 report.add(Mismatch(name, "outside", SUMS, None))
                 continue
+            if _through_link(root, name):
+                continue  # the link itself is reported below
             if not path.is_file():
                 report.add(Mismatch(name, "missing", SUMS, None))
                 continue
             _, actual = file_digest(path)
             if actual != expected:
                 report.add(Mismatch(name, "sha256", expected, actual))
-        present = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+        present = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() and not p.is_symlink()}
         for name in sorted(present - listed - {SUMS}):
             report.add(Mismatch(name, "unlisted", SUMS, None))
     else:
@@ -309,6 +335,8 @@ def verify_release_dir(root: Path, report: VerifyReport) -> None:
         if not inside(name):
             report.add(Mismatch(name, "outside", MANIFEST, None))
             continue
+        if _through_link(root, name):
+            continue  # the link itself is reported below
         if not path.is_file():
             report.add(Mismatch(name, "missing", MANIFEST, None))
             continue
@@ -318,9 +346,11 @@ def verify_release_dir(root: Path, report: VerifyReport) -> None:
         if entry.get("bytes") != size:
             report.add(Mismatch(name, "bytes", _recorded(entry.get("bytes")), str(size)))
     # The manifest lists every file of the directory but itself and SHA256SUMS.
-    present = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()}
+    present = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() and not p.is_symlink()}
     for name in sorted(present - in_manifest - {MANIFEST, SUMS}):
         report.add(Mismatch(name, "unlisted", MANIFEST, None))
+    for name in links(root):
+        report.add(Mismatch(name, "link", None, None))
 
 
 def _release_dir_names(root: Path) -> set[str]:
@@ -342,7 +372,7 @@ def _own_files(root: Path, hidden: bool = True) -> set[str]:
         here = Path(folder)
         dirs[:] = [d for d in dirs if (hidden or not d.startswith(".")) and not (here == root and d in releases)]
         found.update((here / f).relative_to(root).as_posix() for f in files
-                     if (hidden or not f.startswith(".")) and (here / f).is_file())
+                     if (hidden or not f.startswith(".")) and (here / f).is_file() and not (here / f).is_symlink())
     return found
 
 
@@ -372,6 +402,8 @@ def verify_build_dir(root: Path, report: VerifyReport) -> None:
         if not inside(name):
             report.add(Mismatch(name, "outside", BUILD_MANIFEST, None))
             continue
+        if _through_link(root, name):
+            continue  # the link itself is reported below
         path = root / name
         if not path.is_file():
             report.add(Mismatch(name, "missing", BUILD_MANIFEST, None))
@@ -385,6 +417,10 @@ def verify_build_dir(root: Path, report: VerifyReport) -> None:
             report.add(Mismatch(name, "bytes", _recorded(entry.get("bytes")), str(size)))
     for name in sorted(_own_files(root) - listed - {BUILD_MANIFEST}):
         report.add(Mismatch(name, "unlisted", BUILD_MANIFEST, None))
+    releases = _release_dir_names(root)
+    for name in links(root):
+        if name.split("/", 1)[0] not in releases:  # a kept release is verified on its own
+            report.add(Mismatch(name, "link", None, None))
 
 
 def verify_unrecorded_dir(root: Path, report: VerifyReport) -> None:
