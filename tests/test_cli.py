@@ -110,11 +110,12 @@ def test_a_bug_is_one_line_with_exit_3_and_debug_shows_the_traceback(capsys, mon
     assert (exc.value.code, out) == (3, "")
     _traceback_then(err, ["ValueError: oops", "aideals: internal error: ValueError: oops"])
     assert 'in bug\n    raise ValueError("oops")' in err
-    monkeypatch.setenv("AIDEALS_DEBUG", "0")  # "0" is off
-    with pytest.raises(SystemExit) as exc:
-        main(["coverage"])
-    assert (exc.value.code, capsys.readouterr()) == (
-        3, ("", "aideals: internal error: ValueError: oops (run with --debug for the traceback)\n"))
+    for off in ("0", "false", "No", "off", " "):  # values that leave it off
+        monkeypatch.setenv("AIDEALS_DEBUG", off)
+        with pytest.raises(SystemExit) as exc:
+            main(["coverage"])
+        assert (exc.value.code, capsys.readouterr()) == (
+            3, ("", "aideals: internal error: ValueError: oops (run with --debug for the traceback)\n")), off
     monkeypatch.setenv("AIDEALS_DEBUG", "1")
     with pytest.raises(SystemExit) as exc:
         main(["coverage"])

@@ -14,7 +14,7 @@ import sys
 import click
 
 from aideals import __version__
-from aideals.errors import DEBUG_ENV
+from aideals.errors import DEBUG_ENV, debug_on
 from aideals.options import DEBUG_HELP, add_debug_option
 
 
@@ -54,7 +54,7 @@ def _options(argv: list[str]) -> list[str]:
 
 
 def _debug_requested(argv: list[str]) -> bool:
-    return "--debug" in _options(argv) or os.environ.get(DEBUG_ENV, "") not in ("", "0")
+    return "--debug" in _options(argv) or debug_on()
 
 
 def _debug_first(argv: list[str]) -> list[str]:

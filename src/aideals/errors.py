@@ -2,6 +2,15 @@
 
 # Set by `aideals --debug` (or by the user): show tracebacks, of errors and of skipped plugins.
 DEBUG_ENV = "AIDEALS_DEBUG"
+# Values of AIDEALS_DEBUG that leave it off (any other value turns it on): "false" is no "yes".
+DEBUG_OFF = ("", "0", "false", "no", "off")
+
+
+def debug_on() -> bool:
+    """Whether AIDEALS_DEBUG asks for tracebacks (1, true, yes...; not 0, false, no, off or empty)."""
+    import os
+
+    return os.environ.get(DEBUG_ENV, "").strip().lower() not in DEBUG_OFF
 
 
 class AidealsError(Exception):

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from aideals.errors import DEBUG_ENV, AidealsError
+from aideals.errors import AidealsError, debug_on
 
 if TYPE_CHECKING:
     import pluggy
@@ -75,7 +75,7 @@ class PluginProblem:
         what `outcome` says); with --debug (AIDEALS_DEBUG), followed by the traceback of the
         exception that made it fail."""
         text = f"aideals: warning: {self.line()} ({outcome})"
-        if self.traceback and os.environ.get(DEBUG_ENV, "") not in ("", "0"):
+        if self.traceback and debug_on():
             text += "\n" + self.traceback.rstrip()
         return text
 
