@@ -10,6 +10,8 @@ import sys
 from datetime import date
 from pathlib import Path
 
+import pytest
+
 from aideals import diff, release, snapshot
 from conftest import GIT_ENV, RELEASES, ROOT, fake_build
 
@@ -392,3 +394,23 @@ def test_a_revision_outside_any_package_says_how_to_name_the_repository(tmp_path
         f"aideals: error: v0.43.0: no such release path, and no datapackage.json in {outside} or a parent "
         "directory to read it as a git revision from (run inside the repository, or give --package DIR)\n"
     )
+
+
+def test_a_zip_entry_that_unpacks_past_the_limit_is_refused_unread(tmp_path: Path, monkeypatch):
+    """A "zip bomb" (3 MB unpacking to gigabytes) made diff use 4 GB and fail with MemoryError: an
+    entry larger than aideals reads is a one-line error, from its recorded size, before unpacking."""
+    import zipfile
+
+    from aideals import snapshot
+    from aideals.errors import PackageError
+
+    zpath = tmp_path / "big.zip"
+    with zipfile.ZipFile(zpath, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("datapackage.json", '{"resources": []}')
+        zf.writestr("data/deals.csv", "deal_id\n" + "x\n" * 5000)
+    monkeypatch.setattr(snapshot, "MAX_ZIP_ENTRY_BYTES", 1000)
+    snap = snapshot.from_zip(zpath)
+    assert snap.read("datapackage.json") == b'{"resources": []}'
+    with pytest.raises(PackageError) as exc:
+        snap.read("data/deals.csv")
+    assert str(exc.value) == f"{zpath}: data/deals.csv: unpacks to 10,008 bytes, more than aideals reads (1,000): not a release zip"

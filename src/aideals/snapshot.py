@@ -125,6 +125,11 @@ def from_directory(root: Path, label: str | None = None, descriptor: str = DESCR
     return Snapshot(label, "directory", reader)
 
 
+# The largest file a zip may unpack into memory: a release's files are megabytes, and a "zip bomb"
+# (a few MB that unpack to gigabytes) must be refused, not read until memory runs out.
+MAX_ZIP_ENTRY_BYTES = 512 * 1024 * 1024
+
+
 def from_zip(path: Path, label: str | None = None) -> Snapshot:
     """The package inside a release zip (datapackage.json at its root or in its one top folder)."""
     try:
@@ -144,6 +149,10 @@ def from_zip(path: Path, label: str | None = None) -> Snapshot:
         name = prefix + relpath
         if name not in names:
             return None
+        size = zf.getinfo(name).file_size  # zipfile reads no more than this, and checks the CRC
+        if size > MAX_ZIP_ENTRY_BYTES:
+            raise PackageError(f"{path}: {name}: unpacks to {size:,} bytes, more than aideals reads "
+                               f"({MAX_ZIP_ENTRY_BYTES:,}): not a release zip")
         try:
             return zf.read(name)
         except ZIP_READ_ERRORS as exc:
