@@ -912,3 +912,25 @@ def test_a_file_other_than_the_descriptor_is_refused_naming_how_it_was_given(cap
     rc, out, err = run_cli(["validate", *args], capsys)
     assert (rc, out, err) == (
         2, "", f"aideals: error: README.md: {named} takes a package directory or its datapackage.json, not another file\n")
+
+
+def test_a_package_whose_path_is_not_utf8_is_one_error_naming_the_path(tmp_path):
+    """DuckDB cannot take a path with bytes that are no UTF-8: the four valid CSVs were each
+    reported as "not UTF-8" data; it is the folder's name, said once."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    bad = os.path.join(os.fsencode(tmp_path), b"bad\xff\xfename")
+    os.mkdir(bad)
+    for name in ("datapackage.json", "data", "schemas"):
+        src = ROOT / name
+        dst = os.fsdecode(os.path.join(bad, name.encode()))
+        shutil.copytree(src, dst) if src.is_dir() else shutil.copy(src, dst)
+    proc = subprocess.run([sys.executable, "-m", "aideals", "validate", os.fsdecode(bad)], capture_output=True)
+    assert (proc.returncode, proc.stdout) == (2, b"")
+    assert proc.stderr == (b"aideals: error: " + os.fsencode(tmp_path) + b"/bad\\xff\\xfename: the package's path is not "
+                           b"valid UTF-8, which DuckDB cannot open: rename or move the folder\n")

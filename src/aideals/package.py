@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -195,6 +196,12 @@ def check_resource(res: dict, label: str) -> None:
 def load(root: Path) -> Package:
     """Read datapackage.json under `root` and the Table Schema of each resource."""
     root = root.resolve()
+    try:
+        str(root).encode("utf-8")
+    except UnicodeEncodeError:  # bytes that are no UTF-8 in a folder's name (os.fsdecode's surrogates)
+        shown = os.fsencode(root).decode("utf-8", "backslashreplace")  # the bytes as \\xff
+        raise PackageError(f"{shown}: the package's path is not valid UTF-8, which DuckDB cannot open: "
+                           "rename or move the folder") from None
     descriptor = _read_json(root / DESCRIPTOR, DESCRIPTOR)
     raw = descriptor.get("resources")
     if not isinstance(raw, list) or not raw:
