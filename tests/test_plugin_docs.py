@@ -63,3 +63,46 @@ def test_the_checks_example_follows_the_check_contract(tmp_path):
     assert [f.line() for f in found if f.check == "amounts_are_not_negative"] == [
         "data/figures.csv:2: value: a USD amount below zero"
     ]
+
+
+def qualifier_table() -> dict[str, tuple[str, str, str, str]]:
+    """plugins/README.md's table of what a result's qualifier means: qualifier -> (value_high,
+    may be lower, may be higher, an input approximate), each `given`/`null` or `yes`/`no`/`either`."""
+    text = README.read_text(encoding="utf-8")
+    section = re.search(r"^### What a result's qualifier means\n(.*?)(?=^##)", text, flags=re.M | re.S)
+    assert section, "plugins/README.md has no '### What a result's qualifier means' section"
+    rows = re.findall(r"^\| `(\w+)` \| (\S+) \| (\w+) \| (\w+) \| (\w+) \| .+ \|$", section.group(1), flags=re.M)
+    return {name: (high.strip("`"), lower, higher, approximate) for name, high, lower, higher, approximate in rows}
+
+
+def test_the_result_qualifiers_are_documented_as_quantities_gives_them():
+    """Each combination of a result's range and bounds has the qualifier the table gives it (the
+    first row that fits), and that is Quantity's: `estimate` is a value open both ways."""
+    import itertools
+
+    from aideals.metrics import result_schema
+    from aideals.quantities import Quantity
+
+    table = qualifier_table()
+    assert list(table) == ["range", "estimate", "up_to", "at_least", "approximately", "exact"]
+    assert table["estimate"] == ("null", "yes", "yes", "either")
+    enum = result_schema(ROOT)["properties"]["qualifier"]["enum"]
+    assert sorted(table) == sorted(q for q in enum if q is not None)
+
+    def fits(cell: str, flag: bool) -> bool:
+        return cell in ("either", "yes" if flag else "no", "given" if flag else "null")
+
+    for ranged, lower, higher, approximate in itertools.product((False, True), repeat=4):
+        documented = next(name for name, cells in table.items()
+                          if all(fits(c, f) for c, f in zip(cells, (ranged, lower, higher, approximate), strict=True)))
+        q = Quantity(1.0, 2.0 if ranged else 1.0, ("f",), lower, higher, approximate)
+        assert q.qualifier == documented, (ranged, lower, higher, approximate)
+
+
+def test_the_result_schema_says_what_each_qualifier_means():
+    from aideals.metrics import result_schema
+
+    qualifier = result_schema(ROOT)["properties"]["qualifier"]
+    described = re.findall(r"`(\w+)`: ", qualifier["description"])
+    assert described == ["range", "estimate", "up_to", "at_least", "approximately", "exact"]
+    assert "`estimate`: one value that may be lower and may be higher" in qualifier["description"]

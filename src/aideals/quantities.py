@@ -128,7 +128,10 @@ class Quantity:
 
     @property
     def qualifier(self) -> str:
-        """How to read the result, in the figures' vocabulary (exact, up_to, at_least, range ...)."""
+        """How to read the result, in the figures' words but not always their sense (plugins/README.md,
+        "What a result's qualifier means"): `range` when low and high differ; else `estimate` when it
+        may be lower and may be higher (open both ways: nobody estimated it), `up_to` when it may be
+        lower, `at_least` when it may be higher, `approximately` when an input is approximate, `exact`."""
         if self.low != self.high:
             return "range"
         if self.lower_open and self.upper_open:
