@@ -69,6 +69,14 @@ def seeds() -> Path:
 RELEASES = FIXTURES / "releases"
 
 
+def no_metrics_warning(root: Path, *, plugins_dir_option: bool = True) -> str:
+    """The line a command that computes metrics (build; report, without --plugins-dir) writes on
+    stderr for a package without plugins/, as tests/test_metrics_cli.py spells it out."""
+    from aideals.plugins import no_metrics_warning as warning
+
+    return f"aideals: warning: {warning(root, plugins_dir_option=plugins_dir_option)}\n"
+
+
 def fake_build(package_dir: Path, out: Path) -> Path:
     """A build-layout copy of a small package (descriptor with `bytes` and `hash`, data/, schemas/),
     without DuckDB or Parquet: enough to assemble and verify a release without running a build."""

@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from cli_runner import run_cli
-from conftest import ROOT
+from conftest import ROOT, no_metrics_warning
 from fixture_packages import make_package
 
 from aideals import build, checks, package
@@ -643,11 +643,20 @@ def test_build_into_an_empty_existing_directory(pkg, tmp_path):
 # The command ----------------------------------------------------------------------------------
 
 
+NO_METRICS_HERE = (
+    "aideals: warning: no metric plugin found, so there are no metrics: the built-in ones are not part of "
+    "the installed toolkit but modules of the aideals repository's plugins/ directory, and the package in . "
+    "has no plugins/ (an unzipped release has none): run in a clone of the repository, or give --plugins-dir "
+    "with a clone's plugins/\n"
+)
+
+
 def test_build_command_prints_the_summary(tmp_path, capsys, monkeypatch):
     root = make_package(tmp_path / "pkg")
     monkeypatch.chdir(root)
     rc, out, err = run_cli(["build"], capsys)
-    assert (rc, err) == (0, "")
+    # a package without plugins/ (an unzipped release) has no metric: said, not left to `metrics 0`
+    assert (rc, err) == (0, NO_METRICS_HERE)
     checks_run = ", ".join(checks.validate(package.load(root)).checks_run)
     assert out == (
         "built dist/\n"
@@ -683,7 +692,9 @@ def test_build_command_shows_progress_on_a_terminal_only(tmp_path, capsys, monke
     assert "writing the tables into DuckDB…" in err
     assert "writing parquet/figures.parquet…" in err
     assert err.endswith("\r\x1b[K")  # the progress line is cleared before the summary
-    assert "\n" not in err
+    # the one warning (the package has no metric plugin) is on a line of its own, the step's line cleared
+    assert err.count("\n") == 1
+    assert "computing the metrics…\r\x1b[K" + no_metrics_warning(root) + "\r\x1b[K[" in err
 
 
 def test_build_command_takes_out_and_package(tmp_path, capsys, monkeypatch):
@@ -727,7 +738,11 @@ def test_a_package_outside_git_builds_reports_and_cites_without_git_installed(tm
     descriptor = json.loads((pkg / "datapackage.json").read_text(encoding="utf-8"))
     version, year, title = descriptor["version"], descriptor["created"][:4], descriptor["title"]
     (tmp_path / "bin").mkdir()
-    env = {**os.environ, "PATH": str(tmp_path / "bin")}
+    # AIDEALS_PLUGINS: no installed plugin joins in (a subprocess would see them), and none is found
+    env = {**os.environ, "PATH": str(tmp_path / "bin"), "AIDEALS_PLUGINS": ""}
+    none_loaded = ("aideals: warning: no metric plugin is loaded, so there are no metrics: AIDEALS_PLUGINS names "
+                   "none that defines a metric (the built-in ones are the modules of the repository's plugins/ "
+                   "directory)\n")
 
     def run(*args: str) -> tuple[str, str]:
         proc = subprocess.run([sys.executable, "-m", "aideals", *args, "--package", str(pkg)], capture_output=True,
@@ -736,11 +751,11 @@ def test_a_package_outside_git_builds_reports_and_cites_without_git_installed(tm
         return proc.stdout, proc.stderr
 
     out, err = run("build", "--out", str(tmp_path / "out"))
-    assert (out.splitlines()[0], err) == ("built out/", "")  # --out, as seen from the current directory
+    assert (out.splitlines()[0], err) == ("built out/", none_loaded)  # --out, as seen from the current directory
     # the version as the descriptor names it: without git nothing says the data differ from it
     assert json.loads((tmp_path / "out" / "datapackage.json").read_text(encoding="utf-8"))["version"] == version
     assert run("report", "--out", str(tmp_path / "r.html")) == (
-        "", f"wrote {tmp_path / 'r.html'} (release {version}, from the package in {pkg})\n")
+        "", none_loaded + f"wrote {tmp_path / 'r.html'} (release {version}, from the package in {pkg})\n")
     assert run("cite") == (
         f"aideals contributors. ({year}). {title} (Version {version}) [Data set]. Licence: CC-BY-4.0.\n", "")
     assert (tmp_path / "out" / "aideals.duckdb").is_file() and (tmp_path / "r.html").is_file()

@@ -352,3 +352,45 @@ def test_readme_exit_codes_name_every_command_that_refuses_invalid_data_with_exi
     text = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split("## The resources")[0].split())
     assert ("`build` and `release` refuse invalid data with exit 1 and its first findings, one per line, as do "
             "`query`, `report`, `coverage`, `metrics run` and `metrics explain` when they read the CSVs themselves") in text
+
+
+NO_METRIC_PLUGIN = ("aideals: warning: no metric plugin found, so there are no metrics: the built-in ones are not part "
+                    "of the installed toolkit but modules of the aideals repository's plugins/ directory, and {where}: "
+                    "run in a clone of the repository, or give --plugins-dir with a clone's plugins/\n")
+
+
+def test_without_the_repositorys_plugins_every_metrics_command_says_where_the_built_ins_are(capsys, monkeypatch, tmp_path):
+    """An unzipped release holds the package but not plugins/: the built-in metrics are not found,
+    and `metrics`, `metrics run`, `metrics explain` and `plugins` say why instead of listing nothing."""
+    from cli_runner import run_cli as run
+    from fixture_packages import make_package
+
+    make_package(tmp_path / "release")  # datapackage.json, data/ and schemas/, as in a release's zip
+    monkeypatch.chdir(tmp_path)
+    warning = NO_METRIC_PLUGIN.format(where="the package in release has no plugins/ (an unzipped release has none)")
+    rc, out, err = run(["metrics", "--package", "release"], capsys)
+    assert (rc, out, err) == (0, "metric  plugin  unit  title\n------  ------  ----  -----\n", warning)
+    rc, out, err = run(["metrics", "run", "circularity", "--package", "release"], capsys)
+    assert (rc, out, err) == (2, "", warning + "aideals: error: no metric named 'circularity' (known: none)\n")
+    rc, out, err = run(["metrics", "explain", "circularity", "a/b", "--package", "release"], capsys)
+    assert (rc, out, err) == (2, "", warning + "aideals: error: no metric named 'circularity' (known: none)\n")
+    rc, out, err = run(["plugins", "--package", "release"], capsys)
+    assert (rc, err) == (0, warning)
+    # given the repository's plugins/, they are there
+    rc, out, err = run(["metrics", "--package", "release", "--plugins-dir", str(ROOT / "plugins")], capsys)
+    assert (rc, err, len(out.splitlines())) == (0, "", 6)
+
+    (tmp_path / "release" / "plugins").mkdir()
+    rc, _, err = run(["metrics", "--package", "release"], capsys)
+    assert (rc, err) == (0, NO_METRIC_PLUGIN.format(where="release/plugins/ defines none"))
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    rc, _, err = run(["metrics"], capsys)
+    assert (rc, err) == (0, NO_METRIC_PLUGIN.format(where="no package was found here"))
+
+
+def test_aideals_plugins_naming_no_metric_plugin_is_said_so(capsys, monkeypatch):
+    rc, out, err = run_cli(capsys, monkeypatch, "metrics", "--package", str(ROOT), plugins="")
+    assert (rc, err) == (0, "aideals: warning: no metric plugin is loaded, so there are no metrics: AIDEALS_PLUGINS "
+                            "names none that defines a metric (the built-in ones are the modules of the repository's "
+                            "plugins/ directory)\n")

@@ -861,3 +861,15 @@ def test_a_misspelt_hook_without_its_decorator_is_reported(tmp_path):
         ("plugin typo: aideals_register_metric() is no aideals hook, so it is never called "
          "(did you mean aideals_register_metrics?)", False),
     ]
+
+
+def test_the_no_metrics_warning_suggests_plugins_dir_only_to_commands_that_take_it(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "pkg").mkdir()
+    start = ("no metric plugin found, so there are no metrics: the built-in ones are not part of the installed toolkit "
+             "but modules of the aideals repository's plugins/ directory, and the package in pkg has no plugins/ (an "
+             "unzipped release has none): run in a clone of the repository")
+    assert plugins.no_metrics_warning(tmp_path / "pkg") == start + ", or give --plugins-dir with a clone's plugins/"
+    assert plugins.no_metrics_warning(tmp_path / "pkg", plugins_dir_option=False) == start  # report, release
+    assert plugins.no_metrics_warning(Path("/elsewhere/pkg"), plugins_dir_option=False) == start.replace(
+        "in pkg", "in /elsewhere/pkg")

@@ -470,6 +470,11 @@ def report_to_stderr(problem: PluginProblem) -> None:
     print(problem.warning(), file=sys.stderr)
 
 
+def warn_to_stderr(message: str) -> None:
+    """Print a warning as one line: `aideals: warning: message`."""
+    print(f"aideals: warning: {message}", file=sys.stderr)
+
+
 def populate(
     con: duckdb.DuckDBPyConnection,
     pkg: Package,
@@ -479,12 +484,16 @@ def populate(
     report: Callable[[PluginProblem], None] = report_to_stderr,
     strict: bool = False,
     progress: Callable[[str], None] | None = None,
+    warn: Callable[[str], None] = warn_to_stderr,
+    plugins_dir_option: bool = True,
 ) -> MetricsRun:
     """Compute every metric on the data of `con` and insert the checked rows into its `metrics` table.
 
     The build calls this with its connection once the tables and views are loaded. Metrics read
     a read-only snapshot of `con`, never `con` itself. Skipped plugins and metrics are passed to
     `report` (a warning on stderr by default); with `strict`, any of them is an AidealsError.
+    When no plugin defines a metric, `warn` is told why (plugins.no_metrics_warning; the command
+    takes --plugins-dir when `plugins_dir_option`): the `metrics` table then stays empty.
     """
     from aideals import plugins as plugins_module
 
@@ -508,6 +517,8 @@ def populate(
         report(problem)
     if strict and run.problems:
         raise AidealsError(f"{len(run.problems)} plugin problem(s), first: {run.problems[0].line()}", exit_code=1)
+    if not metrics:  # after the problems, which may say why (a plugin that failed to load)
+        warn(plugins_module.no_metrics_warning(pkg.root, plugins_dir_option=plugins_dir_option))
     if run.results:
         insert_results(con, run.results)
     return run

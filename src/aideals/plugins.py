@@ -407,6 +407,35 @@ def import_file(path: Path) -> object:
 
 
 
+def no_metrics_warning(root: Path | None, *, plugins_dir_option: bool = True, environ: dict[str, str] | None = None) -> str:
+    """The warning of a run that lists or computes metrics and finds no metric plugin: why, and where
+    the built-in metrics are (not in the installed toolkit: in the repository's `plugins/`, which an
+    unzipped release or another package does not have). `plugins_dir_option`: the command takes
+    --plugins-dir, and the warning suggests it."""
+    env = os.environ if environ is None else environ
+    if env.get(LIMIT_ENV) is not None:
+        return (f"no metric plugin is loaded, so there are no metrics: {LIMIT_ENV} names none that defines a "
+                "metric (the built-in ones are the modules of the repository's plugins/ directory)")
+    if root is None:
+        where = "no package was found here"
+    elif (Path(root) / REPOSITORY_DIR).is_dir():
+        where = f"{_shown_dir(Path(root) / REPOSITORY_DIR)}/ defines none"
+    else:
+        where = f"the package in {_shown_dir(Path(root))} has no {REPOSITORY_DIR}/ (an unzipped release has none)"
+    return (f"no metric plugin found, so there are no metrics: the built-in ones are not part of the installed "
+            f"toolkit but modules of the aideals repository's {REPOSITORY_DIR}/ directory, and {where}: run in a "
+            "clone of the repository" + (f", or give --plugins-dir with a clone's {REPOSITORY_DIR}/" if plugins_dir_option else ""))
+
+
+def _shown_dir(path: Path) -> str:
+    """A directory as a message names it: relative to the working directory when inside it."""
+    try:
+        rel = path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return str(path)
+    return rel
+
+
 def describe(plugins: Plugins) -> list[dict]:
     """One dict per plugin: name, version, origin, location, hooks and the metrics it defines."""
     metrics_by_plugin: dict[str, list[str]] = {}

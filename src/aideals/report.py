@@ -1918,7 +1918,7 @@ def report_from_source(source: ReportSource, out: Path, *, built_at: datetime | 
         # as a build would: the metrics of the built-in and installed plugins (a failing one warned of)
         from aideals import metrics
 
-        metrics.populate(con, pkg)
+        metrics.populate(con, pkg, plugins_dir_option=False)
     try:
         written = write_report(con, out, version=source.version, built_at=built_at, descriptor=source.descriptor)
     except duckdb.CatalogException as exc:

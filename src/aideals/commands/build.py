@@ -25,6 +25,7 @@ class TerminalProgress:
     def clear(self) -> None:
         if self.shown:
             click.echo("\r\x1b[K", err=True, nl=False)
+            self.shown = False
 
 
 @click.command(name="build")
@@ -70,12 +71,20 @@ def command(out: Path | None, package: str | None, plugins_dirs: tuple[str, ...]
     if out is None:
         out = pkg.root / "dist"
     progress = TerminalProgress() if sys.stderr.isatty() else None
+
+    def to_stderr(line: str) -> None:  # a warning on a line of its own, not after the step shown
+        if progress is not None:
+            progress.clear()
+        click.echo(line, err=True)
+
     try:
         result = building.build(
             pkg,
             out,
             progress=progress,
-            populate_metrics=partial(metrics.populate, plugins=loaded, progress=progress),
+            populate_metrics=partial(metrics.populate, plugins=loaded, progress=progress,
+                                     report=lambda problem: to_stderr(problem.warning()),
+                                     warn=lambda message: to_stderr(f"aideals: warning: {message}")),
             extra_checks=loaded.checks_to_run(),
         )
     finally:

@@ -42,9 +42,14 @@ def _group_options(package: str | None, plugins_dirs: tuple[str, ...]) -> tuple[
     )
 
 
-def _warn(problems) -> None:
+def _warn(problems, found=None, root=None) -> None:
+    """Warn of each plugin problem, then, when `found` (the metrics loaded) is empty, of that."""
     for problem in problems:
         click.echo(problem.warning(), err=True)
+    if found is not None and not found:
+        from aideals.plugins import no_metrics_warning
+
+        click.echo(f"aideals: warning: {no_metrics_warning(root)}", err=True)
 
 
 @click.group(name="metrics", invoke_without_command=True)
@@ -68,9 +73,10 @@ def command(ctx: click.Context, package: str | None, plugins_dirs: tuple[str, ..
         return
     from aideals import metrics, plugins
 
-    loaded = plugins.load(plugins.root_or_none(package), plugins_dirs)
+    root = plugins.root_or_none(package)
+    loaded = plugins.load(root, plugins_dirs)
     found = loaded.metrics()
-    _warn(loaded.problems)
+    _warn(loaded.problems, found, root)
     click.echo(metrics.render_metrics(found, as_json=as_json))
 
 
@@ -117,7 +123,7 @@ def run_command(
         fmt = "json"
     pkg, loaded = _context(package, plugins_dirs)
     found = loaded.metrics()
-    _warn(loaded.problems)  # first: a metric asked for may be missing because its plugin failed
+    _warn(loaded.problems, found, pkg.root)  # first: a metric asked for may be missing because its plugin failed
     chosen = metrics.select(found, names)
     with metrics.readonly_database(pkg, Path(database) if database else None) as con:
         run = metrics.compute(con, chosen, schema=metrics.result_schema(pkg.root), confirmed_only=confirmed_only)
@@ -164,7 +170,7 @@ def explain_command(
     as_json = as_json or group_json
     pkg, loaded = _context(package, plugins_dirs)
     found = loaded.metrics()
-    _warn(loaded.problems)  # first: the metric asked for may be missing because its plugin failed
+    _warn(loaded.problems, found, pkg.root)  # first: the metric asked for may be missing because its plugin failed
     (metric,) = metrics.select(found, [name])
     with metrics.readonly_database(pkg, Path(database) if database else None) as con:
         explanation = metrics.explain(

@@ -24,9 +24,12 @@ def command(package: str | None, plugins_dirs: tuple[str, ...], as_json: bool) -
     """
     from aideals import plugins
 
-    loaded = plugins.load(plugins.root_or_none(package), plugins_dirs)
+    root = plugins.root_or_none(package)
+    loaded = plugins.load(root, plugins_dirs)
     descriptions = plugins.describe(loaded)
     loaded.checks()  # a check hook that fails or returns something else is reported below too
     for problem in loaded.problems:
         click.echo(problem.warning(), err=True)
+    if not any(d["metrics"] for d in descriptions):
+        click.echo(f"aideals: warning: {plugins.no_metrics_warning(root)}", err=True)
     click.echo(plugins.render(descriptions, as_json=as_json))
