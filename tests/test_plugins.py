@@ -86,9 +86,23 @@ def test_installed_entry_points_are_loaded_with_their_version(tmp_path, monkeypa
     monkeypatch.syspath_prepend(str(tmp_path))
     loaded = plugins.load(None, [], limit=None)  # discovers the installed entry points
     assert loaded.info["aideals-fake"] == plugins.PluginInfo(
-        "aideals-fake", "entry point", "aideals_fake_plugin", "1.2"
+        "aideals-fake", "entry point", "aideals_fake_plugin", "1.2", "aideals-fake"
     )
     assert "fake_metric" in [m.name for m in loaded.metrics()]
+
+
+def test_installed_plugins_are_left_out_unless_named_when_asked(tmp_path, monkeypatch):
+    """What `aideals release` loads: an installed plugin only when AIDEALS_PLUGINS names it."""
+    make_distribution(tmp_path, "aideals_fake_optin", "fake_optin")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    loaded = plugins.load(ROOT, [], limit=None, installed_only_if_named=True)
+    assert loaded.names() == BUILTINS
+    fake = plugins.PluginInfo("aideals-fake", "entry point", "aideals_fake_optin", "1.2", "aideals-fake")
+    assert [p for p in loaded.left_out if p.name == "aideals-fake"] == [fake]
+    assert "fake_optin" not in [m.name for m in loaded.metrics()]
+    loaded = plugins.load(ROOT, [], limit={"aideals-fake", "circularity"}, installed_only_if_named=True)
+    assert (loaded.names(), loaded.left_out) == (["aideals-fake", "circularity"], [])
+    assert loaded.info["aideals-fake"] == fake
 
 
 def test_a_distribution_with_two_entry_points_is_two_plugins(tmp_path, monkeypatch):

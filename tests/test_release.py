@@ -30,9 +30,10 @@ def git(repo: Path, *args: str) -> str:
     return proc.stdout
 
 
-def aideals(repo: Path, *args: str, toolkit: Path | None = None) -> subprocess.CompletedProcess:
-    """Run `python -m aideals` in `repo` (with the toolkit imported from `toolkit`/src when given)."""
-    env = {**os.environ, **GIT_ENV}
+def aideals(repo: Path, *args: str, toolkit: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run `python -m aideals` in `repo` (with the toolkit imported from `toolkit`/src when given,
+    and `env` added to the environment)."""
+    env = {**os.environ, **GIT_ENV, **(env or {})}
     if toolkit is not None:
         env["PYTHONPATH"] = str(toolkit / "src")
     return subprocess.run([sys.executable, "-m", "aideals", *args], cwd=repo, capture_output=True, text=True, env=env)
@@ -195,9 +196,16 @@ CHECKS_PASSED = ("checks passed: clean work tree, package, table-schema, row-rul
                  " undisclosed_party_in_one_deal, CHANGELOG section")
 
 
-def dry_run_plan(version: str, line: str, checks: str, updated: str, dist: str = "dist") -> str:
+BUILTINS = ("circularity", "commitments_vs_revenue", "cost_per_gigawatt", "vendor_financing_ratio")
+# What the dry run and the summary say of the plugins: the repository's four, each with its metric.
+PLUGINS_HEADING = "plugins, whose metrics make the metrics table (recorded in release-manifest.json):"
+BUILTIN_PLUGINS = "".join(f"  {name}: repository plugins/{name}.py; metrics: {name}\n" for name in BUILTINS)
+
+
+def dry_run_plan(version: str, line: str, checks: str, updated: str, dist: str = "dist",
+                 plugins: str = PLUGINS_HEADING + "\n" + BUILTIN_PLUGINS) -> str:
     """What `aideals release VERSION --dry-run` prints: `line` is the plan's first line, `updated`
-    the files whose version and date it sets (empty: none)."""
+    the files whose version and date it sets (empty: none), `plugins` its lines on the plugins."""
     return (
         "dry run: nothing written\n"
         f"{line}\n"
@@ -205,6 +213,7 @@ def dry_run_plan(version: str, line: str, checks: str, updated: str, dist: str =
         f"set version and date in: {updated or 'nothing (already set)'}\n"
         f"build into: {dist}/{version}/ (aideals-{version}.zip, aideals-{version}.duckdb, "
         f"aideals-{version}-<table>.parquet, release-manifest.json, SHA256SUMS)\n"
+        f"{plugins}"
         f"commit: {'Release ' + version if updated else 'none needed'}\n"
         f"tag: v{version} (annotated)\n"
     )
@@ -221,6 +230,11 @@ def test_dry_run_shows_the_plan_and_writes_nothing(repo: Path):
         "set version and date in: nothing (already set)\n"
         "build into: dist/0.1.0/ (aideals-0.1.0.zip, aideals-0.1.0.duckdb, aideals-0.1.0-<table>.parquet, "
         "release-manifest.json, SHA256SUMS)\n"
+        "plugins, whose metrics make the metrics table (recorded in release-manifest.json):\n"
+        "  circularity: repository plugins/circularity.py; metrics: circularity\n"
+        "  commitments_vs_revenue: repository plugins/commitments_vs_revenue.py; metrics: commitments_vs_revenue\n"
+        "  cost_per_gigawatt: repository plugins/cost_per_gigawatt.py; metrics: cost_per_gigawatt\n"
+        "  vendor_financing_ratio: repository plugins/vendor_financing_ratio.py; metrics: vendor_financing_ratio\n"
         "commit: none needed\n"
         "tag: v0.1.0 (annotated)\n"
     )
@@ -280,6 +294,9 @@ def test_a_release_writes_its_files_tags_and_verifies(two_releases):
           for f in manifest["files"]],
         (f"rows: deals {rows['deals']:,}, figures {rows['figures']:,}, metrics {rows['metrics']:,}, "
          f"parties {rows['parties']:,}, sources {rows['sources']:,}"),
+        PLUGINS_HEADING,  # each plugin with its metric's rows
+        *[f"  {p['name']}: repository plugins/{p['name']}.py; metrics: {p['name']} ({p['metrics'][p['name']]:,} rows)"
+          for p in manifest["plugins"]],
         "check it: aideals verify dist/0.1.0",
         "publish: git push origin v0.1.0 (and the commit), then upload dist/0.1.0/*",
     ]) + "\n"
@@ -310,8 +327,16 @@ def test_the_manifest_records_commit_files_rows_and_toolkit(two_releases):
 
     with duckdb.connect(str(out / "aideals-0.1.0.duckdb"), read_only=True) as con:
         metrics = con.execute("SELECT count(*) FROM metrics").fetchone()[0]
+        by_plugin = con.execute("SELECT plugin, metric, count(*) FROM metrics GROUP BY ALL ORDER BY ALL").fetchall()
     assert metrics > 0
     assert manifest["row_counts"] == {**expected_rows, "metrics": metrics}
+    # the plugins that made the metrics table: the repository's four, each with its metric's rows
+    assert [(p, m) for p, m, _ in by_plugin] == [(name, name) for name in BUILTINS]
+    assert manifest["plugins"] == [
+        {"name": name, "origin": "repository", "location": f"plugins/{name}.py", "distribution": None, "version": None,
+         "metrics": {name: n}, "checks": []}
+        for name, _, n in by_plugin
+    ]
     assert [f["path"] for f in manifest["files"]] == [n for n in RELEASE_FILES if n not in ("SHA256SUMS", "release-manifest.json")]
     for f in manifest["files"]:
         data = (out / f["path"]).read_bytes()
@@ -561,3 +586,95 @@ def test_a_release_whose_working_directory_cannot_be_made_leaves_no_dist(repo: P
     with pytest.raises(OSError, match="No space left on device"):
         release.make(plan)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["kept", "repo"]
+
+
+EXAMPLE = ROOT / "plugins" / "examples" / "aideals-example-metric"
+LEFT_OUT = ("left out: aideals-example-metric 0.1.0, installed (entry point aideals_example_metric): "
+            "a release loads an installed plugin only when AIDEALS_PLUGINS names it\n")
+
+
+def installed_example(site: Path) -> dict[str, str]:
+    """README's example plugin as `pip install` leaves it, in `site`; the environment that sees it."""
+    site.mkdir()
+    shutil.copyfile(EXAMPLE / "aideals_example_metric.py", site / "aideals_example_metric.py")
+    info = site / "aideals_example_metric-0.1.0.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: aideals-example-metric\nVersion: 0.1.0\n")
+    (info / "entry_points.txt").write_text("[aideals]\nexample = aideals_example_metric\n")
+    assert 'example = "aideals_example_metric"' in (EXAMPLE / "pyproject.toml").read_text(encoding="utf-8")
+    return {"PYTHONPATH": str(site)}
+
+
+def test_an_installed_plugin_is_left_out_of_a_release_unless_named(tmp_path: Path, two_releases):
+    """Installed where the release is made, README's example plugin does not change what the commit
+    releases: the dry run and the summary say it is left out, and the metrics are byte for byte
+    those of a release made where nothing is installed."""
+    env = installed_example(tmp_path / "site")
+    repo = make_repo(tmp_path / "repo")
+    proc = aideals(repo, "release", "0.1.0", "--dry-run", env=env)
+    assert (proc.returncode, proc.stderr) == (0, "")
+    assert proc.stdout == dry_run_plan("0.1.0", "release 0.1.0 dated 2026-11-23 (the first release)", CHECKS_PASSED, "",
+                                       plugins=PLUGINS_HEADING + "\n" + BUILTIN_PLUGINS + LEFT_OUT)
+    proc = aideals(repo, "release", "0.1.0", env=env)
+    assert (proc.returncode, proc.stderr) == (0, "")
+    assert LEFT_OUT + "check it: aideals verify dist/0.1.0\n" in proc.stdout
+    manifest = json.loads((repo / "dist" / "0.1.0" / "release-manifest.json").read_text())
+    assert [p["name"] for p in manifest["plugins"]] == list(BUILTINS)
+    elsewhere = two_releases[0] / "dist" / "0.1.0"
+    for name in ("aideals-0.1.0-metrics.parquet", "aideals-0.1.0.zip"):
+        assert (repo / "dist" / "0.1.0" / name).read_bytes() == (elsewhere / name).read_bytes(), name
+
+
+def test_an_installed_plugin_named_in_aideals_plugins_is_released_and_recorded(tmp_path: Path):
+    import duckdb
+
+    env = {**installed_example(tmp_path / "site"), "AIDEALS_PLUGINS": ",".join(BUILTINS) + ",aideals-example-metric"}
+    repo = make_repo(tmp_path / "repo")
+    installed = ("  aideals-example-metric: installed aideals-example-metric 0.1.0 (entry point aideals_example_metric); "
+                 "metrics: deals_per_party")
+    proc = aideals(repo, "release", "0.1.0", "--dry-run", env=env)
+    assert (proc.returncode, proc.stderr) == (0, "")
+    assert proc.stdout == dry_run_plan("0.1.0", "release 0.1.0 dated 2026-11-23 (the first release)", CHECKS_PASSED, "",
+                                       plugins=PLUGINS_HEADING + "\n" + installed + "\n" + BUILTIN_PLUGINS)
+    proc = aideals(repo, "release", "0.1.0", env=env)
+    assert (proc.returncode, proc.stderr) == (0, "")
+    out = repo / "dist" / "0.1.0"
+    with duckdb.connect(str(out / "aideals-0.1.0.duckdb"), read_only=True) as con:
+        rows = con.execute("SELECT count(*) FROM metrics WHERE plugin = 'aideals-example-metric'").fetchone()[0]
+    assert rows > 0
+    manifest = json.loads((out / "release-manifest.json").read_text())
+    assert manifest["plugins"][0] == {
+        "name": "aideals-example-metric", "origin": "entry point", "location": "aideals_example_metric",
+        "distribution": "aideals-example-metric", "version": "0.1.0", "metrics": {"deals_per_party": rows}, "checks": [],
+    }
+    assert [p["name"] for p in manifest["plugins"][1:]] == list(BUILTINS)
+    assert sum(n for p in manifest["plugins"] for n in p["metrics"].values()) == manifest["row_counts"]["metrics"]
+    assert f"{installed} ({rows:,} rows)\n" in proc.stdout
+    verified = aideals(repo, "verify", "dist/0.1.0")
+    assert (verified.returncode, verified.stdout) == (0, "dist/0.1.0: OK, 12 files match their recorded hashes and sizes\n")
+
+
+def test_a_name_in_aideals_plugins_that_no_plugin_has_refuses_the_release_before_anything_is_written(repo: Path):
+    before = snapshot_state(repo)
+    proc = aideals(repo, "release", "0.1.0", env={"AIDEALS_PLUGINS": "circularity,circularty"})
+    assert (proc.returncode, proc.stdout) == (1, "")
+    problem = "plugin circularty: AIDEALS_PLUGINS names it, but no plugin of that name was found"
+    assert proc.stderr == (f"aideals: warning: {problem} (the release stops)\n"
+                           f"aideals: error: 1 plugin problem(s), first: {problem}; nothing was written\n")
+    assert snapshot_state(repo) == before
+
+
+def test_a_release_that_runs_no_plugin_says_its_metrics_table_is_empty(repo: Path):
+    env = {"AIDEALS_PLUGINS": ""}
+    proc = aideals(repo, "release", "0.1.0", "--dry-run", env=env)
+    assert (proc.returncode, proc.stderr) == (0, "")
+    assert proc.stdout == dry_run_plan("0.1.0", "release 0.1.0 dated 2026-11-23 (the first release)", CHECKS_PASSED, "",
+                                       plugins="plugins: none, so the metrics table is empty\n")
+    proc = aideals(repo, "release", "0.1.0", env=env)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stderr == ("aideals: warning: no metric plugin is loaded, so there are no metrics: AIDEALS_PLUGINS names "
+                           "none that defines a metric (the built-in ones are the modules of the repository's plugins/ "
+                           "directory)\n")
+    assert "\nplugins: none, so the metrics table is empty\ncheck it: " in proc.stdout
+    manifest = json.loads((repo / "dist" / "0.1.0" / "release-manifest.json").read_text())
+    assert (manifest["plugins"], manifest["row_counts"]["metrics"]) == ([], 0)

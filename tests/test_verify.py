@@ -515,3 +515,62 @@ def test_a_symbolic_link_in_a_build_is_reported(dist: Path, tmp_path: Path):
     report = verify.verify(dist)
     assert [m.line() for m in report.mismatches] == [
         "parquet/extra.parquet: a symbolic link, where a release or build holds only files (not followed)"]
+
+
+def test_a_manifest_without_plugins_is_checked_as_before(release_dir: Path):
+    """A release made before the manifest recorded its plugins has none: the schema, which has the
+    field, does not require it, and verify has nothing to add up."""
+    import jsonschema
+
+    from conftest import ROOT
+
+    manifest = json.loads((release_dir / "release-manifest.json").read_text())
+    schema = json.loads((ROOT / "schemas" / "release-manifest.schema.json").read_text())
+    assert "plugins" not in manifest and "plugins" in schema["properties"] and "plugins" not in schema["required"]
+    jsonschema.Draft202012Validator(schema).validate(manifest)
+    assert verify.verify(release_dir).mismatches == []
+
+
+def plugin(name: str, metrics: dict) -> dict:
+    return {"name": name, "origin": "repository", "location": f"plugins/{name}.py", "distribution": None,
+            "version": None, "metrics": metrics, "checks": []}
+
+
+@pytest.mark.parametrize("recorded, mismatch", [
+    ({"circularity": 2, "cost_per_gigawatt": 1}, None),
+    ({"circularity": 3, "cost_per_gigawatt": 1},
+     "release-manifest.json: plugins: their metrics have 4 rows, but row_counts.metrics is 3"),
+])
+def test_the_plugins_metric_rows_add_up_to_the_metrics_rows(tmp_path: Path, recorded, mismatch):
+    build = fake_build(RELEASES / "v1", tmp_path / "build")
+    rows = {"deals": 2, "figures": 4, "parties": 4, "sources": 2, "metrics": 3}
+    plugins = [plugin(name, {name: n}) for name, n in recorded.items()]
+    out = tmp_path / "dist" / "1.0.0"
+    manifest = release.assemble(build, out, version="1.0.0", day=date(2025, 3, 1), commit=COMMIT,
+                                toolkit_version="0.1.0", rows=rows, plugins=plugins)
+    assert manifest["plugins"] == plugins
+    lines = [m.line() for m in verify.verify(out).mismatches]
+    assert lines == ([mismatch] if mismatch else [])
+    proc = run_verify(out)
+    assert proc.returncode == (1 if mismatch else 0)
+    assert proc.stdout == (f"{mismatch}\n" if mismatch else f"{out}: OK, 6 files match their recorded hashes and sizes\n")
+
+
+def test_a_manifest_whose_plugins_do_not_fit_the_schema_is_a_mismatch(tmp_path: Path):
+    build = fake_build(RELEASES / "v1", tmp_path / "build")
+    out = tmp_path / "dist" / "1.0.0"
+    release.assemble(build, out, version="1.0.0", day=date(2025, 3, 1), commit=COMMIT, toolkit_version="0.1.0",
+                     plugins=[plugin("circularity", {"circularity": 1})])
+    manifest = json.loads((out / "release-manifest.json").read_text())
+    manifest["plugins"][0]["origin"] = "somewhere"
+    del manifest["plugins"][0]["version"]
+    text = json.dumps(manifest, indent=2) + "\n"
+    (out / "release-manifest.json").write_text(text)
+    sums = (out / "SHA256SUMS").read_text().splitlines()
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    (out / "SHA256SUMS").write_text("".join(f"{digest}  release-manifest.json\n" if s.endswith("release-manifest.json")
+                                            else f"{s}\n" for s in sums))
+    assert [m.line() for m in verify.verify(out).mismatches] == [
+        "release-manifest.json: plugins/0: 'version' is a required property",
+        "release-manifest.json: plugins/0/origin: 'somewhere' is not one of ['repository', 'entry point', 'plugins-dir']",
+    ]

@@ -11,7 +11,9 @@ is. Where plugins come from, in this order:
 Only top-level `*.py` files not starting with `_` or `test_` are loaded from a directory, so
 `plugins/examples/` (plugin packages meant for `pip install`) is never imported from there.
 `AIDEALS_PLUGINS=name,name` limits loading to the plugins named, built-ins included (an empty
-value loads none).
+value loads none). `aideals release` loads an installed plugin only when AIDEALS_PLUGINS names it
+(`installed_only_if_named`): what a release publishes is then the repository's commit, not what
+happens to be installed where it is made; the plugins it leaves out are listed in `left_out`.
 
 A plugin that cannot be imported, or whose hook raises, is reported as a `PluginProblem` and
 skipped: one broken plugin must not stop the others. Two plugins with one name, or two metrics
@@ -87,7 +89,8 @@ class PluginInfo:
     name: str
     origin: str  # ORIGIN_ENTRY_POINT, ORIGIN_REPOSITORY or ORIGIN_PLUGINS_DIR
     location: str  # the module file, or `module:attr` of the entry point
-    version: str | None = None
+    version: str | None = None  # of the installed distribution (entry points only)
+    distribution: str | None = None  # the installed distribution's name (entry points only)
 
 
 @dataclass
@@ -97,6 +100,9 @@ class Plugins:
     manager: pluggy.PluginManager
     info: dict[str, PluginInfo] = field(default_factory=dict)
     problems: list[PluginProblem] = field(default_factory=list)
+    # installed plugins found but not loaded: AIDEALS_PLUGINS does not name them and the run takes
+    # installed plugins only when named (a release)
+    left_out: list[PluginInfo] = field(default_factory=list)
 
     def names(self) -> list[str]:
         """Names of the registered plugins, in registration order."""
@@ -254,12 +260,15 @@ def load(
     *,
     limit: set[str] | None | str = "env",
     entry_points: Iterable[importlib.metadata.EntryPoint] | None = None,
+    installed_only_if_named: bool = False,
 ) -> Plugins:
     """Build this run's PluginManager and register every plugin found.
 
     `root` is the package root whose `plugins/` holds the repository's plugins (None: none).
     `limit` is a set of plugin names to load (default: from AIDEALS_PLUGINS; None: all).
     `entry_points` replaces the installed entry points (tests pass their own).
+    `installed_only_if_named`: with no `limit`, installed plugins (entry points) are not loaded
+    but listed in `left_out`; a `limit` naming one loads it (what `aideals release` does).
     """
     import pluggy
 
@@ -293,13 +302,17 @@ def load(
             name = f"{dist_name(ep)}:{ep.name}"
         if not (allowed(name) | allowed(ep.name) | allowed(dist_name(ep) or ep.name)):
             continue
+        info = PluginInfo(name, ORIGIN_ENTRY_POINT, ep.value, dist.version if dist else None, dist_name(ep))
+        if installed_only_if_named and limit is None:
+            plugins.left_out.append(info)
+            continue
         try:
             obj = ep.load()
         except (Exception, SystemExit) as exc:
             plugins.problems.append(PluginProblem(name, None, f"cannot load entry point {ep.value}: {_describe(exc)}",
                                                   current_traceback(), checks_missing=True))
             continue
-        _register(plugins, obj, PluginInfo(name, ORIGIN_ENTRY_POINT, ep.value, dist.version if dist else None))
+        _register(plugins, obj, info)
 
     dirs: list[tuple[Path, str]] = []
     if root is not None and (Path(root) / REPOSITORY_DIR).is_dir():

@@ -8,11 +8,14 @@ datapackage.json, CITATION.cff and .zenodo.json, the package is built, and dist/
     aideals-X.Y.Z.zip             the data package (datapackage.json with hashed resources, data/, schemas/)
     aideals-X.Y.Z.duckdb          the typed tables and views
     aideals-X.Y.Z-<table>.parquet one per table
-    release-manifest.json         version, date, commit, files (bytes, sha256), row counts, toolkit version
+    release-manifest.json         version, date, commit, files (bytes, sha256), row counts, toolkit version,
+                                  and the plugins whose metrics and checks made it
     SHA256SUMS                    `sha256sum -c` compatible
 
 The zip and the Parquet files are byte-identical for two builds of the same commit: zip entries
-are sorted and carry the release date as their timestamp.
+are sorted and carry the release date as their timestamp. So that the commit decides the
+`metrics` table, a release loads the repository's `plugins/` and an installed plugin only when
+AIDEALS_PLUGINS names it (`ReleasePlugins`).
 """
 
 from __future__ import annotations
@@ -29,12 +32,17 @@ import zipfile
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aideals import metadata
 from aideals.errors import AidealsError
 from aideals.metadata import FileUpdate
 from aideals.verify import file_digest
 from aideals.versioning import Version
+
+if TYPE_CHECKING:
+    from aideals.metrics import MetricsRun
+    from aideals.plugins import PluginInfo, PluginProblem, Plugins
 
 SUMS = "SHA256SUMS"
 MANIFEST = "release-manifest.json"
@@ -110,10 +118,16 @@ def row_counts(build_dir: Path) -> dict[str, int]:
 
 
 def make_manifest(
-    version: str, day: date, commit: str, files: list[ReleaseFile], rows: dict[str, int], toolkit_version: str
+    version: str,
+    day: date,
+    commit: str,
+    files: list[ReleaseFile],
+    rows: dict[str, int],
+    toolkit_version: str,
+    plugins: list[dict] | None = None,
 ) -> dict:
-    """The release-manifest.json document."""
-    return {
+    """The release-manifest.json document; `plugins` (ReleasePlugins.entries) when known."""
+    manifest = {
         "name": "aideals",
         "version": version,
         "date": day.isoformat(),
@@ -123,6 +137,9 @@ def make_manifest(
         "files": [{"path": f.path, "bytes": f.bytes, "sha256": f.sha256} for f in files],
         "row_counts": dict(sorted(rows.items())),
     }
+    if plugins is not None:
+        manifest["plugins"] = plugins
+    return manifest
 
 
 def validate_manifest(manifest: dict, schema: dict) -> None:
@@ -145,8 +162,11 @@ def assemble(
     toolkit_version: str,
     repo_root: Path | None = None,
     rows: dict[str, int] | None = None,
+    plugins: list[dict] | None = None,
 ) -> dict:
     """Turn a build (the `aideals build` layout) into the release directory `out_dir`; return the manifest.
+
+    `plugins`: the manifest's record of the plugins that made the build (ReleasePlugins.entries).
 
     `out_dir` must not exist yet: callers assemble into a temporary directory and rename it.
     """
@@ -161,7 +181,7 @@ def assemble(
     for parquet in sorted((build_dir / "parquet").glob("*.parquet")):
         shutil.copyfile(parquet, out_dir / f"aideals-{version}-{parquet.name}")
     manifest = make_manifest(version, day, commit, list_files(out_dir), rows if rows is not None else row_counts(build_dir),
-                             toolkit_version)
+                             toolkit_version, plugins)
     schema_path = build_dir / MANIFEST_SCHEMA
     if not schema_path.is_file():
         raise AidealsError(f"{MANIFEST_SCHEMA}: not found in the build: the manifest cannot be validated")
@@ -194,6 +214,7 @@ class ReleasePlan:
     updates: list[FileUpdate]
     checks_run: list[str]
     compatible_since_previous: bool
+    plugins: ReleasePlugins | None = None  # None: no plugin, no metric
 
     def describe(self) -> list[str]:
         """What the release will do, one step a line (printed by --dry-run)."""
@@ -205,6 +226,7 @@ class ReleasePlan:
         lines.append("set version and date in: " + (", ".join(changed) if changed else "nothing (already set)"))
         lines.append(f"build into: {_shown(self.out)}/ (aideals-{self.version}.zip, aideals-{self.version}.duckdb, "
                      f"aideals-{self.version}-<table>.parquet, {MANIFEST}, {SUMS})")
+        lines += self.plugins.lines() if self.plugins is not None else [NO_PLUGINS]
         lines.append(f"commit: {'Release ' + str(self.version) if changed else 'none needed'}")
         lines.append(f"tag: {self.version.tag} (annotated)")
         return lines
@@ -227,8 +249,11 @@ def _shown(path: Path) -> str:
         return str(path)
 
 
-def check(root: Path, version_text: str, *, dist: Path | None = None, extra_checks=()) -> ReleasePlan:
-    """Run every check a release needs and return the plan; raise AidealsError (one line) at the first that fails."""
+def check(root: Path, version_text: str, *, dist: Path | None = None, plugins: ReleasePlugins | None = None) -> ReleasePlan:
+    """Run every check a release needs and return the plan; raise AidealsError (one line) at the first that fails.
+
+    `plugins` (ReleasePlugins.load): their checks run with the validation, and a plugin problem
+    known before any metric is computed refuses the release; without them, no plugin takes part."""
     from aideals import compat, gitrepo, package, snapshot
     from aideals.build import require_valid
     from aideals.versioning import changelog_release_date, versions_from_tags
@@ -279,9 +304,12 @@ def check(root: Path, version_text: str, *, dist: Path | None = None, extra_chec
             )
     _check_manifest_schema(root / MANIFEST_SCHEMA)
     pkg = package.load(root)
-    checks_run = require_valid(pkg, extra_checks=extra_checks, refused="nothing was written")
+    checks_run = require_valid(pkg, extra_checks=plugins.checks if plugins is not None else (),
+                               refused="nothing was written")
+    if plugins is not None:
+        plugins.refuse_problems()
     updates = metadata.release_updates(root, str(version), day)
-    return ReleasePlan(version, day, previous, root, repo, out, updates, checks_run, compatible)
+    return ReleasePlan(version, day, previous, root, repo, out, updates, checks_run, compatible, plugins)
 
 
 def _check_manifest_schema(schema_path: Path) -> None:
@@ -331,8 +359,9 @@ def _runs_from(root: Path) -> bool:
     return own.is_file() and Path(aideals.__file__).resolve() == own.resolve()
 
 
-def make(plan: ReleasePlan, *, progress=None, populate_metrics=None, extra_checks=()) -> ReleaseResult:
-    """Carry out a checked plan: set the metadata, build, commit, write dist/X.Y.Z, tag.
+def make(plan: ReleasePlan, *, progress=None) -> ReleaseResult:
+    """Carry out a checked plan: set the metadata, build (with the plan's plugins), commit, write
+    dist/X.Y.Z, tag.
 
     Metadata files are restored if the build fails, and a failed release removes the dist/
     directories it made while they are empty. If writing the release directory fails after
@@ -358,8 +387,10 @@ def make(plan: ReleasePlan, *, progress=None, populate_metrics=None, extra_check
             if _runs_from(plan.root):
                 # The toolkit running is the one being released: the report and the manifest name its new version.
                 aideals.__version__ = str(plan.version)
+            plugins = plan.plugins
             result = build(package.load(plan.root), work / "build", progress=progress,
-                           populate_metrics=populate_metrics, extra_checks=extra_checks)
+                           populate_metrics=plugins.populate if plugins is not None else None,
+                           extra_checks=plugins.checks if plugins is not None else ())
             if changed:
                 paths = [str((plan.root / u.relpath).relative_to(plan.repo)) for u in changed]
                 gitrepo.run(plan.repo, "add", "--", *paths)
@@ -381,7 +412,8 @@ def make(plan: ReleasePlan, *, progress=None, populate_metrics=None, extra_check
             progress(f"writing {_shown(plan.out)}")
         staging = work / str(plan.version)
         manifest = assemble(result.out, staging, version=str(plan.version), day=plan.day, commit=commit,
-                            toolkit_version=aideals.__version__, repo_root=plan.root, rows=result.rows)
+                            toolkit_version=aideals.__version__, repo_root=plan.root, rows=result.rows,
+                            plugins=plugins.entries() if plugins is not None else [])
         warnings = list(result.warnings)
         if plan.out.exists():
             aside = plan.out.parent / f".{plan.out.name}.old-{os.getpid()}-{secrets.token_hex(4)}"
@@ -411,26 +443,115 @@ def summary(result: ReleaseResult) -> str:
     for path, f in zip(paths, result.manifest["files"]):
         lines.append(f"  {path.ljust(width)}  {f['bytes']:>12,} bytes  sha256:{f['sha256'][:16]}…")
     lines.append("rows: " + ", ".join(f"{t} {n:,}" for t, n in result.manifest["row_counts"].items()))
+    lines += plan.plugins.lines() if plan.plugins is not None else [NO_PLUGINS]
     lines += [f"warning: {w}" for w in result.warnings]
     lines.append(f"check it: aideals verify {_shown(plan.out)}")
     lines.append(f"publish: git push origin {plan.version.tag} (and the commit), then upload {_shown(plan.out)}/*")
     return "\n".join(lines)
 
 
-def plugin_hooks(root: Path) -> tuple[list, object]:
-    """The plugins' extra checks and the metrics populator a release builds with.
+NO_PLUGINS = "plugins: none, so the metrics table is empty"
+INSTALLED_OPT_IN = "a release loads an installed plugin only when AIDEALS_PLUGINS names it"
 
-    Metrics run strictly: a metric that fails stops the release rather than publishing a
-    `metrics` table with a hole in it.
+
+@dataclass
+class ReleasePlugins:
+    """The plugins a release runs, and what it records of them.
+
+    The repository's `plugins/` is part of the commit released; an installed plugin (an entry
+    point) is part of the machine the release is made on, so a release loads one only when
+    AIDEALS_PLUGINS names it, and lists the others as left out: the same commit then releases the
+    same `metrics` table wherever it is made. Metrics run strictly: a metric that fails stops the
+    release rather than publishing a `metrics` table with a hole in it.
     """
-    from aideals import metrics, plugins
 
-    loaded = plugins.load(root)
+    root: Path
+    loaded: Plugins
+    checks: list  # the ExtraChecks the validation runs (Plugins.checks_to_run)
+    run: MetricsRun | None = None  # the metrics computed, once the release is built
 
-    def stops(problem: plugins.PluginProblem) -> None:  # nothing is skipped: the release stops on it
+    @classmethod
+    def load(cls, root: Path) -> ReleasePlugins:
+        from aideals import plugins
+
+        loaded = plugins.load(root, installed_only_if_named=True)
+        return cls(root, loaded, loaded.checks_to_run())
+
+    def _stops(self, problem: PluginProblem) -> None:  # nothing is skipped: the release stops on it
         print(problem.warning("the release stops"), file=sys.stderr)
 
-    def populate(con, pkg):
-        return metrics.populate(con, pkg, plugins=loaded, strict=True, report=stops)
+    def refuse_problems(self) -> None:
+        """Refuse, before anything is written, a plugin problem the metrics would stop the release on
+        (a metrics hook that fails, a name in AIDEALS_PLUGINS that no plugin has), warning of each."""
+        self.loaded.metrics()  # its hooks' problems are recorded
+        if self.loaded.problems:
+            for problem in self.loaded.problems:
+                self._stops(problem)
+            raise AidealsError(f"{len(self.loaded.problems)} plugin problem(s), first: {self.loaded.problems[0].line()}; "
+                               "nothing was written", exit_code=1)
 
-    return loaded.checks_to_run(), populate
+    def populate(self, con, pkg) -> MetricsRun:
+        """Fill the release's `metrics` table (the build's populate_metrics), strictly."""
+        from aideals import metrics
+
+        self.run = metrics.populate(con, pkg, plugins=self.loaded, strict=True, report=self._stops,
+                                    plugins_dir_option=False)
+        return self.run
+
+    def entries(self) -> list[dict]:
+        """One record per plugin loaded, in loading order, as release-manifest.json has them: name,
+        origin, location (a repository module relative to the package), distribution and version
+        (installed plugins), its metrics with their rows (None before the release is built) and its checks."""
+        from collections import Counter
+
+        computed = self.run.metrics if self.run is not None else self.loaded.metrics()
+        rows = Counter((r.plugin, r.metric) for r in self.run.results) if self.run is not None else None
+        checks: dict[str, list[str]] = {}
+        for check in self.checks:
+            checks.setdefault(check.plugin, []).append(check.name)
+        return [
+            {
+                "name": info.name,
+                "origin": info.origin,
+                "location": self._location(info),
+                "distribution": info.distribution,
+                "version": info.version,
+                "metrics": {m.name: rows[(info.name, m.name)] if rows is not None else None
+                            for m in sorted(computed, key=lambda m: m.name) if m.plugin == info.name},
+                "checks": sorted(checks.get(info.name, [])),
+            }
+            for info in self.loaded.info.values()
+        ]
+
+    def _location(self, info: PluginInfo) -> str:
+        from aideals.plugins import ORIGIN_ENTRY_POINT
+
+        if info.origin == ORIGIN_ENTRY_POINT:
+            return info.location
+        try:
+            return Path(info.location).resolve().relative_to(self.root.resolve()).as_posix()
+        except ValueError:
+            return info.location
+
+    def lines(self) -> list[str]:
+        """What --dry-run and the release's summary say of the plugins: each with its metrics (and
+        their rows, once built) and checks, then the installed plugins left out."""
+        entries = self.entries()
+        lines = ["plugins, whose metrics make the metrics table (recorded in release-manifest.json):"] if entries else [NO_PLUGINS]
+        lines += [f"  {plugin_line(e)}" for e in entries]
+        for info in self.loaded.left_out:
+            version = f" {info.version}" if info.version else ""
+            lines.append(f"left out: {info.name}{version}, installed (entry point {info.location}): {INSTALLED_OPT_IN}")
+        return lines
+
+
+def plugin_line(entry: dict) -> str:
+    """One plugin of a manifest's `plugins` on one line: where it is from, its metrics and checks."""
+    if entry["origin"] == "entry point":
+        dist = " ".join(x for x in (entry.get("distribution"), entry.get("version")) if x)
+        where = f"installed {dist} (entry point {entry['location']})" if dist else f"installed (entry point {entry['location']})"
+    else:
+        where = f"{entry['origin']} {entry['location']}"
+    metrics = [m if n is None else f"{m} ({n:,} rows)" for m, n in entry["metrics"].items()]
+    text = f"{entry['name']}: {where}; " + (f"metrics: {', '.join(metrics)}" if metrics else "no metrics")
+    return text + (f"; checks: {', '.join(entry['checks'])}" if entry.get("checks") else "")

@@ -1,7 +1,8 @@
 """`aideals verify`: recompute the hashes and byte counts of a release and report each mismatch.
 
 A release directory is checked three ways: every line of SHA256SUMS, every file of
-release-manifest.json (which must also be valid against its schema), and every resource of the
+release-manifest.json (which must also be valid against its schema, and whose plugins' metric
+rows, when it records them, add up to its metrics rows), and every resource of the
 datapackage.json inside the zip. A build directory (`aideals build`'s dist/) is checked against
 its build-manifest.json, which lists every file of it. A zip or a datapackage.json is checked
 against its descriptor; so is a directory with no manifest (a build made before build-manifest.json,
@@ -40,7 +41,7 @@ class Mismatch:
     """One file whose bytes do not match what the release recorded for it."""
 
     file: str
-    check: str  # "sha256", "bytes", "missing", "unlisted", "no-hash", "manifest-schema", "unreadable", "outside", "link"
+    check: str  # "sha256", "bytes", "missing", "unlisted", "no-hash", "manifest-schema", "manifest", "unreadable", "outside", "link"
     expected: str | None
     actual: str | None
 
@@ -52,7 +53,7 @@ class Mismatch:
             return f"{self.file}: not listed in {self.expected}"
         if self.check == "no-hash":
             return f"{self.file}: no {self.expected} recorded for it"
-        if self.check == "manifest-schema":
+        if self.check in ("manifest-schema", "manifest"):
             return f"{self.file}: {self.actual}"
         if self.check == "unreadable":
             return f"{self.file}: cannot be read: {self.actual}"
@@ -286,6 +287,22 @@ def _check_manifest_schema(manifest: dict, zf: zipfile.ZipFile | None, report: V
         report.mismatches.append(Mismatch(MANIFEST, "manifest-schema", None, f"{where}: {err.message}"))
 
 
+def _check_plugin_rows(manifest: dict, report: VerifyReport) -> None:
+    """The metric rows the manifest's plugins put in the release add up to its `metrics` rows (a
+    manifest without `plugins`, from before they were recorded, has nothing to add up)."""
+    plugins = manifest.get("plugins")
+    total = manifest.get("row_counts", {}).get("metrics") if isinstance(manifest.get("row_counts"), dict) else None
+    if not isinstance(plugins, list) or not isinstance(total, int):
+        return
+    counts = [n for p in plugins if isinstance(p, dict) and isinstance(p.get("metrics"), dict)
+              for n in p["metrics"].values()]
+    if not all(isinstance(n, int) for n in counts):  # the schema check reports it
+        return
+    if sum(counts) != total:
+        report.add(Mismatch(MANIFEST, "manifest", None,
+                            f"plugins: their metrics have {sum(counts):,} rows, but row_counts.metrics is {total:,}"))
+
+
 def verify_release_dir(root: Path, report: VerifyReport) -> None:
     """Check a release directory: SHA256SUMS, release-manifest.json and the zip's own hashes."""
     listed: set[str] = set()
@@ -322,6 +339,8 @@ def verify_release_dir(root: Path, report: VerifyReport) -> None:
     except ValueError as exc:
         raise PackageError(f"{root / MANIFEST}: not valid JSON: {exc}") from None
     _check_manifest_schema(manifest, zf, report)
+    if isinstance(manifest, dict):
+        _check_plugin_rows(manifest, report)
     entries = manifest.get("files", []) if isinstance(manifest, dict) else []
     in_manifest: set[str] = set()
     for entry in entries if isinstance(entries, list) else []:

@@ -31,18 +31,23 @@ def command(version: str, dry_run: bool, dist: Path | None, package: str | None)
     the zip, the DuckDB database, the Parquet files, release-manifest.json and SHA256SUMS, commits
     and tags. Push the tag yourself.
 
+    The metrics table is computed by the repository's plugins/ and by an installed plugin only
+    when AIDEALS_PLUGINS names it (name the built-ins too); --dry-run and the summary list the
+    plugins, those left out too, and release-manifest.json records them.
+
     Example:
 
     \b
         aideals release 0.2.0 --dry-run
         aideals release 0.2.0 && aideals verify dist/0.2.0
+        AIDEALS_PLUGINS=circularity,commitments_vs_revenue,cost_per_gigawatt,vendor_financing_ratio,my-plugin \\
+            aideals release 0.2.0
     """
     from aideals import release
     from aideals.package import resolve_root
 
     root = resolve_root(package)
-    extra_checks, populate_metrics = release.plugin_hooks(root)
-    plan = release.check(root, version, dist=dist, extra_checks=extra_checks)
+    plan = release.check(root, version, dist=dist, plugins=release.ReleasePlugins.load(root))
     if dry_run:
         click.echo("\n".join(["dry run: nothing written", *plan.describe()]))
         return
@@ -51,7 +56,7 @@ def command(version: str, dry_run: bool, dist: Path | None, package: str | None)
         if sys.stderr.isatty():
             click.echo(f"\r\x1b[K{step}…", err=True, nl=False)
 
-    result = release.make(plan, progress=progress, populate_metrics=populate_metrics, extra_checks=extra_checks)
+    result = release.make(plan, progress=progress)
     if sys.stderr.isatty():
         click.echo("\r\x1b[K", err=True, nl=False)
     click.echo(release.summary(result))
