@@ -6,6 +6,7 @@ import atexit
 import csv
 import os
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
@@ -48,6 +49,39 @@ GIT_ENV = {
     "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.org",
     "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1",
 }
+
+
+def pytest_configure(config) -> None:
+    config.addinivalue_line(
+        "markers", "installed_plugins: the test sees the aideals plugins installed in the environment "
+        "(entry points), as it tests how they are found",
+    )
+
+
+# `python -m aideals` in a subprocess, which does not see the plugins installed in the environment
+# either (the `aideals` command line follows, as after `-m aideals`).
+AIDEALS_WITHOUT_INSTALLED_PLUGINS = [
+    sys.executable, "-c",
+    "from aideals import plugins; plugins.discover_entry_points = lambda: []; from aideals.cli import main; main()",
+]
+
+
+@pytest.fixture(autouse=True)
+def no_installed_plugins(request, monkeypatch) -> None:
+    """The suite does not see the plugins installed in the environment (README's example plugin, a
+    plugin of one's own): their metrics and checks would change what a build, a report or a
+    validation gives here, and the tests expect the repository's plugins and their own alone.
+    Installed plugins are hidden, rather than AIDEALS_PLUGINS set to the repository's plugins,
+    since that would also hide the plugins a test writes and warn of the built-ins in every
+    package without a plugins/ directory. A test of entry points is marked `installed_plugins`
+    (and makes the distributions it finds itself). A command run in a subprocess sees them unless
+    run as AIDEALS_WITHOUT_INSTALLED_PLUGINS (or with AIDEALS_PLUGINS set)."""
+    monkeypatch.delenv("AIDEALS_PLUGINS", raising=False)  # nor does a limit set in the shell apply
+    if request.node.get_closest_marker("installed_plugins") is None:
+        from aideals import plugins
+
+        monkeypatch.setattr(plugins, "discover_entry_points", lambda: [])
+
 
 @pytest.fixture(scope="session")
 def root() -> Path:

@@ -81,6 +81,7 @@ def make_distribution(site: Path, module: str, metric: str) -> None:
     (info / "entry_points.txt").write_text(f"[aideals]\nfake = {module}\n", encoding="utf-8")
 
 
+@pytest.mark.installed_plugins
 def test_installed_entry_points_are_loaded_with_their_version(tmp_path, monkeypatch):
     make_distribution(tmp_path, "aideals_fake_plugin", "fake_metric")
     monkeypatch.syspath_prepend(str(tmp_path))
@@ -91,6 +92,18 @@ def test_installed_entry_points_are_loaded_with_their_version(tmp_path, monkeypa
     assert "fake_metric" in [m.name for m in loaded.metrics()]
 
 
+def test_the_tests_do_not_see_installed_plugins(tmp_path, monkeypatch):
+    """tests/conftest.py hides the plugins installed in the environment from every test not marked
+    `installed_plugins`: README's example plugin, installed, changes no test's result."""
+    make_distribution(tmp_path, "aideals_fake_hidden", "fake_hidden")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert "aideals-fake" in [ep.dist.name for ep in importlib.metadata.entry_points(group="aideals")]
+    loaded = plugins.load(ROOT, [], limit=None)  # entry points as a command finds them
+    assert loaded.names() == BUILTINS
+    assert loaded.left_out == [] and loaded.problems == []
+
+
+@pytest.mark.installed_plugins
 def test_installed_plugins_are_left_out_unless_named_when_asked(tmp_path, monkeypatch):
     """What `aideals release` loads: an installed plugin only when AIDEALS_PLUGINS names it."""
     make_distribution(tmp_path, "aideals_fake_optin", "fake_optin")
@@ -105,6 +118,7 @@ def test_installed_plugins_are_left_out_unless_named_when_asked(tmp_path, monkey
     assert loaded.info["aideals-fake"] == fake
 
 
+@pytest.mark.installed_plugins
 def test_a_distribution_with_two_entry_points_is_two_plugins(tmp_path, monkeypatch):
     """Both entry points of one distribution took its name, and every command stopped on "plugin
     name used twice"; each is now `distribution:entry point`, and AIDEALS_PLUGINS may name either."""
@@ -153,6 +167,7 @@ def test_example_plugin_package_entry_point_loads_its_metric(monkeypatch):
     assert [(m.name, m.plugin) for m in loaded.metrics()] == [("deals_per_party", "example")]
 
 
+@pytest.mark.installed_plugins
 def test_env_limit_loads_only_the_plugins_named(tmp_path, monkeypatch):
     make_distribution(tmp_path, "aideals_fake_limited", "fake_limited")
     monkeypatch.syspath_prepend(str(tmp_path))

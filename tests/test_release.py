@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from aideals import metadata
-from conftest import ROOT, read_csv
+from conftest import AIDEALS_WITHOUT_INSTALLED_PLUGINS, ROOT, read_csv
 
 PACKAGE_FILES = ("datapackage.json", "data", "schemas", "plugins", "CHANGELOG.md", "CITATION.cff", ".zenodo.json",
                  "README.md", ".gitignore")
@@ -30,13 +30,16 @@ def git(repo: Path, *args: str) -> str:
     return proc.stdout
 
 
-def aideals(repo: Path, *args: str, toolkit: Path | None = None, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+def aideals(repo: Path, *args: str, toolkit: Path | None = None, env: dict[str, str] | None = None,
+            installed_plugins: bool = False) -> subprocess.CompletedProcess:
     """Run `python -m aideals` in `repo` (with the toolkit imported from `toolkit`/src when given,
-    and `env` added to the environment)."""
+    and `env` added to the environment); the plugins installed in the environment are hidden from
+    it (a release lists those it leaves out), unless `installed_plugins`."""
     env = {**os.environ, **GIT_ENV, **(env or {})}
     if toolkit is not None:
         env["PYTHONPATH"] = str(toolkit / "src")
-    return subprocess.run([sys.executable, "-m", "aideals", *args], cwd=repo, capture_output=True, text=True, env=env)
+    command = [sys.executable, "-m", "aideals"] if installed_plugins else AIDEALS_WITHOUT_INSTALLED_PLUGINS
+    return subprocess.run([*command, *args], cwd=repo, capture_output=True, text=True, env=env)
 
 
 def set_changelog_section(repo: Path, heading: str) -> None:
@@ -611,11 +614,11 @@ def test_an_installed_plugin_is_left_out_of_a_release_unless_named(tmp_path: Pat
     those of a release made where nothing is installed."""
     env = installed_example(tmp_path / "site")
     repo = make_repo(tmp_path / "repo")
-    proc = aideals(repo, "release", "0.1.0", "--dry-run", env=env)
+    proc = aideals(repo, "release", "0.1.0", "--dry-run", env=env, installed_plugins=True)
     assert (proc.returncode, proc.stderr) == (0, "")
     assert proc.stdout == dry_run_plan("0.1.0", "release 0.1.0 dated 2026-11-23 (the first release)", CHECKS_PASSED, "",
                                        plugins=PLUGINS_HEADING + "\n" + BUILTIN_PLUGINS + LEFT_OUT)
-    proc = aideals(repo, "release", "0.1.0", env=env)
+    proc = aideals(repo, "release", "0.1.0", env=env, installed_plugins=True)
     assert (proc.returncode, proc.stderr) == (0, "")
     assert LEFT_OUT + "check it: aideals verify dist/0.1.0\n" in proc.stdout
     manifest = json.loads((repo / "dist" / "0.1.0" / "release-manifest.json").read_text())
@@ -632,11 +635,11 @@ def test_an_installed_plugin_named_in_aideals_plugins_is_released_and_recorded(t
     repo = make_repo(tmp_path / "repo")
     installed = ("  aideals-example-metric: installed aideals-example-metric 0.1.0 (entry point aideals_example_metric); "
                  "metrics: deals_per_party")
-    proc = aideals(repo, "release", "0.1.0", "--dry-run", env=env)
+    proc = aideals(repo, "release", "0.1.0", "--dry-run", env=env, installed_plugins=True)
     assert (proc.returncode, proc.stderr) == (0, "")
     assert proc.stdout == dry_run_plan("0.1.0", "release 0.1.0 dated 2026-11-23 (the first release)", CHECKS_PASSED, "",
                                        plugins=PLUGINS_HEADING + "\n" + installed + "\n" + BUILTIN_PLUGINS)
-    proc = aideals(repo, "release", "0.1.0", env=env)
+    proc = aideals(repo, "release", "0.1.0", env=env, installed_plugins=True)
     assert (proc.returncode, proc.stderr) == (0, "")
     out = repo / "dist" / "0.1.0"
     with duckdb.connect(str(out / "aideals-0.1.0.duckdb"), read_only=True) as con:
