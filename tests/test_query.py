@@ -8,6 +8,7 @@ import os
 import duckdb
 import pytest
 from cli_runner import run_cli
+from conftest import AIDEALS_WITHOUT_INSTALLED_PLUGINS, ROOT
 from fixture_packages import make_package
 
 from aideals import build, package
@@ -342,11 +343,10 @@ def test_a_file_that_is_not_a_duckdb_database_is_one_line_and_no_extension_is_fe
         lite.close()
     else:
         (work / name).write_text("" if kind == "empty" else "deal_id,title\nx,y\n", encoding="utf-8")
-    monkeypatch.setenv("AIDEALS_PLUGINS", "")
     for args in (
         ["query", "SELECT 1", "--db", name],
         ["report", "--db", name, "--out", "r.html"],
-        ["metrics", "run", "--package", str(release), "--database", name],
+        ["metrics", "run", "--package", str(release), "--plugins-dir", str(ROOT / "plugins"), "--database", name],
     ):
         assert run_cli(args, capsys) == (2, "", f"aideals: error: {name}: not a DuckDB database (a release's aideals.duckdb, as `aideals build` writes, is one)\n"), args
     assert sorted(p.name for p in work.iterdir()) == [name]
@@ -363,12 +363,12 @@ def test_a_fifo_given_as_the_database_is_refused_not_waited_on(release, tmp_path
     """`metrics run --database` takes any existing path: DuckDB (and a read of its first bytes)
     waited forever on a named pipe."""
     import subprocess
-    import sys
 
     fifo = tmp_path / "pipe.duckdb"
     os.mkfifo(fifo)
-    proc = subprocess.run([sys.executable, "-m", "aideals", "metrics", "run", "--package", str(release), "--database", str(fifo)],
-                          capture_output=True, text=True, timeout=60, env={**os.environ, "AIDEALS_PLUGINS": ""})
+    proc = subprocess.run([*AIDEALS_WITHOUT_INSTALLED_PLUGINS, "metrics", "run", "--package", str(release),
+                           "--plugins-dir", str(ROOT / "plugins"), "--database", str(fifo)],
+                          capture_output=True, text=True, timeout=60)
     assert (proc.returncode, proc.stdout, proc.stderr) == (2, "", f"aideals: error: {fifo}: not a DuckDB database (a release's aideals.duckdb, as `aideals build` writes, is one)\n")
 
 

@@ -132,10 +132,11 @@ def test_cite_in_a_clone_without_the_tag_warns_on_stderr_and_keeps_stdout(tmp_pa
 def test_build_and_report_in_a_clone_without_the_tag_warn_on_stderr(tmp_path: Path, capsys):
     root, version = untagged(tmp_path)
     rc, out, err = run_cli(["build", "--package", str(root), "--out", str(tmp_path / "dist")], capsys)
-    assert (rc, err) == (0, untagged_warning(version))
+    assert (rc, err) == (0, no_metrics_warning(root) + untagged_warning(version))
     assert out.startswith("built ") and "warning" not in out
     assert descriptor(tmp_path / "dist")["version"] == version
     rc, out, err = run_cli(["report", "--package", str(root), "--out", str(tmp_path / "r.html"), "--built-at", "2026-12-05"],
                            capsys)
     assert (rc, out) == (0, "")
-    assert err == untagged_warning(version) + f"wrote {tmp_path / 'r.html'} (release {version}, from the package in {root})\n"
+    assert err == (untagged_warning(version) + no_metrics_warning(root, plugins_dir_option=False)
+                   + f"wrote {tmp_path / 'r.html'} (release {version}, from the package in {root})\n")
