@@ -145,6 +145,21 @@ def _through_link(root: Path, name: str) -> bool:
     return False
 
 
+def _listed_file(root: Path, name: str, listed_in: str, report: VerifyReport) -> tuple[int, str] | None:
+    """The size and sha256 of a file that `listed_in` (SHA256SUMS, a manifest) lists, or None after
+    reporting why it is not read: a name outside the directory, one through a symbolic link (the
+    link itself is reported as such), a file missing."""
+    if not inside(name):
+        report.add(Mismatch(name, "outside", listed_in, None))
+        return None
+    if _through_link(root, name):
+        return None
+    if not (root / name).is_file():
+        report.add(Mismatch(name, "missing", listed_in, None))
+        return None
+    return file_digest(root / name)
+
+
 def split_hash(value: str) -> tuple[str, str]:
     """`sha256:abc…` -> ("sha256", "abc…"); a bare hex digest is MD5, as in Frictionless."""
     algorithm, _, digest = value.rpartition(":")
@@ -309,17 +324,11 @@ def verify_release_dir(root: Path, report: VerifyReport) -> None:
     if (root / SUMS).is_file():
         for expected, name in _read_sums(root / SUMS):
             listed.add(name)
-            path = root / name
             report.files_checked += 1
-            if not inside(name):
-                report.add(Mismatch(name, "outside", SUMS, None))
+            found = _listed_file(root, name, SUMS, report)
+            if found is None:
                 continue
-            if _through_link(root, name):
-                continue  # the link itself is reported below
-            if not path.is_file():
-                report.add(Mismatch(name, "missing", SUMS, None))
-                continue
-            _, actual = file_digest(path)
+            _, actual = found
             if actual != expected:
                 report.add(Mismatch(name, "sha256", expected, actual))
         present = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() and not p.is_symlink()}
@@ -348,18 +357,12 @@ def verify_release_dir(root: Path, report: VerifyReport) -> None:
         if not isinstance(name, str):
             continue
         in_manifest.add(name)
-        path = root / name
         if name not in listed:
             report.files_checked += 1
-        if not inside(name):
-            report.add(Mismatch(name, "outside", MANIFEST, None))
+        found = _listed_file(root, name, MANIFEST, report)
+        if found is None:
             continue
-        if _through_link(root, name):
-            continue  # the link itself is reported below
-        if not path.is_file():
-            report.add(Mismatch(name, "missing", MANIFEST, None))
-            continue
-        size, actual = file_digest(path)
+        size, actual = found
         if entry.get("sha256") != actual:
             report.add(Mismatch(name, "sha256", _recorded(entry.get("sha256")), actual))
         if entry.get("bytes") != size:
@@ -418,16 +421,10 @@ def verify_build_dir(root: Path, report: VerifyReport) -> None:
         name = entry["path"]
         listed.add(name)
         report.files_checked += 1
-        if not inside(name):
-            report.add(Mismatch(name, "outside", BUILD_MANIFEST, None))
+        found = _listed_file(root, name, BUILD_MANIFEST, report)
+        if found is None:
             continue
-        if _through_link(root, name):
-            continue  # the link itself is reported below
-        path = root / name
-        if not path.is_file():
-            report.add(Mismatch(name, "missing", BUILD_MANIFEST, None))
-            continue
-        size, actual = file_digest(path)
+        size, actual = found
         recorded = entry.get("sha256")
         if recorded != actual:
             shown = recorded if isinstance(recorded, str) and recorded.isalnum() else _recorded(recorded)
