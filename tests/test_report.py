@@ -540,6 +540,19 @@ def test_a_metric_that_is_a_bound_says_so(con):
     assert "<td>pair</td><td>Nvidia / OpenAI</td>" in page
 
 
+def test_a_metric_whose_bounds_push_both_ways_is_not_called_estimated(con):
+    """A result's `estimate` is a value its inputs' bounds push both ways, not a number anyone
+    estimated (plugins/README.md): the page said "estimated 1 ratio"."""
+    con.execute(
+        "INSERT INTO metrics VALUES ('vendor_financing_ratio', 'pair', 'nvidia/openai', 1, NULL, 'ratio', "
+        "['nvidia-openai-2025-amount-cafetech', 'nvidia-openai-2025-gpu-purchases-cafetech'], NULL, 'estimate', "
+        "'builtin')"
+    )
+    page = report.render_html(con, version="0.1.0", built_at=BUILT_AT)
+    assert 'title="Show the 2 input figures">1 ratio (may be lower or higher)</a>' in page
+    assert "estimated 1 ratio" not in page
+
+
 def test_a_cycle_metric_names_its_parties_in_order_back_to_the_first(con):
     con.execute(
         "INSERT INTO metrics VALUES ('circularity', 'cycle', 'openai/amd', 100, NULL, 'percent', "

@@ -76,6 +76,9 @@ QUALIFIER_WORDS = {
     "estimate": "estimated",
     "range": "",
 }
+# A metric result's `estimate` is no number anyone estimated: its inputs' bounds push it both ways
+# (plugins/README.md, "What a result's qualifier means").
+METRIC_ESTIMATE = "may be lower or higher"
 SAFE_URL = re.compile(r"^https?://[^\s\"'<>`]+\Z", re.IGNORECASE)
 LANGUAGE_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
@@ -1366,7 +1369,10 @@ def _metrics_html(data: dict[str, Any]) -> str:
             ids = subject.split("/")
             subject = " → ".join(_name(names, p) for p in [*ids, ids[0]])
         # A metric computed from "up to" or "at least" figures is itself a bound: say so, as for figures.
-        value = format_stated(m["value"], m["value_high"], m["unit"], m["qualifier"])
+        if m["qualifier"] == "estimate":
+            value = f'{format_stated(m["value"], m["value_high"], m["unit"], None)} ({METRIC_ESTIMATE})'
+        else:
+            value = format_stated(m["value"], m["value_high"], m["unit"], m["qualifier"])
         ids = list(m["figure_ids"] or [])
         link = (
             f'<a href="#figures" class="figure-link" data-figure-ids="{_e(" ".join(ids))}" '
