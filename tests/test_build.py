@@ -432,8 +432,8 @@ def test_failing_to_delete_the_old_release_keeps_the_new_one_and_warns(built, mo
 
 @pytest.fixture
 def built_with_releases(built):
-    """`built`, with two release directories that `aideals release` made inside it, one downloaded
-    there (named like a version, no manifest), and a directory an older build left (not a version)."""
+    """`built`, with two release directories that `aideals release` made inside it, and one downloaded
+    there (named like a version, no manifest)."""
     pkg, out, _ = built
     for version in ("0.1.0", "0.2.0"):
         (out / version).mkdir()
@@ -441,8 +441,6 @@ def built_with_releases(built):
         (out / version / f"aideals-{version}.zip").write_bytes(f"zip of {version}".encode())
     (out / "9.9.9").mkdir()
     (out / "9.9.9" / "aideals-9.9.9-figures.parquet").write_bytes(b"downloaded")
-    (out / "old-layout").mkdir()
-    (out / "old-layout" / "notes.txt").write_text("an older build's", encoding="utf-8")
     return pkg, out, snapshot(out)
 
 
@@ -458,7 +456,7 @@ def test_a_build_keeps_the_release_directories_made_inside_it(built_with_release
     assert result.rows["parties"] == 4
     assert result.files == RELEASE_FILES  # what this build wrote; the releases are not in its list
     after = snapshot(out)
-    assert sorted(after) == sorted(RELEASE_FILES + RELEASE_DIR_FILES)  # old-layout/ was the old build's
+    assert sorted(after) == sorted(RELEASE_FILES + RELEASE_DIR_FILES)
     assert {f: after[f] for f in RELEASE_DIR_FILES} == {f: before[f] for f in RELEASE_DIR_FILES}
     assert sorted(os.listdir(out.parent)) == ["dist", "pkg"]
 
@@ -470,11 +468,12 @@ def test_a_first_build_into_a_directory_holding_only_releases_keeps_them(pkg, tm
     (out / "0.1.0" / "release-manifest.json").write_text('{"version": "0.1.0"}\n', encoding="utf-8")
     build.build(pkg, out)
     assert sorted(snapshot(out)) == sorted(RELEASE_FILES + ["0.1.0/release-manifest.json"])
-    (out / "notes").mkdir()  # not a release, so out is not only releases
     shutil.rmtree(out / "parquet")
-    (out / "aideals.duckdb").unlink()
-    with pytest.raises(AidealsError, match="exists and is not an aideals release"):
+    (out / "aideals.duckdb").unlink()  # no longer a build: its descriptor and data alone are refused
+    with pytest.raises(AidealsError) as exc:
         build.build(pkg, out)
+    assert str(exc.value) == (f"{out}: exists and is not an aideals build (no aideals.duckdb and datapackage.json); "
+                              "a build replaces its --out, so choose another one")
 
 
 def test_a_first_build_replaces_the_report_that_aideals_report_wrote_into_dist(pkg, capsys):
@@ -490,8 +489,9 @@ def test_a_first_build_replaces_the_report_that_aideals_report_wrote_into_dist(p
     assert sorted(snapshot(out)) == sorted(RELEASE_FILES + ["0.1.0/release-manifest.json"])
 
 
-@pytest.mark.parametrize("content", [b"my notes\n", None])
-def test_a_report_html_that_is_not_a_page_is_still_refused(pkg, tmp_path, content):
+@pytest.mark.parametrize("content, why", [(b"my notes\n", "no aideals.duckdb and datapackage.json"),
+                                          (None, "it holds 'report.html', which a build does not write")])
+def test_a_report_html_that_is_not_a_page_is_still_refused(pkg, tmp_path, content, why):
     """Only a page (a regular file that starts as HTML) is taken for a report: a file of other
     content, or a symbolic link, named report.html is the user's."""
     out = tmp_path / "dist"
@@ -502,12 +502,7 @@ def test_a_report_html_that_is_not_a_page_is_still_refused(pkg, tmp_path, conten
         page.symlink_to(tmp_path / "page.html")
     else:
         page.write_bytes(content)
-    with pytest.raises(AidealsError) as exc:
-        build.build(pkg, out)
-    assert str(exc.value) == (
-        f"{out}: exists and is not an aideals release (no aideals.duckdb and datapackage.json); "
-        "remove it or choose another --out"
-    )
+    assert refused_as_not_a_build(pkg, out) == why
     assert os.listdir(out) == ["report.html"]
 
 
@@ -518,7 +513,6 @@ def test_a_build_keeps_a_release_directory_without_a_manifest(built):
     pkg, out, _ = built
     (out / "0.37.1").mkdir()
     (out / "0.37.1" / "aideals-0.37.1-figures.parquet").write_bytes(b"downloaded")
-    (out / "stale.txt").write_text("from an older build")
     build.build(pkg, out)
     assert sorted(snapshot(out)) == sorted(RELEASE_FILES + ["0.37.1/aideals-0.37.1-figures.parquet"])
     assert (out / "0.37.1" / "aideals-0.37.1-figures.parquet").read_bytes() == b"downloaded"
@@ -547,8 +541,11 @@ def test_an_interrupted_move_puts_every_release_back(built_with_releases, monkey
 
 
 def test_a_successful_build_replaces_the_previous_release_completely(built):
+    """Files of the build's own layout that this build does not write (a table or a schema the
+    package no longer has) go with the previous build."""
     pkg, out, before = built
-    (out / "stale.txt").write_text("from an older build")
+    (out / "parquet" / "retired.parquet").write_bytes(b"PAR1 of a table no longer built")
+    (out / "schemas" / "retired.schema.json").write_text("{}\n")
     (pkg.root / "data" / "parties.csv").write_bytes((pkg.root / "data" / "parties.csv").read_bytes() + b"delta,Delta,company,DE,,,,\n")
     result = build.build(pkg, out)
     assert result.rows["parties"] == 4
@@ -583,10 +580,85 @@ def test_build_refuses_to_replace_a_directory_that_is_not_a_release(pkg, tmp_pat
     with pytest.raises(AidealsError) as exc:
         build.build(pkg, other)
     assert str(exc.value) == (
-        f"{other}: exists and is not an aideals release (no aideals.duckdb and datapackage.json); "
-        "remove it or choose another --out"
+        f"{other}: exists and is not an aideals build (it holds 'keep.txt', which a build does not write); "
+        "a build replaces its --out, so choose another one"
     )
     assert (other / "keep.txt").read_text() == "precious"
+
+
+def refused_as_not_a_build(pkg, out: Path) -> str:
+    """Build into `out`, which must be refused with nothing changed in or beside it; return why."""
+    before = snapshot(out)
+    beside = sorted(os.listdir(out.parent))
+    with pytest.raises(AidealsError) as exc:
+        build.build(pkg, out)
+    assert snapshot(out) == before
+    assert sorted(os.listdir(out.parent)) == beside
+    message = str(exc.value)
+    prefix, suffix = f"{out}: exists and is not an aideals build (", "); a build replaces its --out, so choose another one"
+    assert message.startswith(prefix) and message.endswith(suffix), message
+    return message.removeprefix(prefix).removesuffix(suffix)
+
+
+def test_two_file_names_do_not_make_a_build(pkg, tmp_path):
+    """A project folder holding files named aideals.duckdb and datapackage.json (empty, `{}`, or a
+    build's own copied there) is not a build: the build refuses, naming what it would have deleted."""
+    project = tmp_path / "myproject"
+    (project / "notes").mkdir(parents=True)
+    (project / "notes" / "thesis.md").write_text("my thesis\n")
+    (project / "analysis.py").write_text("important\n")
+    (project / "datapackage.json").write_text("{}\n")
+    (project / "aideals.duckdb").touch()
+    assert refused_as_not_a_build(pkg, project) == "it holds 'analysis.py' and 1 more, which a build does not write"
+    shutil.rmtree(project / "notes")
+    assert refused_as_not_a_build(pkg, project) == "it holds 'analysis.py', which a build does not write"
+    (project / "analysis.py").unlink()
+    assert refused_as_not_a_build(pkg, project) == "aideals.duckdb is not a DuckDB database"
+    (project / "aideals.duckdb").unlink()
+    duckdb.connect(str(project / "aideals.duckdb")).close()  # an empty DuckDB database
+    assert refused_as_not_a_build(pkg, project) == (
+        "datapackage.json does not list each data file with its sha256, as a build's does")
+
+
+def rewrite_json(path: Path, change) -> None:
+    data = json.loads(path.read_text())
+    change(data)
+    path.write_text(json.dumps(data))
+
+
+@pytest.mark.parametrize("change, why", [
+    (lambda out: (out / "analysis.py").write_text("x"), "it holds 'analysis.py', which a build does not write"),
+    (lambda out: (out / "notes").mkdir(), "it holds 'notes/', which a build does not write"),
+    (lambda out: (out / "parquet" / "notes.txt").write_text("x"), "it holds 'parquet/notes.txt', which a build does not write"),
+    (lambda out: (out / "schemas" / "drafts").mkdir(), "it holds 'schemas/drafts/', which a build does not write"),
+    (lambda out: (out / "data" / "mine.csv").write_text("a\n1\n"), "it holds 'data/mine.csv', which datapackage.json does not list"),
+    (lambda out: (out / "report.html").unlink() or (out / "report.html").symlink_to(out.parent / "pkg" / "datapackage.json"),
+     "it holds 'report.html', which a build does not write"),
+    (lambda out: open(out / "data" / "deals.csv", "a").write("\n"),
+     "data/deals.csv does not match the size and sha256 that datapackage.json records"),
+    (lambda out: (out / "data" / "deals.csv").unlink(), "data/deals.csv is missing"),
+    (lambda out: (out / "aideals.duckdb").write_text("my own notes"), "aideals.duckdb is not a DuckDB database"),
+    (lambda out: rewrite_json(out / "datapackage.json", lambda d: d["resources"][0].pop("hash")),
+     "datapackage.json does not list each data file with its sha256, as a build's does"),
+    (lambda out: rewrite_json(out / "datapackage.json", lambda d: d["resources"][0].update(path="../pkg/data/deals.csv")),
+     "datapackage.json does not list each data file with its sha256, as a build's does"),
+    (lambda out: (out / "datapackage.json").write_text("{"),
+     "datapackage.json does not list each data file with its sha256, as a build's does"),
+], ids=["file", "folder", "file-in-parquet", "folder-in-schemas", "csv-in-data", "symlink", "edited-csv", "missing-csv",
+        "not-duckdb", "no-hash", "path-outside", "broken-json"])
+def test_a_build_with_anything_of_someone_else_in_it_is_refused(built, change, why):
+    """A previous build is replaced only when it holds nothing but a build's files, as a build wrote them."""
+    pkg, out, _ = built
+    change(out)
+    assert refused_as_not_a_build(pkg, out) == why
+
+
+def test_a_file_manager_s_ds_store_does_not_stop_a_build(built):
+    pkg, out, _ = built
+    (out / ".DS_Store").write_bytes(b"Bud1")
+    (out / "data" / ".DS_Store").write_bytes(b"Bud1")
+    assert build.build(pkg, out).files == RELEASE_FILES
+    assert sorted(snapshot(out)) == RELEASE_FILES
 
 
 @pytest.mark.parametrize("target", ["a directory", "nothing"])

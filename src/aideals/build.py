@@ -15,7 +15,8 @@ Everything is written into a temporary directory beside `out` (same file system)
 place only when complete, so a failed or interrupted build leaves the previous release untouched.
 Release directories inside `out` (`<out>/X.Y.Z/`: made by `aideals release`, with its
 release-manifest.json, or a release a user downloaded there) are moved into the new build before it
-is renamed in: a build keeps them. Everything else in `out` is the previous build's, and replaced.
+is renamed in: a build keeps them. Everything else in `out` must be the previous build's (see
+not_a_build), and is replaced; a build refuses an `out` holding anything else.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
 from collections.abc import Callable, Iterable
@@ -32,7 +34,7 @@ from typing import TYPE_CHECKING
 
 from aideals.errors import AidealsError
 from aideals.package import DESCRIPTOR, RESOURCE_NAMES, Package
-from aideals.verify import BUILD_MANIFEST
+from aideals.verify import BUILD_MANIFEST, file_digest
 
 if TYPE_CHECKING:
     import duckdb
@@ -103,14 +105,100 @@ def _check_out(out: Path, pkg: Package) -> None:
             raise AidealsError(f"{out}: is a symbolic link; a build replaces its --out, so give the directory itself")
         if not out.is_dir():
             raise AidealsError(f"{out}: exists and is not a directory; remove it or choose another --out")
-        releases = set(release_dirs(out))  # dist/X.Y.Z/ of `aideals release`: kept by the build
-        # report.html, what `aideals report` writes into dist/ before a first build, is replaced by the build's own
-        others = [p for p in out.iterdir() if p.name not in releases and not _report_page(p)]
-        if others and not ((out / DATABASE).is_file() and (out / DESCRIPTOR).is_file()):
-            raise AidealsError(
-                f"{out}: exists and is not an aideals release (no {DATABASE} and {DESCRIPTOR}); "
-                "remove it or choose another --out"
-            )
+        problem = not_a_build(out)
+        if problem:
+            raise AidealsError(f"{out}: exists and is not an aideals build ({problem}); "
+                               "a build replaces its --out, so choose another one")
+
+
+# What a build writes into `out` (the same since the first version of aideals): files (None), and
+# folders with the names of the files they hold. Anything else in an existing `out` is not a
+# build's own, and the build refuses to replace it.
+LAYOUT: dict[str, re.Pattern[str] | None] = {
+    DATABASE: None,
+    DESCRIPTOR: None,
+    REPORT: None,
+    BUILD_MANIFEST: None,
+    "data": re.compile(r"[^/]+\Z"),  # only the files the descriptor lists, checked with their hashes
+    "schemas": re.compile(r"[^/]+\Z"),  # the schemas the descriptor names, *.json in this repository
+    "parquet": re.compile(r"[^/]+\.parquet\Z"),
+}
+OS_CLUTTER = ".DS_Store"  # what a file manager leaves in any folder it shows: never anyone's work
+DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
+SHA256_HEX = re.compile(r"[0-9a-f]{64}\Z")
+
+
+def _plain_file(path: Path) -> bool:
+    return path.is_file() and not path.is_symlink()
+
+
+def _plain_dir(path: Path) -> bool:
+    return path.is_dir() and not path.is_symlink()
+
+
+def _foreign(out: Path, kept: set[str]) -> list[str]:
+    """The entries of `out` a build does not write, named relative to `out` (a directory with `/`)."""
+    foreign: list[str] = []
+    for entry in sorted(out.iterdir()):
+        name = entry.name
+        pattern = LAYOUT.get(name, False)
+        if name in kept or name == OS_CLUTTER or (pattern is None and _plain_file(entry)):
+            continue
+        if pattern and _plain_dir(entry):
+            foreign += [f"{name}/{p.name}" + ("/" if _plain_dir(p) else "") for p in sorted(entry.iterdir())
+                        if p.name != OS_CLUTTER and not (_plain_file(p) and pattern.match(p.name))]
+        else:
+            foreign.append(name + ("/" if _plain_dir(entry) else ""))
+    return foreign
+
+
+def not_a_build(out: Path) -> str | None:
+    """Why the existing directory `out` is not one an aideals build wrote; None when it is one.
+
+    A build is recognised by its content, never by two file names alone: aideals.duckdb is a DuckDB
+    database, datapackage.json lists each file of data/ with its size and sha256 (and they match),
+    and nothing else is there but the build's own files (LAYOUT) and the release directories a
+    build keeps. Builds of every earlier version of aideals have this layout (build-manifest.json
+    is newer) and are recognised too. An empty `out`, or one holding only release directories and
+    a report page (as `aideals report` writes it before a first build), has nothing to lose: None
+    as well."""
+    kept = set(release_dirs(out))
+    foreign = _foreign(out, kept)
+    if foreign:
+        more = f" and {len(foreign) - 1} more" if len(foreign) > 1 else ""
+        return f"it holds {foreign[0]!r}{more}, which a build does not write"
+    # report.html alone, as `aideals report` writes it into dist/ before a first build, is replaced too
+    if all(p.name in kept or p.name == OS_CLUTTER or _report_page(p) for p in out.iterdir()):
+        return None
+    if not (_plain_file(out / DATABASE) and _plain_file(out / DESCRIPTOR)):
+        return f"no {DATABASE} and {DESCRIPTOR}"
+    with open(out / DATABASE, "rb") as fh:
+        if fh.read(12)[8:] != DUCKDB_MAGIC:
+            return f"{DATABASE} is not a DuckDB database"
+    try:
+        descriptor = json.loads((out / DESCRIPTOR).read_text(encoding="utf-8"))
+    except ValueError:  # not UTF-8 (UnicodeDecodeError) or not JSON
+        descriptor = None
+    resources = descriptor.get("resources") if isinstance(descriptor, dict) else None
+    listed = set()
+    for res in resources if isinstance(resources, list) else []:
+        path = res.get("path") if isinstance(res, dict) else None
+        digest = res.get("hash") if isinstance(res, dict) else None
+        if not (isinstance(path, str) and path.startswith("data/") and LAYOUT["data"].match(path[5:])
+                and isinstance(digest, str) and digest.startswith("sha256:") and SHA256_HEX.match(digest[7:])):
+            break
+        listed.add(path[5:])
+        if not _plain_file(out / path):
+            return f"{path} is missing"
+        if file_digest(out / path) != (res.get("bytes"), digest[7:]):
+            return f"{path} does not match the size and sha256 that {DESCRIPTOR} records"
+    else:
+        unlisted = sorted({p.name for p in (out / "data").iterdir()} - listed - {OS_CLUTTER}) if listed else []
+        if unlisted:
+            return f"it holds {'data/' + unlisted[0]!r}, which {DESCRIPTOR} does not list"
+        if listed:
+            return None
+    return f"{DESCRIPTOR} does not list each data file with its sha256, as a build's does"
 
 
 def _report_page(path: Path) -> bool:

@@ -33,8 +33,9 @@ class TerminalProgress:
     "--out",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Release directory to write, replaced atomically when the build succeeds "
-    "(default: dist/ in the package root, where `aideals query` looks).",
+    help="Release directory to write, replaced atomically when the build succeeds; an existing one "
+    "must be an earlier build, else the build refuses (default: dist/ in the package root, where "
+    "`aideals query` looks).",
 )
 @package_option
 @plugins_dir_option
