@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 from cli_runner import run_cli
-from conftest import ROOT, no_metrics_warning
+from conftest import AIDEALS_WITHOUT_INSTALLED_PLUGINS, ROOT, no_metrics_warning
 from fixture_packages import make_package
 
 from aideals import build, checks, package
@@ -473,7 +473,7 @@ def test_a_first_build_into_a_directory_holding_only_releases_keeps_them(pkg, tm
     with pytest.raises(AidealsError) as exc:
         build.build(pkg, out)
     assert str(exc.value) == (f"{out}: exists and is not an aideals build (no aideals.duckdb and datapackage.json); "
-                              "a build replaces its --out, so choose another one")
+                              "nothing was changed: choose another --out, or move out of it what is not a build's")
 
 
 def test_a_first_build_replaces_the_report_that_aideals_report_wrote_into_dist(pkg, capsys):
@@ -540,6 +540,92 @@ def test_an_interrupted_move_puts_every_release_back(built_with_releases, monkey
     build_failing_a_rename(built_with_releases, monkeypatch, fails, error)
 
 
+def test_a_second_build_into_the_same_directory_refuses_while_the_first_runs(built, capsys):
+    """Two builds into one dist/ at once could delete the release directories the first is moving:
+    the second refuses with one line, changing nothing; once the first is done, building works."""
+    pkg, out, before = built
+    lock = build.OutLock(out)
+    assert sorted(os.listdir(out.parent)) == [".dist.lock", "dist", "pkg"]
+    rc, stdout, stderr = run_cli(["build", "--package", str(pkg.root), "--out", str(out)], capsys)
+    assert (rc, stdout) == (2, "")
+    assert stderr == (f"aideals: error: {out}: another aideals build or release is writing it now (it holds "
+                      f"{out.parent / '.dist.lock'}); nothing was written, try again when it has finished\n")
+    assert snapshot(out) == before
+    lock.release()
+    assert sorted(os.listdir(out.parent)) == ["dist", "pkg"]
+    build.build(pkg, out)
+    assert sorted(os.listdir(out.parent)) == ["dist", "pkg"]  # the build's lock is gone with it
+
+
+GATED_METRIC = """import pathlib, time
+from aideals import hookimpl
+from aideals.metrics import Metric
+HERE = pathlib.Path(__file__).parent
+
+
+def wait(con):
+    (HERE / "started").touch()
+    deadline = time.monotonic() + 120
+    while not (HERE / "go").exists() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return []
+
+
+@hookimpl
+def aideals_register_metrics():
+    return [Metric(name="gated", title="T", description="D", unit="count", formula="F", function=wait)]
+"""
+
+
+def test_two_builds_at_once_keep_the_releases_in_dist(built, tmp_path):
+    """Finding: a build started while another was replacing dist/ could delete dist/X.Y.Z/ (both
+    exiting 0). Now the second one refuses while the first holds dist/, and the release is kept."""
+    import subprocess
+    import time
+
+    pkg, out, _ = built
+    (out / "0.1.0").mkdir()
+    (out / "0.1.0" / "aideals-0.1.0.zip").write_bytes(b"a published release")
+    gated = tmp_path / "gated"
+    gated.mkdir()
+    (gated / "gated_metric.py").write_text(GATED_METRIC)
+    command = [*AIDEALS_WITHOUT_INSTALLED_PLUGINS, "build", "--package", str(pkg.root), "--out", str(out)]
+    first = subprocess.Popen([*command, "--plugins-dir", str(gated)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not (gated / "started").exists() and first.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert (gated / "started").exists(), first.communicate()
+        second = subprocess.run(command, capture_output=True, text=True)
+    finally:
+        (gated / "go").touch()
+        stdout, stderr = first.communicate(timeout=120)
+    assert (second.returncode, second.stdout) == (2, "")
+    assert second.stderr == (f"aideals: error: {out}: another aideals build or release is writing it now (it holds "
+                             f"{out.parent / '.dist.lock'}); nothing was written, try again when it has finished\n")
+    assert first.returncode == 0, stderr
+    assert (out / "0.1.0" / "aideals-0.1.0.zip").read_bytes() == b"a published release"
+    assert sorted(os.listdir(out.parent)) == ["dist", "gated", "pkg"]
+
+
+def test_a_lock_file_left_by_a_killed_build_blocks_nothing(built, tmp_path):
+    """The kernel drops the lock of a process that died; its file is taken over, then removed."""
+    pkg, out, _ = built
+    (tmp_path / ".dist.lock").write_text("")
+    build.build(pkg, out)
+    assert sorted(os.listdir(out.parent)) == ["dist", "pkg"]
+
+
+def test_a_build_removes_what_a_killed_release_left_in_dist(built):
+    """`aideals release` works in dist/.release-X.Y.Z-<random>/; killed, it leaves that behind. A
+    build holds the lock (no release is running), so it replaces that directory with the old build."""
+    pkg, out, _ = built
+    (out / ".release-0.2.0-ab_c1234" / "build").mkdir(parents=True)
+    build.build(pkg, out)
+    assert sorted(snapshot(out)) == RELEASE_FILES
+    assert sorted(os.listdir(out)) == sorted({f.split("/")[0] for f in RELEASE_FILES})
+
+
 def test_a_successful_build_replaces_the_previous_release_completely(built):
     """Files of the build's own layout that this build does not write (a table or a schema the
     package no longer has) go with the previous build."""
@@ -581,7 +667,7 @@ def test_build_refuses_to_replace_a_directory_that_is_not_a_release(pkg, tmp_pat
         build.build(pkg, other)
     assert str(exc.value) == (
         f"{other}: exists and is not an aideals build (it holds 'keep.txt', which a build does not write); "
-        "a build replaces its --out, so choose another one"
+        "nothing was changed: choose another --out, or move out of it what is not a build's"
     )
     assert (other / "keep.txt").read_text() == "precious"
 
@@ -595,7 +681,7 @@ def refused_as_not_a_build(pkg, out: Path) -> str:
     assert snapshot(out) == before
     assert sorted(os.listdir(out.parent)) == beside
     message = str(exc.value)
-    prefix, suffix = f"{out}: exists and is not an aideals build (", "); a build replaces its --out, so choose another one"
+    prefix, suffix = f"{out}: exists and is not an aideals build (", "); nothing was changed: choose another --out, or move out of it what is not a build's"
     assert message.startswith(prefix) and message.endswith(suffix), message
     return message.removeprefix(prefix).removesuffix(suffix)
 

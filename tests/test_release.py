@@ -490,6 +490,26 @@ def test_a_dist_that_holds_the_package_leaves_nothing_out_of_the_clean_tree_chec
             "the working tree is not clean (data/parties.csv): commit or stash first; nothing was written")
 
 
+def test_a_release_refuses_while_a_build_or_release_writes_its_dist(repo: Path):
+    """A build replacing dist/ moves dist/X.Y.Z/ around: a release into the same dist/ meanwhile
+    refuses, with one line, before it changes any file (the lock file is left out of the clean-tree
+    check, ignored by git or not)."""
+    from aideals.build import OutLock
+
+    (repo / ".gitignore").write_text("__pycache__/\n")
+    git(repo, "commit", "-qam", "the lock file not ignored")
+    lock = OutLock(repo / "dist")
+    try:
+        assert refuse(repo, "0.1.0") == (
+            f"{repo / 'dist'}: another aideals build or release is writing it now (it holds {repo / '.dist.lock'}); "
+            "nothing was written, try again when it has finished")
+    finally:
+        lock.release()
+    proc = aideals(repo, "release", "0.1.0")
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in repo.iterdir() if p.name.startswith(".dist")) == []
+
+
 def test_a_manifest_schema_that_is_not_a_json_schema_is_refused_before_the_commit(repo: Path):
     (repo / "schemas" / "release-manifest.schema.json").write_text('{"type": "objekt"}\n', encoding="utf-8")
     git(repo, "commit", "-qam", "a broken manifest schema")

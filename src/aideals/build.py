@@ -21,6 +21,7 @@ not_a_build), and is replaced; a build refuses an `out` holding anything else.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -105,10 +106,14 @@ def _check_out(out: Path, pkg: Package) -> None:
             raise AidealsError(f"{out}: is a symbolic link; a build replaces its --out, so give the directory itself")
         if not out.is_dir():
             raise AidealsError(f"{out}: exists and is not a directory; remove it or choose another --out")
-        problem = not_a_build(out)
-        if problem:
-            raise AidealsError(f"{out}: exists and is not an aideals build ({problem}); "
-                               "a build replaces its --out, so choose another one")
+
+
+def _check_previous_build(out: Path) -> None:
+    """Refuse an existing `out` that is not a previous build (see not_a_build)."""
+    problem = not_a_build(out) if out.is_dir() else None
+    if problem:
+        raise AidealsError(f"{out}: exists and is not an aideals build ({problem}); "
+                           "nothing was changed: choose another --out, or move out of it what is not a build's")
 
 
 # What a build writes into `out` (the same since the first version of aideals): files (None), and
@@ -123,6 +128,9 @@ LAYOUT: dict[str, re.Pattern[str] | None] = {
     "schemas": re.compile(r"[^/]+\Z"),  # the schemas the descriptor names, *.json in this repository
     "parquet": re.compile(r"[^/]+\.parquet\Z"),
 }
+# The working directory `aideals release` makes in dist/ (tempfile.mkdtemp(prefix=".release-X.Y.Z-")),
+# left there only when a release was killed.
+RELEASE_WORK_RE = re.compile(r"\.release-[0-9A-Za-z.+-]+-[a-z0-9_]{8}\Z")
 OS_CLUTTER = ".DS_Store"  # what a file manager leaves in any folder it shows: never anyone's work
 DUCKDB_MAGIC = b"DUCK"  # bytes 8-11 of every DuckDB database file
 SHA256_HEX = re.compile(r"[0-9a-f]{64}\Z")
@@ -144,6 +152,8 @@ def _foreign(out: Path, kept: set[str]) -> list[str]:
         pattern = LAYOUT.get(name, False)
         if name in kept or name == OS_CLUTTER or (pattern is None and _plain_file(entry)):
             continue
+        if RELEASE_WORK_RE.match(name) and _plain_dir(entry):
+            continue  # an interrupted release's (none is running: the build holds the lock)
         if pattern and _plain_dir(entry):
             foreign += [f"{name}/{p.name}" + ("/" if _plain_dir(p) else "") for p in sorted(entry.iterdir())
                         if p.name != OS_CLUTTER and not (_plain_file(p) and pattern.match(p.name))]
@@ -157,11 +167,11 @@ def not_a_build(out: Path) -> str | None:
 
     A build is recognised by its content, never by two file names alone: aideals.duckdb is a DuckDB
     database, datapackage.json lists each file of data/ with its size and sha256 (and they match),
-    and nothing else is there but the build's own files (LAYOUT) and the release directories a
-    build keeps. Builds of every earlier version of aideals have this layout (build-manifest.json
-    is newer) and are recognised too. An empty `out`, or one holding only release directories and
-    a report page (as `aideals report` writes it before a first build), has nothing to lose: None
-    as well."""
+    and nothing else is there but the build's own files (LAYOUT), the release directories a build
+    keeps and the working directories of a release that was killed. Builds of every earlier
+    version of aideals have this layout (build-manifest.json is newer) and are recognised too. An
+    empty `out`, or one holding only release directories and a report page (as `aideals report`
+    writes it before a first build), has nothing to lose: None as well."""
     kept = set(release_dirs(out))
     foreign = _foreign(out, kept)
     if foreign:
@@ -446,6 +456,65 @@ def record_rewritten(build_dir: Path, relpath: str) -> bool:
     return True
 
 
+def lock_path(out: Path) -> Path:
+    """The lock file of `out` (a build's --out, the dist/ of a release): `.<name>.lock` beside it."""
+    return out.parent / f".{out.name}.lock"
+
+
+class OutLock:
+    """An exclusive lock on writing `out`, held from creation to release(): a second build or
+    release into the same directory refuses (one line) instead of racing the first, which could
+    delete the release directories the first one is moving (dist/X.Y.Z/).
+
+    The lock is flock(2) on lock_path(out), which is removed on release. The kernel drops the lock
+    of a killed process, so a lock file left behind blocks nothing. Where flock is missing (not
+    POSIX) or refused by the file system, the lock is not taken."""
+
+    def __init__(self, out: Path) -> None:
+        self.path = lock_path(out)
+        self.fd: int | None = None
+        try:
+            import fcntl
+        except ImportError:
+            return
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                same = os.path.samestat(os.fstat(fd), os.stat(self.path))
+            except BlockingIOError:
+                os.close(fd)
+                raise AidealsError(f"{out}: another aideals build or release is writing it now (it holds "
+                                   f"{self.path}); nothing was written, try again when it has finished") from None
+            except FileNotFoundError:
+                same = False
+            except OSError as exc:
+                os.close(fd)
+                if exc.errno in (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS):  # no locks on this file system
+                    self.path.unlink(missing_ok=True)
+                    return
+                raise
+            except BaseException:
+                os.close(fd)
+                raise
+            if same:
+                self.fd = fd
+                return
+            os.close(fd)  # the holder removed the file as we locked it: lock the one there now
+
+    def release(self) -> None:
+        """Remove the lock file, then unlock (whoever opened the file meanwhile sees it is gone)."""
+        if self.fd is None:
+            return
+        try:
+            self.path.unlink(missing_ok=True)
+        except OSError:
+            pass
+        finally:
+            os.close(self.fd)
+            self.fd = None
+
+
 def _sibling(out: Path, role: str) -> Path:
     """A fresh hidden name beside `out`, on the same file system so that rename is atomic."""
     return out.parent / f".{out.name}.{role}-{os.getpid()}-{secrets.token_hex(4)}"
@@ -528,9 +597,14 @@ def build(
     _check_out(out, pkg)
     made = make_dirs(out.parent)
     tmp = _sibling(out, "tmp")
+    lock = None
     try:
+        lock = OutLock(out)  # one build or release into `out` at a time: a second one refuses
+        _check_previous_build(out)  # under the lock: no other build or release changes it meanwhile
         tmp.mkdir()  # unlike mkdtemp, honours the umask: the release gets ordinary permissions
     except BaseException:
+        if lock is not None:
+            lock.release()
         remove_empty(made)
         raise
     try:
@@ -550,8 +624,10 @@ def build(
             raise
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        lock.release()
         remove_empty(made)  # the directories made for out, if empty: nothing was built
         raise
+    lock.release()
     return BuildResult(out, rows, checks_run, files, [warning] if warning else [], comparison.warning())
 
 

@@ -255,7 +255,7 @@ def check(root: Path, version_text: str, *, dist: Path | None = None, plugins: R
     `plugins` (ReleasePlugins.load): their checks run with the validation, and a plugin problem
     known before any metric is computed refuses the release; without them, no plugin takes part."""
     from aideals import compat, gitrepo, package, snapshot
-    from aideals.build import require_valid
+    from aideals.build import lock_path, require_valid
     from aideals.versioning import changelog_release_date, versions_from_tags
 
     version = Version.parse(version_text)
@@ -266,7 +266,9 @@ def check(root: Path, version_text: str, *, dist: Path | None = None, plugins: R
     # What releases write (dist/) is not part of the work tree a release checks, tracked or not;
     # unless it holds the package or the repository itself (`--dist ..`): then nothing is left out.
     holds_package = _is_within(root, out.parent) or _is_within(repo, out.parent)
-    dirty = [p for p in gitrepo.dirty_paths(repo) if holds_package or not _is_within(repo / p, out.parent)]
+    lock = lock_path(out.parent).resolve()  # there while a build or release writes dist/ (it then refuses)
+    dirty = [p for p in gitrepo.dirty_paths(repo)
+             if holds_package or not (_is_within(repo / p, out.parent) or (repo / p).resolve() == lock)]
     if dirty:
         more = f" and {len(dirty) - 1} more" if len(dirty) > 1 else ""
         first = dirty[0] if dirty[0].isprintable() else repr(dirty[0])
@@ -369,13 +371,18 @@ def make(plan: ReleasePlan, *, progress=None) -> ReleaseResult:
     """
     import aideals
     from aideals import gitrepo, package
-    from aideals.build import build, make_dirs, remove_empty
+    from aideals.build import OutLock, build, make_dirs, remove_empty
 
     # The working directory first: if it cannot be made, nothing has been changed yet.
     made = make_dirs(plan.out.parent)
+    lock = None
     try:
+        # No build or other release into dist/ meanwhile: a build moves dist/X.Y.Z/ directories.
+        lock = OutLock(plan.out.parent)
         work = Path(tempfile.mkdtemp(prefix=f".release-{plan.version}-", dir=plan.out.parent))
     except BaseException:
+        if lock is not None:
+            lock.release()
         remove_empty(made)
         raise
     changed = [u for u in plan.updates if u.changed]
@@ -427,10 +434,12 @@ def make(plan: ReleasePlan, *, progress=None) -> ReleaseResult:
     except BaseException:
         # A failed release leaves no dist/ it made behind: the directories it created, if empty.
         shutil.rmtree(work, ignore_errors=True)
+        lock.release()
         remove_empty(made)
         raise
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        lock.release()
     return ReleaseResult(plan, commit, manifest, warnings)
 
 
