@@ -510,6 +510,55 @@ def test_a_release_refuses_while_a_build_or_release_writes_its_dist(repo: Path):
     assert sorted(p.name for p in repo.iterdir() if p.name.startswith(".dist")) == []
 
 
+UNTRACKED_METRIC = """from aideals import hookimpl
+from aideals.metrics import Metric
+
+
+@hookimpl
+def aideals_register_metrics():
+    return [Metric(name="untracked", title="T", description="D", unit="count", formula="F",
+                   sql="SELECT 'party' AS subject_type, party_id AS subject_id, 1.0 AS value, 'count' AS unit, "
+                       "[]::VARCHAR[] AS figure_ids FROM parties")]
+"""
+
+
+@pytest.mark.parametrize("dist, folder", [("plugins", "plugins"), ("plugins/releases", "plugins"), ("data", "data"),
+                                          ("schemas/x", "schemas")])
+def test_a_dist_inside_what_the_release_reads_is_refused(repo: Path, dist: str, folder: str):
+    """Finding: `release --dist plugins` left plugins/ out of the clean-tree check, so an untracked
+    plugin computed part of the tagged release. A --dist inside the folders of the package's data,
+    schemas or plugins (or the toolkit's code) is refused, dry run or not, before any other check."""
+    (repo / "plugins" / "untracked_metric.py").write_text(UNTRACKED_METRIC, encoding="utf-8")
+    message = (f"{dist}: refused as --dist: it is inside {folder}/, which holds files the release reads or runs; "
+               "use a directory such as dist/; nothing was written")
+    assert refuse(repo, "0.1.0", "--dist", dist) == message
+    assert refuse(repo, "0.1.0", "--dist", dist, "--dry-run") == message
+    assert refuse(repo, "0.1.0", "--dist", str(repo / dist)) == message.replace(dist, str(repo / dist), 1)
+    assert not (repo / dist / "0.1.0").exists()
+
+
+def test_a_dist_holding_the_toolkit_s_code_leaves_that_code_in_the_clean_tree_check(tmp_path: Path):
+    """`--dist src` in the toolkit's own repository: what the release writes there (src/X.Y.Z/) is
+    left out of the clean-tree check, the code the release runs (src/aideals/) is not; a --dist
+    inside src/aideals/ is refused."""
+    repo = make_repo(tmp_path / "repo", toolkit=True)
+    (repo / "src" / "0.0.9").mkdir()
+    (repo / "src" / "0.0.9" / "SHA256SUMS").write_text("an earlier release's\n")
+    proc = aideals(repo, "release", "0.1.0", "--dist", "src", "--dry-run", toolkit=repo)
+    assert proc.returncode == 0, proc.stderr
+    (repo / "src" / "aideals" / "evil.py").write_text("print('not committed')\n")
+    before = snapshot_state(repo)
+    proc = aideals(repo, "release", "0.1.0", "--dist", "src", toolkit=repo)
+    assert (proc.returncode, proc.stdout) == (2, ""), proc.stderr
+    assert proc.stderr == ("aideals: error: the working tree is not clean (src/aideals/evil.py): commit or stash first; "
+                           "nothing was written\n")
+    assert snapshot_state(repo) == before
+    proc = aideals(repo, "release", "0.1.0", "--dist", "src/aideals", "--dry-run", toolkit=repo)
+    assert (proc.returncode, proc.stderr) == (2, (
+        "aideals: error: src/aideals: refused as --dist: it is inside src/aideals/, which holds files the release "
+        "reads or runs; use a directory such as dist/; nothing was written\n"))
+
+
 def test_a_manifest_schema_that_is_not_a_json_schema_is_refused_before_the_commit(repo: Path):
     (repo / "schemas" / "release-manifest.schema.json").write_text('{"type": "objekt"}\n', encoding="utf-8")
     git(repo, "commit", "-qam", "a broken manifest schema")

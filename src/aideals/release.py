@@ -263,12 +263,26 @@ def check(root: Path, version_text: str, *, dist: Path | None = None, plugins: R
     if repo is None:
         raise AidealsError(f"{root}: not in a git repository: a release is a git tag")
     out = (dist if dist is not None else root / "dist") / str(version)
+    reads = _read_dirs(root)
+    for folder in reads or ():
+        if _is_within(out.parent, folder):
+            shown = os.path.relpath(folder, root) if _is_within(folder, root) else str(folder)
+            raise AidealsError(f"{dist if dist is not None else out.parent}: refused as --dist: it is inside "
+                               f"{shown}/, which holds files the release reads or runs; use a directory such as "
+                               "dist/; nothing was written")
     # What releases write (dist/) is not part of the work tree a release checks, tracked or not;
-    # unless it holds the package or the repository itself (`--dist ..`): then nothing is left out.
-    holds_package = _is_within(root, out.parent) or _is_within(repo, out.parent)
+    # unless it holds the package or the repository itself (`--dist ..`), or the package cannot be
+    # read: then nothing is left out. Nor is anything of what the release reads or runs (`--dist src`
+    # holds the toolkit's code in src/aideals/).
+    holds_package = reads is None or _is_within(root, out.parent) or _is_within(repo, out.parent)
     lock = lock_path(out.parent).resolve()  # there while a build or release writes dist/ (it then refuses)
-    dirty = [p for p in gitrepo.dirty_paths(repo)
-             if holds_package or not (_is_within(repo / p, out.parent) or (repo / p).resolve() == lock)]
+
+    def left_out(path: Path) -> bool:
+        if path.resolve() == lock:
+            return True
+        return _is_within(path, out.parent) and not any(_is_within(path, folder) for folder in reads)
+
+    dirty = [p for p in gitrepo.dirty_paths(repo) if holds_package or not left_out(repo / p)]
     if dirty:
         more = f" and {len(dirty) - 1} more" if len(dirty) > 1 else ""
         first = dirty[0] if dirty[0].isprintable() else repr(dirty[0])
@@ -312,6 +326,24 @@ def check(root: Path, version_text: str, *, dist: Path | None = None, plugins: R
         plugins.refuse_problems()
     updates = metadata.release_updates(root, str(version), day)
     return ReleasePlan(version, day, previous, root, repo, out, updates, checks_run, compatible, plugins)
+
+
+def _read_dirs(root: Path) -> list[Path] | None:
+    """The folders of files a release of the package at `root` reads or runs: its data and schema
+    folders (not the root itself), plugins/ and the toolkit's code (src/aideals/, and the code
+    running, wherever it is); None when the package cannot be read (the release then refuses it)."""
+    import aideals
+    from aideals import package, plugins
+
+    try:
+        pkg = package.load(root)
+    except (AidealsError, OSError):
+        return None
+    folders = {root / plugins.REPOSITORY_DIR, (root / metadata.TOOLKIT_INIT).parent, Path(aideals.__file__).parent}
+    for res in pkg.resources.values():
+        for part in filter(None, (res.path, res.schema_relpath and root / res.schema_relpath)):
+            folders.add(Path(part).parent)
+    return sorted(f.resolve() for f in folders if f.resolve() != root.resolve())
 
 
 def _check_manifest_schema(schema_path: Path) -> None:

@@ -17,7 +17,8 @@ from aideals.options import package_option
     "--dist",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Directory that receives X.Y.Z/ (default: dist/ beside datapackage.json).",
+    help="Directory that receives X.Y.Z/ (default: dist/ beside datapackage.json); not inside data/, "
+    "schemas/, plugins/ or the toolkit's code, which the release reads or runs.",
 )
 @package_option
 def command(version: str, dry_run: bool, dist: Path | None, package: str | None) -> None:
