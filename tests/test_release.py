@@ -559,6 +559,85 @@ def test_a_dist_holding_the_toolkit_s_code_leaves_that_code_in_the_clean_tree_ch
         "reads or runs; use a directory such as dist/; nothing was written\n"))
 
 
+def repo_for_0_2_0(path: Path) -> Path:
+    """A repository released as v0.1.0 whose CHANGELOG has a 0.2.0 section: releasing 0.2.0 commits."""
+    repo = make_repo(path)
+    git(repo, "tag", "-a", "v0.1.0", "-m", "first")
+    changelog = repo / "CHANGELOG.md"
+    changelog.write_text(changelog.read_text().replace("## [0.1.0] - 2026-11-23",
+                                                       "## [0.2.0] - 2026-12-01\n\n## [0.1.0] - 2026-11-23"))
+    git(repo, "commit", "-qam", "Notes for 0.2.0")
+    return repo
+
+
+# Ctrl-C to aideals (only: its pid is in the file), then git goes on for a while.
+INTERRUPTING_HOOK = """#!/bin/sh
+kill -INT "$(cat "$AIDEALS_PID_FILE")"
+sleep 1
+"""
+
+
+@pytest.mark.parametrize("hook", ["pre-commit", "post-commit"])
+def test_ctrl_c_during_the_release_commit_stops_with_the_commit_made_and_a_rerun_finishes(tmp_path: Path, hook: str):
+    """Finding: Ctrl-C while `git commit` ran left the "Release X" commit with the work tree reverted
+    to the old version (or, killed half-way, git's index.lock), so running the release again refused.
+    Now git finishes its commit, the release stops there with the files as committed (exit 130), and
+    running the same command again builds dist/0.2.0 and tags that commit."""
+    repo = repo_for_0_2_0(tmp_path / "repo")
+    hook_path = repo / ".git" / "hooks" / hook
+    hook_path.write_text(INTERRUPTING_HOOK)
+    hook_path.chmod(0o755)
+    before = git(repo, "rev-parse", "HEAD").strip()
+    pid_file = tmp_path / "pid"
+    env = {**os.environ, **GIT_ENV, "AIDEALS_PID_FILE": str(pid_file)}
+    proc = subprocess.run(["sh", "-c", f'echo $$ > "{pid_file}"; exec "$@" release 0.2.0', "sh",
+                           *AIDEALS_WITHOUT_INSTALLED_PLUGINS], cwd=repo, capture_output=True, text=True, env=env)
+    # (click echoes an empty line before its Abort: another finding's, not this one's)
+    assert (proc.returncode, proc.stdout, proc.stderr.lstrip("\n")) == (130, "", "aideals: aborted\n")
+    assert git(repo, "log", "-1", "--format=%s").strip() == "Release 0.2.0"
+    assert git(repo, "rev-parse", "HEAD~1").strip() == before
+    assert git(repo, "status", "--porcelain", "--untracked-files=all") == ""
+    assert json.loads((repo / "datapackage.json").read_text())["version"] == "0.2.0"
+    assert git(repo, "tag", "--list").split() == ["v0.1.0"]
+    assert not (repo / ".git" / "index.lock").exists()
+    assert not (repo / "dist").exists() and not (repo / ".dist.lock").exists()
+    hook_path.unlink()
+    commit = git(repo, "rev-parse", "HEAD").strip()
+    proc = aideals(repo, "release", "0.2.0")
+    assert proc.returncode == 0, proc.stderr
+    assert git(repo, "rev-parse", "HEAD").strip() == commit  # no second commit: the one made is tagged
+    assert git(repo, "rev-parse", "v0.2.0^{commit}").strip() == commit
+    assert aideals(repo, "verify", "dist/0.2.0").returncode == 0
+
+
+def test_ctrl_c_during_the_tag_lets_the_release_complete(tmp_path: Path, monkeypatch):
+    """Once git has made the tag the release is complete: an interrupt that arrived meanwhile waits
+    for git and then ends nothing (an exit 130 would make a rerun fail: the tag exists)."""
+    import signal
+
+    from aideals import errors, gitrepo, release
+
+    repo = repo_for_0_2_0(tmp_path / "repo")
+    plan = release.check(repo, "0.2.0")
+    real_run = gitrepo.run
+
+    def run(root, *args, **kwargs):
+        if args[:2] == ("tag", "-a"):
+            signal.raise_signal(signal.SIGINT)  # Ctrl-C as git starts tagging
+        return real_run(root, *args, **kwargs)
+
+    monkeypatch.setattr(gitrepo, "run", run)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    try:
+        result = release.make(plan)
+    except KeyboardInterrupt:
+        pytest.fail("the interrupt stopped a release whose tag git was making")
+    assert not errors.signalled()  # dropped: later code (a test's metrics) is not told to stop
+    assert git(repo, "rev-parse", "v0.2.0^{commit}").strip() == result.commit
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
+    assert (repo / "dist" / "0.2.0" / "SHA256SUMS").is_file()
+
+
 def test_a_manifest_schema_that_is_not_a_json_schema_is_refused_before_the_commit(repo: Path):
     (repo / "schemas" / "release-manifest.schema.json").write_text('{"type": "objekt"}\n', encoding="utf-8")
     git(repo, "commit", "-qam", "a broken manifest schema")

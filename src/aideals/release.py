@@ -20,6 +20,7 @@ AIDEALS_PLUGINS names it (`ReleasePlugins`).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -29,6 +30,7 @@ import shutil
 import sys
 import tempfile
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -400,6 +402,9 @@ def make(plan: ReleasePlan, *, progress=None) -> ReleaseResult:
     Metadata files are restored if the build fails, and a failed release removes the dist/
     directories it made while they are empty. If writing the release directory fails after
     the commit, running the same command again finishes the release (it tags the commit made).
+    Ctrl-C or SIGTERM during the commit or the tag waits for git to finish (see _uninterrupted):
+    after the commit the release stops with the commit made and its files kept, so that running
+    the same command again finishes it; once tagged, the release is complete and returns.
     """
     import aideals
     from aideals import gitrepo, package
@@ -419,6 +424,7 @@ def make(plan: ReleasePlan, *, progress=None) -> ReleaseResult:
         raise
     changed = [u for u in plan.updates if u.changed]
     running = aideals.__version__
+    head = gitrepo.resolve_commit(plan.repo, "HEAD")
     try:
         try:
             for u in changed:
@@ -432,19 +438,24 @@ def make(plan: ReleasePlan, *, progress=None) -> ReleaseResult:
                            extra_checks=plugins.checks if plugins is not None else ())
             if changed:
                 paths = [str((plan.root / u.relpath).relative_to(plan.repo)) for u in changed]
-                gitrepo.run(plan.repo, "add", "--", *paths)
                 subject, body = _commit_message(plan)
-                gitrepo.run(plan.repo, "commit", "-q", "-m", subject, "-m", body, "--", *paths)
+                with _uninterrupted():
+                    gitrepo.run(plan.repo, "add", "--", *paths)
+                    gitrepo.run(plan.repo, "commit", "-q", "-m", subject, "-m", body, "--", *paths)
         except BaseException:
             aideals.__version__ = running
-            for u in changed:
-                if u.old or u.relpath != ".zenodo.json":
-                    (plan.root / u.relpath).write_text(u.old, encoding="utf-8")
-                else:  # it did not exist before this release
-                    (plan.root / u.relpath).unlink(missing_ok=True)
-            if changed:
-                gitrepo.run(plan.repo, "reset", "-q", "--", *[str((plan.root / u.relpath).relative_to(plan.repo))
-                                                              for u in changed], check=False)
+            with _uninterrupted(stop_after=False):  # the files are put back whole, or not at all
+                # Whether git made the commit (a hook may fail, or git be interrupted, after it):
+                # if it did, its files stay as committed, and running the release again finishes it.
+                if not (changed and gitrepo.resolve_commit(plan.repo, "HEAD") != head):
+                    for u in changed:
+                        if u.old or u.relpath != ".zenodo.json":
+                            (plan.root / u.relpath).write_text(u.old, encoding="utf-8")
+                        else:  # it did not exist before this release
+                            (plan.root / u.relpath).unlink(missing_ok=True)
+                    if changed:
+                        gitrepo.run(plan.repo, "reset", "-q", "--", *[str((plan.root / u.relpath).relative_to(plan.repo))
+                                                                      for u in changed], check=False)
             raise
         commit = gitrepo.head_commit(plan.repo)
         if progress:
@@ -461,8 +472,9 @@ def make(plan: ReleasePlan, *, progress=None) -> ReleaseResult:
             shutil.rmtree(aside, ignore_errors=True)
         else:
             os.rename(staging, plan.out)
-        gitrepo.run(plan.repo, "tag", "-a", plan.version.tag, "-m", f"aideals {plan.version} ({plan.day.isoformat()})",
-                    commit)
+        with _uninterrupted(stop_after=False):  # once tagged, the release is complete: nothing is left to stop
+            gitrepo.run(plan.repo, "tag", "-a", plan.version.tag, "-m", f"aideals {plan.version} ({plan.day.isoformat()})",
+                        commit)
     except BaseException:
         # A failed release leaves no dist/ it made behind: the directories it created, if empty.
         shutil.rmtree(work, ignore_errors=True)
@@ -473,6 +485,48 @@ def make(plan: ReleasePlan, *, progress=None) -> ReleaseResult:
         shutil.rmtree(work, ignore_errors=True)
         lock.release()
     return ReleaseResult(plan, commit, manifest, warnings)
+
+
+@contextlib.contextmanager
+def _uninterrupted(stop_after: bool = True) -> Iterator[None]:
+    """Hold Ctrl-C and SIGTERM until the block ends, then act on them: KeyboardInterrupt if the
+    block failed, or if it succeeded and `stop_after`.
+
+    A git step interrupted half-way (subprocess kills git on KeyboardInterrupt) may or may not
+    have made its commit or tag and leaves git's lock files behind; held, the step finishes, and
+    the release knows where it stands. Only signals with a Python handler (the command line's, or
+    Python's own for SIGINT) are held; an ignored or default one stays as it is. A signal that
+    ends nothing (the block succeeded, not `stop_after`) is dropped: not even noted."""
+    import signal
+    import threading
+
+    from aideals.errors import note_signal
+
+    received: list[int] = []
+    saved = {}
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            handler = signal.getsignal(signum)
+            if callable(handler):
+                saved[signum] = handler
+                signal.signal(signum, lambda signum, frame: received.append(signum))
+
+    def restore() -> None:
+        for signum, handler in saved.items():
+            signal.signal(signum, handler)
+
+    try:
+        yield
+    except BaseException:
+        restore()
+        if received:
+            note_signal()  # as the command line's own handler does (errors.signalled)
+            raise KeyboardInterrupt from None
+        raise
+    restore()
+    if received and stop_after:
+        note_signal()
+        raise KeyboardInterrupt
 
 
 def summary(result: ReleaseResult) -> str:
