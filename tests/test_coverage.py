@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+
 from aideals import coverage, package
-from conftest import ROOT
+from conftest import AIDEALS_WITHOUT_INSTALLED_PLUGINS, ROOT
+from fixture_packages import make_package
 
 
 def test_readme_coverage_block_is_up_to_date():
@@ -139,3 +144,45 @@ def test_coverage_of_a_package_with_no_dated_deal_and_two_parties_of_one_name(tm
     assert "No deal is dated." in body
     table = [line for line in body.splitlines() if line.startswith("| Acme Corp |")]
     assert len(table) == 2
+
+
+def test_coverage_write_that_fails_half_way_leaves_the_readme_whole(tmp_path):
+    """Finding: on a full disk `coverage --write` truncated README.md (it was rewritten in place).
+    A write that fails half-way (here: the file size limit, as a full disk would) leaves the README
+    byte for byte as it was, and no temporary file beside it; the error is one line naming it."""
+    import resource
+
+    root = make_package(tmp_path / "pkg")
+    readme = root / "README.md"
+    text = f"# A package\n\n{coverage.BEGIN}\nold tables\n{coverage.END}\n\n" + "Text after the tables.\n" * 5000
+    readme.write_text(text, encoding="utf-8")
+    readme.chmod(0o640)
+
+    def small_files():  # in the child: files stop growing past 50 kB, with EFBIG rather than a signal
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (50_000, 50_000))
+
+    proc = subprocess.run([*AIDEALS_WITHOUT_INSTALLED_PLUGINS, "coverage", "--write"], cwd=root, capture_output=True,
+                          text=True, preexec_fn=small_files)
+    assert readme.read_text(encoding="utf-8") == text
+    assert (proc.returncode, proc.stdout, proc.stderr) == (2, "", f"aideals: error: {readme}: File too large\n")
+    assert sorted(os.listdir(root)) == ["README.md", "data", "datapackage.json", "schemas"]
+    proc = subprocess.run([*AIDEALS_WITHOUT_INSTALLED_PLUGINS, "coverage", "--write"], cwd=root, capture_output=True, text=True)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "README.md updated\n", "")
+    assert readme.read_text(encoding="utf-8") == coverage.replace_block(text, coverage.markdown(package.load(root)))
+    assert oct(readme.stat().st_mode & 0o777) == oct(0o640)  # its permissions kept
+    assert sorted(os.listdir(root)) == ["README.md", "data", "datapackage.json", "schemas"]
+
+
+def test_coverage_write_through_a_symbolic_link_replaces_its_target(tmp_path):
+    root = make_package(tmp_path / "pkg")
+    real = tmp_path / "docs" / "README.md"
+    real.parent.mkdir()
+    empty = f"{coverage.BEGIN}\n{coverage.END}\n"
+    real.write_text(empty, encoding="utf-8")
+    (root / "README.md").symlink_to(real)
+    pkg = package.load(root)
+    assert coverage.write_readme(pkg, root / "README.md") is True
+    assert (root / "README.md").is_symlink() and os.readlink(root / "README.md") == str(real)
+    assert real.read_text(encoding="utf-8") == coverage.replace_block(empty, coverage.markdown(pkg))
+    assert sorted(os.listdir(real.parent)) == ["README.md"]

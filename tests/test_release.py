@@ -638,6 +638,33 @@ def test_ctrl_c_during_the_tag_lets_the_release_complete(tmp_path: Path, monkeyp
     assert (repo / "dist" / "0.2.0" / "SHA256SUMS").is_file()
 
 
+def test_a_version_file_that_cannot_be_written_whole_is_left_as_it_was(tmp_path: Path):
+    """The release rewrites datapackage.json, CITATION.cff and .zenodo.json through a temporary
+    file renamed over each: a write that fails half-way (here: the file size limit, as a full disk
+    would) leaves the old file whole, where an in-place rewrite left it truncated."""
+    import resource
+    import signal
+
+    import time
+
+    repo = repo_for_0_2_0(tmp_path / "repo")
+    time.sleep(1.1)  # git's index then holds no entry as new as itself: `git status` need not rewrite it
+    before = snapshot_state(repo)
+    files = {name: (repo / name).read_bytes() for name in ("datapackage.json", "CITATION.cff", ".zenodo.json")}
+    limit = len(files["datapackage.json"]) - 100
+
+    def small_files():  # in the child: files stop growing past the limit, with EFBIG rather than a signal
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    proc = subprocess.run([*AIDEALS_WITHOUT_INSTALLED_PLUGINS, "release", "0.2.0"], cwd=repo, capture_output=True,
+                          text=True, env={**os.environ, **GIT_ENV}, preexec_fn=small_files)
+    assert {name: (repo / name).read_bytes() for name in files} == files
+    assert snapshot_state(repo) == before
+    assert (proc.returncode, proc.stdout, proc.stderr) == (
+        2, "", f"aideals: error: {repo / 'datapackage.json'}: File too large\n")
+
+
 def test_a_manifest_schema_that_is_not_a_json_schema_is_refused_before_the_commit(repo: Path):
     (repo / "schemas" / "release-manifest.schema.json").write_text('{"type": "objekt"}\n', encoding="utf-8")
     git(repo, "commit", "-qam", "a broken manifest schema")

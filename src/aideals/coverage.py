@@ -155,5 +155,7 @@ def write_readme(pkg: Package, readme: Path) -> bool:
     old = readme.read_text(encoding="utf-8")
     new = replace_block(old, markdown(pkg))
     if new != old:
-        readme.write_text(new, encoding="utf-8")
+        from aideals.atomic import replace_text
+
+        replace_text(readme, new)  # a failed write (a full disk) leaves the README as it was
     return new != old

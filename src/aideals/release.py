@@ -408,6 +408,7 @@ def make(plan: ReleasePlan, *, progress=None) -> ReleaseResult:
     """
     import aideals
     from aideals import gitrepo, package
+    from aideals.atomic import replace_text
     from aideals.build import OutLock, build, make_dirs, remove_empty
 
     # The working directory first: if it cannot be made, nothing has been changed yet.
@@ -428,7 +429,7 @@ def make(plan: ReleasePlan, *, progress=None) -> ReleaseResult:
     try:
         try:
             for u in changed:
-                (plan.root / u.relpath).write_text(u.new, encoding="utf-8")
+                replace_text(plan.root / u.relpath, u.new)
             if _runs_from(plan.root):
                 # The toolkit running is the one being released: the report and the manifest name its new version.
                 aideals.__version__ = str(plan.version)
@@ -450,7 +451,7 @@ def make(plan: ReleasePlan, *, progress=None) -> ReleaseResult:
                 if not (changed and gitrepo.resolve_commit(plan.repo, "HEAD") != head):
                     for u in changed:
                         if u.old or u.relpath != ".zenodo.json":
-                            (plan.root / u.relpath).write_text(u.old, encoding="utf-8")
+                            replace_text(plan.root / u.relpath, u.old)
                         else:  # it did not exist before this release
                             (plan.root / u.relpath).unlink(missing_ok=True)
                     if changed:
