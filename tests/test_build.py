@@ -518,6 +518,30 @@ def test_a_build_keeps_a_release_directory_without_a_manifest(built):
     assert (out / "0.37.1" / "aideals-0.37.1-figures.parquet").read_bytes() == b"downloaded"
 
 
+@pytest.mark.parametrize("target", ["a release", "nothing"])
+def test_a_symbolic_link_named_like_a_release_is_refused_not_dropped(built, tmp_path, target):
+    """Finding: dist/0.43.0 -> a release kept elsewhere was deleted with the old build, without a
+    word. A build keeps release directories only (a link in a build is a mismatch to `aideals
+    verify`), so it refuses, naming the link, and leaves it and what it names as they are."""
+    pkg, out, _ = built
+    elsewhere = tmp_path / "precious" / "0.43.0"
+    if target == "a release":
+        elsewhere.mkdir(parents=True)
+        (elsewhere / "aideals-0.43.0.zip").write_bytes(b"zip of 0.43.0")
+    (out / "0.43.0").symlink_to(elsewhere, target_is_directory=True)
+    assert refused_as_not_a_build(pkg, out) == (
+        "'0.43.0' is a symbolic link, and a build keeps only the release directories in it: put the release "
+        "itself there, or move the link away")
+    assert os.readlink(out / "0.43.0") == str(elsewhere)
+    if target == "a release":
+        assert snapshot(elsewhere) == {"aideals-0.43.0.zip": b"zip of 0.43.0"}
+    (out / "0.43.0").unlink()  # the release itself in its place is kept by the build
+    if target == "a release":
+        shutil.copytree(elsewhere, out / "0.43.0")
+    build.build(pkg, out)
+    assert sorted(p.name for p in out.iterdir() if p.name[0].isdigit()) == (["0.43.0"] if target == "a release" else [])
+
+
 @pytest.mark.parametrize("failure, raised", [(boom, OSError), (interrupt, KeyboardInterrupt)], ids=["oserror", "interrupt"])
 @pytest.mark.parametrize("step", ["write_release", "carry_releases", "swap_in"])
 def test_a_failed_build_leaves_the_release_directories_in_place(built_with_releases, monkeypatch, step, failure, raised):

@@ -172,7 +172,15 @@ def not_a_build(out: Path) -> str | None:
     version of aideals have this layout (build-manifest.json is newer) and are recognised too. An
     empty `out`, or one holding only release directories and a report page (as `aideals report`
     writes it before a first build), has nothing to lose: None as well."""
+    from aideals.versioning import SEMVER_RE
+
     kept = set(release_dirs(out))
+    # A link named X.Y.Z (to a release kept elsewhere) is neither carried nor dropped: a build keeps
+    # release directories only (`aideals verify` takes a link in a build for a mismatch).
+    link = next((p.name for p in sorted(out.iterdir()) if p.is_symlink() and SEMVER_RE.match(p.name)), None)
+    if link is not None:
+        return (f"{link!r} is a symbolic link, and a build keeps only the release directories in it: "
+                "put the release itself there, or move the link away")
     foreign = _foreign(out, kept)
     if foreign:
         more = f" and {len(foreign) - 1} more" if len(foreign) > 1 else ""
