@@ -63,7 +63,7 @@ def test_a_file_that_cannot_be_read_or_written_is_one_line_not_an_internal_error
     ("raised", "line"),
     [
         (ValueError("Binder Error: column m.metric not found\n\nLINE 4: ...\n   ^"),
-         "aideals: internal error: ValueError: Binder Error: column m.metric not found LINE 4: ... ^"
+         "aideals: internal error: ValueError: Binder Error: column m.metric not found"
          " (run with --debug for the traceback)\n"),
         (type("OutOfMemoryException", (Exception,), {})(
             "Out of Memory Error: could not allocate block of size 256.0 KiB (60.9 MiB/61.0 MiB used)\n\n"
@@ -73,8 +73,8 @@ def test_a_file_that_cannot_be_read_or_written_is_one_line_not_an_internal_error
     ],
 )
 def test_an_error_of_several_lines_is_said_on_one(capsys, monkeypatch, raised, line):
-    """A library's message of several lines (DuckDB's caret, its "Possible solutions") does not
-    split the error line; running out of memory
+    """A library's message of several lines does not split the error line (DuckDB's caret and
+    "Possible solutions", after a blank line, are left out); running out of memory
     within AIDEALS_MEMORY_LIMIT is the user's setting (exit 2), not a bug."""
     from aideals.commands import coverage
 

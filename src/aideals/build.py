@@ -454,13 +454,9 @@ def record_rewritten(build_dir: Path, relpath: str) -> bool:
     except (OSError, ValueError, KeyError, TypeError, StopIteration):
         return False
     entries[index] = manifest_entry(build_dir, relpath)
-    tmp = _sibling(path, "tmp")
-    try:
-        tmp.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+    from aideals.atomic import replace_text
+
+    replace_text(path, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     return True
 
 

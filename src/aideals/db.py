@@ -103,7 +103,7 @@ def connect_readonly(path: str | Path, limits: dict[str, object] | None = None) 
     refused before DuckDB sees it, in one line (AidealsError)."""
     import duckdb
 
-    from aideals.errors import AidealsError
+    from aideals.errors import AidealsError, one_line
 
     not_one = f"{path}: not a DuckDB database (a release's aideals.duckdb, as `aideals build` writes, is one)"
     if os.path.exists(path) and not os.path.isfile(path):  # a FIFO would block the read, and DuckDB
@@ -116,8 +116,7 @@ def connect_readonly(path: str | Path, limits: dict[str, object] | None = None) 
         # an absolute path: DuckDB reads a name such as `md:x` or `sqlite:x` as another database's
         return duckdb.connect(os.path.abspath(path), read_only=True, config={**(limits or {}), **SANDBOX_CONFIG})
     except duckdb.Error as exc:
-        first = " ".join(str(exc).strip().split("\n\n", 1)[0].split())
-        raise AidealsError(f"{path}: cannot open as a DuckDB database: {first}") from None
+        raise AidealsError(f"{path}: cannot open as a DuckDB database: {one_line(exc)}") from None
 
 
 def quote_ident(name: str) -> str:

@@ -48,10 +48,11 @@ def user_error(exc: BaseException) -> tuple[int, str] | None:
     return None
 
 
-def one_line(text: str) -> str:
-    """A message on one line: an error line must not be split by a newline in a value the user
-    gave, or by the several lines of a library's message."""
-    return " ".join(part.strip() for part in str(text).splitlines() if part.strip())
+def one_line(text: object) -> str:
+    """A library's message (DuckDB's, an exception's) on one line: up to its first blank line, which
+    drops DuckDB's `LINE 1: ... ^` caret and its "Possible solutions", the lines joined."""
+    head = str(text).strip().split("\n\n", 1)[0]
+    return " ".join(part.strip() for part in head.splitlines() if part.strip())
 
 
 _signalled = False  # set by the command line's handler of SIGINT and SIGTERM (note_signal)

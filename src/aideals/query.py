@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from aideals.errors import AidealsError
+from aideals.errors import AidealsError, one_line
 from aideals.package import Package
 
 if TYPE_CHECKING:
@@ -36,13 +36,6 @@ class QueryResult:
 
     columns: list[str]
     rows: list[tuple]
-
-
-def _one_line(exc: Exception) -> str:
-    """DuckDB's message up to its first blank line (drops the LINE 1: ... ^ caret), on one line."""
-    text = str(exc).strip()
-    head = text.split("\n\n", 1)[0]
-    return " ".join(part.strip() for part in head.splitlines() if part.strip())
 
 
 # Statements DuckDB files under another type (INSTALL is a LOAD, PRAGMA x = y and USE are SETs):
@@ -110,7 +103,7 @@ def run(con: duckdb.DuckDBPyConnection, sql: str) -> QueryResult:
     try:
         statements = con.extract_statements(sql)
     except duckdb.Error as exc:
-        raise AidealsError(f"query: {_one_line(exc)}") from None
+        raise AidealsError(f"query: {one_line(exc)}") from None
     if not statements:
         raise AidealsError("query: no SQL statement given")
     for st in statements:
@@ -140,7 +133,7 @@ def run(con: duckdb.DuckDBPyConnection, sql: str) -> QueryResult:
         columns = [d[0] for d in cursor.description] if cursor.description else []
         rows = cursor.fetchall() if columns else []
     except duckdb.Error as exc:
-        raise AidealsError(f"query: {_one_line(exc)}") from None
+        raise AidealsError(f"query: {one_line(exc)}") from None
     return QueryResult(columns, rows)
 
 
