@@ -109,6 +109,14 @@ def test_a_clone_without_tags_is_told_apart_from_no_git_another_tag_and_no_chang
     assert found.warning() == untagged_warning(version)[len("aideals: warning: "):-1]
     outside = make_package(tmp_path / "outside")  # not in a git work tree: nothing to fetch, no warning
     assert compare_with_release(outside, descriptor(outside)).warning() is None
+    # a package below the top of that tagless work tree (a fixture, an unzipped release): its
+    # releases are not the repository's tags, nothing is said
+    inner = make_package(root / "fixtures" / "pkg")
+    git(root, "add", "fixtures")
+    git(root, "commit", "-qm", "a fixture")
+    found = compare_with_release(inner, descriptor(inner))
+    assert (found.tag, found.changed, found.tags_missing, found.warning()) == (f"v{version}", [], False, None)
+    assert compare_with_release(root, descriptor(root)).tags_missing is True
     # another release's tag but not this one (a version never tagged, a package inside another
     # project's repository): fetching tags would not help, nothing is said
     git(root, "tag", "v0.0.1")

@@ -125,7 +125,9 @@ class ReleaseComparison:
     # In a git work tree with no release tag at all (a clone made without tags): the changes could
     # not be looked for, and `git fetch --tags` would let them be. A work tree with other release
     # tags but not this one (a version never tagged, a package inside another project's
-    # repository) is not such a clone: fetching would not help, and nothing is said.
+    # repository) is not such a clone: fetching would not help, and nothing is said. Nor is it
+    # said for a package below the work tree's top (a fixture, an unzipped release): its
+    # releases are not the repository's tags.
     tags_missing: bool = False
 
     @property
@@ -145,9 +147,9 @@ class ReleaseComparison:
 def compare_with_release(root: Path, descriptor: dict) -> ReleaseComparison:
     """Compare the package at `root` with the release its descriptor names: datapackage.json and
     each resource's data and schema file, by git against tag v<version>. Nothing is compared
-    outside a git work tree, without git, or for a version that is not X.Y.Z; in a work tree
-    without any release tag (a clone made with --no-tags, a shallow CI checkout) `tags_missing`
-    says so."""
+    outside a git work tree, without git, or for a version that is not X.Y.Z; for the package at
+    the top of a work tree without any release tag (a clone made with --no-tags, a shallow CI
+    checkout) `tags_missing` says so."""
     from aideals import gitrepo
 
     version = str(descriptor.get("version", ""))
@@ -162,7 +164,11 @@ def compare_with_release(root: Path, descriptor: dict) -> ReleaseComparison:
         return ReleaseComparison(version, tag, [])
     tags = gitrepo.tags(top)
     if tag not in tags:
-        return ReleaseComparison(version, tag, [], tags_missing=not versions_from_tags(tags))
+        # Only the work tree's own package (at its top, as this repository's) is released by its
+        # tags: a package in a subdirectory of a tagless clone (a test fixture, an unzipped
+        # release, another project's data) would be warned about for nothing.
+        at_top = root.resolve() == top.resolve()
+        return ReleaseComparison(version, tag, [], tags_missing=at_top and not versions_from_tags(tags))
     paths = {"datapackage.json"}
     for res in descriptor.get("resources", []):
         if isinstance(res, dict):
