@@ -793,6 +793,30 @@ def test_a_folder_with_sha256sums_is_a_release_directory_too(tmp_path, capsys):
     assert sorted(p.name for p in folder.iterdir()) == ["SHA256SUMS"]
 
 
+def test_a_refused_out_is_said_before_any_work_or_warning(tmp_path, capsys):
+    """A package in a clone without tags is warned of (its changes cannot be detected); a refused
+    --out was said after that warning and the work of reading the package (CI's tagless checkout
+    saw the warning before the error)."""
+    import os
+    import subprocess
+
+    from conftest import GIT_ENV
+
+    root = make_package(tmp_path / "pkg")
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "the release, its tag not fetched"]):
+        subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, env={**os.environ, **GIT_ENV})
+    folder = tmp_path / "download"
+    folder.mkdir()
+    (folder / "SHA256SUMS").write_text("", encoding="utf-8")
+    with pytest.raises(SystemExit) as exc:
+        main(["report", "--package", str(root), "--out", str(folder / "r.html")])
+    assert exc.value.code == 2
+    assert capsys.readouterr().err == (
+        f"aideals: error: {folder / 'r.html'}: inside the release directory {folder} (it has SHA256SUMS), "
+        "which is never changed: write the report elsewhere with --out\n"
+    )
+
+
 @pytest.mark.parametrize("zipped", [True, False])
 def test_the_report_of_a_release_names_its_version_not_the_checkout_s(release_dir, tmp_path, monkeypatch, capsys, zipped):
     """Run from a checkout of another version (this repository), the report of release 9.8.7 said

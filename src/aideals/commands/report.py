@@ -47,6 +47,8 @@ def command(out: Path | None, db: Path | None, built_at: str | None, package: st
     """
     from aideals import report
 
+    if out is not None:  # a refused --out is said first, before any work or warning
+        report.check_out(out)
     source = report.resolve_source(package=package, db=db)
     for warning in source.warnings:
         click.echo(f"aideals: warning: {warning}", err=True)
