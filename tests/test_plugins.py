@@ -232,13 +232,35 @@ def test_a_plugin_that_exits_is_reported_and_skipped(tmp_path):
     ]
 
 
-def test_a_plugin_limit_naming_no_plugin_is_reported(monkeypatch):
+UNKNOWN_PLUGIN = ("AIDEALS_PLUGINS names 'circularty', but no plugin of that name was found; the plugins found: "
+                  "circularity, commitments_vs_revenue, cost_per_gigawatt, vendor_financing_ratio")
+
+
+def test_a_plugin_limit_naming_no_plugin_is_an_error_naming_the_plugins_found(monkeypatch):
+    """A typo loaded nothing of that plugin, with one warning: a build without its metrics, exit 0."""
     monkeypatch.setenv("AIDEALS_PLUGINS", "circularty,circularity")
-    loaded = plugins.load(ROOT)
-    assert loaded.names() == ["circularity"]
-    assert [p.line() for p in loaded.problems] == [
-        "plugin circularty: AIDEALS_PLUGINS names it, but no plugin of that name was found"
-    ]
+    with pytest.raises(AidealsError) as exc:
+        plugins.load(ROOT)
+    assert (str(exc.value), exc.value.exit_code) == (UNKNOWN_PLUGIN, 2)
+
+
+def test_names_not_found_are_shown_as_written(monkeypatch):
+    """They were shown as compared: `../../etc/passwd` as `--/--/etc/passwd`."""
+    monkeypatch.setenv("AIDEALS_PLUGINS", " Circularity , ../../etc/passwd,Cost.Per_Gigawatt,x\ny")
+    with pytest.raises(AidealsError) as exc:
+        plugins.load(ROOT)
+    assert str(exc.value) == (
+        "AIDEALS_PLUGINS names '../../etc/passwd', 'x\\ny', but no plugin of those names was found; the plugins "
+        "found: circularity, commitments_vs_revenue, cost_per_gigawatt, vendor_financing_ratio"
+    )
+    monkeypatch.setenv("AIDEALS_PLUGINS", " Circularity ,Cost.Per_Gigawatt")
+    assert plugins.load(ROOT).names() == ["circularity", "cost_per_gigawatt"]
+
+
+def test_a_limit_naming_a_plugin_when_there_is_none_says_so(monkeypatch):
+    with pytest.raises(AidealsError) as exc:
+        plugins.load(None, limit={"circularity"})
+    assert str(exc.value) == "AIDEALS_PLUGINS names 'circularity', but no plugin of that name was found; the plugins found: none"
 
 
 def test_extra_checks_hook_returns_checks_with_their_plugin(tmp_path):
@@ -807,14 +829,18 @@ def test_only_a_plugin_whose_checks_did_not_run_fails_validation(tmp_path, capsy
                        "@aideals.hookimpl, so it is never called (skipped)\n")
 
 
-def test_a_name_in_aideals_plugins_that_is_not_found_is_a_warning_not_a_finding(capsys, monkeypatch):
+@pytest.mark.parametrize("command", [["validate"], ["build", "--out", "{tmp}/dist"], ["plugins"], ["metrics"],
+                                     ["metrics", "run", "circularity"]])
+def test_a_name_in_aideals_plugins_that_is_not_found_stops_every_command_loading_plugins(capsys, monkeypatch, tmp_path,
+                                                                                        command):
+    """It was a warning: `validate` said valid without that plugin's checks, `build` wrote a release
+    without its metrics, both with exit 0."""
     from cli_runner import run_cli
 
-    monkeypatch.setenv("AIDEALS_PLUGINS", "no_such_plugin")
-    code, out, err = run_cli(["validate", "--package", str(ROOT)], capsys)
-    assert code == 0 and out.startswith("valid: ")
-    assert err == ("aideals: warning: plugin no-such-plugin: AIDEALS_PLUGINS names it, but no plugin of that name "
-                   "was found (skipped)\n")
+    monkeypatch.setenv("AIDEALS_PLUGINS", "circularty,circularity")
+    code, out, err = run_cli([*(a.format(tmp=tmp_path) for a in command), "--package", str(ROOT)], capsys)
+    assert (code, out, err) == (2, "", f"aideals: error: {UNKNOWN_PLUGIN}\n")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_an_error_a_plugin_raises_while_handling_an_interrupt_is_an_interrupt():

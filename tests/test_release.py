@@ -835,10 +835,9 @@ def test_an_installed_plugin_named_in_aideals_plugins_is_released_and_recorded(t
 def test_a_name_in_aideals_plugins_that_no_plugin_has_refuses_the_release_before_anything_is_written(repo: Path):
     before = snapshot_state(repo)
     proc = aideals(repo, "release", "0.1.0", env={"AIDEALS_PLUGINS": "circularity,circularty"})
-    assert (proc.returncode, proc.stdout) == (1, "")
-    problem = "plugin circularty: AIDEALS_PLUGINS names it, but no plugin of that name was found"
-    assert proc.stderr == (f"aideals: warning: {problem} (the release stops)\n"
-                           f"aideals: error: 1 plugin problem(s), first: {problem}; nothing was written\n")
+    assert (proc.returncode, proc.stdout) == (2, "")
+    assert proc.stderr == ("aideals: error: AIDEALS_PLUGINS names 'circularty', but no plugin of that name was found; "
+                           f"the plugins found: {', '.join(BUILTINS)}\n")
     assert snapshot_state(repo) == before
 
 

@@ -11,7 +11,8 @@ is. Where plugins come from, in this order:
 Only top-level `*.py` files not starting with `_` or `test_` are loaded from a directory, so
 `plugins/examples/` (plugin packages meant for `pip install`) is never imported from there.
 `AIDEALS_PLUGINS=name,name` limits loading to the plugins named, built-ins included (an empty
-value loads none). `aideals release` loads an installed plugin only when AIDEALS_PLUGINS names it
+value loads none); a name that no plugin has is an error (`AidealsError`, exit 2), since a typo
+would otherwise leave a plugin's metrics and checks out of what a build or release computes. `aideals release` loads an installed plugin only when AIDEALS_PLUGINS names it
 (`installed_only_if_named`): what a release publishes is then the repository's commit, not what
 happens to be installed where it is made; the plugins it leaves out are listed in `left_out`.
 
@@ -158,7 +159,7 @@ class Plugins:
         """The checks a validation runs: every plugin's (`checks`), and, when a plugin failed to
         load or to register its checks, `PLUGINS_LOADED_CHECK` with one finding per such failure:
         the checks it may have had did not run, so the package is not found valid without them.
-        Other problems (a metrics hook, a name in AIDEALS_PLUGINS not found) are warnings only."""
+        Other problems (a metrics hook) are warnings only."""
         from aideals.checks import ExtraCheck
 
         checks = self.checks()
@@ -229,10 +230,17 @@ def _describe(exc: BaseException) -> str:
 
 def limit_from_env(environ: dict[str, str] | None = None) -> set[str] | None:
     """The plugin names allowed by AIDEALS_PLUGINS, or None when it is not set (load all)."""
+    named = named_in_env(environ)
+    return None if named is None else {_normalise(name) for name in named}
+
+
+def named_in_env(environ: dict[str, str] | None = None) -> list[str] | None:
+    """The names AIDEALS_PLUGINS gives, as written (without the spaces around them), or None when it
+    is not set."""
     value = (os.environ if environ is None else environ).get(LIMIT_ENV)
     if value is None:
         return None
-    return {_normalise(name) for name in value.split(",") if name.strip()}
+    return [name.strip() for name in value.split(",") if name.strip()]
 
 
 def _normalise(name: str) -> str:
@@ -265,7 +273,8 @@ def load(
     """Build this run's PluginManager and register every plugin found.
 
     `root` is the package root whose `plugins/` holds the repository's plugins (None: none).
-    `limit` is a set of plugin names to load (default: from AIDEALS_PLUGINS; None: all).
+    `limit` is a set of plugin names to load (default: from AIDEALS_PLUGINS; None: all); a name in
+    it that no plugin has is an AidealsError naming the plugins found.
     `entry_points` replaces the installed entry points (tests pass their own).
     `installed_only_if_named`: with no `limit`, installed plugins (entry points) are not loaded
     but listed in `left_out`; a `limit` naming one loads it (what `aideals release` does).
@@ -274,16 +283,21 @@ def load(
 
     from aideals import hookspecs
 
+    named = None  # the names of the limit as the user wrote them, for the error naming one not found
     if limit == "env":
-        limit = limit_from_env()
+        named = named_in_env()
+        limit = None if named is None else {_normalise(name) for name in named}
     manager = pluggy.PluginManager(hookspecs.PROJECT_NAME)
     manager.add_hookspecs(hookspecs)
     plugins = Plugins(manager)
 
     found: set[str] = set()  # every plugin name seen, loaded or not: AIDEALS_PLUGINS may name only these
+    shown: dict[str, None] = {}  # the plugins found, as the error naming them lists them
 
-    def allowed(name: str) -> bool:
+    def allowed(name: str, show: bool = True) -> bool:
         found.add(_normalise(name))
+        if show:
+            shown[name] = None
         return limit is None or _normalise(name) in limit
 
     eps = list(discover_entry_points() if entry_points is None else entry_points)
@@ -300,7 +314,7 @@ def load(
         name = dist_name(ep) or ep.name
         if dist_name(ep) and per_dist[dist_name(ep)] > 1:
             name = f"{dist_name(ep)}:{ep.name}"
-        if not (allowed(name) | allowed(ep.name) | allowed(dist_name(ep) or ep.name)):
+        if not (allowed(name) | allowed(ep.name, show=False) | allowed(dist_name(ep) or ep.name, show=False)):
             continue
         info = PluginInfo(name, ORIGIN_ENTRY_POINT, ep.value, dist.version if dist else None, dist_name(ep))
         if installed_only_if_named and limit is None:
@@ -338,8 +352,14 @@ def load(
                                                       current_traceback(), checks_missing=True))
                 continue
             _register(plugins, module, PluginInfo(path.stem, origin, str(path)))
-    for name in sorted((limit or set()) - found):  # a typo would otherwise load nothing without a word
-        plugins.problems.append(PluginProblem(name, None, f"{LIMIT_ENV} names it, but no plugin of that name was found"))
+    # A typo would otherwise leave a plugin out without a word (a build or release without its metrics).
+    unknown = [name for name in (named if named is not None else sorted(limit or ())) if _normalise(name) not in found]
+    if unknown:
+        raise AidealsError(
+            f"{LIMIT_ENV} names {', '.join(map(repr, unknown))}, but no plugin of "
+            f"{'that name' if len(unknown) == 1 else 'those names'} was found; the plugins found: "
+            f"{', '.join(shown) or 'none'}"
+        )
     return plugins
 
 

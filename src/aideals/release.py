@@ -578,7 +578,8 @@ class ReleasePlugins:
 
     def refuse_problems(self) -> None:
         """Refuse, before anything is written, a plugin problem the metrics would stop the release on
-        (a metrics hook that fails, a name in AIDEALS_PLUGINS that no plugin has), warning of each."""
+        (a metrics hook that fails), warning of each. (A name in AIDEALS_PLUGINS that no plugin has
+        stopped it before: `plugins.load` refuses it.)"""
         self.loaded.metrics()  # its hooks' problems are recorded
         if self.loaded.problems:
             for problem in self.loaded.problems:
