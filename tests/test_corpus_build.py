@@ -26,6 +26,10 @@ def expected(case: str) -> dict:
 VALID = [c for c in CASES if expected(c).get("findings") == []]
 BROKEN = [c for c in CASES if expected(c).get("findings")]
 UNUSABLE = [c for c in CASES if "error" in expected(c)]
+# Broken cases whose data cannot be read as a whole (a file missing, not UTF-8, not CSV): `aideals
+# validate` exits 2 on them ("the package cannot be used"), and `build` refuses them with exit 2 too.
+UNREADABLE = ["latin1-bytes", "missing-file", "mixed-line-endings", "unterminated-quote-after-ragged-row",
+              "unterminated-quote-last-row"]
 
 
 def snapshot(directory: Path) -> dict[str, bytes]:
@@ -121,10 +125,16 @@ def test_every_case_carries_the_repositorys_schemas():
 def test_build_refuses_a_broken_case_and_leaves_the_previous_release(previous, capsys, case):
     out, before = previous
     rc, stdout, stderr = run_cli(["build", "--package", str(CORPUS / case), "--out", str(out)], capsys)
-    assert (rc, stdout) == (1, ""), stderr
+    assert (rc, stdout) == (2 if case in UNREADABLE else 1, ""), stderr
     assert stderr == refusal(expected(case)["findings"])
     assert snapshot(out) == before
     assert os.listdir(out.parent) == ["dist"]
+
+
+@pytest.mark.parametrize("case", BROKEN)
+def test_validate_exits_with_the_code_build_refuses_the_case_with(capsys, shared_corpus_validation, case):
+    rc, stdout, _ = run_cli(["validate", "--package", str(CORPUS / case)], capsys)
+    assert rc == (2 if case in UNREADABLE else 1), stdout
 
 
 @pytest.mark.parametrize("case", UNUSABLE)

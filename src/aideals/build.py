@@ -236,11 +236,12 @@ def require_valid(
     on_valid: Callable[[duckdb.DuckDBPyConnection], None] | None = None,
     refused: str = "nothing was built",
 ) -> list[str]:
-    """Validate `pkg` and return the checks run; raise AidealsError (exit 1) when it has findings.
+    """Validate `pkg` and return the checks run; raise AidealsError when it has findings: exit 1, or
+    2 when the package cannot be used (a resource file missing or unreadable), as `aideals validate`.
 
     `on_valid` is called with the validation's connection when the package is valid (see
     `aideals.checks.validate`); `refused` says what was not done."""
-    from aideals import checks
+    from aideals import checks, validation_report
 
     # Bounded: a package with a defect in each of millions of rows is refused without holding them all.
     report = checks.validate(pkg, max_errors=COUNTED_FINDINGS, extra_checks=extra_checks, on_valid=on_valid)
@@ -252,7 +253,7 @@ def require_valid(
         raise AidealsError(
             f"the package is invalid ({count}), {refused}; "
             f"run `aideals validate` for the full report:\n{shown}{more}",
-            exit_code=1,
+            exit_code=validation_report.exit_code(report),
         )
     return list(report.checks_run)
 
