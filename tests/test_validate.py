@@ -934,3 +934,93 @@ def test_a_package_whose_path_is_not_utf8_is_one_error_naming_the_path(tmp_path)
     assert (proc.returncode, proc.stdout) == (2, b"")
     assert proc.stderr == (b"aideals: error: " + os.fsencode(tmp_path) + b"/bad\\xff\\xfename: the package's path is not "
                            b"valid UTF-8, which DuckDB cannot open: rename or move the folder\n")
+
+
+def _descriptor_in_place(root: Path, what: str) -> None:
+    """Put a directory, a FIFO or a link to /dev/zero where the package's datapackage.json is."""
+    import os
+
+    (root / "datapackage.json").unlink()
+    if what == "directory":
+        (root / "datapackage.json").mkdir()
+    elif what == "fifo":
+        os.mkfifo(root / "datapackage.json")
+    else:
+        (root / "datapackage.json").symlink_to("/dev/zero")
+
+
+@pytest.mark.parametrize(("what", "kind"), [("directory", "a directory"), ("fifo", "a named pipe (FIFO)"),
+                                            ("zero", "a character device (a symbolic link to /dev/zero)")])
+def test_a_descriptor_that_is_no_file_is_named_as_what_it_is(capsys, tmp_path, what, kind):
+    """Each was `no datapackage.json in this directory` (and the link given itself, `no such package
+    directory or descriptor`); a FIFO is never opened (reading it would block)."""
+    from cli_runner import run_cli
+    from fixture_packages import make_package
+
+    root = make_package(tmp_path / "pkg")
+    _descriptor_in_place(root, what)
+    rc, out, err = run_cli(["validate", "--package", str(root)], capsys)
+    assert (rc, out, err) == (2, "", f"aideals: error: {root / 'datapackage.json'}: {kind}, not a file\n")
+    if what != "directory":
+        rc, out, err = run_cli(["validate", "--package", str(root / "datapackage.json")], capsys)
+        assert (rc, out, err) == (2, "", f"aideals: error: {root / 'datapackage.json'}: --package takes a package "
+                                         f"directory or its datapackage.json, not {kind}\n")
+
+
+def test_a_package_path_that_is_a_dangling_link_says_so(capsys, tmp_path):
+    from cli_runner import run_cli
+
+    (tmp_path / "pkg").symlink_to(tmp_path / "gone")
+    rc, out, err = run_cli(["validate", str(tmp_path / "pkg")], capsys)
+    assert (rc, out, err) == (2, "", f"aideals: error: {tmp_path / 'pkg'}: a symbolic link to {tmp_path / 'gone'}, "
+                                     "which does not exist\n")
+
+
+@pytest.mark.parametrize(("what", "kind"), [("directory", "a directory"), ("fifo", "a named pipe (FIFO)")])
+def test_a_resource_file_that_is_no_file_is_a_finding_saying_what_it_is(capsys, tmp_path, what, kind):
+    """It was `data/deals.csv: file not found`."""
+    import os
+
+    from cli_runner import run_cli
+    from fixture_packages import make_package
+
+    root = make_package(tmp_path / "pkg")
+    (root / "data" / "deals.csv").unlink()
+    if what == "directory":
+        (root / "data" / "deals.csv").mkdir()
+    else:
+        os.mkfifo(root / "data" / "deals.csv")
+    rc, out, err = run_cli(["validate", "--package", str(root)], capsys)
+    assert (rc, err) == (2, "")
+    assert out == f"scheme-error (package): 1\n  data/deals.csv: {kind}, not a file\n1 finding in 1 check.\n"
+    rc, out, err = run_cli(["build", "--package", str(root), "--out", str(tmp_path / "dist")], capsys)
+    assert (rc, out) == (2, "")
+    assert err == ("aideals: error: the package is invalid (1 finding), nothing was built; run `aideals validate` for "
+                   f"the full report:\n  data/deals.csv: {kind}, not a file\n")
+    assert not (tmp_path / "dist").exists()
+
+
+def test_a_schema_file_that_is_a_fifo_is_named_as_such(capsys, tmp_path):
+    import os
+
+    from cli_runner import run_cli
+    from fixture_packages import make_package
+
+    root = make_package(tmp_path / "pkg")
+    (root / "schemas" / "deals.schema.json").unlink()
+    os.mkfifo(root / "schemas" / "deals.schema.json")
+    rc, out, err = run_cli(["validate", "--package", str(root)], capsys)
+    assert (rc, out, err) == (2, "", "aideals: error: datapackage.json: resources[2] (deals): schema "
+                                     "'schemas/deals.schema.json': a named pipe (FIFO), not a file\n")
+
+
+@pytest.mark.parametrize("args", [["validate", ""], ["validate", "--package", ""], ["build", "--out", ""],
+                                  ["build", "--plugins-dir", ""]])
+def test_an_empty_path_is_refused_not_read_as_the_current_directory(capsys, monkeypatch, args):
+    from cli_runner import run_cli
+
+    monkeypatch.chdir(CORPUS / "valid-base")
+    name = {"validate": "'[PATH]'"}.get(args[0]) if len(args) == 2 else repr(args[1])
+    rc, out, err = run_cli(args, capsys)
+    assert (rc, out, err) == (2, "", f"aideals: error: Invalid value for {name}: an empty path (write . for the "
+                                     f"current directory) (see 'aideals {args[0]} --help')\n")

@@ -574,3 +574,97 @@ def test_a_manifest_whose_plugins_do_not_fit_the_schema_is_a_mismatch(tmp_path: 
         "release-manifest.json: plugins/0: 'version' is a required property",
         "release-manifest.json: plugins/0/origin: 'somewhere' is not one of ['repository', 'entry point', 'plugins-dir']",
     ]
+
+
+def test_a_zip_whose_descriptor_names_an_unknown_hash_algorithm_reports_that_resource(release_dir: Path):
+    """It stopped the whole verify with `aideals: error: hash 'sha1024:abc': unknown algorithm
+    'sha1024'`, naming neither the zip nor the resource; the other resources are still checked, and
+    the byte count of that one."""
+    zpath = release_dir / "aideals-1.0.0.zip"
+    with zipfile.ZipFile(zpath) as zf:
+        files = {n: zf.read(n) for n in zf.namelist()}
+    descriptor = json.loads(files["datapackage.json"])
+    descriptor["resources"][1]["hash"] = "sha1024:abc"
+    descriptor["resources"][1]["bytes"] += 1
+    files["datapackage.json"] = json.dumps(descriptor).encode()
+    release.write_zip(zpath, files, date(2025, 3, 1))
+    path = descriptor["resources"][1]["path"]
+    proc = run_verify(zpath)
+    assert (proc.returncode, proc.stderr) == (1, f"{zpath}: 2 mismatches in 4 files checked\n")
+    assert proc.stdout == (
+        f"{path}: hash 'sha1024:abc' in datapackage.json: unknown algorithm, so not checked (md5, sha1, sha256, "
+        "sha512 are known)\n"
+        f"{path}: bytes: expected {descriptor['resources'][1]['bytes']}, got {descriptor['resources'][1]['bytes'] - 1}\n"
+    )
+    lines = [m.line() for m in verify.verify(release_dir).mismatches]  # and the zip's own hash and size
+    assert (f"aideals-1.0.0.zip!{path}: hash 'sha1024:abc' in aideals-1.0.0.zip!datapackage.json: unknown "
+            "algorithm, so not checked (md5, sha1, sha256, sha512 are known)") in lines
+
+
+def special_files(tmp_path: Path) -> dict[str, Path]:
+    """A FIFO, a character device, a broken symbolic link and an empty directory, by what they are."""
+    import os
+
+    os.mkfifo(tmp_path / "fifo")
+    (tmp_path / "zero").symlink_to("/dev/zero")
+    (tmp_path / "dangling").symlink_to(tmp_path / "nowhere")
+    (tmp_path / "folder").mkdir()
+    return {"fifo": tmp_path / "fifo", "device": Path("/dev/null"), "zero": tmp_path / "zero",
+            "dangling": tmp_path / "dangling"}
+
+
+NOT_READ = "which verify does not read: it takes a release or build directory, a release zip, or a manifest or descriptor file"
+
+
+def test_verify_of_a_fifo_a_device_or_a_dangling_link_says_what_it_is(tmp_path: Path, capsys):
+    """Each was `no such file or directory`; a FIFO is never opened (that would block)."""
+    from cli_runner import run_cli
+
+    paths = special_files(tmp_path)
+    expected = {
+        "fifo": f"{paths['fifo']}: a named pipe (FIFO), {NOT_READ}",
+        "device": f"/dev/null: a character device, {NOT_READ}",
+        "zero": f"{paths['zero']}: a character device (a symbolic link to /dev/zero), {NOT_READ}",
+        "dangling": f"{paths['dangling']}: a symbolic link to {tmp_path / 'nowhere'}, which does not exist",
+    }
+    for what, path in paths.items():
+        assert run_cli(["verify", str(path)], capsys) == (2, "", f"aideals: error: {expected[what]}\n"), what
+
+
+def test_verify_of_an_empty_path_is_refused(capsys, tmp_path: Path, monkeypatch):
+    """`aideals verify ''` verified the current directory."""
+    from cli_runner import run_cli
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "datapackage.json").write_text('{"resources": []}')
+    assert run_cli(["verify", ""], capsys) == (
+        2, "", "aideals: error: Invalid value for 'PATH': an empty path (write . for the current directory) "
+               "(see 'aideals verify --help')\n")
+
+
+def test_a_descriptor_that_is_a_fifo_or_a_directory_is_named_as_such(tmp_path: Path, capsys):
+    import os
+
+    from cli_runner import run_cli
+
+    os.mkfifo(tmp_path / "datapackage.json")
+    assert run_cli(["verify", str(tmp_path)], capsys) == (
+        2, "", f"aideals: error: {tmp_path / 'datapackage.json'}: a named pipe (FIFO), not a file\n")
+
+
+def test_a_resource_or_a_release_zip_that_is_a_fifo_is_reported_not_read(tmp_path: Path, release_dir: Path):
+    import os
+
+    build = fake_build(RELEASES / "v1", tmp_path / "pkg")
+    (build / "data" / "deals.csv").unlink()
+    os.mkfifo(build / "data" / "deals.csv")
+    (build / "data" / "sources.csv").unlink()
+    (build / "data" / "sources.csv").mkdir()
+    lines = [m.line() for m in verify.verify(build / "datapackage.json").mismatches]
+    assert lines == ["data/sources.csv: cannot be read: a directory, not a file",
+                     "data/deals.csv: cannot be read: a named pipe (FIFO), not a file"]
+    zpath = release_dir / "aideals-1.0.0.zip"
+    zpath.unlink()
+    os.mkfifo(zpath)
+    assert [m.line() for m in verify.verify(release_dir).mismatches] == [
+        "aideals-1.0.0.zip: cannot be read: a named pipe (FIFO), not a file"]

@@ -63,6 +63,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from aideals.db import DUCKDB_TYPES, quote_ident, quote_literal
+from aideals.errors import not_a_file
 from aideals.findings import Finding
 from aideals.package import Package
 
@@ -392,8 +393,9 @@ def _load(con: duckdb.DuckDBPyConnection, t: _Table, path: Path) -> list[Finding
     def fail(check: str, message: str, row: int | None = None) -> list[Finding]:
         return [Finding(t.file, row, None, check, "package", message)]
 
-    if not path.is_file():
-        return fail("scheme-error", "file not found")
+    if not path.is_file():  # a FIFO is never opened: reading it would block
+        kind = not_a_file(path)
+        return fail("scheme-error", f"{kind}, not a file" if kind else "file not found")
     try:
         t.labels = _read_header(path)
     except OSError as exc:  # a directory, a file this user may not read

@@ -85,3 +85,30 @@ def interrupted(exc: BaseException) -> bool:
             return True
         current = current.__cause__ or current.__context__
     return False
+
+
+def not_a_file(path: object) -> str | None:
+    """What `path` is when something is there but it is no regular file, as a message says it
+    (`a directory`, `a named pipe (FIFO)`, `a character device (a symbolic link to /dev/zero)`,
+    `a symbolic link to x.csv, which does not exist`...); None for a regular file (or a link to
+    one) and for nothing at all. Only stats the path: opening a FIFO would block."""
+    import os
+    import stat
+
+    link = os.path.islink(path)  # type: ignore[arg-type]
+    try:
+        mode = os.stat(path).st_mode  # type: ignore[arg-type]
+    except OSError as exc:
+        if not link:
+            return None
+        import errno
+
+        if exc.errno == errno.ELOOP:
+            return "a symbolic link that loops"
+        return f"a symbolic link to {os.readlink(path)}, which does not exist"  # type: ignore[arg-type]
+    if stat.S_ISREG(mode):
+        return None
+    kinds = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISCHR, "a character device"),
+             (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+    kind = next((name for test, name in kinds if test(mode)), "a special file")
+    return f"{kind} (a symbolic link to {os.readlink(path)})" if link else kind  # type: ignore[arg-type]

@@ -4,10 +4,21 @@ from __future__ import annotations
 
 import click
 
+
+class NonEmptyPath(click.Path):
+    """click.Path refusing an empty value, which a path would otherwise read as `.`: `aideals verify ''`
+    verified the current directory."""
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str) and not value:
+            self.fail("an empty path (write . for the current directory)", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 package_option = click.option(
     "--package",
     "package",
-    type=click.Path(),
+    type=NonEmptyPath(),
     default=None,
     help="Package directory or its datapackage.json (default: found from the current directory upwards).",
 )
@@ -15,7 +26,7 @@ package_option = click.option(
 plugins_dir_option = click.option(
     "--plugins-dir",
     "plugins_dirs",
-    type=click.Path(file_okay=False),
+    type=NonEmptyPath(file_okay=False),
     multiple=True,
     help="Also load the plugin modules (*.py) of this directory; may be repeated.",
 )

@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aideals.errors import PackageError
+from aideals.errors import PackageError, not_a_file
 
 DESCRIPTOR = "datapackage.json"
 RESOURCE_NAMES = ("parties", "sources", "deals", "figures")
@@ -70,8 +70,16 @@ def resolve_root(package: str | Path | None, given_as: str = "--package") -> Pat
         return p.resolve().parent
     if p.is_dir():
         if not (p / DESCRIPTOR).is_file():
+            kind = not_a_file(p / DESCRIPTOR)  # a directory, a FIFO (never opened: it would block)...
+            if kind:
+                raise PackageError(f"{p / DESCRIPTOR}: {kind}, not a file")
             raise PackageError(f"{p}: no {DESCRIPTOR} in this directory")
         return p.resolve()
+    kind = not_a_file(p)
+    if kind and kind.startswith("a symbolic link"):  # to nothing
+        raise PackageError(f"{p}: {kind}")
+    if kind:
+        raise PackageError(f"{p}: {given_as} takes a package directory or its {DESCRIPTOR}, not {kind}")
     raise PackageError(f"{p}: no such package directory or descriptor")
 
 
@@ -222,7 +230,8 @@ def load(root: Path) -> Package:
             schema_rel = schema
             schema_path = safe_relpath(root, schema, f"{label} ({name}): schema")
             if not schema_path.is_file():
-                raise PackageError(f"{label} ({name}): schema {schema!r}: file not found")
+                kind = not_a_file(schema_path)
+                raise PackageError(f"{label} ({name}): schema {schema!r}: {f'{kind}, not a file' if kind else 'file not found'}")
             schema = _read_json(schema_path, schema)
         if not isinstance(schema, dict):
             raise PackageError(f"{label} ({name}): schema: missing or not a Table Schema")

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aideals.errors import PackageError
+from aideals.errors import PackageError, not_a_file
 
 DESCRIPTOR = "datapackage.json"
 SUMS = "SHA256SUMS"
@@ -41,7 +41,7 @@ class Mismatch:
     """One file whose bytes do not match what the release recorded for it."""
 
     file: str
-    check: str  # "sha256", "bytes", "missing", "unlisted", "no-hash", "manifest-schema", "manifest", "unreadable", "outside", "link"
+    check: str  # "sha256", "bytes", "missing", "unlisted", "no-hash", "hash-algorithm", "manifest-schema", "manifest", "unreadable", "outside", "link"
     expected: str | None
     actual: str | None
 
@@ -53,6 +53,9 @@ class Mismatch:
             return f"{self.file}: not listed in {self.expected}"
         if self.check == "no-hash":
             return f"{self.file}: no {self.expected} recorded for it"
+        if self.check == "hash-algorithm":
+            return (f"{self.file}: hash {self.actual} in {self.expected}: unknown algorithm, so not checked "
+                    f"({', '.join(HASH_ALGORITHMS)} are known)")
         if self.check in ("manifest-schema", "manifest"):
             return f"{self.file}: {self.actual}"
         if self.check == "unreadable":
@@ -155,28 +158,28 @@ def _listed_file(root: Path, name: str, listed_in: str, report: VerifyReport) ->
     if _through_link(root, name):
         return None
     if not (root / name).is_file():
-        report.add(Mismatch(name, "missing", listed_in, None))
+        kind = not_a_file(root / name)  # a directory, a FIFO (never opened: reading it would block)...
+        report.add(Mismatch(name, "unreadable", None, f"{kind}, not a file") if kind else Mismatch(name, "missing", listed_in, None))
         return None
     return file_digest(root / name)
 
 
 def split_hash(value: str) -> tuple[str, str]:
-    """`sha256:abc…` -> ("sha256", "abc…"); a bare hex digest is MD5, as in Frictionless."""
+    """`sha256:abc…` -> ("sha256", "abc…"); a bare hex digest is MD5, as in Frictionless. The
+    algorithm is not checked: see HASH_ALGORITHMS."""
     algorithm, _, digest = value.rpartition(":")
-    algorithm = algorithm.lower() or "md5"
-    if algorithm not in HASH_ALGORITHMS:
-        raise PackageError(f"hash {value!r}: unknown algorithm {algorithm!r}")
-    return algorithm, digest.lower()
+    return algorithm.lower() or "md5", digest.lower()
 
 
 def _check_resources(
     descriptor: dict,
     label: str,
-    opener: Callable[[str], Iterable[bytes] | None],
+    opener: Callable[[str], Iterable[bytes] | str | None],
     report: VerifyReport,
     descriptor_name: str = DESCRIPTOR,
 ) -> None:
-    """Check each resource of `descriptor` against the bytes `opener(relpath)` yields."""
+    """Check each resource of `descriptor` against the bytes `opener(relpath)` yields (None: no such
+    file; a str: why it cannot be read)."""
     if not isinstance(descriptor, dict):
         raise PackageError(f"{label}{descriptor_name}: must be a JSON object, not {type(descriptor).__name__}")
     resources = descriptor.get("resources")
@@ -196,10 +199,16 @@ def _check_resources(
         if chunks is None:
             report.add(Mismatch(shown, "missing", label + descriptor_name, None))
             continue
+        if isinstance(chunks, str):
+            report.add(Mismatch(shown, "unreadable", None, chunks))
+            continue
         if "hash" not in res and "bytes" not in res:
             report.add(Mismatch(shown, "no-hash", "hash or byte count", None))
             continue
         algorithm, expected = split_hash(str(res["hash"])) if "hash" in res else ("sha256", None)
+        if algorithm not in HASH_ALGORITHMS:  # the bytes, if recorded, are still checked
+            report.add(Mismatch(shown, "hash-algorithm", label + descriptor_name, repr(res["hash"])))
+            algorithm, expected = "sha256", None
         try:
             size, actual = digest_stream(chunks, algorithm)
         except ZIP_READ_ERRORS as exc:
@@ -220,9 +229,12 @@ def verify_directory_package(root: Path, report: VerifyReport, descriptor_path: 
     except (OSError, ValueError) as exc:
         raise PackageError(f"{descriptor_path}: cannot read: {exc}") from None
 
-    def opener(relpath: str) -> Iterable[bytes] | None:
+    def opener(relpath: str) -> Iterable[bytes] | str | None:
         path = root / relpath
-        return _file_chunks(path) if path.is_file() else None
+        if path.is_file():
+            return _file_chunks(path)
+        kind = not_a_file(path)  # a directory, a FIFO (never opened: reading it would block)...
+        return f"{kind}, not a file" if kind else None
 
     _check_resources(descriptor, "", opener, report, descriptor_path.name)
 
@@ -338,7 +350,11 @@ def verify_release_dir(root: Path, report: VerifyReport) -> None:
         report.add(Mismatch(SUMS, "missing", "a release directory", None))
 
     zpath = next(iter(sorted(root.glob("aideals-*.zip"))), None)
-    zf = verify_zip(zpath, report, label=f"{zpath.name}!") if zpath else None
+    zf = None
+    if zpath is not None and not zpath.is_file():  # a directory, a FIFO (never opened: it would block)...
+        report.add(Mismatch(zpath.name, "unreadable", None, f"{not_a_file(zpath)}, not a file"))
+    elif zpath is not None:
+        zf = verify_zip(zpath, report, label=f"{zpath.name}!")
 
     if not (root / MANIFEST).is_file():
         report.add(Mismatch(MANIFEST, "missing", "a release directory", None))
@@ -491,7 +507,15 @@ def verify(path: Path) -> VerifyReport:
     elif path.is_dir() and (path / DESCRIPTOR).is_file():
         verify_unrecorded_dir(path, report)
     elif path.is_dir():
+        kind = not_a_file(path / DESCRIPTOR)
+        if kind:
+            raise PackageError(f"{path / DESCRIPTOR}: {kind}, not a file")
         raise PackageError(f"{path}: not a release: no {SUMS}, {MANIFEST}, {BUILD_MANIFEST} or {DESCRIPTOR} in it")
+    elif (kind := not_a_file(path)) and kind.startswith("a symbolic link"):  # to nothing
+        raise PackageError(f"{path}: {kind}")
+    elif kind:
+        raise PackageError(f"{path}: {kind}, which verify does not read: it takes a release or build directory, "
+                           "a release zip, or a manifest or descriptor file")
     else:
         raise PackageError(f"{path}: no such file or directory")
     return report

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from aideals.options import package_option, plugins_dir_option
+from aideals.options import NonEmptyPath, package_option, plugins_dir_option
 
 
 class TerminalProgress:
@@ -31,7 +31,7 @@ class TerminalProgress:
 @click.command(name="build")
 @click.option(
     "--out",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=NonEmptyPath(file_okay=False, path_type=Path),
     default=None,
     help="Release directory to write, replaced atomically when the build succeeds; an existing one "
     "must be an earlier build, else the build refuses (default: dist/ in the package root, where "

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import click
 
-from aideals.options import package_option, plugins_dir_option
+from aideals.options import NonEmptyPath, package_option, plugins_dir_option
 
 database_option = click.option(
     "--database",
-    type=click.Path(dir_okay=False, exists=True),
+    type=NonEmptyPath(dir_okay=False, exists=True),
     default=None,
     help="Compute on this DuckDB file (default: dist/aideals.duckdb if it is newer than the data, "
     "else the package loaded afresh).",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from aideals.options import package_option
+from aideals.options import NonEmptyPath, package_option
 
 
 @click.command(name="query")
@@ -14,7 +14,7 @@ from aideals.options import package_option
 @click.option(
     "--db",
     "db_path",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=NonEmptyPath(dir_okay=False, path_type=Path),
     default=None,
     help="Release database to query (default: dist/aideals.duckdb of the package; "
     "without one, the package is validated and loaded in memory).",

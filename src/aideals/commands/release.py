@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from aideals.options import package_option
+from aideals.options import NonEmptyPath, package_option
 
 
 @click.command(name="release")
@@ -15,7 +15,7 @@ from aideals.options import package_option
 @click.option("--dry-run", is_flag=True, help="Run every check and show what would be done; write nothing.")
 @click.option(
     "--dist",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=NonEmptyPath(file_okay=False, path_type=Path),
     default=None,
     help="Directory that receives X.Y.Z/ (default: dist/ beside datapackage.json); not inside data/, "
     "schemas/, plugins/ or the toolkit's code, which the release reads or runs.",

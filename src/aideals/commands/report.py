@@ -6,20 +6,20 @@ from pathlib import Path
 
 import click
 
-from aideals.options import package_option
+from aideals.options import NonEmptyPath, package_option
 
 
 @click.command(name="report")
 @click.option(
     "--out",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=NonEmptyPath(dir_okay=False, path_type=Path),
     default=None,
     help="HTML file to write, never inside a release directory (default: dist/report.html in the package "
     "directory, or report.html beside --db).",
 )
 @click.option(
     "--db",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=NonEmptyPath(dir_okay=False, path_type=Path),
     default=None,
     help="Release database to read (default: dist/aideals.duckdb when present, else the package's CSVs).",
 )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from aideals.options import package_option, plugins_dir_option
+from aideals.options import NonEmptyPath, package_option, plugins_dir_option
 
 
 class JsonErrorsCommand(click.Command):
@@ -39,7 +39,7 @@ class JsonErrorsCommand(click.Command):
 
 
 @click.command(cls=JsonErrorsCommand)
-@click.argument("path", required=False, type=click.Path())
+@click.argument("path", required=False, type=NonEmptyPath())
 @package_option
 @click.option(
     "--json", "as_json", is_flag=True,

@@ -6,9 +6,11 @@ from pathlib import Path
 
 import click
 
+from aideals.options import NonEmptyPath
+
 
 @click.command(name="verify")
-@click.argument("path", type=click.Path(path_type=Path))
+@click.argument("path", type=NonEmptyPath(path_type=Path))
 def command(path: Path) -> None:
     """Recompute every hash and byte count of a release or build and report each mismatch.
 
