@@ -62,7 +62,7 @@ def pytest_configure(config) -> None:
 # either (the `aideals` command line follows, as after `-m aideals`).
 AIDEALS_WITHOUT_INSTALLED_PLUGINS = [
     sys.executable, "-c",
-    "from aideals import plugins; plugins.discover_entry_points = lambda: []; from aideals.cli import main; main()",
+    "from aideals import plugins; plugins.discover_entry_points = lambda: []; from aideals.__main__ import main; main()",
 ]
 
 

@@ -316,3 +316,77 @@ def test_debug_is_accepted_before_after_and_between_commands(capsys, monkeypatch
     out, err = capsys.readouterr()
     assert (exc.value.code, out) == (3, "")
     _traceback_then(err, ["ValueError: oops", "aideals: internal error: ValueError: oops"])
+
+
+# A test-only sitecustomize (on PYTHONPATH): Ctrl-C to the process itself as Python starts to
+# import the module named by AIDEALS_TEST_INTERRUPT_AT, once. raise_signal() runs the handler
+# before it returns: the interrupt lands at that point whatever the machine's speed.
+INTERRUPTING_SITECUSTOMIZE = """
+import os
+import signal
+import sys
+
+
+class InterruptAt:
+    def find_spec(self, name, path=None, target=None):
+        if name == os.environ.get("AIDEALS_TEST_INTERRUPT_AT"):
+            sys.meta_path.remove(self)
+            signal.raise_signal(signal.SIGINT)
+        return None
+
+
+sys.meta_path.insert(0, InterruptAt())
+"""
+
+
+def _console_script() -> list[str]:
+    """The `aideals` command as pip's launcher runs the entry point pyproject.toml declares."""
+    import sys
+    import tomllib
+
+    from conftest import ROOT
+
+    entry = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["scripts"]["aideals"]
+    module, function = entry.split(":")
+    return [sys.executable, "-c", f"import re, sys\nfrom {module} import {function}\nsys.exit({function}())"]
+
+
+@pytest.mark.parametrize("entry", ["console-script", "python -m"])
+@pytest.mark.parametrize(
+    "module",
+    ["click", "aideals.cli", "aideals.commands.query", "duckdb"],
+    ids=["importing-click", "importing-the-cli", "importing-the-command", "in-the-command"],
+)
+def test_ctrl_c_at_any_point_is_one_line_and_exit_130(tmp_path, entry, module):
+    """Finding: Ctrl-C during start-up printed a Python traceback (the handler was installed in
+    cli.main, after click and the command line were imported), and a later one printed an empty
+    line before `aideals: aborted` (click's Abort). Now the entry point installs it first: an
+    interrupt while click or the command is imported, or while the command runs, is exactly one
+    line and exit 130, with `aideals` as with `python -m aideals`."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    (tmp_path / "sitecustomize.py").write_text(INTERRUPTING_SITECUSTOMIZE, encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path), "AIDEALS_TEST_INTERRUPT_AT": module}
+    env.pop("AIDEALS_DEBUG", None)
+    command = _console_script() if entry == "console-script" else [sys.executable, "-m", "aideals"]
+    proc = subprocess.run([*command, "query", "SELECT 1"], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (130, "", "aideals: aborted\n")
+
+
+def test_the_interrupt_hook_of_these_tests_is_used(tmp_path):
+    """The test above is not vacuous: without an interrupt the same command answers."""
+    import os
+    import subprocess
+
+    from conftest import ROOT
+
+    (tmp_path / "sitecustomize.py").write_text(INTERRUPTING_SITECUSTOMIZE, encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path), "AIDEALS_TEST_INTERRUPT_AT": "no.such.module"}
+    proc = subprocess.run([*_console_script(), "query", "SELECT 1 AS one", "--format", "csv"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "one\n1\n", "")

@@ -33,6 +33,20 @@ class LazyGroup(click.Group):
         module = importlib.import_module(f"aideals.commands.{cmd_name.replace('-', '_')}")
         return add_debug_option(module.command)
 
+    # Ctrl-C: click's main() would echo an empty line before its Abort (two lines on stderr); an
+    # Abort raised here passes through it, and main() below says `aideals: aborted`, one line.
+    def make_context(self, *args, **kwargs) -> click.Context:
+        try:
+            return super().make_context(*args, **kwargs)
+        except KeyboardInterrupt as exc:
+            raise click.exceptions.Abort() from exc
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt as exc:
+            raise click.exceptions.Abort() from exc
+
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="aideals")
@@ -75,33 +89,21 @@ def click_message(exc: click.ClickException) -> str:
     return message
 
 
-def _interrupt(signum, frame) -> None:
-    from aideals.errors import note_signal
-
-    note_signal()
-    raise KeyboardInterrupt
-
-
 def main(argv: list[str] | None = None) -> None:
-    """Entry point: run the CLI, turning errors into one line on stderr and an exit code."""
-    import signal
+    """Run the CLI, turning errors into one line on stderr and an exit code.
+
+    The `aideals` command is aideals.__main__.main, which installs the signal handlers before
+    importing this module; `argv` None (the process's own arguments) installs them too."""
     import traceback
 
-    from aideals.errors import interrupted, one_line, user_error
+    from aideals.errors import exit_aborted, install_signal_handlers, interrupted, one_line, user_error
 
     args = sys.argv[1:] if argv is None else argv
     debug = _debug_requested(args)
     if debug and argv is None:  # the commands' warnings (a skipped plugin's traceback) read it too
         os.environ[DEBUG_ENV] = "1"
-    # SIGTERM (`timeout`, a stopped CI job) interrupts like Ctrl-C: a build or release being made
-    # then removes its temporary files and restores what it changed, instead of dying mid-way.
-    # Both are noted (errors.signalled), so that a plugin that swallows the KeyboardInterrupt
-    # cannot make a run go on and publish.
-    # A signal the parent process told us to ignore (a background job's SIGINT) stays ignored.
-    if argv is None:
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            if signal.getsignal(signum) is not signal.SIG_IGN:
-                signal.signal(signum, _interrupt)
+    if argv is None:  # SIGTERM as Ctrl-C, both noted (see errors.install_signal_handlers)
+        install_signal_handlers()
     try:
         rc = cli.main(args=_debug_first(args), prog_name="aideals", standalone_mode=False)
     except click.exceptions.Exit as exc:
@@ -114,15 +116,13 @@ def main(argv: list[str] | None = None) -> None:
         click.echo(f"aideals: error: {click_message(exc)}", err=True)
         sys.exit(exc.exit_code)
     except click.exceptions.Abort:
-        click.echo("aideals: aborted", err=True)
-        sys.exit(130)
+        exit_aborted()
     except BrokenPipeError:
         sys.exit(0)
     except Exception as exc:
         known = user_error(exc)  # bad input, a file that cannot be read or written: not a bug
         if known is None and interrupted(exc):  # DuckDB's answer to Ctrl-C or SIGTERM during a query
-            click.echo("aideals: aborted", err=True)
-            sys.exit(130)
+            exit_aborted()
         # --debug adds the traceback: the line and the exit code stay those of a run without it
         if debug:
             traceback.print_exception(exc, file=sys.stderr)

@@ -1,4 +1,8 @@
-"""Errors meant for users: one line each, never a traceback unless --debug."""
+"""Errors meant for users: one line each, never a traceback unless --debug.
+
+Imports nothing at its top: the command's entry point (aideals.__main__) imports it before anything
+else, to install the handler of Ctrl-C before the heavy imports.
+"""
 
 # Set by `aideals --debug` (or by the user): show tracebacks, of errors and of skipped plugins.
 DEBUG_ENV = "AIDEALS_DEBUG"
@@ -112,3 +116,43 @@ def not_a_file(path: object) -> str | None:
              (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
     kind = next((name for test, name in kinds if test(mode)), "a special file")
     return f"{kind} (a symbolic link to {os.readlink(path)})" if link else kind  # type: ignore[arg-type]
+
+
+def _interrupt(signum, frame) -> None:
+    note_signal()
+    raise KeyboardInterrupt
+
+
+def install_signal_handlers() -> None:
+    """Make SIGINT and SIGTERM raise KeyboardInterrupt, noted (see signalled).
+
+    SIGTERM (`timeout`, a stopped CI job) interrupts like Ctrl-C: a build or release being made
+    then removes its temporary files and restores what it changed, instead of dying mid-way. Both
+    are noted, so that a plugin that swallows the KeyboardInterrupt cannot make a run go on and
+    publish. A signal the parent process told us to ignore (a background job's SIGINT) stays
+    ignored."""
+    import signal
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        if signal.getsignal(signum) is not signal.SIG_IGN:
+            signal.signal(signum, _interrupt)
+
+
+def exit_aborted() -> None:
+    """Say `aideals: aborted` on stderr, one line, and exit 130: the end of an interrupted command.
+
+    A terminal shows the `^C` it was typed as without a line break: there the line starts on a new
+    line. Once this is said, another Ctrl-C or SIGTERM (handled by install_signal_handlers) is
+    ignored: the command is ending, and says so once."""
+    import signal
+    import sys
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        if signal.getsignal(signum) is _interrupt:
+            signal.signal(signum, signal.SIG_IGN)
+    try:
+        sys.stderr.write(("\n" if sys.stderr.isatty() else "") + "aideals: aborted\n")
+        sys.stderr.flush()
+    except (OSError, ValueError, AttributeError):  # stderr closed or gone: the exit code says it
+        pass
+    sys.exit(130)
