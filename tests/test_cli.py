@@ -390,3 +390,78 @@ def test_the_interrupt_hook_of_these_tests_is_used(tmp_path):
     proc = subprocess.run([*_console_script(), "query", "SELECT 1 AS one", "--format", "csv"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, "one\n1\n", "")
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (["diff", "HEAD\nfoo", "HEAD"], "HEAD\\nfoo: no such release path or git revision"),
+        (["verify", "dist/x\ny"], "dist/x\\ny: no such file or directory"),
+        (["validate", "--package", "/nonexistent/a\x1b[31mred"],
+         "/nonexistent/a\\u001b[31mred: no such package directory or descriptor"),
+        (["build", "--package", "/nonexistent/p\rq\tr"], "/nonexistent/p\\rq\\tr: no such package directory or descriptor"),
+    ],
+    ids=["diff", "verify", "validate-escape", "build-cr-tab"],
+)
+def test_a_control_character_in_an_argument_stays_on_the_error_line(capsys, monkeypatch, args, line):
+    """Finding: a newline in an argument split the error line in two (`aideals: error: HEAD` /
+    `foo: no such ...`), and an escape sequence reached the terminal raw. Every error line shows
+    such characters escaped, as a finding's line does."""
+    from conftest import ROOT
+
+    monkeypatch.chdir(ROOT)
+    with pytest.raises(SystemExit) as exc:
+        main(args)
+    assert (exc.value.code, capsys.readouterr()) == (2, ("", f"aideals: error: {line}\n"))
+
+
+def test_an_os_error_on_a_file_whose_name_has_a_newline_is_one_line(capsys, monkeypatch):
+    from aideals.commands import coverage
+
+    def denied(*args, **kwargs):
+        raise PermissionError(13, "Permission denied", "/srv/pkg\nx/README.md")
+
+    monkeypatch.setattr(coverage.command, "callback", denied)
+    monkeypatch.delenv("AIDEALS_DEBUG", raising=False)
+    with pytest.raises(SystemExit) as exc:
+        main(["coverage"])
+    assert (exc.value.code, capsys.readouterr().err) == (2, "aideals: error: /srv/pkg\\nx/README.md: Permission denied\n")
+
+
+def test_an_error_s_detail_lines_are_kept_and_escaped():
+    """The lines an error lists after its own (a refused package's first findings) stay lines of
+    their own, indented; a newline inside one of them, or in the message, is escaped."""
+    from aideals.errors import AidealsError, user_error
+
+    error = AidealsError("refused a\nb:", exit_code=1, details=["data/x.csv:2: id: bad", "c\nd"])
+    assert user_error(error) == (1, "refused a\\nb:\n  data/x.csv:2: id: bad\n  c\\nd")
+    assert str(error) == "refused a\nb:\n  data/x.csv:2: id: bad\n  c\nd"  # the text as given, for code that reads it
+
+
+def test_verify_shows_names_with_control_characters_escaped(tmp_path, capsys):
+    """verify's lines (OK, each mismatch, the count) name a path or file with a newline on one line."""
+    import hashlib
+    import json
+
+    from aideals.verify import Mismatch
+
+    assert Mismatch("evil\nname", "unlisted", "build-manifest.json", None).line() == \
+        "evil\\nname: not listed in build-manifest.json"
+    folder = tmp_path / "pkg\nx"
+    folder.mkdir()
+    data = b"id\n1\n"
+    (folder / "a.csv").write_bytes(data)
+    (folder / "datapackage.json").write_text(json.dumps({"name": "p", "resources": [
+        {"name": "a", "path": "a.csv", "bytes": len(data), "hash": "sha256:" + hashlib.sha256(data).hexdigest()}]}))
+    with pytest.raises(SystemExit) as exc:
+        main(["verify", str(folder)])
+    shown = str(folder).replace("\n", "\\n")
+    warning = f"aideals: warning: {shown}: 1 file not checked, as nothing records its size and hash (datapackage.json)\n"
+    assert (exc.value.code, capsys.readouterr()) == (
+        0, (f"{shown}: OK, 1 files match their recorded hashes and sizes\n", warning))
+    (folder / "a.csv").write_bytes(b"id\n2\n")
+    with pytest.raises(SystemExit) as exc:
+        main(["verify", str(folder)])
+    out, err = capsys.readouterr()
+    assert (exc.value.code, err) == (1, f"{warning}{shown}: 1 mismatch in 1 files checked\n")
+    assert "\n" not in out.rstrip("\n") and out.startswith("a.csv: sha256: expected ")

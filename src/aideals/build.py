@@ -247,13 +247,13 @@ def require_valid(
     report = checks.validate(pkg, max_errors=COUNTED_FINDINGS, extra_checks=extra_checks, on_valid=on_valid)
     if not report.ok:
         n = len(report.findings)
-        shown = "\n".join("  " + f.line() for f in report.findings[:SHOWN_FINDINGS])
-        more = f"\n  ... and {n - SHOWN_FINDINGS}{'+' if report.truncated else ''} more" if n > SHOWN_FINDINGS else ""
+        shown = [f.line() for f in report.findings[:SHOWN_FINDINGS]]
+        more = [f"... and {n - SHOWN_FINDINGS}{'+' if report.truncated else ''} more"] if n > SHOWN_FINDINGS else []
         count = f"more than {n} findings" if report.truncated else f"{n} finding{'s' if n != 1 else ''}"
         raise AidealsError(
-            f"the package is invalid ({count}), {refused}; "
-            f"run `aideals validate` for the full report:\n{shown}{more}",
+            f"the package is invalid ({count}), {refused}; run `aideals validate` for the full report:",
             exit_code=validation_report.exit_code(report),
+            details=[*shown, *more],
         )
     return list(report.checks_run)
 

@@ -17,13 +17,29 @@ def debug_on() -> bool:
     return os.environ.get(DEBUG_ENV, "").strip().lower() not in DEBUG_OFF
 
 
+def visible(text: str) -> str:
+    """`text` with the characters a terminal does not show, or shows as a line break, written as
+    escapes (\\n, \\r, \\t, \\u001b...): a value with a newline or an escape sequence (a path, a
+    revision, a cell) then stays on its line of a message, and shows what it holds."""
+    import re
+
+    return re.sub(r"[\x00-\x1f\x7f\x85\u2028\u2029\ufeff]",
+                  lambda m: {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(m.group(), f"\\u{ord(m.group()):04x}"), text)
+
+
 class AidealsError(Exception):
-    """An error whose message is shown to the user as one line, with exit code `exit_code`."""
+    """An error whose message is shown to the user as one line, with exit code `exit_code`.
+
+    The line is shown through visible(): a value in it with a newline or another control character
+    is escaped, not broken over lines. `details` are more lines shown after it, each indented by
+    two spaces (the first findings of a package refused as invalid)."""
 
     exit_code = 2
 
-    def __init__(self, message: str, exit_code: int | None = None) -> None:
-        super().__init__(message)
+    def __init__(self, message: str, exit_code: int | None = None, details: tuple[str, ...] | list[str] = ()) -> None:
+        self.message = message
+        self.details = tuple(details)
+        super().__init__("\n".join([message, *(f"  {d}" for d in self.details)]))
         if exit_code is not None:
             self.exit_code = exit_code
 
@@ -37,18 +53,18 @@ def user_error(exc: BaseException) -> tuple[int, str] | None:
     AidealsError; an OSError (a file that cannot be read or written, a full disk); DuckDB's
     IOException (a file it cannot write). None for anything else (a bug: exit 3)."""
     if isinstance(exc, AidealsError):
-        return exc.exit_code, str(exc)
+        return exc.exit_code, "\n".join([visible(exc.message), *(f"  {visible(d)}" for d in exc.details)])
     if isinstance(exc, OSError):
         where = f"{exc.filename}: " if exc.filename else ""
-        return 2, f"{where}{exc.strerror or exc}"
+        return 2, visible(f"{where}{exc.strerror or exc}")
     if type(exc).__name__ == "IOException":  # DuckDB's: not an OSError
-        return 2, (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        return 2, visible((str(exc).strip().splitlines() or [type(exc).__name__])[0])
     if type(exc).__name__ == "OutOfMemoryException":  # DuckDB's, within AIDEALS_MEMORY_LIMIT
         import os
 
         limit = os.environ.get("AIDEALS_MEMORY_LIMIT", "").strip() or "1GB (the default)"
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
-        return 2, f"out of memory within AIDEALS_MEMORY_LIMIT={limit}: {first} (raise the limit)"
+        return 2, visible(f"out of memory within AIDEALS_MEMORY_LIMIT={limit}: {first} (raise the limit)")
     return None
 
 

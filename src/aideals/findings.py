@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass
 
-# Characters a terminal does not show, or shows as a line break: in the one-line form they are
-# written as escapes (a BOM before an id, a NUL or a line break inside a cell would hide the cause
-# of a finding, or break it over several lines). The JSON form keeps the text as it is.
-_UNSEEN = re.compile(r"[\x00-\x1f\x7f\u0085\u2028\u2029\ufeff]")
-
-
-def _visible(text: str) -> str:
-    return _UNSEEN.sub(lambda m: {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(m.group(), f"\\u{ord(m.group()):04x}"), text)
+# The one-line form writes the characters a terminal does not show, or shows as a line break, as
+# escapes (a BOM before an id, a NUL or a line break inside a cell would hide the cause of a
+# finding, or break it over several lines). The JSON form keeps the text as it is.
+from aideals.errors import visible as _visible
 
 
 @dataclass(frozen=True, order=True)

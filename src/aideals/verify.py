@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aideals.errors import PackageError, not_a_file
+from aideals.errors import PackageError, not_a_file, visible
 
 DESCRIPTOR = "datapackage.json"
 SUMS = "SHA256SUMS"
@@ -46,7 +46,10 @@ class Mismatch:
     actual: str | None
 
     def line(self) -> str:
-        """The one-line form shown to users."""
+        """The one-line form shown to users (a name with a newline or an escape sequence escaped)."""
+        return visible(self._text())
+
+    def _text(self) -> str:
         if self.check == "missing":
             return f"{self.file}: missing (listed in {self.expected})"
         if self.check == "unlisted":
@@ -484,7 +487,7 @@ def unrecorded_warning(report: VerifyReport) -> str | None:
             f"size and hash ({shown}{more})")
     if report.older_build:
         text += f": a build made before {BUILD_MANIFEST}; run `aideals build` to record every file"
-    return text
+    return visible(text)
 
 
 def verify(path: Path) -> VerifyReport:

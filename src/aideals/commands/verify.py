@@ -25,17 +25,19 @@ def command(path: Path) -> None:
 
     Example: aideals verify dist/0.1.0
     """
+    from aideals.errors import visible
     from aideals.verify import unrecorded_warning, verify
 
     report = verify(path)
+    shown = visible(str(path))
     for mismatch in report.mismatches:
         click.echo(mismatch.line())
     warning = unrecorded_warning(report)
     if warning:
         click.echo(f"aideals: warning: {warning}", err=True)
     if report.ok:
-        click.echo(f"{path}: OK, {report.files_checked} files match their recorded hashes and sizes")
+        click.echo(f"{shown}: OK, {report.files_checked} files match their recorded hashes and sizes")
         return
     n = len(report.mismatches)
-    click.echo(f"{path}: {n} mismatch{'es' if n != 1 else ''} in {report.files_checked} files checked", err=True)
+    click.echo(f"{shown}: {n} mismatch{'es' if n != 1 else ''} in {report.files_checked} files checked", err=True)
     raise click.exceptions.Exit(1)
