@@ -894,6 +894,34 @@ def test_build_summary_shows_an_out_outside_the_current_directory_as_absolute(tm
     assert (rc, out.splitlines()[0]) == (0, f"built {tmp_path / 'rel'}/")
 
 
+def test_a_build_from_a_deleted_current_directory_succeeds_and_says_so(tmp_path, capsys, monkeypatch):
+    """Finding: run from a directory deleted meanwhile, a build given absolute paths was made but
+    reported as failed (`aideals: error: No such file or directory`, exit 2): its summary asked for
+    the current directory. It names the paths in full; a command that needs the current
+    directory to find the package says so."""
+    root = make_package(tmp_path / "pkg")
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    monkeypatch.chdir(gone)
+    gone.rmdir()
+    out = tmp_path / "out"
+    rc, stdout, stderr = run_cli(["build", "--package", str(root), "--out", str(out)], capsys)
+    assert (rc, stdout.splitlines()[0], stdout.splitlines()[-1]) == (
+        0, f"built {out}/",
+        f"  duckdb {out}/aideals.duckdb -c \"SELECT * FROM flows WHERE to_party = 'openai' ORDER BY value_high DESC\"")
+    assert f"the package in {root} has no plugins/" in stderr and stderr.count("\n") == 1
+    assert sorted(snapshot(out)) == RELEASE_FILES
+    assert run_cli(["validate"], capsys) == (
+        2, "", "aideals: error: no datapackage.json found: the current directory no longer exists (use --package)\n")
+    assert run_cli(["diff", "HEAD", "HEAD"], capsys) == (
+        2, "", "aideals: error: HEAD: no such release path, and no datapackage.json in the current directory "
+        "(which no longer exists) or a parent directory to read it as a git revision from (run inside the "
+        "repository, or give --package DIR)\n")
+    from aideals import release
+
+    assert release._shown(out / "0.1.0") == f"{out}/0.1.0"
+
+
 def test_build_help_has_an_example(capsys):
     rc, out, _ = run_cli(["build", "--help"], capsys)
     assert rc == 0

@@ -668,8 +668,13 @@ def remove_empty(directories: list[Path]) -> None:
 
 
 def _display_path(path: Path) -> str:
+    from aideals.package import working_dir
+
+    cwd = working_dir()
+    if cwd is None:  # deleted meanwhile: the build is made all the same, and named in full
+        return str(path)
     try:
-        rel = os.path.relpath(path.resolve(), Path.cwd())
+        rel = os.path.relpath(path.resolve(), cwd)
     except ValueError:  # another drive on Windows
         return str(path)
     return rel if not rel.startswith("..") else str(path.resolve())

@@ -48,9 +48,23 @@ class Package:
             raise PackageError(f"{DESCRIPTOR}: resources: no resource named {name!r}") from None
 
 
+def working_dir() -> Path | None:
+    """The current directory, or None when it no longer exists (deleted while the shell stayed in
+    it): the commands given absolute paths still run there, and show paths in full."""
+    try:
+        return Path.cwd()
+    except FileNotFoundError:
+        return None
+
+
 def find_root(start: Path | None = None) -> Path:
-    """Return the nearest directory at or above `start` holding a datapackage.json, like git does."""
-    here = (start or Path.cwd()).resolve()
+    """Return the nearest directory at or above `start` (the current directory) holding a
+    datapackage.json, like git does."""
+    if start is None:
+        start = working_dir()
+        if start is None:
+            raise PackageError(f"no {DESCRIPTOR} found: the current directory no longer exists (use --package)")
+    here = start.resolve()
     for candidate in (here, *here.parents):
         if (candidate / DESCRIPTOR).is_file():
             return candidate

@@ -462,8 +462,11 @@ def no_metrics_warning(root: Path | None, *, plugins_dir_option: bool = True, en
 
 def _shown_dir(path: Path) -> str:
     """A directory as a message names it: relative to the working directory when inside it."""
+    from aideals.package import working_dir
+
+    cwd = working_dir()
     try:
-        rel = path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+        rel = path.resolve().relative_to(cwd.resolve()).as_posix() if cwd is not None else str(path)
     except ValueError:
         return str(path)
     return rel

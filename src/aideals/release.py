@@ -245,8 +245,11 @@ class ReleaseResult:
 
 
 def _shown(path: Path) -> str:
+    from aideals.package import working_dir
+
+    cwd = working_dir()
     try:
-        return path.relative_to(Path.cwd()).as_posix()
+        return path.relative_to(cwd).as_posix() if cwd is not None else str(path)
     except ValueError:
         return str(path)
 

@@ -213,8 +213,12 @@ def open_snapshot(spec: str, package_root: Path | None = None) -> Snapshot:
             return from_zip(zpath, spec)
         raise PackageError(f"{spec}: no {DESCRIPTOR} and no single aideals-*.zip in this directory")
     if package_root is None:  # outside any package: a revision has no repository to be read from
+        from aideals.package import working_dir
+
+        cwd = working_dir()
+        where = str(cwd) if cwd is not None else "the current directory (which no longer exists)"
         raise PackageError(
-            f"{spec}: no such release path, and no {DESCRIPTOR} in {Path.cwd()} or a parent directory "
+            f"{spec}: no such release path, and no {DESCRIPTOR} in {where} or a parent directory "
             "to read it as a git revision from (run inside the repository, or give --package DIR)"
         )
     return from_git(package_root, spec)
