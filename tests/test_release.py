@@ -609,6 +609,40 @@ def test_ctrl_c_during_the_release_commit_stops_with_the_commit_made_and_a_rerun
     assert aideals(repo, "verify", "dist/0.2.0").returncode == 0
 
 
+@pytest.mark.parametrize("point", ["lock", "summary"], ids=["releasing-the-lock", "saying-the-summary"])
+def test_ctrl_c_after_the_tag_is_dropped_and_the_release_is_said(tmp_path: Path, capsys, monkeypatch, point: str):
+    """Finding: a Ctrl-C that landed after the tag (while the lock was released, or the summary
+    made) exited 130 with no word of the tag and dist/X.Y.Z made, and a rerun then refused (the
+    tag exists). The release is complete: the interrupt is dropped, the summary is printed, exit 0,
+    and nothing is left behind (the lock, the working directory)."""
+    import signal
+
+    from cli_runner import run_cli
+
+    from aideals import build, errors, release
+
+    repo = repo_for_0_2_0(tmp_path / "repo")
+    for name, value in GIT_ENV.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(repo)
+    target, name = (build.OutLock, "release") if point == "lock" else (release, "summary")
+    real = getattr(target, name)
+
+    def interrupted_then_real(*args, **kwargs):
+        if git(repo, "tag", "--list", "v0.2.0").strip():  # Ctrl-C once the tag is made
+            signal.raise_signal(signal.SIGINT)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(target, name, interrupted_then_real)
+    rc, out, err = run_cli(["release", "0.2.0"], capsys)
+    assert (rc, err) == (0, "")
+    assert out.startswith("released 0.2.0 (") and out.splitlines()[-1].startswith("publish: git push origin v0.2.0")
+    assert not errors.signalled()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert sorted(p.name for p in (repo / "dist").iterdir()) == ["0.2.0"]  # no .dist.lock, no .release-*
+    assert aideals(repo, "verify", "dist/0.2.0").returncode == 0
+
+
 def test_ctrl_c_during_the_tag_lets_the_release_complete(tmp_path: Path, monkeypatch):
     """Once git has made the tag the release is complete: an interrupt that arrived meanwhile waits
     for git and then ends nothing (an exit 130 would make a rerun fail: the tag exists)."""

@@ -398,16 +398,18 @@ def _runs_from(root: Path) -> bool:
     return own.is_file() and Path(aideals.__file__).resolve() == own.resolve()
 
 
-def make(plan: ReleasePlan, *, progress=None) -> ReleaseResult:
+def make(plan: ReleasePlan, *, progress=None, on_released=None) -> ReleaseResult:
     """Carry out a checked plan: set the metadata, build (with the plan's plugins), commit, write
-    dist/X.Y.Z, tag.
+    dist/X.Y.Z, tag; then call `on_released(result)` (the command prints the summary).
 
     Metadata files are restored if the build fails, and a failed release removes the dist/
     directories it made while they are empty. If writing the release directory fails after
     the commit, running the same command again finishes the release (it tags the commit made).
     Ctrl-C or SIGTERM during the commit or the tag waits for git to finish (see _uninterrupted):
     after the commit the release stops with the commit made and its files kept, so that running
-    the same command again finishes it; once tagged, the release is complete and returns.
+    the same command again finishes it; once tagged, the release is complete: an interrupt from
+    then on, while its temporary files and lock are removed and `on_released` says what was made,
+    is dropped, and the release returns.
     """
     import aideals
     from aideals import gitrepo, package
@@ -476,19 +478,24 @@ def make(plan: ReleasePlan, *, progress=None) -> ReleaseResult:
             shutil.rmtree(aside, ignore_errors=True)
         else:
             os.rename(staging, plan.out)
-        with _uninterrupted(stop_after=False):  # once tagged, the release is complete: nothing is left to stop
+        # Once tagged, the release is complete: nothing is left to stop, and a Ctrl-C meanwhile
+        # (an exit 130 with no word, and a rerun refused as the tag exists) is dropped until the
+        # lock is released and the release is said.
+        with _uninterrupted(stop_after=False):
             gitrepo.run(plan.repo, "tag", "-a", plan.version.tag, "-m", f"aideals {plan.version} ({plan.day.isoformat()})",
                         commit)
+            shutil.rmtree(work, ignore_errors=True)
+            lock.release()
+            result = ReleaseResult(plan, commit, manifest, warnings)
+            if on_released is not None:
+                on_released(result)
     except BaseException:
         # A failed release leaves no dist/ it made behind: the directories it created, if empty.
         shutil.rmtree(work, ignore_errors=True)
         lock.release()
         remove_empty(made)
         raise
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-        lock.release()
-    return ReleaseResult(plan, commit, manifest, warnings)
+    return result
 
 
 @contextlib.contextmanager

@@ -57,7 +57,9 @@ def command(version: str, dry_run: bool, dist: Path | None, package: str | None)
         if sys.stderr.isatty():
             click.echo(f"\r\x1b[K{step}…", err=True, nl=False)
 
-    result = release.make(plan, progress=progress)
-    if sys.stderr.isatty():
-        click.echo("\r\x1b[K", err=True, nl=False)
-    click.echo(release.summary(result))
+    def say(result: release.ReleaseResult) -> None:  # Ctrl-C meanwhile is dropped: the release is made
+        if sys.stderr.isatty():
+            click.echo("\r\x1b[K", err=True, nl=False)
+        click.echo(release.summary(result))
+
+    release.make(plan, progress=progress, on_released=say)
