@@ -552,3 +552,40 @@ def test_db_that_is_not_a_duckdb_database_says_so(capsys, release, tmp_path, nam
     rc, out, err = run_cli(["query", "SELECT 1", "--db", str(path)], capsys)
     assert (rc, out, err) == (2, "", f"aideals: error: {path}: not a DuckDB database "
                                      "(a release's aideals.duckdb, as `aideals build` writes, is one)\n")
+
+
+# Memory, threads and temporary files --------------------------------------------------------
+
+
+def test_query_runs_within_the_memory_and_threads_of_the_environment(capsys, release, monkeypatch):
+    """AIDEALS_MEMORY_LIMIT and AIDEALS_THREADS bounded build and validate, not query (which took
+    80% of the memory), and a query of a release spilled into it (dist/aideals.duckdb.tmp/)."""
+    sql = ("SELECT current_setting('memory_limit') AS m, current_setting('threads') AS t, "
+           "current_setting('max_temp_directory_size') AS spill")
+    monkeypatch.setenv("AIDEALS_MEMORY_LIMIT", "200MB")
+    monkeypatch.setenv("AIDEALS_THREADS", "1")
+    assert q(capsys, release, sql, "--format", "csv") == (0, "m,t,spill\n190.7 MiB,1,0 bytes\n", "")
+    monkeypatch.setenv("AIDEALS_THREADS", "many")
+    assert q(capsys, release, "SELECT 1") == (2, "", "aideals: error: AIDEALS_THREADS='many': not a number of threads (1 to 256)\n")
+
+
+def test_a_query_of_a_release_that_needs_more_memory_stops_and_writes_nothing(capsys, release, monkeypatch):
+    monkeypatch.setenv("AIDEALS_MEMORY_LIMIT", "128MB")
+    before = sorted(p.name for p in (release / "dist").iterdir())
+    rc, out, err = q(capsys, release, "SELECT count(*) FROM (SELECT i, md5(i::VARCHAR) AS m FROM range(5000000) t(i) ORDER BY m)")
+    assert (rc, out, err) == (2, "", "aideals: error: query: out of memory within AIDEALS_MEMORY_LIMIT=128MB: "
+                                     "raise the limit (AIDEALS_MEMORY_LIMIT=4GB, say)\n")
+    assert sorted(p.name for p in (release / "dist").iterdir()) == before
+
+
+def test_a_query_in_memory_spills_to_a_temporary_directory_removed_after(capsys, unbuilt, monkeypatch):
+    """Without a build, DuckDB spilled to `.tmp` in the current directory."""
+    import tempfile
+
+    monkeypatch.chdir(unbuilt)
+    rc, out, _ = run_cli(["query", "SELECT current_setting('temp_directory') AS t", "--format", "csv"], capsys)
+    spill = out.splitlines()[1]
+    assert (rc, os.path.dirname(spill)) == (0, os.path.realpath(tempfile.gettempdir()))
+    assert os.path.basename(spill).startswith("aideals-query-")
+    assert not os.path.exists(spill)
+    assert sorted(p.name for p in unbuilt.iterdir()) == ["data", "datapackage.json", "schemas"]

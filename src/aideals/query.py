@@ -72,23 +72,42 @@ def sandbox(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(statement)
 
 
-def open_release(db_path: Path) -> duckdb.DuckDBPyConnection:
+def release_limits() -> dict[str, object]:
+    """DuckDB settings of a query on a release: AIDEALS_MEMORY_LIMIT and AIDEALS_THREADS, and no
+    spilling to disk. The sandbox, fixed when the file is opened, forbids choosing where DuckDB
+    spills, and its default place is beside the database (`dist/aideals.duckdb.tmp/`, inside the
+    release): a query that needs more memory than the limit stops with an error instead."""
+    from aideals.db import locked_limits
+
+    return {**locked_limits(""), "max_temp_directory_size": "0KB"}
+
+
+def open_release(db_path: Path, limits: dict[str, object] | None = None) -> duckdb.DuckDBPyConnection:
     """Open a release database read-only and sandboxed from the start (aideals.db.connect_readonly:
-    a file that is not a DuckDB database makes DuckDB neither download nor load an extension)."""
+    a file that is not a DuckDB database makes DuckDB neither download nor load an extension).
+    `limits`: DuckDB settings bounding memory (release_limits)."""
     from aideals.db import connect_readonly
 
-    return connect_readonly(db_path)
+    return connect_readonly(db_path, limits)
 
 
-def open_in_memory(pkg: Package) -> duckdb.DuckDBPyConnection:
-    """Validate the package and load it into a sandboxed in-memory database (when there is no build)."""
+def open_in_memory(pkg: Package, spill: Path | None = None) -> duckdb.DuckDBPyConnection:
+    """Validate the package and load it into a sandboxed in-memory database (when there is no
+    build), within AIDEALS_MEMORY_LIMIT and AIDEALS_THREADS, spilling to the directory `spill`
+    (DuckDB's default is `.tmp` in the current directory): the caller removes it."""
     import duckdb
 
     from aideals import build
+    from aideals.db import resource_config
 
-    con = duckdb.connect(":memory:")
-    build.load_valid(con, pkg, refused="the query did not run")
-    sandbox(con)
+    config = resource_config(spill) if spill is not None else {}
+    con = duckdb.connect(":memory:", config=config)
+    try:
+        build.load_valid(con, pkg, refused="the query did not run")
+        sandbox(con)
+    except BaseException:
+        con.close()
+        raise
     return con
 
 
@@ -133,8 +152,22 @@ def run(con: duckdb.DuckDBPyConnection, sql: str) -> QueryResult:
         columns = [d[0] for d in cursor.description] if cursor.description else []
         rows = cursor.fetchall() if columns else []
     except duckdb.Error as exc:
-        raise AidealsError(f"query: {one_line(exc)}") from None
+        raise _error(exc) from None
     return QueryResult(columns, rows)
+
+
+def _error(exc: Exception) -> AidealsError:
+    """DuckDB's error in a query as one line, in our words where DuckDB's would mislead."""
+    text = one_line(exc)
+    if type(exc).__name__ == "OutOfMemoryException":
+        import os
+
+        from aideals.db import DEFAULT_MEMORY_LIMIT
+
+        limit = os.environ.get("AIDEALS_MEMORY_LIMIT", "").strip() or f"{DEFAULT_MEMORY_LIMIT} (the default)"
+        return AidealsError(f"query: out of memory within AIDEALS_MEMORY_LIMIT={limit}: raise the limit "
+                            "(AIDEALS_MEMORY_LIMIT=4GB, say)")
+    return AidealsError(f"query: {text}")
 
 
 def stale_files(pkg: Package, release: Path) -> list[str]:
@@ -201,19 +234,31 @@ def _sha256(path: Path) -> str:
 
 
 def query(sql: str, *, db_path: Path | None, pkg: Package | None) -> QueryResult:
-    """Run read-only SQL on the release at `db_path`, or on `pkg` loaded in memory when it is None."""
+    """Run read-only SQL on the release at `db_path`, or on `pkg` loaded in memory when it is None;
+    nothing DuckDB writes is left behind (see release_limits)."""
+    import shutil
+    import tempfile
+
+    spill = None
     if db_path is None:
         if pkg is None:
             raise AidealsError("query: no database and no package to build one from")
-        con = open_in_memory(pkg)
+        spill = Path(tempfile.mkdtemp(prefix="aideals-query-"))
+        try:
+            con = open_in_memory(pkg, spill)
+        except BaseException:
+            shutil.rmtree(spill, ignore_errors=True)
+            raise
     else:
         if not db_path.is_file():
             raise AidealsError(f"{db_path}: no such database (run `aideals build` first)")
-        con = open_release(db_path)
+        con = open_release(db_path, release_limits())
     try:
         return run(con, sql)
     finally:
         con.close()
+        if spill is not None:
+            shutil.rmtree(spill, ignore_errors=True)
 
 
 # Formatting ---------------------------------------------------------------------------------
