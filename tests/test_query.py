@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import duckdb
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from cli_runner import run_cli
 from conftest import AIDEALS_WITHOUT_INSTALLED_PLUGINS, ROOT
 from fixture_packages import make_package
@@ -554,6 +557,161 @@ def test_db_that_is_not_a_duckdb_database_says_so(capsys, release, tmp_path, nam
                                      "(a release's aideals.duckdb, as `aideals build` writes, is one)\n")
 
 
+# Output: streamed, as the data holds it ------------------------------------------------------
+
+HOSTILE = "'a' || chr(27) || '[2J' || chr(27) || '[31mred' || chr(27) || ']0;pwned' || chr(7) || chr(9) || 'b' || chr(155) || 'c'"
+
+
+def test_csv_and_json_write_escape_sequences_as_the_data_holds_them(capsys, release):
+    """click.echo stripped the CSI sequences (`ESC[2J`, `ESC[31m`) of a value when the output was
+    not a terminal, and kept the OSC one: `--format csv > file` exported another value."""
+    rc, out, err = q(capsys, release, f"SELECT {HOSTILE} AS s", "--format", "csv")
+    assert (rc, out, err) == (0, "s\na\x1b[2J\x1b[31mred\x1b]0;pwned\x07\tb\x9bc\n", "")
+    rc, out, err = q(capsys, release, f"SELECT {HOSTILE} AS s", "--format", "json")
+    assert (rc, err) == (0, "")
+    assert out == '[\n  {\n    "s": "a\\u001b[2J\\u001b[31mred\\u001b]0;pwned\\u0007\\tb\\u009bc"\n  }\n]\n'
+    assert json.loads(out) == [{"s": "a\x1b[2J\x1b[31mred\x1b]0;pwned\x07\tb\x9bc"}]
+
+
+def test_table_and_markdown_show_control_characters_escaped(capsys, release):
+    """A terminal obeys the ESC sequences of a value (clear the screen, set the window title ...):
+    the formats meant to be read show them."""
+    rc, out, err = q(capsys, release, f"SELECT {HOSTILE} AS s, 1 AS n")
+    shown = "a\\x1b[2J\\x1b[31mred\\x1b]0;pwned\\x07\\tb\\x9bc"
+    assert (rc, err) == (0, "")
+    assert out == f"s{' ' * (len(shown) - 1)}  n\n{'-' * len(shown)}  -\n{shown}  1\n(1 row)\n"
+    rc, out, err = q(capsys, release, f'SELECT {HOSTILE} AS "x{chr(27)}y"', "--format", "markdown")
+    assert (rc, out, err) == (0, f"| x\\x1by |\n|---|\n| {shown} |\n", "")
+
+
+def test_csv_to_a_terminal_shows_control_characters_escaped(release):
+    """On a terminal csv is read, not saved: its values' control characters are escaped (not a
+    line break within a quoted value)."""
+    import pty
+    import subprocess
+
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen([*AIDEALS_WITHOUT_INSTALLED_PLUGINS, "query", f"SELECT {HOSTILE} || chr(10) || 'z' AS s",
+                             "--format", "csv", "--package", str(release)],
+                            stdin=subprocess.DEVNULL, stdout=follower, stderr=subprocess.PIPE)
+    os.close(follower)
+    received = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # EIO: the process closed the terminal
+            break
+        if not chunk:
+            break
+        received += chunk
+    os.close(leader)
+    assert (proc.wait(timeout=60), proc.stderr.read()) == (0, b"")
+    assert received == b's\r\n"a\\x1b[2J\\x1b[31mred\\x1b]0;pwned\\x07\\tb\\x9bc\r\nz"\r\n'
+
+
+def test_a_csv_line_break_and_the_table_s_space_are_kept(capsys, release):
+    rc, out, _ = q(capsys, release, "SELECT 'l1' || chr(10) || 'l2' AS w, 'l1' || chr(13) || chr(10) || 'l2' AS crlf",
+                   "--format", "csv")
+    assert (rc, out) == (0, 'w,crlf\n"l1\nl2","l1\r\nl2"\n')
+    rc, out, _ = q(capsys, release, "SELECT 'l1' || chr(10) || 'l2' AS w, 'l1' || chr(13) || chr(10) || 'l2' AS crlf")
+    assert (rc, out) == (0, "w      crlf\n-----  -------\nl1 l2  l1\\r l2\n(1 row)\n")
+
+
+def _rows_then_failure(n):
+    """Rows 0 .. n-1, then an error: what has been formatted before it shows what is streamed."""
+    for i in range(n):
+        yield (i, "x" * i)
+    raise AssertionError("read too far")
+
+
+@pytest.mark.parametrize("fmt, first", [
+    ("csv", ["n,s\n0,\n1,x"]),
+    ("json", ["[", '  {\n    "n": 0,\n    "s": ""\n  },', '  {\n    "n": 1,\n    "s": "x"\n  },']),
+])
+def test_csv_and_json_are_written_as_the_rows_are_read(monkeypatch, fmt, first):
+    """The whole result was read (fetchall) and formatted before the first line was printed: 3
+    million rows took 940 MB; 30 million, 10 GB. Now at most a batch of rows is held."""
+    monkeypatch.setattr(querying, "FETCH_ROWS", 2)
+    lines = querying.lines(querying.Rows(["n", "s"], _rows_then_failure(3)), fmt)
+    assert [next(lines) for _ in first] == first
+
+
+def test_the_table_is_sized_on_its_first_rows_then_streamed(monkeypatch):
+    """The table and markdown formats size and align their columns on the first SAMPLE_ROWS rows;
+    a longer value further down widens its own line only."""
+    monkeypatch.setattr(querying, "SAMPLE_ROWS", 2)
+    lines = querying.lines(querying.Rows(["n", "s"], _rows_then_failure(4)), "table")
+    assert [next(lines) for _ in range(5)] == ["n  s", "-  -", "0", "1  x", "2  xx"]
+    lines = querying.lines(querying.Rows(["n", "s"], iter([(1, "x"), (22, "y"), (333, "zzz")])), "table")
+    assert list(lines) == [" n  s", "--  -", " 1  x", "22  y", "333  zzz", "(3 rows)"]
+    lines = querying.lines(querying.Rows(["n", "s"], iter([(1, "x"), (None, "y"), ("a|b", "z")])), "markdown")
+    assert list(lines) == ["| n | s |", "|---:|---|", "| 1 | x |", "|  | y |", "| a\\|b | z |"]
+
+
+def test_rows_before_an_error_further_down_are_printed_then_the_error(capsys, release):
+    rc, out, err = q(capsys, release, "SELECT CASE WHEN i < 1000000 THEN i ELSE error('boom') END AS x FROM range(2000000) t(i)",
+                     "--format", "csv")
+    assert (rc, err) == (2, "aideals: error: query: Invalid Input Error: boom\n")
+    printed = out.splitlines()
+    assert printed[0] == "x" and len(printed) > 2
+    assert printed[1:] == [str(i) for i in range(len(printed) - 1)]
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@given(rows=st.lists(st.tuples(JSON_VALUES, JSON_VALUES), max_size=3))
+def test_json_is_written_as_json_dumps_writes_it(rows):
+    """The JSON writer, which writes a row at a time and Decimals exactly, writes what
+    json.dumps(records, indent=2, ensure_ascii=False) wrote for the other values."""
+    records = [{"a": querying._plain(a), "b": querying._plain(b)} for a, b in rows]
+    expected = json.dumps(records, indent=2, ensure_ascii=False)
+    expected = re.sub("[\x7f-\x9f]", lambda m: f"\\u{ord(m[0]):04x}", expected)
+    assert querying.render(querying.QueryResult(["a", "b"], rows), "json") == expected
+
+
+# Standard output ----------------------------------------------------------------------------
+
+
+def _aideals(release, *args):
+    return [*AIDEALS_WITHOUT_INSTALLED_PLUGINS, "query", *args, "--package", str(release)]
+
+
+def test_a_closed_standard_output_is_an_error(release):
+    """`aideals query "SELECT 1" >&-` printed nothing and exited 0."""
+    import subprocess
+
+    proc = subprocess.run(_aideals(release, "SELECT 1"), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                          timeout=60, preexec_fn=lambda: os.close(1))
+    assert (proc.returncode, proc.stderr) == (
+        2, "aideals: error: query: standard output is closed: the result would be lost (send it to a file or a pipe)\n")
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full here")
+def test_a_full_standard_output_is_an_error_saying_so(release):
+    import subprocess
+
+    with open("/dev/full", "w") as full:
+        proc = subprocess.run(_aideals(release, "SELECT 1"), stdout=full, stderr=subprocess.PIPE, text=True, timeout=60)
+    assert (proc.returncode, proc.stderr) == (
+        2, "aideals: error: query: cannot write the result to standard output: No space left on device\n")
+
+
+def test_a_reader_that_stops_early_ends_the_query_quietly(release):
+    """`aideals query ... | head -1`: the rows no one reads are not computed, and nothing is said."""
+    import subprocess
+
+    proc = subprocess.Popen(_aideals(release, "SELECT * FROM range(10000000)", "--format", "csv"),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout.readline() == b"range\n"
+    proc.stdout.close()
+    assert (proc.wait(timeout=120), proc.stderr.read()) == (0, b"")
+
+
 # Memory, threads and temporary files --------------------------------------------------------
 
 
@@ -589,3 +747,4 @@ def test_a_query_in_memory_spills_to_a_temporary_directory_removed_after(capsys,
     assert os.path.basename(spill).startswith("aideals-query-")
     assert not os.path.exists(spill)
     assert sorted(p.name for p in unbuilt.iterdir()) == ["data", "datapackage.json", "schemas"]
+

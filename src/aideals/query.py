@@ -12,9 +12,12 @@ import csv
 import datetime as dt
 import decimal
 import io
+import itertools
 import json
 import math
 import re
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -30,12 +33,26 @@ READ_STATEMENTS = ("SELECT", "EXPLAIN", "PRAGMA", "CALL")
 SANDBOX = ("SET enable_external_access = false", "SET lock_configuration = true")
 
 
+FETCH_ROWS = 2048  # rows read from DuckDB at a time: the output streams, whatever the result's size
+# The table and markdown formats size and align their columns on this many first rows (a longer
+# value further down widens its own line only): the rows after them are printed as they come.
+SAMPLE_ROWS = 10_000
+
+
 @dataclass
 class QueryResult:
     """Column names and rows (Python values) of a query."""
 
     columns: list[str]
     rows: list[tuple]
+
+
+@dataclass
+class Rows:
+    """Column names and the rows of a query being run, read from DuckDB a batch at a time (once)."""
+
+    columns: list[str]
+    rows: Iterator[tuple]
 
 
 # Statements DuckDB files under another type (INSTALL is a LOAD, PRAGMA x = y and USE are SETs):
@@ -112,7 +129,14 @@ def open_in_memory(pkg: Package, spill: Path | None = None) -> duckdb.DuckDBPyCo
 
 
 def run(con: duckdb.DuckDBPyConnection, sql: str) -> QueryResult:
-    """Run `sql`, one read statement, and return its result.
+    """Run `sql`, one read statement, and return its whole result (see execute)."""
+    result = execute(con, sql)
+    return QueryResult(result.columns, list(result.rows))
+
+
+def execute(con: duckdb.DuckDBPyConnection, sql: str) -> Rows:
+    """Run `sql`, one read statement: its columns, and its rows as DuckDB gives them, a batch at a
+    time (read them before `con` closes).
 
     Several statements are refused (after any write among them, named as such): printing only
     the last result would drop the others without a word, and two results would not make one
@@ -122,7 +146,7 @@ def run(con: duckdb.DuckDBPyConnection, sql: str) -> QueryResult:
     try:
         statements = con.extract_statements(sql)
     except duckdb.Error as exc:
-        raise AidealsError(f"query: {one_line(exc)}") from None
+        raise _error(exc) from None
     if not statements:
         raise AidealsError("query: no SQL statement given")
     for st in statements:
@@ -150,10 +174,19 @@ def run(con: duckdb.DuckDBPyConnection, sql: str) -> QueryResult:
     try:
         cursor = con.execute(statements[0])
         columns = [d[0] for d in cursor.description] if cursor.description else []
-        rows = cursor.fetchall() if columns else []
     except duckdb.Error as exc:
         raise _error(exc) from None
-    return QueryResult(columns, rows)
+    return Rows(columns, _fetched(cursor) if columns else iter(()))
+
+
+def _fetched(cursor: duckdb.DuckDBPyConnection) -> Iterator[tuple]:
+    import duckdb
+
+    try:
+        while batch := cursor.fetchmany(FETCH_ROWS):
+            yield from batch
+    except duckdb.Error as exc:  # an error in a row further down (a cast): after the rows before it
+        raise _error(exc) from None
 
 
 def _error(exc: Exception) -> AidealsError:
@@ -233,9 +266,10 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def query(sql: str, *, db_path: Path | None, pkg: Package | None) -> QueryResult:
-    """Run read-only SQL on the release at `db_path`, or on `pkg` loaded in memory when it is None;
-    nothing DuckDB writes is left behind (see release_limits)."""
+@contextmanager
+def opened(*, db_path: Path | None, pkg: Package | None) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A sandboxed connection on the release at `db_path`, or on `pkg` loaded in memory when it is
+    None, closed on leaving; nothing DuckDB writes is left behind (see release_limits)."""
     import shutil
     import tempfile
 
@@ -254,11 +288,18 @@ def query(sql: str, *, db_path: Path | None, pkg: Package | None) -> QueryResult
             raise AidealsError(f"{db_path}: no such database (run `aideals build` first)")
         con = open_release(db_path, release_limits())
     try:
-        return run(con, sql)
+        yield con
     finally:
         con.close()
         if spill is not None:
             shutil.rmtree(spill, ignore_errors=True)
+
+
+def query(sql: str, *, db_path: Path | None, pkg: Package | None) -> QueryResult:
+    """Run read-only SQL on the release at `db_path`, or on `pkg` loaded in memory when it is None,
+    and return its whole result (`aideals query` prints it as it is read: see opened, execute)."""
+    with opened(db_path=db_path, pkg=pkg) as con:
+        return run(con, sql)
 
 
 # Formatting ---------------------------------------------------------------------------------
@@ -266,6 +307,8 @@ def query(sql: str, *, db_path: Path | None, pkg: Package | None) -> QueryResult
 
 def _plain(value: Any) -> Any:
     """A JSON-ready form of a DuckDB value: integral floats as integers, dates as ISO strings."""
+    if value is None or type(value) in (str, int, bool):  # the most common first: millions of rows
+        return value
     if isinstance(value, float):
         if math.isfinite(value) and value.is_integer() and abs(value) < 2**53:
             return int(value)
@@ -285,7 +328,29 @@ def _plain(value: Any) -> Any:
     return str(value)  # an interval, a UUID ...: as Python's value of it prints
 
 
+_SCALAR = json.JSONEncoder(ensure_ascii=False)  # (made once: json.dumps makes one at each call)
+
+
+def _json(value: Any, indent: int | None = None, level: int = 0) -> str:
+    """`value` (as _plain makes it) in JSON, as json.dumps(value, indent=indent, ensure_ascii=False)
+    writes it (a row at a time: json_lines)."""
+    if isinstance(value, (list, dict)) and value:
+        if isinstance(value, dict):
+            items = [_SCALAR.encode(k) + ": " + _json(v, indent, level + 1) for k, v in value.items()]
+            first, last = "{", "}"
+        else:
+            items = [_json(v, indent, level + 1) for v in value]
+            first, last = "[", "]"
+        if indent is None:
+            return first + ", ".join(items) + last
+        pad = "\n" + " " * (indent * (level + 1))
+        return first + pad + ("," + pad).join(items) + "\n" + " " * (indent * level) + last
+    return _SCALAR.encode(value)
+
+
 def _text(value: Any, null: str) -> str:
+    if type(value) is str:
+        return value
     value = _plain(value)
     if value is None:
         return null
@@ -294,19 +359,33 @@ def _text(value: Any, null: str) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_text(v, "NULL") for v in value) + "]"
     if isinstance(value, dict):
-        return json.dumps(value, ensure_ascii=False)
+        return _json(value)
     return str(value)
+
+
+# Control characters (C0 but for the line break, DEL, C1): a terminal obeys ESC sequences (clear
+# the screen, colour, set the window title ...), a carriage return rewrites the line. The table
+# and markdown formats show them escaped always, csv on a terminal; to a file or a pipe csv and
+# json write every value as it is (json escapes them, as JSON does).
+_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+_NAMED = {"\t": "\\t", "\r": "\\r"}
+_JSON_CONTROL = re.compile("[\x7f-\x9f]")  # json.dumps escapes C0 already
+
+
+def _shown(text: str) -> str:
+    """`text` with its control characters (but the line break) written as escapes: `\\x1b`, `\\t`."""
+    return _CONTROL.sub(lambda m: _NAMED.get(m[0], f"\\x{ord(m[0]):02x}"), text)
 
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float, decimal.Decimal)) and not isinstance(value, bool)
 
 
-def _numeric_columns(result: QueryResult) -> list[bool]:
-    """Columns holding numbers (and possibly NULLs) only: they are right-aligned."""
+def _numeric_columns(n_columns: int, rows: list[tuple]) -> list[bool]:
+    """Columns holding numbers (and possibly NULLs) only, in `rows`: they are right-aligned."""
     return [
-        any(_is_number(r[i]) for r in result.rows) and all(_is_number(r[i]) or r[i] is None for r in result.rows)
-        for i in range(len(result.columns))
+        any(_is_number(r[i]) for r in rows) and all(_is_number(r[i]) or r[i] is None for r in rows)
+        for i in range(n_columns)
     ]
 
 
@@ -320,44 +399,77 @@ def _width(text: str) -> int:
             return 0  # a combining mark, a zero-width character, a Hangul vowel or final of a decomposed syllable
         return 2 if unicodedata.east_asian_width(ch) in "WF" else 1
 
+    if text.isascii():  # (control characters are escaped before: see _shown)
+        return len(text)
     return sum(width(ch) for ch in text)
 
 
-def format_table(result: QueryResult) -> str:
-    """Aligned columns with a header rule; numbers right-aligned; NULL shown as NULL."""
+def _sampled(rows: Iterable[tuple]) -> tuple[list[tuple], Iterator[tuple]]:
+    """The first SAMPLE_ROWS rows (which size and align the table and markdown columns), and
+    every row (those first ones again, then the others as they are read)."""
+    rows = iter(rows)
+    sample = list(itertools.islice(rows, SAMPLE_ROWS))
+    return sample, itertools.chain(sample, rows)
+
+
+def table_lines(result: QueryResult | Rows, terminal: bool = False) -> Iterator[str]:
+    """Aligned columns with a header rule; numbers right-aligned; NULL shown as NULL; a line break
+    in a value is a space, and control characters are escaped (`\\x1b`). Columns are as wide as
+    their widest value among the first SAMPLE_ROWS rows."""
     if not result.columns:
-        return ""
-    cells = [[_text(v, "NULL").replace("\n", " ") for v in row] for row in result.rows]
-    widths = [_width(c) for c in result.columns]
-    for row in cells:
-        widths = [max(w, _width(c)) for w, c in zip(widths, row)]
-    numeric = _numeric_columns(result)
+        return
+    sample, rows = _sampled(result.rows)
+
+    def cells(values: Iterable[Any]) -> list[str]:
+        return [_shown(_text(v, "NULL").replace("\n", " ")) for v in values]
+
+    header = [_shown(c.replace("\n", " ")) for c in result.columns]
+    widths = [_width(c) for c in header]
+    for row in sample:
+        widths = [max(w, _width(c)) for w, c in zip(widths, cells(row))]
+    numeric = _numeric_columns(len(result.columns), sample)
 
     def line(values: list[str]) -> str:
-        pads = [" " * (w - _width(v)) for v, w in zip(values, widths)]
+        pads = [" " * max(0, w - _width(v)) for v, w in zip(values, widths)]
         parts = [pad + v if num else v + pad for v, pad, num in zip(values, pads, numeric)]
         return "  ".join(parts).rstrip()
 
-    out = [line(result.columns), "  ".join("-" * w for w in widths)]
-    out += [line(row) for row in cells]
-    n = len(result.rows)
-    out.append(f"({n} row{'s' if n != 1 else ''})")
-    return "\n".join(out)
+    yield line(header)
+    yield "  ".join("-" * w for w in widths)
+    n = 0
+    for n, row in enumerate(rows, 1):
+        yield line(cells(row))
+    yield f"({n} row{'s' if n != 1 else ''})"
 
 
-def format_csv(result: QueryResult) -> str:
-    """RFC 4180 CSV with a header row; NULL is an empty field."""
+def csv_lines(result: QueryResult | Rows, terminal: bool = False) -> Iterator[str]:
+    """RFC 4180 CSV with a header row; NULL is an empty field. Each value as it is, but on a
+    terminal, where control characters (but the line break) are escaped. A quoted value may hold
+    line breaks, and a "line" here is several records (FETCH_ROWS)."""
+    if not result.columns:
+        return
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(result.columns)
-    for row in result.rows:
-        writer.writerow([_text(v, "") for v in row])
-    return buf.getvalue().rstrip("\n")
+    if terminal:
+        writer.writerow([_shown(c) for c in result.columns])
+    else:
+        writer.writerow(result.columns)
+    rows = iter(result.rows)
+    while True:
+        for row in itertools.islice(rows, FETCH_ROWS):
+            values = [_text(v, "") for v in row]
+            writer.writerow([_shown(v) for v in values] if terminal else values)
+        if not buf.tell():
+            return
+        yield buf.getvalue()[:-1]
+        buf.seek(0)
+        buf.truncate()
 
 
-def format_json(result: QueryResult) -> str:
+def json_lines(result: QueryResult | Rows, terminal: bool = False) -> Iterator[str]:
     """A JSON array of objects, one per row; a column name used twice gets `_2`, `_3` ... (a join's
-    two `source_id`), so that no column is lost."""
+    two `source_id`), so that no column is lost. Control characters are escaped, DEL and C1 too
+    (`\\u009b`): the same value to a JSON reader."""
     keys: list[str] = []
     taken = set(result.columns)  # a suffix never takes the name of a real column (`a_2`)
     for name in result.columns:
@@ -366,29 +478,116 @@ def format_json(result: QueryResult) -> str:
             n += 1
             key = f"{name}_{n}"
         keys.append(key)
-    records = [dict(zip(keys, (_plain(v) for v in row))) for row in result.rows]
-    return json.dumps(records, indent=2, ensure_ascii=False)
+
+    prefixes = ["    " + _SCALAR.encode(key) + ": " for key in keys]
+
+    def record(row: tuple) -> str:
+        if not row:
+            return "  {}"
+        parts = []
+        for prefix, value in zip(prefixes, row):
+            value = _plain(value)
+            if isinstance(value, (list, dict)):
+                parts.append(prefix + _json(value, indent=2, level=2))
+            else:
+                parts.append(prefix + _SCALAR.encode(value))
+        text = "  {\n" + ",\n".join(parts) + "\n  }"
+        return _JSON_CONTROL.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
+
+    previous = None
+    for row in result.rows:
+        if previous is None:
+            yield "["
+        else:
+            yield previous + ","
+        previous = record(row)
+    if previous is None:
+        yield "[]"
+    else:
+        yield previous
+        yield "]"
 
 
-def format_markdown(result: QueryResult) -> str:
-    """A GitHub-flavoured Markdown table; numbers right-aligned; NULL is an empty cell."""
+def markdown_lines(result: QueryResult | Rows, terminal: bool = False) -> Iterator[str]:
+    """A GitHub-flavoured Markdown table; numbers right-aligned (as the first SAMPLE_ROWS rows
+    show them); NULL is an empty cell; control characters are escaped (`\\x1b`)."""
 
     def esc(text: str) -> str:
-        return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
+        return _shown(text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " "))
 
-    numeric = _numeric_columns(result)
-    out = ["| " + " | ".join(esc(c) for c in result.columns) + " |"]
-    out.append("|" + "|".join("---:" if num else "---" for num in numeric) + "|")
-    out += ["| " + " | ".join(esc(_text(v, "")) for v in row) + " |" for row in result.rows]
-    return "\n".join(out)
+    sample, rows = _sampled(result.rows)
+    numeric = _numeric_columns(len(result.columns), sample)
+    yield "| " + " | ".join(esc(c) for c in result.columns) + " |"
+    yield "|" + "|".join("---:" if num else "---" for num in numeric) + "|"
+    for row in rows:
+        yield "| " + " | ".join(esc(_text(v, "")) for v in row) + " |"
 
 
-FORMATTERS = {"table": format_table, "csv": format_csv, "json": format_json, "markdown": format_markdown}
+FORMATTERS = {"table": table_lines, "csv": csv_lines, "json": json_lines, "markdown": markdown_lines}
+
+
+def lines(result: QueryResult | Rows, fmt: str, *, terminal: bool = False) -> Iterator[str]:
+    """The result in one of FORMATS, a line at a time (for csv, a batch of records, which a value
+    with a line break spreads over several lines); `terminal`: the lines go to a terminal (csv
+    then escapes control characters)."""
+    try:
+        formatter = FORMATTERS[fmt]
+    except KeyError:
+        raise AidealsError(f"--format: unknown format {fmt!r} (choose from {', '.join(FORMATS)})") from None
+    return formatter(result, terminal)
 
 
 def render(result: QueryResult, fmt: str) -> str:
-    """The result in one of FORMATS."""
+    """The result in one of FORMATS, as one text (no line break at its end)."""
+    return "\n".join(lines(result, fmt))
+
+
+def stdout() -> Any:
+    """Standard output, for the result: sys.stdout, written to as it is (click.echo would strip
+    the ESC sequences of values when it is not a terminal). An ASCII encoding (PYTHONIOENCODING=ascii,
+    a misconfigured locale) is replaced by UTF-8, as click does: the data is UTF-8."""
+    import codecs
+    import sys
+
+    out = sys.stdout
     try:
-        return FORMATTERS[fmt](result)
-    except KeyError:
-        raise AidealsError(f"--format: unknown format {fmt!r} (choose from {', '.join(FORMATS)})") from None
+        ascii_only = codecs.lookup(out.encoding or "ascii").name == "ascii"
+    except (LookupError, AttributeError, TypeError):
+        ascii_only = False
+    if ascii_only and hasattr(out, "reconfigure"):
+        out.reconfigure(encoding="utf-8")
+    return out
+
+
+def write(text_lines: Iterable[str], out: Any) -> None:
+    """Write `text_lines` to `out` (standard output), each with its line break, as they come. An
+    error of DuckDB in a row further down comes after the rows before it, printed; a full disk,
+    or a standard output that cannot be written, is one line (AidealsError)."""
+    import contextlib
+
+    try:
+        for line in text_lines:
+            out.write(line + "\n")
+        out.flush()
+    except BrokenPipeError:  # the reader has gone (`| head`): the command stops quietly
+        _to_devnull(out)
+        raise
+    except OSError as exc:
+        raise AidealsError(f"query: cannot write the result to standard output: {exc.strerror or exc}") from None
+    except BaseException:
+        with contextlib.suppress(OSError):
+            out.flush()  # the rows read before the error, then the error
+        raise
+
+
+def _to_devnull(out: Any) -> None:
+    """Send what `out` still holds to /dev/null: Python's flush at exit would fail again, and say so."""
+    import contextlib
+    import os
+
+    with contextlib.suppress(OSError, AttributeError, ValueError, io.UnsupportedOperation):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, out.fileno())
+        finally:
+            os.close(devnull)

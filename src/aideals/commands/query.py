@@ -45,10 +45,15 @@ def command(sql: str, db_path: Path | None, fmt: str, package: str | None) -> No
                        WHERE to_party = 'openai' AND unit = 'USD' ORDER BY value_high DESC"
         aideals query "SELECT * FROM consensus WHERE sources_disagree" --format csv
     """
+    import sys
+
     from aideals import build
     from aideals import package as packages
     from aideals import query as querying
+    from aideals.errors import AidealsError
 
+    if sys.stdout is None:  # started with standard output closed (`>&-`): the result would be lost
+        raise AidealsError("query: standard output is closed: the result would be lost (send it to a file or a pipe)")
     pkg = None
     if db_path is None:
         pkg = packages.load(packages.resolve_root(package))
@@ -63,7 +68,10 @@ def command(sql: str, db_path: Path | None, fmt: str, package: str | None) -> No
                 f"aideals: no release at {default}: loading the package in memory (`aideals build` makes this faster)",
                 err=True,
             )
-    result = querying.query(sql, db_path=db_path, pkg=pkg)
-    text = querying.render(result, fmt)
-    if text:
-        click.echo(text)
+    out = querying.stdout()
+    try:
+        with querying.opened(db_path=db_path, pkg=pkg) as con:
+            result = querying.execute(con, sql)
+            querying.write(querying.lines(result, fmt, terminal=out.isatty()), out)
+    except BrokenPipeError:  # the reader took what it wanted (`| head`): not an error (click says 1)
+        raise click.exceptions.Exit(0) from None
