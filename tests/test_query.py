@@ -657,6 +657,57 @@ def test_rows_before_an_error_further_down_are_printed_then_the_error(capsys, re
     assert printed[1:] == [str(i) for i in range(len(printed) - 1)]
 
 
+def test_decimals_are_printed_exactly(capsys, release):
+    """A DECIMAL went through a float: 123456789012345678901234567890.123 printed as
+    1.2345678901234568e+29."""
+    sql = ("SELECT 123456789012345678901234567890.123::DECIMAL(38,3) AS d, 1.50::DECIMAL(4,2) AS trailing, "
+           "13.000::DECIMAL(6,3) AS whole, 0.00001 AS small, [2.25::DECIMAL(4,2)] AS l, {'a': -0.5::DECIMAL(2,1)} AS st")
+    rc, out, err = q(capsys, release, sql, "--format", "csv")
+    assert (rc, out, err) == (0, 'd,trailing,whole,small,l,st\n123456789012345678901234567890.123,1.5,13,0.00001,[2.25],"{""a"": -0.5}"\n', "")
+    rc, out, err = q(capsys, release, sql, "--format", "json")
+    assert (rc, err) == (0, "")
+    assert out == ('[\n  {\n    "d": 123456789012345678901234567890.123,\n    "trailing": 1.5,\n    "whole": 13,\n'
+                   '    "small": 0.00001,\n    "l": [\n      2.25\n    ],\n    "st": {\n      "a": -0.5\n    }\n  }\n]\n')
+    import decimal
+
+    assert json.loads(out, parse_float=decimal.Decimal)[0]["d"] == decimal.Decimal("123456789012345678901234567890.123")
+    rc, out, _ = q(capsys, release, sql)
+    assert out.splitlines()[2] == "123456789012345678901234567890.123       1.5     13  0.00001  [2.25]  {\"a\": -0.5}"
+
+
+@pytest.mark.parametrize("sql", [
+    "SELECT 'infinity'::DATE AS d, '-infinity'::TIMESTAMP AS t, DATE '9999-12-31' AS last, 'infinity'::TIMESTAMPTZ AS tz",
+    "SELECT 'infinity'::DATE AS d, '-infinity'::TIMESTAMP AS t, DATE '9999-12-31' AS last, 'infinity'::TIMESTAMPTZ AS tz; -- note",
+    "FROM (SELECT 'infinity'::DATE AS d, '-infinity'::TIMESTAMP AS t, DATE '9999-12-31' AS last, 'infinity'::TIMESTAMPTZ AS tz) ;;",
+])
+def test_infinite_dates_are_not_printed_as_the_last_date(capsys, release, sql):
+    """DuckDB gives Python 9999-12-31 for 'infinity'::DATE (and 0001-01-01 for -infinity)."""
+    rc, out, err = q(capsys, release, sql, "--format", "csv")
+    assert (rc, out, err) == (0, "d,t,last,tz\ninfinity,-infinity,9999-12-31,infinity\n", "")
+    rc, out, err = q(capsys, release, sql, "--format", "json")
+    assert json.loads(out) == [{"d": "infinity", "t": "-infinity", "last": "9999-12-31", "tz": "infinity"}]
+
+
+def test_dates_of_a_query_keep_their_order_and_names(capsys, release):
+    """A SELECT with a date or timestamp column runs as a subquery (for the infinite dates): it
+    keeps its rows' order and its columns' names, one name twice included."""
+    rc, out, err = q(capsys, release, "SELECT d AS x, d AS x, n FROM (SELECT DATE '2020-01-01' + i::INT AS d, i AS n FROM range(5) t(i)) "
+                     "ORDER BY n DESC", "--format", "json")
+    assert (rc, err) == (0, "")
+    assert json.loads(out) == [{"x": f"2020-01-0{i + 1}", "x_2": f"2020-01-0{i + 1}", "n": i} for i in range(4, -1, -1)]
+
+
+def test_an_expression_too_deep_is_said_in_our_words(capsys, release):
+    """DuckDB's advice, `Use "SET max_expression_depth TO x"`, is refused by the sandbox."""
+    rc, out, err = q(capsys, release, "SELECT 1" + "+1" * 2000)
+    assert (rc, out, err) == (2, "", (
+        "aideals: error: query: the statement nests expressions more than 1000 levels deep, which DuckDB refuses "
+        "(aideals query cannot raise that limit): a sum of thousands of terms nests that deep, "
+        "write it as list_sum([...]) or over a table instead\n"))
+    rc, out, _ = q(capsys, release, "SELECT list_sum([" + ", ".join(["1"] * 2001) + "]) AS n", "--format", "csv")
+    assert (rc, out) == (0, "n\n2001\n")
+
+
 JSON_VALUES = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | st.text(),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3),

@@ -171,26 +171,31 @@ def execute(con: duckdb.DuckDBPyConnection, sql: str) -> Rows:
             f"query: {len(statements)} statements given; aideals query runs one, and prints its result "
             "(run each with its own aideals query, or a script in the duckdb shell)"
         )
+    st = statements[0]
     try:
-        cursor = con.execute(statements[0])
+        dated = _with_infinities(con, st) if st.type.name == "SELECT" else None
+        cursor = con.execute(dated.sql if dated else st)
         columns = [d[0] for d in cursor.description] if cursor.description else []
     except duckdb.Error as exc:
         raise _error(exc) from None
-    return Rows(columns, _fetched(cursor) if columns else iter(()))
+    if dated:
+        columns = dated.columns
+    return Rows(columns, _fetched(cursor, dated) if columns else iter(()))
 
 
-def _fetched(cursor: duckdb.DuckDBPyConnection) -> Iterator[tuple]:
+def _fetched(cursor: duckdb.DuckDBPyConnection, dated: _Dated | None) -> Iterator[tuple]:
     import duckdb
 
     try:
         while batch := cursor.fetchmany(FETCH_ROWS):
-            yield from batch
+            yield from (dated.restored(row) for row in batch) if dated else batch
     except duckdb.Error as exc:  # an error in a row further down (a cast): after the rows before it
         raise _error(exc) from None
 
 
 def _error(exc: Exception) -> AidealsError:
-    """DuckDB's error in a query as one line, in our words where DuckDB's would mislead."""
+    """DuckDB's error in a query as one line, in our words where DuckDB's would mislead: its advice
+    to change a setting cannot be followed, the configuration being locked."""
     text = one_line(exc)
     if type(exc).__name__ == "OutOfMemoryException":
         import os
@@ -200,7 +205,86 @@ def _error(exc: Exception) -> AidealsError:
         limit = os.environ.get("AIDEALS_MEMORY_LIMIT", "").strip() or f"{DEFAULT_MEMORY_LIMIT} (the default)"
         return AidealsError(f"query: out of memory within AIDEALS_MEMORY_LIMIT={limit}: raise the limit "
                             "(AIDEALS_MEMORY_LIMIT=4GB, say)")
+    depth = re.search(r"Max expression depth limit of (\d+) exceeded", text)
+    if depth:
+        return AidealsError(
+            f"query: the statement nests expressions more than {depth[1]} levels deep, which DuckDB refuses "
+            "(aideals query cannot raise that limit): a sum of thousands of terms nests that deep, "
+            "write it as list_sum([...]) or over a table instead"
+        )
     return AidealsError(f"query: {text}")
+
+
+# DuckDB gives Python the largest date (9999-12-31) for `infinity`, the smallest for `-infinity`:
+# a date or timestamp column of a SELECT gets a companion column saying which values are infinite
+# (a date or timestamp in a list or a struct is still shown as Python has it).
+_TIME_TYPES = ("DATE", "TIMESTAMP")
+
+
+@dataclass
+class _Dated:
+    """A SELECT wrapped so that each of its date and timestamp columns (`dated`, their indexes) has
+    a companion column, after the others, that holds DuckDB's text of an infinite value."""
+
+    sql: str
+    columns: list[str]
+    dated: list[int]
+
+    def restored(self, row: tuple) -> tuple:
+        n = len(self.columns)
+        if all(v is None for v in row[n:]):
+            return row[:n]
+        values = list(row[:n])
+        for i, shown in zip(self.dated, row[n:]):
+            if shown is not None:
+                values[i] = shown
+        return tuple(values)
+
+
+def _with_infinities(con: duckdb.DuckDBPyConnection, st: Any) -> _Dated | None:
+    """The SELECT `st` wrapped as _Dated describes, or None when it has no date or timestamp column
+    (or when it cannot be wrapped: it then runs as it is, and says its own error)."""
+    import duckdb
+
+    inner = _without_trailing_semicolons(st.query)
+    if inner is None:
+        return None
+    try:
+        relation = con.sql(inner)
+        columns = list(relation.columns)
+        types = [str(t).upper() for t in relation.types]
+    except duckdb.Error:
+        return None
+    dated = [i for i, t in enumerate(types) if t.startswith(_TIME_TYPES)]
+    if not dated:
+        return None
+    names = [f"aideals_c{i}" for i in range(len(columns))]
+    shown = [f"CASE WHEN isfinite({names[i]}) THEN NULL ELSE CAST({names[i]} AS VARCHAR) END" for i in dated]
+    sql = f"SELECT {', '.join(names + shown)}\nFROM (\n{inner}\n) AS aideals_result({', '.join(names)})"
+    try:  # the same statement as a subquery: one SELECT still, or it is not wrapped
+        wrapped = con.extract_statements(sql)
+    except duckdb.Error:
+        return None
+    if len(wrapped) != 1 or wrapped[0].type.name != "SELECT":
+        return None
+    return _Dated(sql, columns, dated)
+
+
+def _without_trailing_semicolons(text: str) -> str | None:
+    """A statement's text without the semicolons and comments after its last word (None if what
+    would be cut is something else: the statement is then run as it is)."""
+    import duckdb
+
+    data = text.encode("utf-8")  # the tokenizer's positions count bytes
+    cut = len(data)
+    for position, kind in reversed(duckdb.tokenize(text)):
+        if kind.name.lower() == "comment" or data[position:position + 1] == b";":
+            cut = position
+        else:
+            break
+    if not data[cut:].startswith((b";", b"--", b"/*")) and data[cut:].strip():
+        return None
+    return data[:cut].decode("utf-8").rstrip()
 
 
 def stale_files(pkg: Package, release: Path) -> list[str]:
@@ -306,7 +390,9 @@ def query(sql: str, *, db_path: Path | None, pkg: Package | None) -> QueryResult
 
 
 def _plain(value: Any) -> Any:
-    """A JSON-ready form of a DuckDB value: integral floats as integers, dates as ISO strings."""
+    """A JSON-ready form of a DuckDB value: integral floats as integers, dates as ISO strings; a
+    DECIMAL stays a Decimal (exact: through a float, 123456789012345678901234567890.123 would
+    print as 1.2345678901234568e+29), an integer when it is one."""
     if value is None or type(value) in (str, int, bool):  # the most common first: millions of rows
         return value
     if isinstance(value, float):
@@ -314,7 +400,7 @@ def _plain(value: Any) -> Any:
             return int(value)
         return value if math.isfinite(value) else str(value)
     if isinstance(value, decimal.Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
+        return int(value) if value == value.to_integral_value() else value
     if isinstance(value, (dt.date, dt.datetime, dt.time)):
         return value.isoformat()
     if isinstance(value, (list, tuple)):
@@ -328,12 +414,20 @@ def _plain(value: Any) -> Any:
     return str(value)  # an interval, a UUID ...: as Python's value of it prints
 
 
+def _decimal(value: decimal.Decimal) -> str:
+    """A Decimal's exact digits, without an exponent or trailing zeros (1.50 is 1.5, as before)."""
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 _SCALAR = json.JSONEncoder(ensure_ascii=False)  # (made once: json.dumps makes one at each call)
 
 
 def _json(value: Any, indent: int | None = None, level: int = 0) -> str:
     """`value` (as _plain makes it) in JSON, as json.dumps(value, indent=indent, ensure_ascii=False)
-    writes it (a row at a time: json_lines)."""
+    writes it, but for a Decimal, written with its exact digits (json.dumps takes no Decimal)."""
+    if isinstance(value, decimal.Decimal):
+        return _decimal(value)
     if isinstance(value, (list, dict)) and value:
         if isinstance(value, dict):
             items = [_SCALAR.encode(k) + ": " + _json(v, indent, level + 1) for k, v in value.items()]
@@ -360,6 +454,8 @@ def _text(value: Any, null: str) -> str:
         return "[" + ", ".join(_text(v, "NULL") for v in value) + "]"
     if isinstance(value, dict):
         return _json(value)
+    if isinstance(value, decimal.Decimal):
+        return _decimal(value)
     return str(value)
 
 
@@ -487,7 +583,7 @@ def json_lines(result: QueryResult | Rows, terminal: bool = False) -> Iterator[s
         parts = []
         for prefix, value in zip(prefixes, row):
             value = _plain(value)
-            if isinstance(value, (list, dict)):
+            if isinstance(value, (list, dict, decimal.Decimal)):
                 parts.append(prefix + _json(value, indent=2, level=2))
             else:
                 parts.append(prefix + _SCALAR.encode(value))
