@@ -799,3 +799,10 @@ def test_a_query_in_memory_spills_to_a_temporary_directory_removed_after(capsys,
     assert not os.path.exists(spill)
     assert sorted(p.name for p in unbuilt.iterdir()) == ["data", "datapackage.json", "schemas"]
 
+
+def test_the_documented_table_sample_is_the_one_used(capsys):
+    rc, out, _ = run_cli(["query", "--help"], capsys)
+    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    assert querying.SAMPLE_ROWS == 10_000
+    assert "first 10,000 rows" in " ".join(out.split())
+    assert "align their columns on the first 10,000 rows" in readme

@@ -25,7 +25,9 @@ from aideals.options import NonEmptyPath, package_option
     type=click.Choice(["table", "csv", "json", "markdown"]),
     default="table",
     show_default=True,
-    help="Output format.",
+    help="Output format: csv and json write each row as it is read and each value as the data holds it; "
+    "table and markdown size their columns on the first 10,000 rows and show control characters "
+    "escaped (\\x1b), as csv does on a terminal.",
 )
 @package_option
 def command(sql: str, db_path: Path | None, fmt: str, package: str | None) -> None:
@@ -37,6 +39,10 @@ def command(sql: str, db_path: Path | None, fmt: str, package: str | None) -> No
     are several statements (separated by `;`: run each with its own aideals query).
     Without a release database, the package is validated first, with the built-in checks:
     invalid data is refused with exit 1 and its first findings.
+    The result is printed as it is read (a longer value past the first 10,000 rows of a table
+    widens its own line only). The query runs within AIDEALS_MEMORY_LIMIT (default 1GB) and
+    AIDEALS_THREADS, and writes no temporary file into the release: one that needs more memory
+    stops, saying so.
 
     Example:
 
