@@ -779,18 +779,24 @@ def test_command_never_writes_into_a_release_directory(release_dir, capsys, wher
     assert verify.verify(release_dir).ok
 
 
-def test_a_folder_with_sha256sums_is_a_release_directory_too(tmp_path, capsys):
+def _refused_in_a_download_folder(tmp_path, capsys, package_root) -> None:
+    """`report --out` into a folder holding SHA256SUMS (a downloaded release) is refused in one
+    line, before anything else is said, and the folder is left as it was."""
     folder = tmp_path / "download"
     folder.mkdir()
     (folder / "SHA256SUMS").write_text("", encoding="utf-8")
     with pytest.raises(SystemExit) as exc:
-        main(["report", "--package", str(ROOT), "--out", str(folder / "r.html")])
+        main(["report", "--package", str(package_root), "--out", str(folder / "r.html")])
     assert exc.value.code == 2
     assert capsys.readouterr().err == (
         f"aideals: error: {folder / 'r.html'}: inside the release directory {folder} (it has SHA256SUMS), "
         "which is never changed: write the report elsewhere with --out\n"
     )
     assert sorted(p.name for p in folder.iterdir()) == ["SHA256SUMS"]
+
+
+def test_a_folder_with_sha256sums_is_a_release_directory_too(tmp_path, capsys):
+    _refused_in_a_download_folder(tmp_path, capsys, ROOT)
 
 
 def test_a_refused_out_is_said_before_any_work_or_warning(tmp_path, capsys):
@@ -805,16 +811,7 @@ def test_a_refused_out_is_said_before_any_work_or_warning(tmp_path, capsys):
     root = make_package(tmp_path / "pkg")
     for args in (["init", "-q"], ["add", "-A"], ["commit", "-qm", "the release, its tag not fetched"]):
         subprocess.run(["git", *args], cwd=root, check=True, capture_output=True, env={**os.environ, **GIT_ENV})
-    folder = tmp_path / "download"
-    folder.mkdir()
-    (folder / "SHA256SUMS").write_text("", encoding="utf-8")
-    with pytest.raises(SystemExit) as exc:
-        main(["report", "--package", str(root), "--out", str(folder / "r.html")])
-    assert exc.value.code == 2
-    assert capsys.readouterr().err == (
-        f"aideals: error: {folder / 'r.html'}: inside the release directory {folder} (it has SHA256SUMS), "
-        "which is never changed: write the report elsewhere with --out\n"
-    )
+    _refused_in_a_download_folder(tmp_path, capsys, root)
 
 
 @pytest.mark.parametrize("zipped", [True, False])
