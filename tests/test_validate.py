@@ -644,13 +644,15 @@ def test_a_rule_whose_keyword_is_malformed_is_an_error_naming_it(tmp_path, rule,
 
 def test_the_one_line_form_of_a_finding_shows_invisible_characters_as_escapes():
     """A BOM before an id, a NUL or a line break in a cell would hide a finding's cause or break its
-    line: the text form writes them as escapes; the JSON form keeps the message as it is."""
+    line, an ESC or a C1 character (U+009B: CSI) would drive the terminal: the text form writes
+    them as escapes; the JSON form keeps the message as it is."""
     from aideals.findings import Finding
 
     f = Finding("data/figures.csv", 3, "source_id", "foreign-key", "table-schema",
-                '"\ufeffsrc-one" is not a source_id of sources; "a\nb\tc\x00"')
-    assert f.line() == 'data/figures.csv:3: source_id: "\\ufeffsrc-one" is not a source_id of sources; "a\\nb\\tc\\u0000"'
-    assert f.to_dict()["message"] == '"\ufeffsrc-one" is not a source_id of sources; "a\nb\tc\x00"'
+                '"\ufeffsrc-one" is not a source_id of sources; "a\nb\tc\x00\x1b[2J\x7f\x80\x9b\x9f\xa0"')
+    assert f.line() == ('data/figures.csv:3: source_id: "\\ufeffsrc-one" is not a source_id of sources; '
+                        '"a\\nb\\tc\\u0000\\u001b[2J\\u007f\\u0080\\u009b\\u009f\xa0"')
+    assert f.to_dict()["message"] == '"\ufeffsrc-one" is not a source_id of sources; "a\nb\tc\x00\x1b[2J\x7f\x80\x9b\x9f\xa0"'
 
 
 def test_a_quoted_line_break_in_a_crlf_file_does_not_hide_its_real_error(tmp_path):

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-# The one-line form writes the characters a terminal does not show, or shows as a line break, as
-# escapes (a BOM before an id, a NUL or a line break inside a cell would hide the cause of a
-# finding, or break it over several lines). The JSON form keeps the text as it is.
+# The one-line form writes the characters a terminal does not show, acts on, or shows as a line
+# break as escapes (a BOM before an id, a NUL, an ESC or a line break inside a cell would hide the
+# cause of a finding, rewrite the screen, or break it over several lines; U+009B is a terminal's
+# one-character CSI). The JSON form keeps the text as it is.
 from aideals.errors import visible as _visible
 
 
