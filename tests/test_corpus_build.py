@@ -106,6 +106,8 @@ def test_the_corpus_holds_every_case_of_issue_8():
     assert {"path-escapes-package", "path-absolute", "path-url"} <= set(UNUSABLE)
     injection = expected("formula-injection")["findings"]
     assert [(f["check"], f["value"]) for f in injection] == [("formula-injection", '=HYPERLINK("http://x.invalid","click")')]
+    controls = expected("control-character")["findings"]
+    assert [(f["check"], f["value"]) for f in controls] == [("control-character", "Cloud \x1b]0;pwned\x07\x1b[2J\x1b[31marm of Acme.")]
 
 
 def test_every_case_carries_the_repositorys_schemas():

@@ -11,7 +11,9 @@ Reproducible: the `aideals` Hypothesis profile (tests/conftest.py) is derandomiz
 example database; HYPOTHESIS_PROFILE=thorough runs ten times as many random examples. Bugs found
 here, each now with its regression test in test_validate.py: row rules compared dates as text
 (`2019-6-5` "after" `2019-06-05`; found by property 1); a cell of just U+0001 was read as empty
-(DuckDB's null string; found probing the text alphabet, which now holds U+0001).
+(DuckDB's null string; found probing the text alphabet, which held U+0001 until control characters
+became a finding of their own: it now holds a tab, the one control character a cell may hold
+besides line breaks).
 
 Enums, patterns, lengths and the unit of each measure are read from schemas/*.schema.json and
 schemas/figures.rules.json, so the generators follow the schemas when they change.
@@ -45,7 +47,7 @@ SCHEMAS = {name: json.loads((ROOT / "schemas" / f"{name}.schema.json").read_text
 RULES = {name: json.loads((ROOT / "schemas" / f"{name}.rules.json").read_text(encoding="utf-8")) for name in NAMES}
 HEADER = {name: [f["name"] for f in SCHEMAS[name]["fields"]] for name in NAMES}
 FIELDS = {name: {f["name"]: f for f in SCHEMAS[name]["fields"]} for name in NAMES}
-AIDEALS_ONLY = {"formula-injection", "not-finite"}
+AIDEALS_ONLY = {"formula-injection", "control-character", "not-finite"}
 
 Tables = dict[str, list[dict[str, str]]]
 
@@ -73,11 +75,12 @@ PRIMARY = {name: SCHEMAS[name]["primaryKey"][0] for name in NAMES}
 
 # --- values --------------------------------------------------------------------------------------
 
-# Text cells: letters in several scripts, a combining accent, an emoji, a control character, CSV's
-# special characters and newlines, but never a first character a spreadsheet would run as a formula
-# (= + - @ tab CR). No lone CR inside a cell: DuckDB refuses such a file ("cannot be read as CSV")
+# Text cells: letters in several scripts, a combining accent, an emoji, a no-break space and
+# guillemets (whose first byte in UTF-8 is a C1 control character's), CSV's special characters, tabs
+# and newlines, but never a first character a spreadsheet would run as a formula (= + - @ tab CR)
+# nor a control character (the `control character` mutation below). No lone CR inside a cell: DuckDB refuses such a file ("cannot be read as CSV")
 # while frictionless splits the row there; both fail it, differently (see the parity section).
-ALPHABET = "abcXYZ019 ,;\"'.()%$€éßñ中文💰\u0301\n/\x01"
+ALPHABET = "abcXYZ019 ,;\"'.()%$€éßñ中文💰\u0301\n/\t\xa0«»"
 FIRST = st.sampled_from([c for c in ALPHABET if c not in "=+-@\t\r\n"])
 
 
@@ -422,6 +425,8 @@ def mutations(tables: Tables) -> list[Mutation]:
                     m("too long", [(f, "x" * (int(c["maxLength"]) + 1))], [(f, "constraint-error")], "alone")
                 if spec.get("type", "string") == "string" and "enum" not in c and "pattern" not in c and (name, f) not in FOREIGN:
                     m("formula", [(f, "=1+1")], [(f, "formula-injection")], "alone")
+                    for bad in ("a\x1b[2Jb", "a\x9bb", "ab\x7f", "\x08ab"):
+                        m("control character", [(f, bad)], [(f, "control-character")], "alone")
             for (table, f), target in FOREIGN.items():
                 if table == name and r[f]:
                     fresh = next(k for k in ("zz-missing", "zz-missing-2", "zz-missing-3") if k not in keys[target])
@@ -546,7 +551,7 @@ def test_a_random_valid_package_validates_clean(tables, newline):
 
 # Every kind of mutation of the catalogue (checked against `mutations` below, so none is forgotten).
 KINDS = [
-    "announced after published", "as_of after published", "below minimum", "date type", "date without precision", "dangling foreign key",
+    "announced after published", "as_of after published", "below minimum", "control character", "date type", "date without precision", "dangling foreign key",
     "deal parties equal", "duplicate primary key", "enum typo", "flow parties equal", "formula",
     "high value without range", "inverted range", "no deal nor party", "number type", "own parent",
     "parent cycle", "part of itself", "pattern break", "percent over 100", "period reversed",
@@ -600,10 +605,10 @@ def test_a_random_single_mutation_is_found_at_its_cell(kind, data):
 # frictionless' report is read as tests/test_validate.py reads it for the corpus (make.py's
 # `frictionless_findings`): a foreign-key error is named by its field (frictionless puts it in the
 # note); an unreadable file is reported once. Compared: the package and Table Schema layers, every
-# error type both report. Not compared: `formula-injection` (aideals only, AIDEALS_ONLY) and the row
-# rules and cross-table checks (frictionless has neither). No other difference was found on the
-# generated packages (valid ones and all the mutations above), except three where frictionless
-# misreads a valid CSV file, so they are kept out of this comparison:
+# error type both report. Not compared: `formula-injection` and `control-character` (aideals only,
+# AIDEALS_ONLY) and the row rules and cross-table checks (frictionless has neither). No other
+# difference was found on the generated packages (valid ones and all the mutations above), except
+# three where frictionless misreads a valid CSV file, so they are kept out of this comparison:
 # - a cell full of semicolons and quotes (seen: a note of 60 `;"`): frictionless' sniffer took `;`
 #   for the delimiter and reported every label of figures.csv missing. The descriptor compared here
 #   declares the delimiter (`dialect.delimiter`, RFC 4180's comma, which aideals reads too);

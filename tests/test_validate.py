@@ -15,7 +15,7 @@ from test_package import UNITS_HINT
 from conftest import ROOT, corpus_report
 from test_package import BROKEN_ROWS
 
-AIDEALS_ONLY = {"formula-injection", "not-finite"}
+AIDEALS_ONLY = {"formula-injection", "control-character", "not-finite"}
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 CASES = sorted(p.parent.name for p in CORPUS.glob("*/expected.json"))
@@ -502,13 +502,17 @@ def test_a_blank_row_is_found_in_a_table_without_a_required_field(tmp_path):
 
 def test_a_cell_holding_only_a_control_character_is_not_read_as_empty(tmp_path):
     """DuckDB's null string was "\\x01": a name of just that character was "required but empty"
-    (frictionless reads it as text). Found while writing tests/test_properties.py."""
+    (frictionless reads it as text). Found while writing tests/test_properties.py. The character
+    is a control character: that, and only that, is reported."""
     import shutil
 
     shutil.copytree(CORPUS / "valid-base", tmp_path / "pkg")
     parties = tmp_path / "pkg" / "data" / "parties.csv"
     parties.write_text(parties.read_text(encoding="utf-8").replace("Acme Corp", "\x01"), encoding="utf-8")
-    assert checks.validate(package.load(tmp_path / "pkg")).findings == []
+    assert [(f.line(), f.check) for f in checks.validate(package.load(tmp_path / "pkg")).findings] == [
+        ('data/parties.csv:2: name: "\\u0001" holds the control character "\\u0001" (character 1): '
+         "a terminal would act on it rather than show it", "control-character"),
+    ]
 
 
 @pytest.mark.parametrize("ragged", [False, True])
@@ -788,6 +792,79 @@ def test_a_text_cell_starting_as_a_spreadsheet_formula_is_found(tmp_path, start,
     else:
         line = f'data/parties.csv:3: note: "{shown}5 kept" starts with "{shown}": a spreadsheet would run it as a formula'
         assert found == [(line, "formula-injection", cell)]
+
+
+PARTY_KINDS = next(f for f in json.loads((ROOT / "schemas" / "parties.schema.json").read_text(encoding="utf-8"))["fields"]
+                   if f["name"] == "kind")["constraints"]["enum"]
+CONTROL_MESSAGE = "holds the control character \"{}\" (character {}): a terminal would act on it rather than show it"
+
+
+@pytest.mark.parametrize(("char", "escape"), [
+    ("\x00", "\\u0000"), ("\x01", "\\u0001"), ("\x07", "\\u0007"), ("\x08", "\\u0008"), ("\x0b", "\\u000b"),
+    ("\x0c", "\\u000c"), ("\x0e", "\\u000e"), ("\x1b", "\\u001b"), ("\x1f", "\\u001f"), ("\x7f", "\\u007f"),
+    # C1 (two bytes in UTF-8, C2 80 to C2 9F); U+009B is a one-character CSI
+    ("\x80", "\\u0080"), ("\x85", "\\u0085"), ("\x9b", "\\u009b"), ("\x9f", "\\u009f"),
+    # allowed: tab and line feed (a quoted cell may span lines), and the characters around C1 that
+    # share its first byte (no-break space, guillemets), U+2028, a BOM inside the text
+    ("\t", None), ("\n", None), ("\xa0", None), ("\xab", None), ("\xbb", None), ("\xbf", None), ("\u2028", None), ("\ufeff", None),
+])
+def test_a_text_cell_holding_a_control_character_is_found(tmp_path, char, escape):
+    """C0 controls other than tab, line feed and carriage return, DEL and C1 (U+0080-U+009F) in a
+    text cell are reported, escaped in the one-line form; a terminal would act on them."""
+    cell = f"Cloud arm{char} of Acme."
+    root = _valid_base_with(tmp_path, "parties", "Cloud arm of Acme.", f'"{cell}"')
+    found = [(f.line(), f.check, f.value) for f in checks.validate(package.load(root)).findings]
+    if escape is None:
+        assert found == []
+    else:
+        line = f'data/parties.csv:3: note: "Cloud arm{escape} of Acme." ' + CONTROL_MESSAGE.format(escape, 10)
+        assert found == [(line, "control-character", cell)]
+
+
+def test_terminal_escape_sequences_are_one_finding_naming_their_first_character(tmp_path, capsys):
+    """The review's case: a note that sets the window title, clears the screen and turns red. The
+    command's output holds none of those characters, only their escapes; exit 1."""
+    from cli_runner import run_cli
+
+    cell = "Developer \x1b]0;pwned\x07\x1b[2J\x1b[31mof ChatGPT" + "; recapitalized" * 4
+    root = _valid_base_with(tmp_path, "parties", "Cloud arm of Acme.", cell)
+    rc, out, err = run_cli(["validate", str(root)], capsys)
+    shown = "Developer \\u001b]0;pwned\\u0007\\u001b[2J\\u001b[31mof ChatGPT; recapitalized; r..."
+    assert (rc, out, err) == (1, (
+        "control-character (table-schema): 1\n"
+        f'  data/parties.csv:3: note: "{shown}" ' + CONTROL_MESSAGE.format("\\u001b", 11) + "\n"
+        "1 finding in 1 check.\n"), "")
+
+
+def test_a_control_character_past_the_60_characters_shown_is_named_with_its_place(tmp_path):
+    cell = "x" * 70 + "\x1b[0m"
+    root = _valid_base_with(tmp_path, "parties", "Cloud arm of Acme.", cell)
+    assert [f.line() for f in checks.validate(package.load(root)).findings] == [
+        f'data/parties.csv:3: note: "{"x" * 57}..." ' + CONTROL_MESSAGE.format("\\u001b", 71)
+    ]
+
+
+@pytest.mark.parametrize(("table", "old", "new", "expected"), [
+    # an enum cell: not one of the options, and a control character
+    ("parties", "acme,Acme Corp,company,", "acme,Acme Corp,company\x1b,", [
+        'data/parties.csv:2: kind: "company\\u001b" is not one of: ' + ", ".join(PARTY_KINDS),
+        'data/parties.csv:2: kind: "company\\u001b" ' + CONTROL_MESSAGE.format("\\u001b", 8)]),
+    # a key: the foreign key and a cross-table check fail too
+    ("deals", ",acme,beta,,src-one,", ",acme,beta\x7f,,src-one,", [
+        'data/deals.csv:2: party_b: "beta\\u007f" ' + CONTROL_MESSAGE.format("\\u007f", 5),
+        'data/deals.csv:2: party_b: "beta\\u007f" is not a party_id of parties',
+        "data/deals.csv:2: party_b: beta\\u007f is not in any flow of the deal's figures"]),
+    # a number cell: a type error, no control-character finding (the check is on text cells)
+    ("figures", ",1000000000,,USD,", ",1000000000\x1b,,USD,", [
+        'data/figures.csv:2: value: "1000000000\\u001b" is not a number']),
+    # a ragged file: the padded read checks its text cells too
+    ("parties", "Cloud arm of Acme.", "Cloud arm\x9b of Acme.,surplus", [
+        'data/parties.csv:3: extra cell at position 9: "surplus"',
+        'data/parties.csv:3: note: "Cloud arm\\u009b of Acme." ' + CONTROL_MESSAGE.format("\\u009b", 10)]),
+])
+def test_control_characters_in_other_cells(tmp_path, table, old, new, expected):
+    root = _valid_base_with(tmp_path, table, old, new)
+    assert sorted(f.line() for f in checks.validate(package.load(root)).findings) == sorted(expected)
 
 
 @pytest.mark.parametrize("published", ["0000-10-05", "0000-1-5"])

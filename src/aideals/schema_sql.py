@@ -12,6 +12,7 @@ Every literal taken from a schema is passed as a query parameter; identifiers ar
 from __future__ import annotations
 
 import functools
+import re
 import threading
 from dataclasses import dataclass, field
 
@@ -28,6 +29,12 @@ DATE_RE = r"^(\d{4})-(1[0-2]|0[1-9]|[1-9])-(3[01]|[12]\d|0[1-9]|[1-9]| [1-9])$"
 URI_SCHEME_RE = r"^[a-zA-Z][a-zA-Z0-9+.-]*:"
 # What a spreadsheet formula starts with (the formula-injection check); all below 'A'.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# The control characters a text cell may not hold (the control-character check), as RE2 sees them:
+# C0 but tab, line feed and carriage return (a quoted cell may span lines), DEL, and C1
+# (U+0080-U+009F; U+009B is a terminal's one-character CSI). A terminal acts on them rather than
+# showing them: ESC starts the sequences that clear the screen, recolour or set the window title.
+CONTROL_RE = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x{9f}]"
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")  # the same, for Python
 STRIP_RE = r"^\s+|\s+$"
 
 TYPE_NAMES = {
@@ -245,17 +252,25 @@ def field_checks(fld: dict, cell: str, null: Sql, typed: str | None = None) -> l
                       Sql(f"{show(cell)} || ' starts with ' || {show(f'left({cell}, 1)')} || ?",
                           [": a spreadsheet would run it as a formula"]), cell)
         )
+        found = f"regexp_extract({cell}, '{CONTROL_RE}')"
+        out.append(
+            CellCheck(name, "control-character", nonnull + f"regexp_matches({cell}, '{CONTROL_RE}')",
+                      Sql(f"{show(cell)} || ' holds the control character \"' || printf('\\u%04x', ord({found})) "
+                          f"|| '\" (character ' || strpos({cell}, {found}) || ?",
+                          ["): a terminal would act on it rather than show it"]), cell)
+        )
     return out
 
 
-def field_ok(fld: dict, cell: str, missing_values: list[str], typed: str) -> Sql | None:
+def field_ok(fld: dict, cell: str, missing_values: list[str], typed: str, controls: bool = True) -> Sql | None:
     """A cheap condition on one cell that is true only when none of `field_checks` fails on it
     (None when no check can fail). It may be false or NULL for a cell that passes: the scan then
     keeps that row's raw cells, and the full checks run on the few rows kept.
 
     A cell of an enum whose every option passes the field's other checks is fine exactly when it
     is one of the options; a text cell starting with a letter (or any character from 'A' up) cannot
-    be a formula; otherwise each constraint's failing condition is negated.
+    be a formula; otherwise each constraint's failing condition is negated. `controls`: whether
+    a text cell is tested for control characters (the caller may know the file holds none).
     """
     kind = fld.get("type", "string")
     fmt = fld.get("format")
@@ -279,6 +294,8 @@ def field_ok(fld: dict, cell: str, missing_values: list[str], typed: str) -> Sql
             terms.append(Sql(f"isfinite({typed})"))
         if kind == "string":
             terms.append(Sql(f"({cell} >= 'A' OR left({cell}, 1) NOT IN ({_formula_starts()}))"))
+            if controls:
+                terms.append(Sql(f"NOT regexp_matches({cell}, '{CONTROL_RE}')"))
     if not terms and not cons.get("required"):
         return None
     if not cons.get("required"):
@@ -295,9 +312,9 @@ def _formula_starts() -> str:
 
 def _option_passes(fld: dict, option: str) -> bool:
     """Whether an enum option of a text field passes the field's other checks (pattern, lengths,
-    formula): a cell equal to it then needs no other test."""
+    formula, control characters): a cell equal to it then needs no other test."""
     cons = fld.get("constraints", {}) or {}
-    if option == "" or option[0] in FORMULA_STARTS:
+    if option == "" or option[0] in FORMULA_STARTS or CONTROL_CHARS.search(option):
         return False
     if "pattern" in cons:  # anchored as frictionless does (see constraint_checks): not worth mimicking here
         return False

@@ -212,6 +212,9 @@ CASES: list[Case] = [
     # safety
     Case("formula-injection", "=HYPERLINK(...) in a note", [(F, 5, "note", "formula-injection")],
          edit={"figures": sub("20 millions,", '20 millions,"=HYPERLINK(""http://x.invalid"",""click"")"')}),
+    Case("control-character", "a note holding terminal escape sequences (set the title, clear the screen, red)",
+         [(P, 3, "note", "control-character")],
+         edit={"parties": sub("Cloud arm of Acme.", "Cloud \x1b]0;pwned\x07\x1b[2J\x1b[31marm of Acme.")}),
     Case("number-not-finite", "INF as a value (a Table Schema number, but no figure's)", [(F, 2, "value", "not-finite")],
          edit={"figures": sub(",1000000000,,USD,", ",INF,,USD,")}),
     # structure of the files
