@@ -427,6 +427,30 @@ def test_the_timeline_as_a_table_lists_the_dated_deals_latest_first(con):
     assert len(rows) == 6 and (rows[0][0], rows[1][0]) == ("2025-10-06", "2025-10")  # as precise as the source
 
 
+def test_timeline_of_deals_at_the_ends_of_the_calendar(con):
+    """A deal of December 9999 (month precision) or of 1 January of the year 1 failed the page
+    (`year 10000 is out of range`, `date value out of range`), from any release: the timeline
+    runs from the first day Python holds to the last."""
+    con.execute("UPDATE deals SET announced = DATE '9999-12-01', date_precision = 'month' WHERE deal_id = 'amd-openai-2025'")
+    con.execute("UPDATE deals SET announced = DATE '0001-01-01', date_precision = 'day' WHERE deal_id = 'nvidia-openai-2025'")
+    page = report.render_html(con, version="0.1.0", built_at=BUILT_AT)
+    assert payload(page)["timeline"]["layout"]["xaxis"]["range"] == ["0001-01-01", "9999-12-31"]
+    assert report._period(date(9999, 12, 1), "month") == (date(9999, 12, 1), date(9999, 12, 31))
+
+
+def test_dollars_adding_up_beyond_the_largest_number(con):
+    """Valid figures of $1.7e308 (the largest double is 1.8e308) failed the page of their build:
+    a party's total is then infinite, and its node's size was NaN, which JSON cannot hold. The
+    largest totals get the largest nodes, and the total reads `$inf`."""
+    con.execute("UPDATE figures SET value = 1.7e308, value_high = NULL WHERE unit = 'USD'")
+    page = report.render_html(con, version="0.1.0", built_at=BUILT_AT)
+    (nodes,) = [t for t in payload(page)["network"]["data"] if t.get("mode") == "markers+text"]
+    assert max(nodes["marker"]["size"]) == 44 and all(10 <= size <= 44 for size in nodes["marker"]["size"])
+    assert "$inf" in page
+    assert report.format_value(math.inf, "USD") == "$inf"
+    assert report.format_value(-math.inf, "GW") == "-inf GW"
+
+
 def test_timeline_places_dated_deals_and_lists_the_others_apart(con):
     page = report.render_html(con, version="0.1.0", built_at=BUILT_AT)
     timeline = payload(page)["timeline"]
@@ -688,11 +712,131 @@ def test_command_rejects_a_database_that_is_not_a_release(tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["report", "--db", str(tmp_path / "other.duckdb"), "--out", str(tmp_path / "r.html")])
     assert exc.value.code == 2
-    err = capsys.readouterr().err
-    assert err.startswith(
-        f"aideals: error: {tmp_path / 'other.duckdb'}: not an aideals release: Catalog Error: Table with name parties does not exist!"
+    assert capsys.readouterr().err == (
+        f"aideals: error: {tmp_path / 'other.duckdb'}: not an aideals release: it has no table or view named parties; "
+        "no report was written\n"
     )
     assert not (tmp_path / "r.html").exists()
+
+
+def _release_db(path, seed_root, *statements):
+    """A release database of the seed package at `path` (tables, views, a metric row), then `statements` run on it."""
+    import duckdb
+
+    with duckdb.connect(str(path)) as con:
+        db.load(con, package.load(seed_root))
+        con.execute("INSERT INTO metrics VALUES ('circularity', 'party', 'openai', 0.5, NULL, 'ratio', "
+                    "['amd-openai-2025-equity-stake-hyperai'], NULL, NULL, 'test')")
+        for statement in statements:
+            con.execute(statement)
+    return path
+
+
+def _report_db(path, out):
+    with pytest.raises(SystemExit) as exc:
+        main(["report", "--db", str(path), "--out", str(out), "--built-at", "2026-11-23"])
+    return exc.value.code
+
+
+@pytest.mark.parametrize(
+    "statements, problem",
+    [
+        (["DROP TABLE metrics", "CREATE TABLE metrics (x INTEGER)"], "metrics has no column metric (and 8 more)"),
+        (["CREATE OR REPLACE VIEW flows AS SELECT 1 AS x"], "flows has no column deal_id (and 14 more)"),
+        (["DROP VIEW figures_resolved"], "it has no table or view named figures_resolved"),
+        (["ALTER TABLE figures ALTER value TYPE VARCHAR"], "figures.value is VARCHAR, where a release has DOUBLE"),
+        (["ALTER TABLE metrics RENAME TO metric_rows", "CREATE VIEW metrics AS SELECT * FROM metric_rows"],
+         "metrics is a view, where a release has a table"),
+    ],
+    ids=["metrics-table", "flows-view", "no-view", "column-type", "metrics-view"],
+)
+def test_command_refuses_a_database_without_what_the_page_reads(tmp_path, seed_root, capsys, statements, problem):
+    """A database whose tables or views lack a column the page reads, or have it with another type,
+    was an internal error (exit 3) of several lines (DuckDB's binder error and its caret). Checked
+    before the page is made: one line naming what is missing, exit 2."""
+    path = _release_db(tmp_path / "alt.duckdb", seed_root, *statements)
+    assert _report_db(path, tmp_path / "r.html") == 2
+    assert capsys.readouterr().err == (
+        f"aideals: error: {path}: not an aideals release: {problem}; no report was written\n"
+    )
+    assert not (tmp_path / "r.html").exists()
+
+
+@pytest.mark.parametrize(
+    "statement, problem",
+    [
+        ("UPDATE figures SET value = 'NaN' WHERE figure_id LIKE 'amd-openai-2025-%'",
+         "figures: figure_id 'amd-openai-2025-equity-stake-cafetech': value is nan, not a finite number (and 3 more rows)"),
+        ("UPDATE metrics SET value_high = '-inf'", "metrics: metric 'circularity': value_high is -inf, not a finite number"),
+        ("UPDATE metrics SET figure_ids = [NULL]", "metrics: metric 'circularity': figure_ids holds an empty item"),
+        ("UPDATE parties SET name = NULL WHERE party_id = 'amd'", "parties: party_id 'amd': name is empty"),
+        ("UPDATE deals SET announced = 'infinity' WHERE deal_id = 'amd-openai-2025'",
+         "deals: deal_id 'amd-openai-2025': announced is infinity, not a date of the years 1 to 9999"),
+        ("CREATE OR REPLACE VIEW flows AS SELECT * REPLACE (NULL::VARCHAR AS to_party) FROM figures_counted_flows",
+         "flows: deal_id 'amd-openai-2025': to_party is empty (and 12 more rows)"),
+    ],
+    ids=["figure-nan", "metric-infinite", "metric-input", "party-name", "date", "flows-view"],
+)
+def test_command_refuses_a_database_whose_values_no_valid_release_holds(tmp_path, seed_root, capsys, statement, problem):
+    """NaN values in a release database's figures were an internal error (exit 3): "cannot convert
+    float NaN to integer". What the page cannot show (a number that is not finite, a date beyond
+    the year 9999, no name) is refused as invalid data (exit 1), naming the table, row and column."""
+    setup = ["ALTER VIEW flows RENAME TO figures_counted_flows"] if "figures_counted_flows" in statement else []
+    path = _release_db(tmp_path / "alt.duckdb", seed_root, *setup, statement)
+    assert _report_db(path, tmp_path / "r.html") == 1
+    assert capsys.readouterr().err == (
+        f"aideals: error: {path}: {problem}; a valid release holds no such value, no report was written\n"
+    )
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_command_says_in_one_line_that_a_database_fails_as_it_is_read(tmp_path, seed_root, capsys):
+    """A view that fails on its rows (as a damaged block of the file does when it is read) was an
+    internal error, on several lines: the database's fault, exit 2, one line."""
+    path = _release_db(tmp_path / "alt.duckdb", seed_root, "ALTER TABLE parties RENAME TO parties_real",
+                       "CREATE VIEW parties AS SELECT * REPLACE (CAST(name AS INTEGER)::VARCHAR AS name) FROM parties_real")
+    assert _report_db(path, tmp_path / "r.html") == 2
+    assert capsys.readouterr().err == (
+        f"aideals: error: {path}: cannot be reported: Conversion Error: Could not convert string 'OpenAI' to INT32 when casting "
+        "from source column name; "
+        "no report was written\n"
+    )
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_a_database_with_only_the_columns_the_page_reads_is_reported(tmp_path, seed_root, capsys):
+    """report.REPORT_READS lists every column the page reads: a database holding those alone, as
+    tables, makes the page (a column the page reads but the list lacks would fail here)."""
+    import duckdb
+
+    source = _release_db(tmp_path / "full.duckdb", seed_root)
+    (tmp_path / "bare").mkdir()
+    (tmp_path / "bare" / "datapackage.json").write_text('{"version": "1.2.3"}', encoding="utf-8")
+    path = tmp_path / "bare" / "bare.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute(f"ATTACH {db.quote_literal(str(source))} AS src (READ_ONLY)")
+        for relation, columns in report.REPORT_READS.items():
+            names = ", ".join(db.quote_ident(c.rstrip("!")) for c in columns) or "1 AS one"
+            con.execute(f"CREATE TABLE {db.quote_ident(relation)} AS SELECT {names} FROM src.{db.quote_ident(relation)}")
+    assert _report_db(path, tmp_path / "r.html") == 0
+    assert capsys.readouterr().err == f"wrote {tmp_path / 'r.html'} (release 1.2.3, from {path})\n"
+    assert 'OpenAI' in (tmp_path / "r.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    "content, problem",
+    [(b"{broken", ":1: not valid JSON: Expecting property name enclosed in double quotes"),
+     (b"[1, 2]", ": must hold a JSON object, not list"),
+     (b"\xff{}", ": not UTF-8 (byte 0)")],
+    ids=["json", "list", "utf-8"],
+)
+def test_command_says_what_is_wrong_with_the_descriptor_beside_the_database(tmp_path, seed_root, capsys, content, problem):
+    """A broken datapackage.json beside --db was an internal error (JSONDecodeError,
+    AttributeError, UnicodeDecodeError): one line naming the file, exit 2."""
+    path = _release_db(tmp_path / "aideals.duckdb", seed_root)
+    (tmp_path / "datapackage.json").write_bytes(content)
+    assert _report_db(path, tmp_path / "r.html") == 2
+    assert capsys.readouterr().err == f"aideals: error: {tmp_path / 'datapackage.json'}{problem}\n"
 
 
 def test_command_rejects_a_csv_given_as_the_database_saying_it_is_not_one(tmp_path, capsys):

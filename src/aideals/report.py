@@ -145,13 +145,14 @@ ORDER BY figure_ids
 """
 FIGURES_BY_ID_SQL = FIGURES_SQL.replace("ORDER BY", "WHERE list_contains(?, f.figure_id)\nORDER BY")
 PARTIES_NAMED_SQL = PARTIES_SQL.replace("ORDER BY", "WHERE list_contains(?, party_id) ORDER BY")
-# `flows` is computed once into a temporary table (at millions of figures it is the costly view).
+# `flows` is computed once into a temporary table (at millions of figures it is the costly view):
+# by check_release, whose checks read it too, or else by collect.
 # The network draws what changed hands or is committed: the flows of deals called off (`cancelled`)
 # are left out, so that no arrow, size or cycle rests on money that never moved, and so are those
 # of an earlier report recorded again as another deal (`superseded`), so that none is drawn twice.
 REPORT_FLOWS = "aideals_report_flows"
 REPORT_FLOWS_SQL = f"""
-CREATE OR REPLACE TEMP TABLE {REPORT_FLOWS} AS
+CREATE TEMP TABLE IF NOT EXISTS {REPORT_FLOWS} AS
 SELECT fl.deal_id, d.title AS deal_title, fl.from_party, fl.to_party, fl.flow, fl.measure, fl.unit,
        fl.value_low, fl.value_high, fl.n_figures, fl.n_sources, fl.figure_ids,
        fl.qualifiers, fl.components, fl.counted_in_parent,
@@ -160,6 +161,9 @@ FROM flows fl
 LEFT JOIN deals d ON d.deal_id = fl.deal_id
 WHERE fl.deal_status IS DISTINCT FROM 'cancelled' AND fl.deal_status IS DISTINCT FROM 'superseded'
 """
+# The columns of `flows` that the table above keeps (check_release reads their values there).
+REPORT_FLOWS_COLUMNS = ("deal_id", "from_party", "to_party", "flow", "measure", "unit", "value_low", "value_high",
+                        "n_figures", "n_sources", "figure_ids", "qualifiers", "components", "counted_in_parent")
 # The release's rows of each table (Contents), then the flows the network draws from.
 TOTALS_SQL = f"""
 SELECT (SELECT count(*) FROM parties), (SELECT count(*) FROM deals), (SELECT count(*) FROM figures),
@@ -224,6 +228,35 @@ ORDER BY s.metric, s.subject_type, s.subject_id, s.value, s.r
 """
 
 
+# What the page reads of a release, table or view by table or view: the columns it reads, with a
+# `!` after those it needs a value in (a valid release has one in every row: their Table Schema
+# requires them, or the metrics table is NOT NULL there). Each column has the DuckDB type a build
+# gives it: REPORT_TYPES, else VARCHAR. `aideals report --db` checks a database against this before
+# reading it (check_release); tests/test_report.py renders a database holding these columns alone.
+REPORT_READS: dict[str, tuple[str, ...]] = {
+    "parties": ("party_id!", "name!", "kind", "country"),
+    "deals": ("deal_id!", "title!", "kind", "announced", "date_precision", "status", "party_a!", "party_b!"),
+    "sources": (),
+    "figures": ("figure_id!", "deal_id", "party_id", "from_party", "to_party", "flow", "measure", "value",
+                "value_high", "unit", "component", "period_start", "period_end", "as_of", "source_id"),
+    "figures_resolved": (
+        "figure_id!", "deal_id", "deal_title", "party_id", "party_name", "from_party", "from_name", "to_party",
+        "to_name", "flow", "measure", "value", "value_high", "unit", "qualifier", "component", "period_start",
+        "period_end", "as_of", "deal_status", "source_id", "source_title", "source_publisher", "source_published",
+        "source_published_precision", "source_url", "source_language", "quote", "note"),
+    "flows": ("deal_id", "from_party!", "to_party!", "flow", "measure", "unit", "value_low", "value_high", "n_figures",
+              "n_sources", "figure_ids!", "qualifiers", "components", "counted_in_parent", "deal_status"),
+    "metrics": ("metric!", "subject_type!", "subject_id!", "value", "value_high", "unit", "qualifier", "figure_ids!",
+                "note"),
+}
+REPORT_TYPES = {
+    "value": "DOUBLE", "value_high": "DOUBLE", "value_low": "DOUBLE",
+    "announced": "DATE", "period_start": "DATE", "period_end": "DATE", "as_of": "DATE", "source_published": "DATE",
+    "n_figures": "BIGINT", "n_sources": "BIGINT", "counted_in_parent": "BOOLEAN",
+    "figure_ids": "VARCHAR[]", "qualifiers": "VARCHAR[]", "components": "VARCHAR[]",
+}
+
+
 @dataclass(frozen=True)
 class Edge:
     """One drawn edge: a row of `flows`, or (at scale) all flows of one kind between two parties."""
@@ -246,6 +279,8 @@ class Edge:
 
 def _number(x: float) -> str:
     """`1,500`, `20.258`: up to six decimals, as stored (a scaled value is rounded before)."""
+    if not math.isfinite(x):  # a sum beyond the largest double: `inf`
+        return f"{x:g}"
     if x == int(x) and abs(x) < 1e15:
         return f"{int(x):,}"
     text = f"{x:,.6f}".rstrip("0").rstrip(".")
@@ -254,7 +289,7 @@ def _number(x: float) -> str:
 
 def _scaled(x: float) -> str:
     for factor, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M")):
-        if abs(x) >= factor:
+        if abs(x) >= factor and math.isfinite(x):
             return _number(round(x / factor, 2)) + suffix
     return _number(x)
 
@@ -603,7 +638,8 @@ def _flow_hover(flow: dict[str, Any], names: dict[str, str], figures: dict[str, 
         lines.append(PART_NOTE)
     ids = list(flow["figure_ids"])
     for fid in ids[:4]:
-        lines.append("• " + _p(_figure_line(figures[fid])))
+        if fid in figures:  # always, but in a database whose figures_resolved lacks a flow's figure
+            lines.append("• " + _p(_figure_line(figures[fid])))
     if len(ids) > 4:
         lines.append(f"• and {len(ids) - 4} more figures")
     return "<br>".join(lines)
@@ -804,6 +840,14 @@ def network_edges(data: dict[str, Any], component: dict[str, int]) -> tuple[list
     return edges, True
 
 
+def _share(amount: float, largest: float) -> float:
+    """`amount` as a part of `largest` (0 to 1), also when sums of dollars went beyond the largest
+    number (infinite): those are the largest, the others nothing beside them."""
+    if math.isinf(largest):
+        return 1.0 if math.isinf(amount) else 0.0
+    return amount / largest
+
+
 def network_figure(data: dict[str, Any]) -> dict[str, Any]:
     """The plotly figure (data + layout) of the flow network, with a summary for the page."""
     flows, names = data["flows"], data["names"]
@@ -824,7 +868,7 @@ def network_figure(data: dict[str, Any]) -> dict[str, Any]:
     def width(e: Edge) -> float:
         if not e.usd or not max_usd:
             return 1.5
-        return round(1.5 + 8.5 * math.sqrt(e.usd / max_usd), 2)
+        return round(1.5 + 8.5 * math.sqrt(_share(e.usd, max_usd)), 2)
 
     seen_pair: dict[tuple[str, str], int] = defaultdict(int)
     geometry = []
@@ -1008,7 +1052,7 @@ def network_figure(data: dict[str, Any]) -> dict[str, Any]:
             "hovertext": node_hover,
             "hoverinfo": "text",
             "marker": {
-                "size": [round(10 + 34 * math.sqrt(total[n] / max_total), 2) if max_total else 12 for n in nodes],
+                "size": [round(10 + 34 * math.sqrt(_share(total[n], max_total)), 2) if max_total else 12 for n in nodes],
                 "color": NODE_FILL,
                 "opacity": 1,
                 "line": {
@@ -1140,11 +1184,20 @@ def _line_trace(
 
 def _period(day: date, precision: str | None) -> tuple[date, date]:
     if precision == "month":
-        nxt = date(day.year + (day.month == 12), day.month % 12 + 1, 1)
-        return day, nxt - timedelta(days=1)
+        if day.month == 12:  # December 9999 has no next month to count back from
+            return day, date(day.year, 12, 31)
+        return day, date(day.year, day.month + 1, 1) - timedelta(days=1)
     if precision == "year":
         return day, date(day.year, 12, 31)
     return day, day
+
+
+def _shifted(day: date, by: timedelta) -> date:
+    """`day` moved by `by`, within the dates Python holds (the years 1 to 9999)."""
+    try:
+        return day + by
+    except OverflowError:
+        return date.max if by > timedelta(0) else date.min
 
 
 def timeline_figure(data: dict[str, Any]) -> dict[str, Any]:
@@ -1232,7 +1285,7 @@ def timeline_figure(data: dict[str, Any]) -> dict[str, Any]:
         last = max(_period(d["announced"], d["date_precision"])[1] for d in dated)
         # Room on both sides for the labels written above the first and last points.
         pad = timedelta(days=max(120, (last - first).days // 12))
-        xaxis["range"] = [(first - pad).isoformat(), (last + pad).isoformat()]
+        xaxis["range"] = [_shifted(first, -pad).isoformat(), _shifted(last, pad).isoformat()]
     layout = {
         "height": max(260, 120 + 46 * len(kinds)),
         "margin": {"l": 140, "r": 40, "t": 30, "b": 40},
@@ -1727,6 +1780,82 @@ def write_report(
 
 
 # ---------------------------------------------------------------------------------------------
+# Checking a database given with `aideals report --db`
+
+
+def _problem_terms(column: str, kind: str, needed: bool) -> list[str]:
+    """SQL expressions of what is wrong with `column` in a row (NULL where nothing is): a value
+    missing where the page needs one, a number that is not finite, a date Python cannot hold."""
+    from aideals.db import quote_ident, quote_literal
+
+    col = quote_ident(column)
+    terms = [f"CASE WHEN {col} IS NULL THEN {quote_literal(column + ' is empty')} END"] if needed else []
+    if kind == "DOUBLE":
+        terms.append(f"CASE WHEN NOT isfinite({col}) THEN {quote_literal(column + ' is ')} || CAST({col} AS VARCHAR)"
+                     " || ', not a finite number' END")
+    elif kind == "DATE":
+        terms.append(f"CASE WHEN NOT {col} BETWEEN DATE '0001-01-01' AND DATE '9999-12-31' THEN "
+                     f"{quote_literal(column + ' is ')} || CAST({col} AS VARCHAR) || ', not a date of the years 1 to 9999' END")
+    elif kind == "VARCHAR[]" and needed:
+        terms.append(f"CASE WHEN list_count({col}) < len({col}) THEN {quote_literal(column + ' holds an empty item')} END")
+    return terms
+
+
+def check_release(con: duckdb.DuckDBPyConnection, label: str) -> None:
+    """Check that the database of `con` holds what the page reads (REPORT_READS) before reading it:
+    each table and view, each column with its type, as a build writes them (AidealsError, exit 2:
+    not an aideals release), and values the page can show: those it needs present, numbers finite,
+    dates of the years 1 to 9999 (exit 1: invalid data, naming the table, row and column). `label`
+    names the database in the messages. `aideals report --db` reads a database anyone may have
+    made; a build's own passes."""
+    from aideals.db import quote_ident
+    from aideals.errors import AidealsError
+
+    refused = "no report was written"
+    catalog = "database_name = current_database() AND schema_name = 'main'"
+    columns: dict[str, dict[str, str]] = defaultdict(dict)
+    for table, column, kind in con.execute(
+            f"SELECT lower(table_name), lower(column_name), data_type FROM duckdb_columns() WHERE {catalog}").fetchall():
+        columns[table][column] = kind
+    tables = {t for (t,) in con.execute(f"SELECT lower(table_name) FROM duckdb_tables() WHERE {catalog}").fetchall()}
+    for relation, wanted in REPORT_READS.items():
+        if relation not in columns:
+            raise AidealsError(f"{label}: not an aideals release: it has no table or view named {relation}; {refused}")
+        if relation == "metrics" and relation not in tables:
+            raise AidealsError(f"{label}: not an aideals release: metrics is a view, where a release has a table; {refused}")
+        names = [c.rstrip("!") for c in wanted]
+        missing = [c for c in names if c not in columns[relation]]
+        if missing:
+            more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+            raise AidealsError(f"{label}: not an aideals release: {relation} has no column {missing[0]}{more}; {refused}")
+        for name in names:
+            expected, actual = REPORT_TYPES.get(name, "VARCHAR"), columns[relation][name]
+            if actual != expected:
+                raise AidealsError(f"{label}: not an aideals release: {relation}.{name} is {actual}, where a release "
+                                   f"has {expected}; {refused}")
+    # The flows the page draws, computed once for the checks and the page (collect reads them).
+    con.execute(REPORT_FLOWS_SQL)
+    for relation, wanted in REPORT_READS.items():
+        terms = [t for c in wanted if c.rstrip("!") in REPORT_FLOWS_COLUMNS or relation != "flows"
+                 for t in _problem_terms(c.rstrip("!"), REPORT_TYPES.get(c.rstrip("!"), "VARCHAR"), c.endswith("!"))]
+        if not terms:
+            continue
+        key = wanted[0].rstrip("!")
+        found = con.execute(
+            f"SELECT key, problem, count(*) OVER () FROM (SELECT {quote_ident(key)} AS key, "
+            f"coalesce({', '.join(terms)}) AS problem "
+            f"FROM {REPORT_FLOWS if relation == 'flows' else quote_ident(relation)}) WHERE problem IS NOT NULL "
+            "ORDER BY key NULLS FIRST, problem LIMIT 1"
+        ).fetchone()
+        if found is not None:
+            value, problem, count = found
+            row = f"{key} {value!r}" if value is not None else "a row"
+            more = f" (and {count - 1} more row{'s' if count > 2 else ''})" if count > 1 else ""
+            raise AidealsError(f"{label}: {relation}: {row}: {problem}{more}; a valid release holds no such value, "
+                               f"{refused}", exit_code=1)
+
+
+# ---------------------------------------------------------------------------------------------
 # Where the report is built from (for `aideals report`)
 
 RELEASE_DB = Path("dist") / "aideals.duckdb"
@@ -1800,7 +1929,7 @@ def resolve_source(*, package: str | Path | None = None, db: Path | None = None)
         beside = Path(db).parent / package_mod.DESCRIPTOR
         root = None
         if beside.is_file():
-            descriptor = json.loads(beside.read_text(encoding="utf-8"))
+            descriptor = package_mod._read_json(beside, str(beside))
         else:  # a release directory names its own version, whatever checkout this runs in
             descriptor = release_descriptor(Path(db).parent)
         if descriptor is None:
@@ -1823,7 +1952,7 @@ def resolve_source(*, package: str | Path | None = None, db: Path | None = None)
             stale = stale_warning(package_mod.load(root), release.parent, "report")
         except AidealsError:  # a package that cannot be read is not compared: the build is still reported
             stale = None
-        return ReportSource(root, release, json.loads(path.read_text(encoding="utf-8")), release.parent / "report.html",
+        return ReportSource(root, release, package_mod._read_json(path, str(path)), release.parent / "report.html",
                             (stale,) if stale else ())
     from aideals.versioning import compare_with_release
 
@@ -1904,7 +2033,7 @@ def report_from_source(source: ReportSource, out: Path, *, built_at: datetime | 
     import duckdb
 
     from aideals import package as package_mod
-    from aideals.errors import AidealsError
+    from aideals.errors import AidealsError, interrupted, one_line, user_error
 
     check_out(Path(out))
 
@@ -1926,14 +2055,21 @@ def report_from_source(source: ReportSource, out: Path, *, built_at: datetime | 
 
         metrics.populate(con, pkg, plugins_dir_option=False)
     try:
+        if source.db is not None:  # anyone's database: what the page reads is checked first
+            check_release(con, source.label)
         written = write_report(con, out, version=source.version, built_at=built_at, descriptor=source.descriptor)
-    except duckdb.CatalogException as exc:
-        raise AidealsError(f"{source.label}: not an aideals release: {str(exc).splitlines()[0]}") from None
     except duckdb.PermissionException as exc:
         raise AidealsError(
-            f"{source.label}: refused: the database reads outside itself ({' '.join(str(exc).split())}); "
+            f"{source.label}: refused: the database reads outside itself ({one_line(exc)}); "
             "no report was written"
         ) from None
+    except duckdb.Error as exc:
+        # A database that fails as it is read (a corrupt block, a view failing on its rows): the
+        # database's fault, not the toolkit's. Ctrl-C and a memory limit too small are said as
+        # for any command.
+        if source.db is None or interrupted(exc) or user_error(exc) is not None:
+            raise
+        raise AidealsError(f"{source.label}: cannot be reported: {one_line(exc)}; no report was written") from exc
     finally:
         con.close()
     if source.db is not None:
