@@ -186,3 +186,24 @@ def test_coverage_write_through_a_symbolic_link_replaces_its_target(tmp_path):
     assert (root / "README.md").is_symlink() and os.readlink(root / "README.md") == str(real)
     assert real.read_text(encoding="utf-8") == coverage.replace_block(empty, coverage.markdown(pkg))
     assert sorted(os.listdir(real.parent)) == ["README.md"]
+
+
+def test_coverage_write_of_a_readme_that_is_not_utf8_is_one_line(tmp_path, monkeypatch, capsys):
+    """Bytes that are not UTF-8 in README.md made `coverage --write` an internal error
+    (UnicodeDecodeError, exit 3): one line naming the file, its line and the byte, exit 2, and the
+    README left as it was."""
+    import pytest
+
+    from aideals.cli import main
+
+    root = make_package(tmp_path / "pkg")
+    readme = root / "README.md"
+    data = f"# A package\n\n{coverage.BEGIN}\n{coverage.END}\nAfter \xe9\n".encode("utf-8") + b"caf\xe9\xff\n"
+    readme.write_bytes(data)
+    monkeypatch.chdir(root)
+    with pytest.raises(SystemExit) as exc:
+        main(["coverage", "--write"])
+    offset = data.index(b"\xe9\xff")
+    assert (exc.value.code, capsys.readouterr().err) == (
+        2, f"aideals: error: {readme}:6: not UTF-8 (byte 0xe9 at offset {offset})\n")
+    assert readme.read_bytes() == data

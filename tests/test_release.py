@@ -454,6 +454,20 @@ def test_a_version_with_other_digits_than_ascii_is_not_a_version(repo: Path):
     assert refuse(repo, "1\u0660.0.0") == "'1\u0660.0.0' is not a semantic version (expected X.Y.Z, e.g. 0.2.0)"
 
 
+def test_a_version_too_long_to_name_a_release_is_refused_in_one_line(repo: Path):
+    """A version of 5,000 digits was an internal error (Python reads at most 4,300 digits): one
+    line, showing its start. 200 characters is the most a release's file names and tag can hold."""
+    assert refuse(repo, "0.1." + "9" * 5000, "--dry-run") == (
+        f"{'0.1.' + '9' * 36!r}… (5,004 characters): too long for a version "
+        "(at most 200 characters: it names the release's files and git tag)"
+    )
+    longest = "0.1.0-" + "a" * 194
+    assert refuse(repo, longest, "--dry-run") == (
+        f"CHANGELOG.md has no section `## [{longest}] - YYYY-MM-DD`: rename `## [Unreleased]` or add one; "
+        "nothing was written"
+    )
+
+
 def test_git_not_installed_is_said_so(repo: Path, tmp_path: Path):
     env = {**os.environ, **GIT_ENV, "PATH": str(tmp_path / "empty")}
     proc = subprocess.run([sys.executable, "-m", "aideals", "release", "0.1.0", "--dry-run"], cwd=repo,

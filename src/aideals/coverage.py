@@ -152,7 +152,9 @@ def replace_block(readme: str, body: str) -> str:
 
 def write_readme(pkg: Package, readme: Path) -> bool:
     """Regenerate the block in `readme`; return True when the file changed."""
-    old = readme.read_text(encoding="utf-8")
+    from aideals.package import read_text
+
+    old = read_text(readme, str(readme))
     new = replace_block(old, markdown(pkg))
     if new != old:
         from aideals.atomic import replace_text

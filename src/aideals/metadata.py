@@ -123,13 +123,15 @@ def zenodo_text(cff_text: str) -> str:
 def release_updates(root: Path, version: str, day: date) -> list[FileUpdate]:
     """The new texts of datapackage.json, CITATION.cff and .zenodo.json for release `version` on `day`,
     and of src/aideals/__init__.py when the package's repository holds the toolkit's source."""
+    from aideals.package import read_text
+
     def read(relpath: str) -> str:
         path = root / relpath
         if not path.is_file():
             if relpath == ZENODO:
                 return ""
             raise AidealsError(f"{relpath}: file not found (a release sets its version and date)")
-        return path.read_text(encoding="utf-8")
+        return read_text(path, relpath)
 
     descriptor, citation, zenodo = read(DESCRIPTOR), read(CITATION), read(ZENODO)
     new_citation = set_citation_release(citation, version, day)

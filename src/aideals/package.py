@@ -97,6 +97,16 @@ def resolve_root(package: str | Path | None, given_as: str = "--package") -> Pat
     raise PackageError(f"{p}: no such package directory or descriptor")
 
 
+def read_text(path: Path, label: str) -> str:
+    """The text of the UTF-8 file `path`; a file that is not UTF-8 is a PackageError naming `label`,
+    the line and the byte (README.md, CHANGELOG.md, CITATION.cff that a command reads or rewrites)."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        line = exc.object[: exc.start].count(b"\n") + 1
+        raise PackageError(f"{label}:{line}: not UTF-8 (byte {exc.object[exc.start]:#04x} at offset {exc.start})") from None
+
+
 def _read_json(path: Path, label: str) -> dict:
     try:
         text = path.read_text(encoding="utf-8")

@@ -304,7 +304,7 @@ def check(root: Path, version_text: str, *, dist: Path | None = None, plugins: R
     changelog = root / "CHANGELOG.md"
     if not changelog.is_file():
         raise AidealsError("CHANGELOG.md: not found next to datapackage.json; nothing was written")
-    day = changelog_release_date(changelog.read_text(encoding="utf-8"), version)
+    day = changelog_release_date(package.read_text(changelog, "CHANGELOG.md"), version)
     if day is None:
         raise AidealsError(
             f"CHANGELOG.md has no section `## [{version}] - YYYY-MM-DD`: rename `## [Unreleased]` or add one; "

@@ -21,6 +21,15 @@ SEMVER_RE = re.compile(
     re.ASCII,  # \d is 0-9 only: "1٠.0.0" is not 10.0.0
 )
 TAG_PREFIX = "v"
+# A release's version names its files (dist/X.Y.Z/aideals-X.Y.Z.duckdb) and its git tag, and a file
+# name has at most 255 bytes: a longer version could not be released (nor its numbers be read,
+# Python reading at most 4,300 digits).
+MAX_VERSION_LENGTH = 200
+
+
+def _shown(text: str) -> str:
+    """`text` quoted for an error line, its start only when it is long."""
+    return repr(text) if len(text) <= 60 else f"{text[:40]!r}… ({len(text):,} characters)"
 
 
 @dataclass(frozen=True)
@@ -38,7 +47,10 @@ class Version:
         """Parse `X.Y.Z[-pre][+build]`; raise AidealsError for anything else (a leading `v` included)."""
         m = SEMVER_RE.match(text)
         if not m:
-            raise AidealsError(f"{text!r} is not a semantic version (expected X.Y.Z, e.g. 0.2.0)")
+            raise AidealsError(f"{_shown(text)} is not a semantic version (expected X.Y.Z, e.g. 0.2.0)")
+        if len(text) > MAX_VERSION_LENGTH:
+            raise AidealsError(f"{_shown(text)}: too long for a version (at most {MAX_VERSION_LENGTH} characters: "
+                               "it names the release's files and git tag)")
         pre = tuple(m.group(4).split(".")) if m.group(4) else ()
         return cls(int(m.group(1)), int(m.group(2)), int(m.group(3)), pre, m.group(5) or "")
 
@@ -86,7 +98,7 @@ def versions_from_tags(tags: list[str]) -> list[Version]:
     """The release versions among git tag names (`vX.Y.Z`), sorted by precedence; other tags are ignored."""
     found = []
     for tag in tags:
-        if tag.startswith(TAG_PREFIX) and SEMVER_RE.match(tag[len(TAG_PREFIX) :]):
+        if tag.startswith(TAG_PREFIX) and SEMVER_RE.match(tag[len(TAG_PREFIX) :]) and len(tag) <= MAX_VERSION_LENGTH + 1:
             found.append(Version.parse(tag[len(TAG_PREFIX) :]))
     return sorted(found, key=lambda v: v._key())
 
@@ -153,7 +165,7 @@ def compare_with_release(root: Path, descriptor: dict) -> ReleaseComparison:
     from aideals import gitrepo
 
     version = str(descriptor.get("version", ""))
-    if not SEMVER_RE.match(version):
+    if not SEMVER_RE.match(version) or len(version) > MAX_VERSION_LENGTH:
         return ReleaseComparison(version, None, [])
     tag = Version.parse(version).tag
     try:
