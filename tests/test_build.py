@@ -298,17 +298,24 @@ def private_tempdir(tmp_path, monkeypatch):
     return directory
 
 
-@pytest.mark.parametrize("failure, raised", [(boom, OSError), (interrupt, KeyboardInterrupt)], ids=["oserror", "interrupt"])
+FULL_DISK = "cannot write {}: the disk is full (No space left on device)"
+
+
+@pytest.mark.parametrize("failure, raised", [(boom, AidealsError), (interrupt, KeyboardInterrupt)], ids=["oserror", "interrupt"])
 @pytest.mark.parametrize("step", BUILD_STEPS)
 def test_a_failure_in_any_step_leaves_the_previous_release_untouched(built, monkeypatch, private_tempdir, step, failure, raised):
+    """A step that fails (here: on a full disk, whose error names no file) or is interrupted: the
+    previous release is left whole, and the error names --out (not the temporary directory)."""
     pkg, out, before = built
     populate = None
     if step == "metrics":
         populate = failure
     else:
         monkeypatch.setattr(build, step, failure)
-    with pytest.raises(raised):
+    with pytest.raises(raised) as exc:
         build.build(pkg, out, populate_metrics=populate)
+    if raised is AidealsError:
+        assert (str(exc.value), exc.value.exit_code) == (FULL_DISK.format(out), 2)
     assert snapshot(out) == before
     assert sorted(os.listdir(out.parent)) == ["dist", "pkg", "systmp"]  # no temporary directory left beside it
     assert list(private_tempdir.iterdir()) == []  # nor in the system's temporary directory
@@ -360,8 +367,10 @@ def build_failing_a_rename(built, monkeypatch, fails, error: BaseException) -> N
         real_rename(src, dst)
 
     monkeypatch.setattr(build.os, "rename", rename)
-    with pytest.raises(type(error)):
+    with pytest.raises(AidealsError if isinstance(error, OSError) else type(error)) as exc:
         build.build(pkg, out)
+    if isinstance(error, OSError):  # one line naming --out, not the temporary directory renamed
+        assert str(exc.value) == f"cannot write {out}: {error.strerror}"
     assert snapshot(out) == before
     assert sorted(os.listdir(out.parent)) == ["dist", "pkg"]
 
@@ -383,15 +392,16 @@ def test_a_failed_first_build_removes_the_directory_it_made_for_out(pkg, tmp_pat
     """--out new/dist where new/ does not exist: the build makes new/ for its temporary directory;
     when the build fails, new/ goes too (it is empty: nothing was built)."""
     monkeypatch.setattr(build, "write_release", boom)
-    with pytest.raises(OSError, match="No space left on device"):
+    with pytest.raises(AidealsError) as exc:
         build.build(pkg, tmp_path / "new" / "dist")
+    assert str(exc.value) == FULL_DISK.format(tmp_path / "new" / "dist")
     assert os.listdir(tmp_path) == ["pkg"]
 
 
 def test_a_failed_build_removes_every_directory_it_made_for_out(pkg, tmp_path, monkeypatch):
     """--out a/b/dist with neither a/ nor a/b/: both go when the build fails (a/ was left behind)."""
     monkeypatch.setattr(build, "write_release", boom)
-    with pytest.raises(OSError, match="No space left on device"):
+    with pytest.raises(AidealsError, match="the disk is full"):
         build.build(pkg, tmp_path / "a" / "b" / "dist")
     assert os.listdir(tmp_path) == ["pkg"]
 
@@ -399,7 +409,7 @@ def test_a_failed_build_removes_every_directory_it_made_for_out(pkg, tmp_path, m
 def test_a_failed_build_keeps_an_empty_parent_of_out_that_was_there(pkg, tmp_path, monkeypatch):
     (tmp_path / "new").mkdir()
     monkeypatch.setattr(build, "write_release", boom)
-    with pytest.raises(OSError, match="No space left on device"):
+    with pytest.raises(AidealsError, match="the disk is full"):
         build.build(pkg, tmp_path / "new" / "dist")
     assert sorted(os.listdir(tmp_path)) == ["new", "pkg"]
     assert os.listdir(tmp_path / "new") == []
@@ -542,7 +552,7 @@ def test_a_symbolic_link_named_like_a_release_is_refused_not_dropped(built, tmp_
     assert sorted(p.name for p in out.iterdir() if p.name[0].isdigit()) == (["0.43.0"] if target == "a release" else [])
 
 
-@pytest.mark.parametrize("failure, raised", [(boom, OSError), (interrupt, KeyboardInterrupt)], ids=["oserror", "interrupt"])
+@pytest.mark.parametrize("failure, raised", [(boom, AidealsError), (interrupt, KeyboardInterrupt)], ids=["oserror", "interrupt"])
 @pytest.mark.parametrize("step", ["write_release", "carry_releases", "swap_in"])
 def test_a_failed_build_leaves_the_release_directories_in_place(built_with_releases, monkeypatch, step, failure, raised):
     pkg, out, before = built_with_releases
@@ -973,8 +983,10 @@ def test_a_package_outside_git_builds_reports_and_cites_without_git_installed(tm
 
 def test_a_build_whose_out_cannot_be_made_leaves_no_level_it_made(pkg, tmp_path):
     """`--out a/b/<a name too long>/dist`: a/ and a/b/ are made, the next level fails; both go."""
-    with pytest.raises(OSError):
-        build.build(pkg, tmp_path / "a" / "b" / ("x" * 300) / "dist")
+    out = tmp_path / "a" / "b" / ("x" * 300) / "dist"
+    with pytest.raises(AidealsError) as exc:
+        build.build(pkg, out)
+    assert str(exc.value) == f"cannot write {out}: {out.parent}: File name too long"
     assert os.listdir(tmp_path) == ["pkg"]
 
 
@@ -991,6 +1003,115 @@ def test_a_file_where_outs_parent_should_be_is_named_in_the_error(pkg, tmp_path,
         (tmp_path / "f").write_text("x")
     else:
         (tmp_path / "f").symlink_to(tmp_path / "nowhere")
-    with pytest.raises(FileExistsError) as exc:
+    with pytest.raises(AidealsError) as exc:
         build.build(pkg, tmp_path / "f" / "dist")
-    assert exc.value.filename == str(tmp_path / "f")
+    assert str(exc.value) == f"cannot write {tmp_path / 'f' / 'dist'}: {tmp_path / 'f'}: File exists"
+
+
+def _duckdb_disk_full(path: Path) -> duckdb.IOException:
+    """DuckDB's error when a full disk stops the checkpoint of the release database it writes."""
+    return duckdb.IOException(
+        "IO Error: Detached database 'aideals_release', but CHECKPOINT during DETACH failed. \n"
+        'Checkpoint failed for database "aideals_release". The database has been invalidated. Original error: '
+        f'Could not write file "{path}": No space left on device')
+
+
+@pytest.mark.parametrize("where", ["out", "spill"])
+def test_a_full_disk_during_duckdb_s_writes_names_out_or_tmpdir(built, monkeypatch, capsys, private_tempdir, where):
+    """A build on a full disk said `IO Error: Detached database 'aideals_release', but CHECKPOINT
+    during DETACH failed.`, naming neither the disk nor --out. It names --out and the cause; when
+    DuckDB's spill directory is what fills up, TMPDIR."""
+    from aideals import db
+
+    pkg, out, before = built
+    if where == "out":
+        def fail(con, pkg, path, storage_version):  # as DuckDB fails writing the hidden build directory
+            raise _duckdb_disk_full(path)
+        monkeypatch.setattr(db, "write_tables", fail)
+        expected = f"cannot write {out}: the disk is full (No space left on device)"
+    else:
+        def fail(pkg, path, populate_metrics, progress, limits):
+            raise _duckdb_disk_full(Path(limits["temp_directory"]) / "duckdb_temp_storage-0.tmp")
+        monkeypatch.setattr(build, "write_database", fail)
+        expected = f"cannot write the temporary directory {private_tempdir} (TMPDIR): the disk is full (No space left on device)"
+    rc, stdout, err = run_cli(["build", "--package", str(pkg.root), "--out", str(out)], capsys)
+    assert (rc, stdout, err) == (2, "", f"aideals: error: {expected}\n")
+    assert snapshot(out) == before
+    assert sorted(os.listdir(out.parent)) == ["dist", "pkg", "systmp"]
+
+
+def test_a_duckdb_write_error_of_another_cause_names_out_not_the_hidden_directory(built, monkeypatch, capsys):
+    from aideals import db
+
+    pkg, out, before = built
+
+    def fail(con, pkg, path, storage_version):
+        raise duckdb.IOException(f'IO Error: Could not write file "{path}": Input/output error')
+
+    monkeypatch.setattr(db, "write_tables", fail)
+    rc, _, err = run_cli(["build", "--package", str(pkg.root), "--out", str(out)], capsys)
+    assert (rc, err) == (2, f'aideals: error: cannot write {out}: IO Error: Could not write file "{out}/aideals.duckdb": '
+                            "Input/output error\n")
+    assert snapshot(out) == before
+
+
+def test_no_permission_to_write_beside_out_is_said_of_that_directory(pkg, tmp_path, monkeypatch, capsys):
+    """As another user, `--out /tmp/ro/out` said `/tmp/ro/.out.tmp-24689-bfbd8ad2: Permission
+    denied`, naming a hidden name. Here the refusal is injected where the build first writes beside
+    --out (its lock file), as it is for any user."""
+    out = tmp_path / "ro" / "out"
+    out.parent.mkdir()
+    real_open = os.open
+
+    def no_permission(path, *args, **kwargs):
+        if Path(path).parent == out.parent:
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(build.os, "open", no_permission)
+    rc, _, err = run_cli(["build", "--package", str(pkg.root), "--out", str(out)], capsys)
+    assert (rc, err) == (2, f"aideals: error: cannot write {out}: no permission to write in {out.parent} (Permission denied)\n")
+    assert os.listdir(out.parent) == []
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0,
+                    reason="running as root, whom a read-only directory does not stop from writing")
+def test_a_read_only_directory_holding_out_is_named(pkg, tmp_path, capsys):
+    out = tmp_path / "ro" / "out"
+    out.parent.mkdir()
+    out.parent.chmod(0o555)
+    try:
+        rc, _, err = run_cli(["build", "--package", str(pkg.root), "--out", str(out)], capsys)
+    finally:
+        out.parent.chmod(0o755)
+    assert (rc, err) == (2, f"aideals: error: cannot write {out}: no permission to write in {out.parent} (Permission denied)\n")
+    assert os.listdir(out.parent) == []
+
+
+@pytest.mark.parametrize("name", ["x" * 250, "é" * 127, "y" * 255], ids=["250", "254-bytes", "255"])
+def test_an_out_whose_name_is_long_but_valid_is_built(pkg, tmp_path, name):
+    """A valid name of 250 characters failed (`File name too long`) for the hidden names made
+    beside it (its temporary directory, its lock), which are shortened to fit."""
+    out = tmp_path / name
+    result = build.build(pkg, out)
+    assert result.files == sorted(RELEASE_FILES)
+    assert sorted(os.listdir(tmp_path)) == sorted(["pkg", name])
+
+
+def test_the_hidden_names_beside_a_long_out_fit_and_stay_apart():
+    assert build.hidden_name("dist", ".lock") == ".dist.lock"
+    long = build.hidden_name("a" * 300, ".lock")
+    assert len(long.encode()) == 255 and long.startswith(".aaaa") and long.endswith(".lock")
+    assert build.hidden_name("a" * 300, ".lock") == long  # every build of it takes the same lock
+    assert build.hidden_name("a" * 299 + "b", ".lock") != long
+    assert len(os.fsencode(build.hidden_name("é" * 200, ".tmp-123-abcdef12"))) <= 255
+
+
+def test_an_out_whose_path_is_not_utf8_is_refused_in_one_line(pkg, tmp_path, capsys):
+    """A path with bytes that are not UTF-8 (`/tmp/bad\\xff\\xfename/dist2`) was an internal error
+    (DuckDB's `cannot encode str as UTF-8`): one line showing the bytes, nothing made."""
+    out = tmp_path / os.fsdecode(b"bad\xff\xfename") / "dist2"
+    rc, _, err = run_cli(["build", "--package", str(pkg.root), "--out", str(out)], capsys)
+    assert (rc, err) == (2, f"aideals: error: {tmp_path}/bad\\xff\\xfename/dist2: not a valid UTF-8 path, which DuckDB "
+                            "cannot write a database to: choose another directory; nothing was written\n")
+    assert os.listdir(tmp_path) == ["pkg"]

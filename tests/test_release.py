@@ -685,6 +685,34 @@ def test_ctrl_c_during_the_tag_lets_the_release_complete(tmp_path: Path, monkeyp
     assert (repo / "dist" / "0.2.0" / "SHA256SUMS").is_file()
 
 
+def test_a_full_disk_after_the_release_commit_names_the_release_and_how_to_finish_it(tmp_path: Path, monkeypatch):
+    """Writing dist/0.2.0 on a full disk, after the "Release 0.2.0" commit, said only
+    `<dist>/.release-0.2.0-xxxx/build/aideals.duckdb: No space left on device`: one line naming the
+    release directory, the disk, and the commit a rerun finishes from (as it then does)."""
+    from aideals import release
+    from aideals.errors import AidealsError
+
+    repo = repo_for_0_2_0(tmp_path / "repo")
+    real_assemble = release.assemble
+
+    def full_disk(build_dir, dest, **kwargs):
+        raise OSError(28, "No space left on device", str(build_dir / "aideals.duckdb"))
+
+    monkeypatch.setattr(release, "assemble", full_disk)
+    with pytest.raises(AidealsError) as exc:
+        release.make(release.check(repo, "0.2.0"))
+    commit = git(repo, "rev-parse", "HEAD").strip()
+    assert git(repo, "log", "-1", "--format=%s").strip() == "Release 0.2.0"
+    assert str(exc.value) == (
+        f"cannot write {repo / 'dist' / '0.2.0'}: the disk is full (No space left on device); the release commit "
+        f"{commit[:12]} is made: run `aideals release 0.2.0` again to finish the release"
+    )
+    assert not (repo / "dist").exists()  # the directories it made for the release go with it
+    monkeypatch.setattr(release, "assemble", real_assemble)
+    result = release.make(release.check(repo, "0.2.0"))
+    assert result.commit == commit and git(repo, "rev-parse", "v0.2.0^{commit}").strip() == commit
+
+
 def test_a_version_file_that_cannot_be_written_whole_is_left_as_it_was(tmp_path: Path):
     """The release rewrites datapackage.json, CITATION.cff and .zenodo.json through a temporary
     file renamed over each: a write that fails half-way (here: the file size limit, as a full disk

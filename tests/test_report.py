@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import math
+import os
 import re
 import shutil
 from datetime import date, datetime, timezone
@@ -1242,3 +1243,18 @@ def test_command_warns_as_query_does_when_the_data_changed_after_the_build(tmp_p
     with pytest.raises(SystemExit) as exc:  # an explicit --db is read as given, as query does
         main(["report", "--db", str(root / "dist" / "aideals.duckdb"), "--built-at", "2026-11-23"])
     assert (exc.value.code, capsys.readouterr().err) == (0, written)
+
+
+def test_a_page_that_cannot_be_written_is_named(tmp_path, seed_root, monkeypatch, capsys):
+    """A full disk while writing the page said `aideals: error: No space left on device`, naming no
+    file: the page is named, and no temporary file is left beside it."""
+    (tmp_path / "db").mkdir()
+    path = _release_db(tmp_path / "db" / "aideals.duckdb", seed_root)
+
+    def full_disk(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(report.os, "chmod", full_disk)  # the page is written, not yet renamed into place
+    assert _report_db(path, tmp_path / "out" / "r.html") == 2
+    assert capsys.readouterr().err == f"aideals: error: {tmp_path / 'out' / 'r.html'}: No space left on device\n"
+    assert os.listdir(tmp_path / "out") == []

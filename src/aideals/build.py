@@ -409,7 +409,7 @@ def write_release(
     if comparison.changed:  # the data differ from the release the descriptor names: the build must not pass for it
         descriptor["version"] = comparison.shown
     # DuckDB spills outside the release directory, so nothing of it can end up in the release.
-    with tempfile.TemporaryDirectory(prefix="aideals-build-") as spill:
+    with tempfile.TemporaryDirectory(prefix=SPILL_PREFIX) as spill:
         limits = resource_config(spill)
         rows = write_database(pkg, tmp / DATABASE, populate_metrics, progress, limits)
         write_parquet(pkg, tmp / DATABASE, tmp / "parquet", progress, limits)
@@ -461,9 +461,24 @@ def record_rewritten(build_dir: Path, relpath: str) -> bool:
     return True
 
 
+NAME_MAX = 255  # bytes in a file name, on Linux, macOS and Windows file systems alike
+
+
+def hidden_name(name: str, suffix: str) -> str:
+    """`.<name><suffix>`: the name of a file a build makes beside `name` (its lock, its temporary
+    directory), within NAME_MAX bytes: for a long `name`, its start and a digest of the whole
+    (the same for the same `name`, so that every build of it finds the same lock)."""
+    full = f".{name}{suffix}"
+    if len(os.fsencode(full)) <= NAME_MAX:
+        return full
+    digest = "." + hashlib.sha256(os.fsencode(name)).hexdigest()[:16]
+    room = NAME_MAX - len(os.fsencode(f".{digest}{suffix}"))
+    return f".{os.fsdecode(os.fsencode(name)[:room])}{digest}{suffix}"
+
+
 def lock_path(out: Path) -> Path:
     """The lock file of `out` (a build's --out, the dist/ of a release): `.<name>.lock` beside it."""
-    return out.parent / f".{out.name}.lock"
+    return out.parent / hidden_name(out.name, ".lock")
 
 
 class OutLock:
@@ -522,7 +537,7 @@ class OutLock:
 
 def _sibling(out: Path, role: str) -> Path:
     """A fresh hidden name beside `out`, on the same file system so that rename is atomic."""
-    return out.parent / f".{out.name}.{role}-{os.getpid()}-{secrets.token_hex(4)}"
+    return out.parent / hidden_name(out.name, f".{role}-{os.getpid()}-{secrets.token_hex(4)}")
 
 
 def release_dirs(out: Path) -> list[str]:
@@ -589,19 +604,100 @@ def build(
     progress: Progress | None = None,
     populate_metrics: PopulateMetrics | None = None,
     extra_checks: Iterable[ExtraCheck] = (),
+    shown_as: Path | None = None,
 ) -> BuildResult:
     """Validate `pkg`, refusing invalid data, then write its release to `out` atomically.
 
     `progress` is called with the name of each step as it starts. `populate_metrics` is called
     with the open database after the tables and views are loaded, to fill the `metrics` table;
     without it that table stays empty. `extra_checks` (e.g. from plugins) run with the validation.
+    A file that cannot be written (a full disk, no permission) is an AidealsError naming `out`, or
+    `shown_as` (what the user named: a release's directory, not the build's working one).
     """
+    out = Path(out)
+    shown = shown_as if shown_as is not None else out
+    try:
+        str(out).encode("utf-8")
+    except UnicodeEncodeError:  # bytes that are no UTF-8 in a name (os.fsdecode's surrogates)
+        raise AidealsError(f"{os.fsencode(shown).decode('utf-8', 'backslashreplace')}: not a valid UTF-8 path, which "
+                           "DuckDB cannot write a database to: choose another directory; nothing was written") from None
+    _check_out(out, pkg)
+    tmp = _sibling(out, "tmp")
+    try:
+        return _build(pkg, out, tmp, progress, populate_metrics, extra_checks)
+    except Exception as exc:
+        error = write_error(exc, out, tmp, shown_as)
+        if error is None:
+            raise
+        raise error from exc
+
+
+# What an error writing a file means for the user, by errno (the strerror follows in brackets).
+WRITE_CAUSES = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is used up",
+    errno.EFBIG: "a file is larger than this system allows",
+    errno.EROFS: "its file system is read-only",
+}
+SPILL_PREFIX = "aideals-build-"  # the directory DuckDB spills to, in TMPDIR (write_release)
+
+
+def write_error(exc: BaseException, out: Path, tmp: Path, shown_as: Path | None = None) -> AidealsError | None:
+    """The one-line error (exit 2) of a build of `out` that failed to write a file: `cannot write
+    OUT: the disk is full (No space left on device)`, naming OUT (`shown_as`, else `out`) rather
+    than `tmp`, the hidden directory beside it the build writes first, or TMPDIR when DuckDB
+    failed to spill there. None when `exc` is no failure to write those (an unreadable data file
+    keeps its own message; a bug stays one)."""
+    import tempfile
+
+    from aideals.errors import one_line
+
+    spill = os.path.join(tempfile.gettempdir(), SPILL_PREFIX)
+    def hidden(path: Path) -> bool:  # tmp, the lock, the old build set aside, or a file in them
+        return any(p.parent == out.parent and p.name.startswith(".") for p in (path, *path.parents))
+
+    named = None
+    if isinstance(exc, OSError):
+        code, reason = exc.errno, exc.strerror or str(exc)
+        paths = [Path(os.fsdecode(n)) for n in (exc.filename, exc.filename2) if n is not None]
+        spilled = any(spill in str(path) for path in paths)
+        # out, the folders above it that the build makes, and the hidden names beside it; a write
+        # error (a full disk) names no file
+        ours = code in WRITE_CAUSES or not paths or spilled or any(
+            path == out or path in out.parents or out in path.parents or hidden(path) for path in paths)
+        named = next((path for path in paths if path != out and not hidden(path)), None)
+    elif type(exc).__name__ == "IOException":  # DuckDB's: its text names the file and the OS's reason
+        text = str(exc)
+        code = next((c for c in (*WRITE_CAUSES, errno.EACCES, errno.ENAMETOOLONG) if os.strerror(c) in text), None)
+        # the file as it will be named once the build is renamed into place, not its hidden name
+        reason = os.strerror(code) if code is not None else one_line(exc).replace(str(tmp), str(shown_as or out))
+        spilled = spill in text
+        ours = code in WRITE_CAUSES or spilled or str(tmp) in text or str(tmp.resolve()) in text
+        paths = []
+    else:
+        return None
+    if not ours:
+        return None
+    where = f"the temporary directory {tempfile.gettempdir()} (TMPDIR)" if spilled else str(shown_as or out)
+    if code in WRITE_CAUSES:
+        return AidealsError(f"cannot write {where}: {WRITE_CAUSES[code]} ({reason})")
+    if code in (errno.EACCES, errno.EPERM) and paths:
+        return AidealsError(f"cannot write {where}: no permission to write in {paths[0].parent} ({reason})")
+    # a folder above out that is a file, a name too long: named, as the temporary ones are not
+    return AidealsError(f"cannot write {where}: {f'{named}: ' if named and not spilled else ''}{reason}")
+
+
+def _build(
+    pkg: Package,
+    out: Path,
+    tmp: Path,
+    progress: Progress | None,
+    populate_metrics: PopulateMetrics | None,
+    extra_checks: Iterable[ExtraCheck],
+) -> BuildResult:
     from aideals.versioning import compare_with_release
 
-    out = Path(out)
-    _check_out(out, pkg)
     made = make_dirs(out.parent)
-    tmp = _sibling(out, "tmp")
     lock = None
     try:
         lock = OutLock(out)  # one build or release into `out` at a time: a second one refuses

@@ -414,20 +414,36 @@ def make(plan: ReleasePlan, *, progress=None, on_released=None) -> ReleaseResult
     import aideals
     from aideals import gitrepo, package
     from aideals.atomic import replace_text
-    from aideals.build import OutLock, build, make_dirs, remove_empty
+    from aideals.build import OutLock, build, make_dirs, remove_empty, write_error
+
+    commit = None
+
+    def said(exc: BaseException) -> BaseException:
+        """A failure to write dist/ (a full disk), as one line naming the release directory."""
+        error = write_error(exc, plan.out, plan.out) if isinstance(exc, Exception) else None
+        if error is None:
+            return exc
+        if commit is not None:
+            error = AidealsError(f"{error}; the release commit {commit[:12]} is made: run `aideals release "
+                                 f"{plan.version}` again to finish the release")
+        return error
 
     # The working directory first: if it cannot be made, nothing has been changed yet.
-    made = make_dirs(plan.out.parent)
     lock = None
+    made: list[Path] = []
     try:
+        made = make_dirs(plan.out.parent)
         # No build or other release into dist/ meanwhile: a build moves dist/X.Y.Z/ directories.
         lock = OutLock(plan.out.parent)
         work = Path(tempfile.mkdtemp(prefix=f".release-{plan.version}-", dir=plan.out.parent))
-    except BaseException:
+    except BaseException as exc:
         if lock is not None:
             lock.release()
         remove_empty(made)
-        raise
+        error = said(exc)
+        if error is exc:
+            raise
+        raise error from exc
     changed = [u for u in plan.updates if u.changed]
     running = aideals.__version__
     head = gitrepo.resolve_commit(plan.repo, "HEAD")
@@ -441,7 +457,7 @@ def make(plan: ReleasePlan, *, progress=None, on_released=None) -> ReleaseResult
             plugins = plan.plugins
             result = build(package.load(plan.root), work / "build", progress=progress,
                            populate_metrics=plugins.populate if plugins is not None else None,
-                           extra_checks=plugins.checks if plugins is not None else ())
+                           extra_checks=plugins.checks if plugins is not None else (), shown_as=plan.out)
             if changed:
                 paths = [str((plan.root / u.relpath).relative_to(plan.repo)) for u in changed]
                 subject, body = _commit_message(plan)
@@ -489,12 +505,15 @@ def make(plan: ReleasePlan, *, progress=None, on_released=None) -> ReleaseResult
             result = ReleaseResult(plan, commit, manifest, warnings)
             if on_released is not None:
                 on_released(result)
-    except BaseException:
+    except BaseException as exc:
         # A failed release leaves no dist/ it made behind: the directories it created, if empty.
         shutil.rmtree(work, ignore_errors=True)
         lock.release()
         remove_empty(made)
-        raise
+        error = said(exc)
+        if error is exc:
+            raise
+        raise error from exc
     return result
 
 

@@ -1773,8 +1773,10 @@ def write_report(
             fh.write(page)
         os.chmod(tmp, 0o644)
         os.replace(tmp, out)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError) and exc.errno and not exc.filename:  # a full disk: name the page, not no file
+            raise OSError(exc.errno, exc.strerror, str(out)) from exc
         raise
     return out
 
