@@ -465,3 +465,31 @@ def test_verify_shows_names_with_control_characters_escaped(tmp_path, capsys):
     out, err = capsys.readouterr()
     assert (exc.value.code, err) == (1, f"{warning}{shown}: 1 mismatch in 1 files checked\n")
     assert "\n" not in out.rstrip("\n") and out.startswith("a.csv: sha256: expected ")
+
+
+@pytest.mark.parametrize("encoding, named", [("latin-1", "iso8859-1"), ("cp1252", "cp1252")])
+def test_output_that_its_encoding_cannot_hold_stops_in_one_line(tmp_path, encoding, named):
+    """PYTHONIOENCODING=latin-1 and data in Chinese was an internal error (UnicodeEncodeError, exit
+    3): one line naming the character and what to set, exit 2. What the encoding holds is
+    written as it is (é in latin-1), never altered."""
+    import os
+    import subprocess
+    import sys
+
+    import duckdb
+
+    duckdb.connect(str(tmp_path / "empty.duckdb")).close()
+    env = {**os.environ, "PYTHONIOENCODING": encoding}
+    env.pop("AIDEALS_DEBUG", None)
+
+    def query(sql):
+        return subprocess.run([sys.executable, "-m", "aideals", "query", "--db", str(tmp_path / "empty.duckdb"),
+                               "--format", "csv", sql], env=env, capture_output=True, timeout=120)
+
+    proc = query("SELECT '中文' AS name")
+    assert (proc.returncode, proc.stdout) == (2, b"")
+    assert proc.stderr.decode(encoding) == (
+        f"aideals: error: standard output is encoded as {named} (PYTHONIOENCODING or the locale), which cannot "
+        "write U+4E2D (CJK UNIFIED IDEOGRAPH-4E2D): set PYTHONIOENCODING=utf-8\n")
+    proc = query("SELECT 'café' AS name")
+    assert (proc.returncode, proc.stdout, proc.stderr) == (0, "name\ncafé\n".encode(encoding), b"")

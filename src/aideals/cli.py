@@ -10,6 +10,7 @@ import importlib
 import os
 import pkgutil
 import sys
+from typing import NoReturn
 
 import click
 
@@ -89,6 +90,35 @@ def click_message(exc: click.ClickException) -> str:
     return message
 
 
+STDOUT_ERRORS = "aideals-stdout"  # the codec error handler of standard output (see _strict_stdout)
+
+
+def _stdout_cannot_encode(exc: UnicodeError) -> NoReturn:
+    """A character that standard output's encoding cannot hold: one line saying so and what to
+    set, exit 2, rather than a traceback, or the data written altered (`?`, `\\u4e2d`)."""
+    import unicodedata
+
+    from aideals.errors import AidealsError
+
+    if not isinstance(exc, UnicodeEncodeError):
+        raise exc
+    char = exc.object[exc.start]
+    # the character by its code and name: stderr, in the same encoding, could not show it either
+    name = unicodedata.name(char, "")
+    encoding = getattr(sys.stdout, "encoding", None) or exc.encoding  # a codec's own name may be "charmap"
+    raise AidealsError(f"standard output is encoded as {encoding} (PYTHONIOENCODING or the locale), which cannot "
+                       f"write U+{ord(char):04X}{f' ({name})' if name else ''}: set PYTHONIOENCODING=utf-8")
+
+
+def _strict_stdout() -> None:
+    """Make a character that standard output cannot encode an AidealsError (_stdout_cannot_encode)."""
+    import codecs
+
+    codecs.register_error(STDOUT_ERRORS, _stdout_cannot_encode)
+    if sys.stdout is not None and hasattr(sys.stdout, "reconfigure") and sys.stdout.errors == "strict":
+        sys.stdout.reconfigure(errors=STDOUT_ERRORS)
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI, turning errors into one line on stderr and an exit code.
 
@@ -103,6 +133,7 @@ def main(argv: list[str] | None = None) -> None:
     if debug and argv is None:  # the commands' warnings (a skipped plugin's traceback) read it too
         os.environ[DEBUG_ENV] = "1"
     if argv is None:  # SIGTERM as Ctrl-C, both noted (see errors.install_signal_handlers)
+        _strict_stdout()
         install_signal_handlers()
     try:
         rc = cli.main(args=_debug_first(args), prog_name="aideals", standalone_mode=False)
