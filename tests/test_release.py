@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from aideals import metadata
+from aideals.errors import AidealsError
 from conftest import AIDEALS_WITHOUT_INSTALLED_PLUGINS, ROOT, read_csv
 
 PACKAGE_FILES = ("datapackage.json", "data", "schemas", "plugins", "CHANGELOG.md", "CITATION.cff", ".zenodo.json",
@@ -419,7 +420,8 @@ def test_a_dist_directory_that_cannot_be_made_changes_nothing(repo: Path):
     """--dist under a file: the release's working directory cannot be made, which is found before
     any metadata file is written; one line, exit 2, the work tree as it was."""
     message = refuse(repo, "0.1.0", "--dist", str(repo / "README.md" / "sub"))
-    assert message == f"{repo / 'README.md'}: File exists"  # the file in the way is named
+    # the release directory, and the file in the way
+    assert message == f"cannot write {repo / 'README.md' / 'sub' / '0.1.0'}: {repo / 'README.md'}: File exists"
 
 
 def test_a_major_release_after_its_prerelease_may_still_change_the_schemas(repo: Path):
@@ -690,7 +692,6 @@ def test_a_full_disk_after_the_release_commit_names_the_release_and_how_to_finis
     `<dist>/.release-0.2.0-xxxx/build/aideals.duckdb: No space left on device`: one line naming the
     release directory, the disk, and the commit a rerun finishes from (as it then does)."""
     from aideals import release
-    from aideals.errors import AidealsError
 
     repo = repo_for_0_2_0(tmp_path / "repo")
     real_assemble = release.assemble
@@ -829,14 +830,15 @@ def test_a_release_whose_working_directory_cannot_be_made_leaves_no_dist(repo: P
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(tempfile, "mkdtemp", mkdtemp)
-    with pytest.raises(OSError, match="No space left on device"):
+    with pytest.raises(AidealsError) as exc:
         release.make(plan)
+    assert str(exc.value) == f"cannot write {plan.out}: the disk is full (No space left on device)"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["repo"]
     assert snapshot_state(repo) == before
     # an empty dist/ that was there before the release is not the release's to remove
     (tmp_path / "kept").mkdir()
     plan = release.check(repo, "0.1.0", dist=tmp_path / "kept")
-    with pytest.raises(OSError, match="No space left on device"):
+    with pytest.raises(AidealsError, match="the disk is full"):
         release.make(plan)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["kept", "repo"]
 

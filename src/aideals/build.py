@@ -473,7 +473,13 @@ def hidden_name(name: str, suffix: str) -> str:
         return full
     digest = "." + hashlib.sha256(os.fsencode(name)).hexdigest()[:16]
     room = NAME_MAX - len(os.fsencode(f".{digest}{suffix}"))
-    return f".{os.fsdecode(os.fsencode(name)[:room])}{digest}{suffix}"
+    start, size = "", 0
+    for char in name:  # whole characters: a cut inside é's two bytes is no UTF-8, which DuckDB refuses
+        size += len(os.fsencode(char))
+        if size > room:
+            break
+        start += char
+    return f".{start}{digest}{suffix}"
 
 
 def lock_path(out: Path) -> Path:
@@ -662,8 +668,8 @@ def write_error(exc: BaseException, out: Path, tmp: Path, shown_as: Path | None 
         paths = [Path(os.fsdecode(n)) for n in (exc.filename, exc.filename2) if n is not None]
         spilled = any(spill in str(path) for path in paths)
         # out, the folders above it that the build makes, and the hidden names beside it; a write
-        # error (a full disk) names no file
-        ours = code in WRITE_CAUSES or not paths or spilled or any(
+        # error (a full disk) names no file. Any other file (a release's version file) is not ours.
+        ours = not paths or spilled or any(
             path == out or path in out.parents or out in path.parents or hidden(path) for path in paths)
         named = next((path for path in paths if path != out and not hidden(path)), None)
     elif type(exc).__name__ == "IOException":  # DuckDB's: its text names the file and the OS's reason
