@@ -54,6 +54,33 @@ def test_resource_config_reads_the_environment(monkeypatch):
     assert db.resource_config(Path("/y")) == {"memory_limit": "3GB", "temp_directory": "/y", "threads": 2}
 
 
+def test_no_connection_prints_duckdb_s_progress_bar(tmp_path):
+    """DuckDB prints a progress bar on standard output once a query runs over 2 s, even into a
+    pipe: before the JSON of `validate --json`, or into the rows of `query --format csv`. Every
+    connection is made by db.connect, which turns it off (the sandboxed reader too, before its
+    configuration is locked)."""
+    import ast
+
+    con = db.connect(":memory:", config=db.resource_config(tmp_path))
+    assert con.sql("SELECT current_setting('enable_progress_bar')").fetchall() == [(False,)]
+    duckdb.connect(str(tmp_path / "r.duckdb")).close()
+    ro = db.connect_readonly(tmp_path / "r.duckdb")
+    assert ro.sql("SELECT current_setting('enable_progress_bar'), current_setting('lock_configuration')").fetchall() \
+        == [(False, True)]
+    src = Path(db.__file__).parent
+    direct = []
+    for path in sorted(src.rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if (isinstance(node, ast.Attribute) and node.attr == "connect" and isinstance(node.value, ast.Name)
+                    and node.value.id == "duckdb"):
+                direct.append(f"{path.relative_to(src)}:{node.lineno}")
+    assert direct == ["db.py:" + str(_line_of(src / "db.py", "con = duckdb.connect(database"))]
+
+
+def _line_of(path: Path, text: str) -> int:
+    return next(i for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if text in line)
+
+
 # Validate: bounded findings ---------------------------------------------------------------------
 
 

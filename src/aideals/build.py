@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING
 from aideals.errors import AidealsError
 from aideals.package import DESCRIPTOR, RESOURCE_NAMES, Package
 from aideals.verify import BUILD_MANIFEST, file_digest
+from aideals.db import connect as db_connect  # DuckDB without its progress bar on stdout
 
 if TYPE_CHECKING:
     import duckdb
@@ -315,12 +316,11 @@ def write_database(
     the views and metrics are added; otherwise the tables are loaded from the CSVs.
     `limits`: DuckDB settings bounding memory (aideals.db.resource_config), as for validate.
     """
-    import duckdb
 
     from aideals import db
 
     tables_written = path.exists()
-    con = duckdb.connect(str(path), config={**(limits or {}), "storage_compatibility_version": STORAGE_COMPATIBILITY})
+    con = db_connect(str(path), config={**(limits or {}), "storage_compatibility_version": STORAGE_COMPATIBILITY})
     try:
         if tables_written:
             db.create_views(con)
@@ -351,12 +351,11 @@ def write_parquet(
     pkg: Package, database: Path, parquet_dir: Path, progress: Progress | None, limits: dict | None = None
 ) -> None:
     """Export each table of the database to `<parquet_dir>/<table>.parquet`, reproducibly."""
-    import duckdb
 
     from aideals.db import quote_ident
 
     parquet_dir.mkdir()
-    con = duckdb.connect(str(database), read_only=True, config=dict(limits or {}))
+    con = db_connect(str(database), read_only=True, config=dict(limits or {}))
     try:
         con.execute("SET threads = 1")
         for table in PARQUET_TABLES:
@@ -372,13 +371,12 @@ def write_report(
     pkg: Package, database: Path, out: Path, descriptor: dict, progress: Progress | None, limits: dict | None = None
 ) -> None:
     """Write the report page from the finished database (its date from SOURCE_DATE_EPOCH, else now)."""
-    import duckdb
 
     from aideals import report
 
     if progress:
         progress("writing report.html")
-    con = duckdb.connect(str(database), read_only=True, config=dict(limits or {}))
+    con = db_connect(str(database), read_only=True, config=dict(limits or {}))
     try:
         version = str(descriptor.get("version", pkg.version))
         report.write_report(con, out, version=version, built_at=report.parse_built_at(None), descriptor=descriptor)

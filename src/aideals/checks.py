@@ -71,6 +71,7 @@ from aideals.db import DUCKDB_TYPES, quote_ident, quote_literal
 from aideals.errors import not_a_file
 from aideals.findings import Finding
 from aideals.package import Package
+from aideals.db import connect as db_connect
 
 if TYPE_CHECKING:
     import duckdb
@@ -166,7 +167,6 @@ def builtin_checks() -> list[ExtraCheck]:
 
 def connect() -> tuple[duckdb.DuckDBPyConnection, str]:
     """An in-memory DuckDB with bounded memory and a temporary directory to spill to."""
-    import duckdb
 
     from aideals.db import resource_config
 
@@ -175,7 +175,7 @@ def connect() -> tuple[duckdb.DuckDBPyConnection, str]:
     config["preserve_insertion_order"] = True  # row numbers are the order of rows in the file
     # A long IN list (an enum) becomes a hash join, which does not keep the order of the rows.
     config["disabled_optimizers"] = "in_clause"
-    return duckdb.connect(":memory:", config=config), tmp
+    return db_connect(":memory:", config=config), tmp
 
 
 def validate(
@@ -209,7 +209,6 @@ def _plugin_connection(con: duckdb.DuckDBPyConnection, tables: Iterable[str], tm
     database opened read-only (DROP, INSERT, CREATE...), and with external access disabled and the
     configuration locked a check can neither read nor write files, ATTACH nor install extensions.
     """
-    import duckdb
 
     from aideals import db
 
@@ -223,7 +222,7 @@ def _plugin_connection(con: duckdb.DuckDBPyConnection, tables: Iterable[str], tm
             con.execute(f"CREATE TABLE aideals_plugin_checks.{table} AS SELECT * FROM {source}.{table}")
     finally:
         con.execute("DETACH aideals_plugin_checks")
-    writer = duckdb.connect(str(path))
+    writer = db_connect(str(path))
     try:
         db.create_views(writer)
     finally:

@@ -85,14 +85,27 @@ def locked_limits(temp_directory: str | Path) -> dict[str, object]:
 # Settings, given when a database file is opened (before DuckDB reads it), that keep a connection
 # inside that file: no file, URL or other database read (read_text, ATTACH ...), no extension
 # installed (downloaded) or loaded, which DuckDB would otherwise do for a SQLite file or an `md:`
-# name, and no setting changed back.
+# name; connect(lock=True) then locks the configuration, so that no setting is changed back.
 SANDBOX_CONFIG: dict[str, object] = {
     "enable_external_access": False,
     "autoinstall_known_extensions": False,
     "autoload_known_extensions": False,
-    "lock_configuration": True,
 }
 DUCKDB_MAGIC = b"DUCK"  # bytes 8 to 11 of a DuckDB database file (after the header's checksum)
+
+
+def connect(database: str = ":memory:", *, read_only: bool = False, config: dict[str, object] | None = None,
+            lock: bool = False) -> duckdb.DuckDBPyConnection:
+    """duckdb.connect with DuckDB's progress bar off: past 2 s a query prints it on standard
+    output, into the JSON of `validate --json` or the result of `query`. It is a setting of the
+    connection (not one `config` can give), so `lock` (lock_configuration) is set after it."""
+    import duckdb
+
+    con = duckdb.connect(database, read_only=read_only, config=dict(config or {}))
+    con.execute("SET enable_progress_bar = false")
+    if lock:
+        con.execute("SET lock_configuration = true")
+    return con
 
 
 def connect_readonly(path: str | Path, limits: dict[str, object] | None = None) -> duckdb.DuckDBPyConnection:
@@ -114,7 +127,7 @@ def connect_readonly(path: str | Path, limits: dict[str, object] | None = None) 
         raise AidealsError(not_one)
     try:
         # an absolute path: DuckDB reads a name such as `md:x` or `sqlite:x` as another database's
-        return duckdb.connect(os.path.abspath(path), read_only=True, config={**(limits or {}), **SANDBOX_CONFIG})
+        return connect(os.path.abspath(path), read_only=True, config={**(limits or {}), **SANDBOX_CONFIG}, lock=True)
     except duckdb.Error as exc:
         raise AidealsError(f"{path}: cannot open as a DuckDB database: {one_line(exc)}") from None
 
@@ -200,8 +213,7 @@ def load(con: duckdb.DuckDBPyConnection, pkg: Package) -> None:
 
 def connect_memory(pkg: Package) -> duckdb.DuckDBPyConnection:
     """An in-memory database holding the package's tables and views."""
-    import duckdb
 
-    con = duckdb.connect(":memory:")
+    con = connect(":memory:")
     load(con, pkg)
     return con

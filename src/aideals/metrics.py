@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from aideals.errors import AidealsError
 from aideals.plugins import NAME_PATTERN, Plugins, PluginProblem, current_traceback
+from aideals.db import connect as db_connect  # DuckDB without its progress bar on stdout
 
 if TYPE_CHECKING:
     import duckdb
@@ -197,13 +198,12 @@ def readonly_database(pkg: Package, database: Path | None = None) -> Iterator[du
         finally:
             con.close()
         return
-    import duckdb
 
     from aideals import build
 
     with tempfile.TemporaryDirectory(prefix="aideals-metrics-") as tmp:
         tmp_path = Path(tmp) / "aideals.duckdb"
-        writer = duckdb.connect(str(tmp_path))
+        writer = db_connect(str(tmp_path))
         try:
             build.load_valid(writer, pkg, refused="no metric was computed")
         finally:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from aideals.errors import AidealsError, one_line
 from aideals.package import Package
+from aideals.db import connect as db_connect  # DuckDB without its progress bar on stdout
 
 if TYPE_CHECKING:
     import duckdb
@@ -112,13 +113,12 @@ def open_in_memory(pkg: Package, spill: Path | None = None) -> duckdb.DuckDBPyCo
     """Validate the package and load it into a sandboxed in-memory database (when there is no
     build), within AIDEALS_MEMORY_LIMIT and AIDEALS_THREADS, spilling to the directory `spill`
     (DuckDB's default is `.tmp` in the current directory): the caller removes it."""
-    import duckdb
 
     from aideals import build
     from aideals.db import resource_config
 
     config = resource_config(spill) if spill is not None else {}
-    con = duckdb.connect(":memory:", config=config)
+    con = db_connect(":memory:", config=config)
     try:
         build.load_valid(con, pkg, refused="the query did not run")
         sandbox(con)

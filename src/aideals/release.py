@@ -41,6 +41,7 @@ from aideals.errors import AidealsError
 from aideals.metadata import FileUpdate
 from aideals.verify import file_digest
 from aideals.versioning import Version
+from aideals.db import connect as db_connect  # DuckDB without its progress bar on stdout
 
 if TYPE_CHECKING:
     from aideals.metrics import MetricsRun
@@ -105,9 +106,8 @@ def row_counts(build_dir: Path) -> dict[str, int]:
     """Rows of each table: from the build's DuckDB database (metrics included), else from its CSVs."""
     db_path = build_dir / "aideals.duckdb"
     if db_path.is_file():
-        import duckdb
 
-        with duckdb.connect(str(db_path), read_only=True) as con:
+        with db_connect(str(db_path), read_only=True) as con:
             names = [r[0] for r in con.execute(
                 "SELECT table_name FROM information_schema.tables "
                 "WHERE table_type = 'BASE TABLE' AND table_schema = 'main' ORDER BY table_name"

@@ -25,6 +25,7 @@ from datetime import date, datetime, timedelta, timezone
 from importlib import resources as importlib_resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from aideals.db import connect as db_connect  # DuckDB without its progress bar on stdout
 
 if TYPE_CHECKING:
     import duckdb
@@ -2050,7 +2051,7 @@ def report_from_source(source: ReportSource, out: Path, *, built_at: datetime | 
 
         assert source.root is not None
         pkg = package_mod.load(source.root)
-        con = duckdb.connect(":memory:")
+        con = db_connect(":memory:")
         build.load_valid(con, pkg, refused="no report was written")
         # as a build would: the metrics of the built-in and installed plugins (a failing one warned of)
         from aideals import metrics

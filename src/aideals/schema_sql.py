@@ -15,6 +15,7 @@ import functools
 import re
 import threading
 from dataclasses import dataclass, field
+from aideals.db import connect as db_connect  # DuckDB without its progress bar on stdout
 
 
 # Python's Decimal() grammar (what frictionless accepts for a number), on the stripped cell.
@@ -88,7 +89,7 @@ def regex_problem(pattern: str) -> str | None:
 
     with _REGEX_LOCK:
         if not _REGEX_CON:
-            _REGEX_CON.append(duckdb.connect(":memory:", config={"threads": 1}))
+            _REGEX_CON.append(db_connect(":memory:", config={"threads": 1}))
         try:
             _REGEX_CON[0].execute("SELECT regexp_matches('', ?)", [pattern]).fetchall()
         except duckdb.Error as exc:
