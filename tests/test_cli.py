@@ -339,6 +339,16 @@ sys.meta_path.insert(0, InterruptAt())
 """
 
 
+def _empty_database(tmp_path) -> str:
+    """A DuckDB file to query: the same in every checkout (a clone has no dist/aideals.duckdb, and
+    query would first say it loads the package in memory)."""
+    import duckdb
+
+    path = tmp_path / "empty.duckdb"
+    duckdb.connect(str(path)).close()
+    return str(path)
+
+
 def _console_script() -> list[str]:
     """The `aideals` command as pip's launcher runs the entry point pyproject.toml declares."""
     import sys
@@ -373,8 +383,8 @@ def test_ctrl_c_at_any_point_is_one_line_and_exit_130(tmp_path, entry, module):
     env = {**os.environ, "PYTHONPATH": str(tmp_path), "AIDEALS_TEST_INTERRUPT_AT": module}
     env.pop("AIDEALS_DEBUG", None)
     command = _console_script() if entry == "console-script" else [sys.executable, "-m", "aideals"]
-    proc = subprocess.run([*command, "query", "SELECT 1"], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=120)
+    proc = subprocess.run([*command, "query", "--db", _empty_database(tmp_path), "SELECT 1"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=120)
     assert (proc.returncode, proc.stdout, proc.stderr) == (130, "", "aideals: aborted\n")
 
 
@@ -387,8 +397,8 @@ def test_the_interrupt_hook_of_these_tests_is_used(tmp_path):
 
     (tmp_path / "sitecustomize.py").write_text(INTERRUPTING_SITECUSTOMIZE, encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": str(tmp_path), "AIDEALS_TEST_INTERRUPT_AT": "no.such.module"}
-    proc = subprocess.run([*_console_script(), "query", "SELECT 1 AS one", "--format", "csv"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=120)
+    proc = subprocess.run([*_console_script(), "query", "--db", _empty_database(tmp_path), "SELECT 1 AS one", "--format",
+                           "csv"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, "one\n1\n", "")
 
 
