@@ -503,3 +503,24 @@ def test_output_that_its_encoding_cannot_hold_stops_in_one_line(tmp_path, encodi
         "write U+4E2D (CJK UNIFIED IDEOGRAPH-4E2D): set PYTHONIOENCODING=utf-8\n")
     proc = query("SELECT 'café' AS name")
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, "name\ncafé\n".encode(encoding), b"")
+
+
+@pytest.mark.parametrize("args", [["cite"], ["validate", "--json"], ["build", "--out", "out"]], ids=["cite", "validate-json", "build"])
+def test_a_closed_standard_output_is_refused_before_any_work(tmp_path, args):
+    """`aideals cite >&-` (or validate --json) printed nothing and exited 0: its result was lost.
+    Every command prints its result or summary on standard output, so a closed one is refused
+    before any work, in one line, exit 2 (a build is not made and then reported as failed)."""
+    import os
+    import subprocess
+
+    from conftest import AIDEALS_WITHOUT_INSTALLED_PLUGINS
+    from fixture_packages import make_package
+
+    package = make_package(tmp_path / "pkg")
+    env = {k: v for k, v in os.environ.items() if k != "AIDEALS_DEBUG"}
+    proc = subprocess.run([*AIDEALS_WITHOUT_INSTALLED_PLUGINS, *args, "--package", str(package)], cwd=tmp_path, env=env,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=120,
+                          preexec_fn=lambda: os.close(1))
+    assert (proc.returncode, proc.stderr) == (2, "aideals: error: standard output is closed: every command prints its "
+                                              "result or summary there (send it to a file, a pipe or /dev/null)\n")
+    assert not (tmp_path / "out").exists()

@@ -739,7 +739,8 @@ def test_a_closed_standard_output_is_an_error(release):
     proc = subprocess.run(_aideals(release, "SELECT 1"), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                           timeout=60, preexec_fn=lambda: os.close(1))
     assert (proc.returncode, proc.stderr) == (
-        2, "aideals: error: query: standard output is closed: the result would be lost (send it to a file or a pipe)\n")
+        2, "aideals: error: standard output is closed: every command prints its result or summary there (send it to a "
+        "file, a pipe or /dev/null)\n")
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full here")

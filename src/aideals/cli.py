@@ -133,6 +133,10 @@ def main(argv: list[str] | None = None) -> None:
     if debug and argv is None:  # the commands' warnings (a skipped plugin's traceback) read it too
         os.environ[DEBUG_ENV] = "1"
     if argv is None:  # SIGTERM as Ctrl-C, both noted (see errors.install_signal_handlers)
+        if sys.stdout is None:  # started with it closed (`>&-`): what a command prints would be lost
+            click.echo("aideals: error: standard output is closed: every command prints its result or summary "
+                       "there (send it to a file, a pipe or /dev/null)", err=True)
+            sys.exit(2)
         _strict_stdout()
         install_signal_handlers()
     try:

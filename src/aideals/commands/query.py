@@ -51,15 +51,11 @@ def command(sql: str, db_path: Path | None, fmt: str, package: str | None) -> No
                        WHERE to_party = 'openai' AND unit = 'USD' ORDER BY value_high DESC"
         aideals query "SELECT * FROM consensus WHERE sources_disagree" --format csv
     """
-    import sys
 
     from aideals import build
     from aideals import package as packages
     from aideals import query as querying
-    from aideals.errors import AidealsError
 
-    if sys.stdout is None:  # started with standard output closed (`>&-`): the result would be lost
-        raise AidealsError("query: standard output is closed: the result would be lost (send it to a file or a pipe)")
     pkg = None
     if db_path is None:
         pkg = packages.load(packages.resolve_root(package))
