@@ -410,8 +410,10 @@ def test_the_interrupt_hook_of_these_tests_is_used(tmp_path):
         (["validate", "--package", "/nonexistent/a\x1b[31mred"],
          "/nonexistent/a\\u001b[31mred: no such package directory or descriptor"),
         (["build", "--package", "/nonexistent/p\rq\tr"], "/nonexistent/p\\rq\\tr: no such package directory or descriptor"),
+        (["validate", "--package", "/nonexistent/cod\u202eexe.csv"],
+         "/nonexistent/cod\\u202eexe.csv: no such package directory or descriptor"),
     ],
-    ids=["diff", "verify", "validate-escape", "build-cr-tab"],
+    ids=["diff", "verify", "validate-escape", "build-cr-tab", "validate-bidi"],
 )
 def test_a_control_character_in_an_argument_stays_on_the_error_line(capsys, monkeypatch, args, line):
     """Finding: a newline in an argument split the error line in two (`aideals: error: HEAD` /

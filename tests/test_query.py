@@ -584,6 +584,15 @@ def test_table_and_markdown_show_control_characters_escaped(capsys, release):
     assert (rc, out, err) == (0, f"| x\\x1by |\n|---|\n| {shown} |\n", "")
 
 
+def test_the_table_shows_bidirectional_controls_escaped(capsys, release):
+    """U+202E (right-to-left override) and its kin reorder what a terminal shows: `abc` then
+    U+202E then `fed` reads as `abcdef`. The table shows them escaped; csv to a pipe keeps them."""
+    rc, out, err = q(capsys, release, "SELECT 'abc' || chr(8238) || 'fed' || chr(8294) || 'x' AS s")
+    assert (rc, out, err) == (0, "s\n" + "-" * 19 + "\nabc\\u202efed\\u2066x\n(1 row)\n", "")
+    rc, out, err = q(capsys, release, "SELECT 'abc' || chr(8238) || 'fed' AS s", "--format", "csv")
+    assert (rc, out, err) == (0, "s\nabc\u202efed\n", "")
+
+
 def test_csv_to_a_terminal_shows_control_characters_escaped(release):
     """On a terminal csv is read, not saved: its values' control characters are escaped (not a
     line break within a quoted value)."""

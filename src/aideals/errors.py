@@ -20,11 +20,12 @@ def debug_on() -> bool:
 def visible(text: str) -> str:
     """`text` with the characters a terminal does not show, or shows as a line break, written as
     escapes (\\n, \\r, \\t, \\u001b...; C1 characters too, U+009B being a terminal's one-character
-    CSI): a value with a newline or an escape sequence (a path, a revision, a cell) then stays on
-    its line of a message, and shows what it holds."""
+    CSI, and the bidirectional controls, U+202E and kin, which reorder what is shown): a value
+    with a newline or an escape sequence (a path, a revision, a cell) then stays on its line of a
+    message, and shows what it holds."""
     import re
 
-    return re.sub(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ufeff]",
+    return re.sub(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ufeff]",
                   lambda m: {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(m.group(), f"\\u{ord(m.group()):04x}"), text)
 
 

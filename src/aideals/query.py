@@ -462,15 +462,19 @@ def _text(value: Any, null: str) -> str:
 # Control characters (C0 but for the line break, DEL, C1): a terminal obeys ESC sequences (clear
 # the screen, colour, set the window title ...), a carriage return rewrites the line. The table
 # and markdown formats show them escaped always, csv on a terminal; to a file or a pipe csv and
-# json write every value as it is (json escapes them, as JSON does).
-_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+# json write every value as it is (json escapes them, as JSON does). The table and markdown escape
+# the bidirectional controls too (U+202E and kin), which reorder what a terminal shows: a cell
+# would seem to hold another text than it does.
+_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 _NAMED = {"\t": "\\t", "\r": "\\r"}
 _JSON_CONTROL = re.compile("[\x7f-\x9f]")  # json.dumps escapes C0 already
 
 
 def _shown(text: str) -> str:
-    """`text` with its control characters (but the line break) written as escapes: `\\x1b`, `\\t`."""
-    return _CONTROL.sub(lambda m: _NAMED.get(m[0], f"\\x{ord(m[0]):02x}"), text)
+    """`text` with its control characters (but the line break) written as escapes: `\\x1b`, `\\t`,
+    `\\u202e`."""
+    return _CONTROL.sub(lambda m: _NAMED.get(m[0], f"\\x{ord(m[0]):02x}" if ord(m[0]) < 0x100 else f"\\u{ord(m[0]):04x}"),
+                        text)
 
 
 def _is_number(value: Any) -> bool:
