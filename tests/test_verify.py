@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import hashlib
 import json
 import subprocess
@@ -515,6 +517,21 @@ def test_a_symbolic_link_in_a_build_is_reported(dist: Path, tmp_path: Path):
     report = verify.verify(dist)
     assert [m.line() for m in report.mismatches] == [
         "parquet/extra.parquet: a symbolic link, where a release or build holds only files (not followed)"]
+
+
+def test_a_fifo_in_a_release_is_reported_and_never_opened(release_dir: Path):
+    """A FIFO (or a device, a socket) that no listing names was not seen: only regular files were
+    compared with SHA256SUMS and the manifests. It is a mismatch, by what it is; opening it would
+    block, and it is not opened."""
+    os.mkfifo(release_dir / "pipe")
+    assert [m.line() for m in verify.verify(release_dir).mismatches] == [
+        "pipe: a named pipe (FIFO), where a release or build holds only files (not opened)"]
+
+
+def test_a_fifo_in_a_build_is_reported_and_never_opened(dist: Path):
+    os.mkfifo(dist / "parquet" / "pipe")
+    assert [m.line() for m in verify.verify(dist).mismatches] == [
+        "parquet/pipe: a named pipe (FIFO), where a release or build holds only files (not opened)"]
 
 
 def test_a_manifest_without_plugins_is_checked_as_before(release_dir: Path):

@@ -41,7 +41,7 @@ class Mismatch:
     """One file whose bytes do not match what the release recorded for it."""
 
     file: str
-    check: str  # "sha256", "bytes", "missing", "unlisted", "no-hash", "hash-algorithm", "manifest-schema", "manifest", "unreadable", "outside", "link"
+    check: str  # "sha256", "bytes", "missing", "unlisted", "no-hash", "hash-algorithm", "manifest-schema", "manifest", "unreadable", "outside", "link", "special"
     expected: str | None
     actual: str | None
 
@@ -67,6 +67,8 @@ class Mismatch:
             return f"{self.file}: listed in {self.expected} but not a path inside the release directory (not read)"
         if self.check == "link":
             return f"{self.file}: a symbolic link, where a release or build holds only files (not followed)"
+        if self.check == "special":
+            return f"{self.file}: {self.actual}, where a release or build holds only files (not opened)"
         return f"{self.file}: {self.check}: expected {self.expected}, got {self.actual}"
 
 
@@ -129,16 +131,36 @@ def inside(name: str) -> bool:
     return norm != ".." and not norm.startswith("../")
 
 
-def links(root: Path) -> list[str]:
-    """The symbolic links in a release or build directory (files or folders, relative paths, not
-    followed): a link can make a listed name read a file outside it (`root -> /`)."""
+def odd_entries(root: Path) -> list[tuple[str, str]]:
+    """The entries of a release or build directory that are neither folders nor regular files, as
+    (relative path, what it is): a symbolic link (files or folders, not followed: a link can make a
+    listed name read a file outside it, `root -> /`), and a FIFO, device or socket (never opened:
+    a FIFO would block the read), which no listing compares."""
     import os
 
     found = []
     for folder, dirs, files in os.walk(root):  # os.walk does not descend into a linked folder
         here = Path(folder)
-        found += [(here / n).relative_to(root).as_posix() for n in (*dirs, *files) if (here / n).is_symlink()]
+        for n in (*dirs, *files):
+            path = here / n
+            if path.is_symlink():
+                found.append((path.relative_to(root).as_posix(), "link"))
+            elif not path.is_dir():
+                kind = not_a_file(path)
+                if kind is not None:
+                    found.append((path.relative_to(root).as_posix(), kind))
     return sorted(found)
+
+
+def _report_odd_entries(root: Path, report: VerifyReport, skip: set[str] | frozenset[str] = frozenset()) -> None:
+    """Each odd entry (odd_entries) is a mismatch; those under a top folder named in `skip` (the
+    release directories a build keeps, verified on their own) are left to that verify, and a
+    listed file already reported (`cannot be read: a named pipe`) is not reported twice."""
+    reported = {m.file for m in report.mismatches}
+    for name, kind in odd_entries(root):
+        if name.split("/", 1)[0] in skip or (kind != "link" and name in reported):
+            continue
+        report.add(Mismatch(name, "link", None, None) if kind == "link" else Mismatch(name, "special", None, kind))
 
 
 def _through_link(root: Path, name: str) -> bool:
@@ -390,8 +412,7 @@ def verify_release_dir(root: Path, report: VerifyReport) -> None:
     present = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file() and not p.is_symlink()}
     for name in sorted(present - in_manifest - {MANIFEST, SUMS}):
         report.add(Mismatch(name, "unlisted", MANIFEST, None))
-    for name in links(root):
-        report.add(Mismatch(name, "link", None, None))
+    _report_odd_entries(root, report)
 
 
 def _release_dir_names(root: Path) -> set[str]:
@@ -453,9 +474,7 @@ def verify_build_dir(root: Path, report: VerifyReport) -> None:
     for name in sorted(_own_files(root) - listed - {BUILD_MANIFEST}):
         report.add(Mismatch(name, "unlisted", BUILD_MANIFEST, None))
     releases = _release_dir_names(root)
-    for name in links(root):
-        if name.split("/", 1)[0] not in releases:  # a kept release is verified on its own
-            report.add(Mismatch(name, "link", None, None))
+    _report_odd_entries(root, report, skip=releases)  # a kept release is verified on its own
 
 
 def verify_unrecorded_dir(root: Path, report: VerifyReport) -> None:
