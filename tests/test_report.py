@@ -840,6 +840,14 @@ def test_command_says_what_is_wrong_with_the_descriptor_beside_the_database(tmp_
     assert capsys.readouterr().err == f"aideals: error: {tmp_path / 'datapackage.json'}{problem}\n"
 
 
+def test_a_version_with_a_line_break_beside_the_database_stays_on_its_line(tmp_path, seed_root, capsys):
+    """A datapackage.json beside --db whose version held a line break split the `wrote` line."""
+    path = _release_db(tmp_path / "aideals.duckdb", seed_root)
+    (tmp_path / "datapackage.json").write_text('{"version": "1.0.0\\nx"}', encoding="utf-8")
+    assert _report_db(path, tmp_path / "r.html") == 0
+    assert capsys.readouterr().err == f"wrote {tmp_path / 'r.html'} (release 1.0.0\\nx, from {path})\n"
+
+
 def test_command_rejects_a_csv_given_as_the_database_saying_it_is_not_one(tmp_path, capsys):
     csv_file = tmp_path / "deals.csv"
     csv_file.write_text("deal_id\nx\n", encoding="utf-8")

@@ -53,4 +53,7 @@ def command(out: Path | None, db: Path | None, built_at: str | None, package: st
     for warning in source.warnings:
         click.echo(f"aideals: warning: {warning}", err=True)
     written = report.report_from_source(source, out or source.default_out, built_at=report.parse_built_at(built_at))
-    click.echo(f"wrote {written} (release {source.version}, from {source.label})", err=True)
+    from aideals.errors import visible
+
+    # a version from a file beside the database may hold a line break: the line stays one
+    click.echo(visible(f"wrote {written} (release {source.version}, from {source.label})"), err=True)
