@@ -1103,3 +1103,19 @@ def test_an_empty_path_is_refused_not_read_as_the_current_directory(capsys, monk
     rc, out, err = run_cli(args, capsys)
     assert (rc, out, err) == (2, "", f"aideals: error: Invalid value for {name}: an empty path (write . for the "
                                      f"current directory) (see 'aideals {args[0]} --help')\n")
+
+
+def test_a_datapackage_json_that_is_a_directory_is_named_when_the_package_is_found_from_here(capsys, tmp_path,
+                                                                                             monkeypatch):
+    """Without --package, a datapackage.json that is a directory (or a FIFO) was passed over and
+    the search went on upwards, to a package the user did not mean: it is named, exit 2."""
+    from cli_runner import run_cli
+    from fixture_packages import make_package
+
+    outer = make_package(tmp_path / "outer")
+    inner = outer / "inner"
+    (inner / "datapackage.json").mkdir(parents=True)
+    monkeypatch.chdir(inner)
+    rc, out, err = run_cli(["validate"], capsys)
+    assert (rc, out, err) == (2, "", f"aideals: error: {inner / 'datapackage.json'}: a directory, not a file (use "
+                                     "--package)\n")

@@ -68,6 +68,11 @@ def find_root(start: Path | None = None) -> Path:
     for candidate in (here, *here.parents):
         if (candidate / DESCRIPTOR).is_file():
             return candidate
+        # a datapackage.json that is a directory, a FIFO (never opened)...: said, rather than
+        # passed over for a package further up, which the user did not mean
+        kind = not_a_file(candidate / DESCRIPTOR)
+        if kind:
+            raise PackageError(f"{candidate / DESCRIPTOR}: {kind}, not a file (use --package)")
     raise PackageError(f"no {DESCRIPTOR} found in {here} or any parent directory (use --package)")
 
 
