@@ -17,6 +17,11 @@ def debug_on() -> bool:
     return os.environ.get(DEBUG_ENV, "").strip().lower() not in DEBUG_OFF
 
 
+# The bidirectional controls (U+202E right-to-left override and its kin), as a character class's
+# ranges: they reorder what a terminal shows. Error lines and query's table escape them.
+BIDI_CONTROLS = "\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+
+
 def visible(text: str) -> str:
     """`text` with the characters a terminal does not show, or shows as a line break, written as
     escapes (\\n, \\r, \\t, \\u001b...; C1 characters too, U+009B being a terminal's one-character
@@ -25,7 +30,7 @@ def visible(text: str) -> str:
     message, and shows what it holds."""
     import re
 
-    return re.sub(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029\ufeff]",
+    return re.sub(f"[\x00-\x1f\x7f-\x9f{BIDI_CONTROLS}\u2028\u2029\ufeff]",
                   lambda m: {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(m.group(), f"\\u{ord(m.group()):04x}"), text)
 
 

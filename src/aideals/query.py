@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from aideals.errors import AidealsError, one_line
+from aideals.errors import BIDI_CONTROLS, AidealsError, one_line
 from aideals.package import Package
 from aideals.db import connect as db_connect  # DuckDB without its progress bar on stdout
 
@@ -465,7 +465,7 @@ def _text(value: Any, null: str) -> str:
 # json write every value as it is (json escapes them, as JSON does). The table and markdown escape
 # the bidirectional controls too (U+202E and kin), which reorder what a terminal shows: a cell
 # would seem to hold another text than it does.
-_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_CONTROL = re.compile(f"[\x00-\x09\x0b-\x1f\x7f-\x9f{BIDI_CONTROLS}]")
 _NAMED = {"\t": "\\t", "\r": "\\r"}
 _JSON_CONTROL = re.compile("[\x7f-\x9f]")  # json.dumps escapes C0 already
 
