@@ -33,10 +33,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from aideals.db import connect as db_connect
 from aideals.errors import AidealsError
 from aideals.package import DESCRIPTOR, RESOURCE_NAMES, Package
 from aideals.verify import BUILD_MANIFEST, file_digest
-from aideals.db import connect as db_connect  # DuckDB without its progress bar on stdout
 
 if TYPE_CHECKING:
     import duckdb

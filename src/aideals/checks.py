@@ -68,10 +68,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from aideals.db import DUCKDB_TYPES, quote_ident, quote_literal
+from aideals.db import connect as db_connect
 from aideals.errors import not_a_file
 from aideals.findings import Finding
 from aideals.package import Package
-from aideals.db import connect as db_connect
 
 if TYPE_CHECKING:
     import duckdb

@@ -27,9 +27,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from aideals.db import connect as db_connect
 from aideals.errors import AidealsError
-from aideals.plugins import NAME_PATTERN, Plugins, PluginProblem, current_traceback
-from aideals.db import connect as db_connect  # DuckDB without its progress bar on stdout
+from aideals.plugins import NAME_PATTERN, PluginProblem, Plugins, current_traceback
 
 if TYPE_CHECKING:
     import duckdb
@@ -496,7 +496,6 @@ def populate(
     takes --plugins-dir when `plugins_dir_option`): the `metrics` table then stays empty.
     """
     from aideals import plugins as plugins_module
-
     from aideals.db import locked_limits
 
     plugins = plugins or plugins_module.load(pkg.root, plugins_dirs)

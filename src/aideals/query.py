@@ -22,9 +22,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from aideals.db import connect as db_connect
 from aideals.errors import BIDI_CONTROLS, AidealsError, one_line
 from aideals.package import Package
-from aideals.db import connect as db_connect  # DuckDB without its progress bar on stdout
 
 if TYPE_CHECKING:
     import duckdb

@@ -37,11 +37,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from aideals import metadata
+from aideals.db import connect as db_connect
 from aideals.errors import AidealsError
 from aideals.metadata import FileUpdate
 from aideals.verify import file_digest
 from aideals.versioning import Version
-from aideals.db import connect as db_connect  # DuckDB without its progress bar on stdout
 
 if TYPE_CHECKING:
     from aideals.metrics import MetricsRun

@@ -16,8 +16,8 @@ import json
 import math
 import os
 import re
-import unicodedata
 import tempfile
+import unicodedata
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -25,7 +25,8 @@ from datetime import date, datetime, timedelta, timezone
 from importlib import resources as importlib_resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from aideals.db import connect as db_connect  # DuckDB without its progress bar on stdout
+
+from aideals.db import connect as db_connect
 
 if TYPE_CHECKING:
     import duckdb

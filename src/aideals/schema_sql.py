@@ -15,8 +15,8 @@ import functools
 import re
 import threading
 from dataclasses import dataclass, field
-from aideals.db import connect as db_connect  # DuckDB without its progress bar on stdout
 
+from aideals.db import connect as db_connect
 
 # Python's Decimal() grammar (what frictionless accepts for a number), on the stripped cell.
 NUMBER_RE = (
