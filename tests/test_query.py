@@ -501,7 +501,7 @@ def test_json_keeps_both_columns_of_one_name_and_writes_any_value(capsys, releas
     rc, out, _ = q(capsys, release, "SELECT 1 AS a, 2 AS a, INTERVAL 1 DAY AS i, '2b0d8a6e-3c1e-4f7a-9a8e-2d7c0f1b5e4d'::UUID AS u",
                    "--format", "json")
     assert rc == 0
-    assert json.loads(out) == [{"a": 1, "a_2": 2, "i": "1 day, 0:00:00", "u": "2b0d8a6e-3c1e-4f7a-9a8e-2d7c0f1b5e4d"}]
+    assert json.loads(out) == [{"a": 1, "a_2": 2, "i": "1 day", "u": "2b0d8a6e-3c1e-4f7a-9a8e-2d7c0f1b5e4d"}]
     rc, out, _ = q(capsys, release, "SELECT 1 AS a, 2 AS a, 3 AS a_2", "--format", "json")  # a real a_2 keeps its name
     assert json.loads(out) == [{"a": 1, "a_3": 2, "a_2": 3}]
 
@@ -695,6 +695,41 @@ def test_infinite_dates_are_not_printed_as_the_last_date(capsys, release, sql):
     assert (rc, out, err) == (0, "d,t,last,tz\ninfinity,-infinity,9999-12-31,infinity\n", "")
     rc, out, err = q(capsys, release, sql, "--format", "json")
     assert json.loads(out) == [{"d": "infinity", "t": "-infinity", "last": "9999-12-31", "tz": "infinity"}]
+
+
+def test_a_list_of_dates_is_a_list_of_dates(capsys, release):
+    """0.45.0 refused any query with a column of type DATE[] (`list(published)`, `list(announced)`):
+    the companion column of the infinite dates called isfinite() on the list."""
+    sql = "SELECT count(*) AS n, list(published ORDER BY source_id) AS dates FROM sources"
+    rc, out, err = q(capsys, release, sql, "--format", "json")
+    assert (rc, err) == (0, "")
+    [row] = json.loads(out)
+    con = duckdb.connect(str(release / "dist" / "aideals.duckdb"), read_only=True)
+    n, dates = con.execute(sql).fetchone()
+    con.close()
+    assert row == {"n": n, "dates": [d.isoformat() for d in dates]}
+    assert n > 1
+
+
+def test_intervals_and_nested_dates_are_printed_as_duckdb_writes_them(capsys, release):
+    """Python has an INTERVAL as a timedelta (no months: `1 month` was `30 days, 0:00:00`) and an
+    infinite date in a list as 9999-12-31."""
+    sql = ("SELECT INTERVAL '1 month 3 days' AS m, INTERVAL '90 minutes' AS h, NULL::INTERVAL AS n, "
+           "[DATE '2025-01-01', 'infinity'::DATE, NULL] AS l, "
+           "{'a b': INTERVAL 2 DAY, 'c': ['-infinity'::TIMESTAMP], 'k': 1} AS s, "
+           "MAP([DATE '2025-01-01'], [INTERVAL 1 DAY]) AS mp, ['infinity'::DATE]::DATE[1] AS arr, [1, 2] AS ints")
+    rc, out, err = q(capsys, release, sql, "--format", "json")
+    assert (rc, err) == (0, "")
+    assert json.loads(out) == [{
+        "m": "1 month 3 days", "h": "01:30:00", "n": None, "l": ["2025-01-01", "infinity", None],
+        "s": {"a b": "2 days", "c": ["-infinity"], "k": 1}, "mp": {"2025-01-01": "1 day"},
+        "arr": ["infinity"], "ints": [1, 2],
+    }]
+    rc, out, err = q(capsys, release, sql, "--format", "csv")
+    assert (rc, err) == (0, "")
+    assert out.splitlines()[1] == ('1 month 3 days,01:30:00,,"[2025-01-01, infinity, NULL]",'
+                                   '"{""a b"": ""2 days"", ""c"": [""-infinity""], ""k"": 1}",'
+                                   '"{""2025-01-01"": ""1 day""}",[infinity],"[1, 2]"')
 
 
 def test_dates_of_a_query_keep_their_order_and_names(capsys, release):

@@ -215,16 +215,59 @@ def _error(exc: Exception) -> AidealsError:
     return AidealsError(f"query: {text}")
 
 
-# DuckDB gives Python the largest date (9999-12-31) for `infinity`, the smallest for `-infinity`:
-# a date or timestamp column of a SELECT gets a companion column saying which values are infinite
-# (a date or timestamp in a list or a struct is still shown as Python has it).
-_TIME_TYPES = ("DATE", "TIMESTAMP")
+# DuckDB gives Python the largest date (9999-12-31) for `infinity`, the smallest for `-infinity`, and
+# an INTERVAL as a timedelta, which has no months (`1 month` would be 30 days) and prints as Python
+# writes it (`1 day, 2:00:00`). A column of a SELECT that holds such values gets a companion column
+# with DuckDB's text of them: a date or timestamp column only where it is infinite; an INTERVAL
+# column always; a list, array, struct or map holding dates, timestamps or intervals always, as the
+# same structure with those values as DuckDB writes them (`2025-01-01`, `infinity`,
+# `2025-01-01 10:00:00`, `1 month`).
+_TIMES = frozenset({"date", "timestamp", "timestamp with time zone", "timestamp_s", "timestamp_ms", "timestamp_ns"})
+_NESTED = frozenset({"list", "array", "struct", "map"})
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _as_text(t: Any) -> str | None:
+    """The type `t` with its dates, timestamps and intervals as VARCHAR (None if it holds none, or
+    holds them only where they cannot be cast one by one: in a UNION)."""
+    if t.id in _TIMES or t.id == "interval":
+        return "VARCHAR"
+    if t.id not in _NESTED:
+        return None
+    children = dict(t.children) if t.id != "struct" else None
+    if t.id == "list":
+        inner = _as_text(children["child"])
+        return None if inner is None else f"{inner}[]"
+    if t.id == "array":
+        inner = _as_text(children["child"])
+        return None if inner is None else f"{inner}[{children['size']}]"
+    if t.id == "map":
+        key, value = _as_text(children["key"]), _as_text(children["value"])
+        if key is None and value is None:
+            return None
+        return f"MAP({key or children['key']}, {value or children['value']})"
+    fields = [(name, _as_text(child), child) for name, child in t.children]
+    if all(text is None for _, text, _ in fields):
+        return None
+    return "STRUCT(" + ", ".join(f"{_quoted(name)} {text or child}" for name, text, child in fields) + ")"
+
+
+def _shown_as_text(name: str, t: Any) -> str | None:
+    """The SQL of the companion of column `name` of type `t` (None when it needs none)."""
+    if t.id in _TIMES:
+        return f"CASE WHEN isfinite({name}) THEN NULL ELSE CAST({name} AS VARCHAR) END"
+    text = _as_text(t)
+    return None if text is None else f"CAST({name} AS {text})"
 
 
 @dataclass
 class _Dated:
-    """A SELECT wrapped so that each of its date and timestamp columns (`dated`, their indexes) has
-    a companion column, after the others, that holds DuckDB's text of an infinite value."""
+    """A SELECT wrapped so that each of its columns that holds dates, timestamps or intervals
+    (`dated`, their indexes) has a companion column, after the others, that holds DuckDB's text of
+    the values Python would misstate."""
 
     sql: str
     columns: list[str]
@@ -242,7 +285,7 @@ class _Dated:
 
 
 def _with_infinities(con: duckdb.DuckDBPyConnection, st: Any) -> _Dated | None:
-    """The SELECT `st` wrapped as _Dated describes, or None when it has no date or timestamp column
+    """The SELECT `st` wrapped as _Dated describes, or None when it has no column that needs it
     (or when it cannot be wrapped: it then runs as it is, and says its own error)."""
     import duckdb
 
@@ -252,14 +295,15 @@ def _with_infinities(con: duckdb.DuckDBPyConnection, st: Any) -> _Dated | None:
     try:
         relation = con.sql(inner)
         columns = list(relation.columns)
-        types = [str(t).upper() for t in relation.types]
+        types = list(relation.types)
     except duckdb.Error:
         return None
-    dated = [i for i, t in enumerate(types) if t.startswith(_TIME_TYPES)]
-    if not dated:
-        return None
     names = [f"aideals_c{i}" for i in range(len(columns))]
-    shown = [f"CASE WHEN isfinite({names[i]}) THEN NULL ELSE CAST({names[i]} AS VARCHAR) END" for i in dated]
+    companions = [(i, _shown_as_text(names[i], t)) for i, t in enumerate(types)]
+    companions = [(i, sql) for i, sql in companions if sql is not None]
+    if not companions:
+        return None
+    shown = [sql for _, sql in companions]
     sql = f"SELECT {', '.join(names + shown)}\nFROM (\n{inner}\n) AS aideals_result({', '.join(names)})"
     try:  # the same statement as a subquery: one SELECT still, or it is not wrapped
         wrapped = con.extract_statements(sql)
@@ -267,7 +311,7 @@ def _with_infinities(con: duckdb.DuckDBPyConnection, st: Any) -> _Dated | None:
         return None
     if len(wrapped) != 1 or wrapped[0].type.name != "SELECT":
         return None
-    return _Dated(sql, columns, dated)
+    return _Dated(sql, columns, [i for i, _ in companions])
 
 
 def _without_trailing_semicolons(text: str) -> str | None:
@@ -411,7 +455,7 @@ def _plain(value: Any) -> Any:
         return value.hex()
     if value is None or isinstance(value, (bool, int, str)):
         return value
-    return str(value)  # an interval, a UUID ...: as Python's value of it prints
+    return str(value)  # a UUID, a TIME ...: as Python's value of it prints
 
 
 def _decimal(value: decimal.Decimal) -> str:
