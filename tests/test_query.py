@@ -732,6 +732,18 @@ def test_intervals_and_nested_dates_are_printed_as_duckdb_writes_them(capsys, re
                                    '"{""2025-01-01"": ""1 day""}",[infinity],"[1, 2]"')
 
 
+def test_a_float_is_printed_with_the_digits_duckdb_shows(capsys, release):
+    """A FLOAT (single precision) reached Python widened to a double: 0.1 printed as
+    0.10000000149011612, in a column and in a list or struct."""
+    sql = ("SELECT 0.1::FLOAT AS f, [0.1::FLOAT, 'inf'::FLOAT, NULL] AS l, {'a': 1.3::FLOAT, 'd': DATE '2025-01-01'} AS s, "
+           "NULL::FLOAT AS n, 0.1::DOUBLE AS d")
+    rc, out, err = q(capsys, release, sql, "--format", "json")
+    assert (rc, err) == (0, "")
+    assert json.loads(out) == [{"f": 0.1, "l": [0.1, "inf", None], "s": {"a": 1.3, "d": "2025-01-01"}, "n": None, "d": 0.1}]
+    rc, out, err = q(capsys, release, sql, "--format", "csv")
+    assert (rc, out, err) == (0, 'f,l,s,n,d\n0.1,"[0.1, inf, NULL]","{""a"": 1.3, ""d"": ""2025-01-01""}",,0.1\n', "")
+
+
 def test_dates_of_a_query_keep_their_order_and_names(capsys, release):
     """A SELECT with a date or timestamp column runs as a subquery (for the infinite dates): it
     keeps its rows' order and its columns' names, one name twice included."""

@@ -16,7 +16,7 @@ import itertools
 import json
 import math
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -215,13 +215,14 @@ def _error(exc: Exception) -> AidealsError:
     return AidealsError(f"query: {text}")
 
 
-# DuckDB gives Python the largest date (9999-12-31) for `infinity`, the smallest for `-infinity`, and
-# an INTERVAL as a timedelta, which has no months (`1 month` would be 30 days) and prints as Python
-# writes it (`1 day, 2:00:00`). A column of a SELECT that holds such values gets a companion column
-# with DuckDB's text of them: a date or timestamp column only where it is infinite; an INTERVAL
-# column always; a list, array, struct or map holding dates, timestamps or intervals always, as the
-# same structure with those values as DuckDB writes them (`2025-01-01`, `infinity`,
-# `2025-01-01 10:00:00`, `1 month`).
+# DuckDB gives Python the largest date (9999-12-31) for `infinity`, the smallest for `-infinity`; an
+# INTERVAL as a timedelta, which has no months (`1 month` would be 30 days) and prints as Python
+# writes it (`1 day, 2:00:00`); and a FLOAT (single precision) widened to a double, 0.1 becoming
+# 0.10000000149011612. A column of a SELECT that holds such values gets a companion column with
+# what DuckDB shows: a date or timestamp column only where it is infinite; an INTERVAL column
+# always, as DuckDB's text; a FLOAT column always, as the double of DuckDB's text (0.1 is 0.1); a
+# list, array, struct or map holding them always, as the same structure with those values so
+# (`2025-01-01`, `infinity`, `2025-01-01 10:00:00`, `1 month`, 0.1).
 _TIMES = frozenset({"date", "timestamp", "timestamp with time zone", "timestamp_s", "timestamp_ms", "timestamp_ns"})
 _NESTED = frozenset({"list", "array", "struct", "map"})
 
@@ -230,44 +231,53 @@ def _quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _as_text(t: Any) -> str | None:
-    """The type `t` with its dates, timestamps and intervals as VARCHAR (None if it holds none, or
-    holds them only where they cannot be cast one by one: in a UNION)."""
-    if t.id in _TIMES or t.id == "interval":
-        return "VARCHAR"
+def _shown_type(t: Any, leaf: Callable[[str], str | None]) -> str | None:
+    """The type `t` with each value whose type id `leaf` maps to a type as that type (None if it
+    holds none, or holds them only where they cannot be cast one by one: in a UNION)."""
     if t.id not in _NESTED:
-        return None
+        return leaf(t.id)
     children = dict(t.children) if t.id != "struct" else None
     if t.id == "list":
-        inner = _as_text(children["child"])
+        inner = _shown_type(children["child"], leaf)
         return None if inner is None else f"{inner}[]"
     if t.id == "array":
-        inner = _as_text(children["child"])
+        inner = _shown_type(children["child"], leaf)
         return None if inner is None else f"{inner}[{children['size']}]"
     if t.id == "map":
-        key, value = _as_text(children["key"]), _as_text(children["value"])
+        key, value = _shown_type(children["key"], leaf), _shown_type(children["value"], leaf)
         if key is None and value is None:
             return None
         return f"MAP({key or children['key']}, {value or children['value']})"
-    fields = [(name, _as_text(child), child) for name, child in t.children]
-    if all(text is None for _, text, _ in fields):
+    fields = [(name, _shown_type(child, leaf), child) for name, child in t.children]
+    if all(shown is None for _, shown, _ in fields):
         return None
-    return "STRUCT(" + ", ".join(f"{_quoted(name)} {text or child}" for name, text, child in fields) + ")"
+    return "STRUCT(" + ", ".join(f"{_quoted(name)} {shown or child}" for name, shown, child in fields) + ")"
 
 
-def _shown_as_text(name: str, t: Any) -> str | None:
+def _as_text(type_id: str) -> str | None:
+    return "VARCHAR" if type_id in _TIMES or type_id in ("interval", "float") else None
+
+
+def _as_shown(type_id: str) -> str | None:
+    return "DOUBLE" if type_id == "float" else _as_text(type_id)
+
+
+def _companion(name: str, t: Any) -> str | None:
     """The SQL of the companion of column `name` of type `t` (None when it needs none)."""
     if t.id in _TIMES:
         return f"CASE WHEN isfinite({name}) THEN NULL ELSE CAST({name} AS VARCHAR) END"
-    text = _as_text(t)
-    return None if text is None else f"CAST({name} AS {text})"
+    text = _shown_type(t, _as_text)
+    if text is None:
+        return None
+    shown = _shown_type(t, _as_shown)
+    return f"CAST({name} AS {text})" if shown == text else f"CAST(CAST({name} AS {text}) AS {shown})"
 
 
 @dataclass
 class _Dated:
-    """A SELECT wrapped so that each of its columns that holds dates, timestamps or intervals
-    (`dated`, their indexes) has a companion column, after the others, that holds DuckDB's text of
-    the values Python would misstate."""
+    """A SELECT wrapped so that each of its columns that holds dates, timestamps, intervals or
+    FLOATs (`dated`, their indexes) has a companion column, after the others, that holds what
+    DuckDB shows of the values Python would misstate."""
 
     sql: str
     columns: list[str]
@@ -299,7 +309,7 @@ def _with_infinities(con: duckdb.DuckDBPyConnection, st: Any) -> _Dated | None:
     except duckdb.Error:
         return None
     names = [f"aideals_c{i}" for i in range(len(columns))]
-    companions = [(i, _shown_as_text(names[i], t)) for i, t in enumerate(types)]
+    companions = [(i, _companion(names[i], t)) for i, t in enumerate(types)]
     companions = [(i, sql) for i, sql in companions if sql is not None]
     if not companions:
         return None
