@@ -744,6 +744,29 @@ def test_a_float_is_printed_with_the_digits_duckdb_shows(capsys, release):
     assert (rc, out, err) == (0, 'f,l,s,n,d\n0.1,"[0.1, inf, NULL]","{""a"": 1.3, ""d"": ""2025-01-01""}",,0.1\n', "")
 
 
+def test_a_json_column_is_written_as_the_json_it_holds(capsys, release):
+    """DuckDB's JSON values (`json_object`, `json_group_array`) reached `--format json` as strings
+    of JSON ("{\\"k\\":2}"); they are written as the JSON they hold, at any depth, and as text in
+    the other formats."""
+    sql = ("SELECT json_object('k', 2) AS o, [json_object('k', 3), NULL] AS l, {'x': '\"s\"'::JSON, 'n': 1} AS s, "
+           "NULL::JSON AS n, '[1.0, 0.1000000000000000055]'::JSON AS exact, "
+           "(SELECT json_group_array(source_id) FROM (SELECT source_id FROM sources ORDER BY source_id)) AS ids")
+    rc, out, err = q(capsys, release, sql, "--format", "json")
+    assert (rc, err) == (0, "")
+    assert json.loads(out) == [{"o": {"k": 2}, "l": [{"k": 3}, None], "s": {"x": "s", "n": 1}, "n": None,
+                                "exact": [1.0, 0.1], "ids": ["one", "two"]}]
+    assert '"exact": [1.0, 0.1000000000000000055]' in out  # the JSON's own digits
+    rc, out, err = q(capsys, release, sql, "--format", "csv")
+    assert (rc, out, err) == (0, 'o,l,s,n,exact,ids\n"{""k"":2}","[{""k"":3}, NULL]","{""x"": ""s"", ""n"": 1}",,'
+                                 '"[1.0, 0.1000000000000000055]","[""one"",""two""]"\n', "")
+
+
+def test_a_json_value_python_cannot_read_is_written_as_a_string():
+    """JSON with NaN is no JSON a reader takes: it stays a string of its text."""
+    result = querying.QueryResult(["j"], [(querying._RawJSON("[NaN]"),), (querying._RawJSON(' {"a": 1} '),)])
+    assert json.loads(querying.render(result, "json")) == [{"j": "[NaN]"}, {"j": {"a": 1}}]
+
+
 def test_dates_of_a_query_keep_their_order_and_names(capsys, release):
     """A SELECT with a date or timestamp column runs as a subquery (for the infinite dates): it
     keeps its rows' order and its columns' names, one name twice included."""

@@ -180,17 +180,68 @@ def execute(con: duckdb.DuckDBPyConnection, sql: str) -> Rows:
         raise _error(exc) from None
     if dated:
         columns = dated.columns
-    return Rows(columns, _fetched(cursor, dated) if columns else iter(()))
+    marks = [_json_marker(d[1]) for d in cursor.description[:len(columns)]] if columns else []
+    marked = None if not any(marks) else [(i, mark) for i, mark in enumerate(marks) if mark]
+    return Rows(columns, _fetched(cursor, dated, marked) if columns else iter(()))
 
 
-def _fetched(cursor: duckdb.DuckDBPyConnection, dated: _Dated | None) -> Iterator[tuple]:
+def _fetched(cursor: duckdb.DuckDBPyConnection, dated: _Dated | None,
+             marked: list[tuple[int, Callable[[Any], Any]]] | None = None) -> Iterator[tuple]:
     import duckdb
 
     try:
         while batch := cursor.fetchmany(FETCH_ROWS):
-            yield from (dated.restored(row) for row in batch) if dated else batch
+            rows = (dated.restored(row) for row in batch) if dated else batch
+            if marked:
+                rows = (_marked(row, marked) for row in rows)
+            yield from rows
     except duckdb.Error as exc:  # an error in a row further down (a cast): after the rows before it
         raise _error(exc) from None
+
+
+def _marked(row: tuple, marked: list[tuple[int, Callable[[Any], Any]]]) -> tuple:
+    values = list(row)
+    for i, mark in marked:
+        values[i] = mark(values[i])
+    return tuple(values)
+
+
+class _RawJSON(str):
+    """A value of DuckDB's JSON type (`json_object(...)`, `'{"a": 1}'::JSON`): `--format json`
+    writes the JSON it holds, not a string of it; the other formats write its text."""
+
+
+def _json_marker(t: Any) -> Callable[[Any], Any] | None:
+    """What marks the JSON values in a value of type `t` as _RawJSON (None if it holds none)."""
+    if str(t) == "JSON":
+        return lambda v: v if v is None else _RawJSON(v)
+    if t.id in ("list", "array"):
+        inner = _json_marker(dict(t.children)["child"])
+        return None if inner is None else (lambda v: v if v is None else [inner(x) for x in v])
+    if t.id in ("struct", "map"):
+        kids = dict(t.children)
+        if t.id == "map":  # Python has a MAP as a dict: its values are marked (a JSON key stays text)
+            inner = _json_marker(kids["value"])
+            return None if inner is None else (lambda v: v if v is None else {k: inner(x) for k, x in v.items()})
+        marks = {name: mark for name, child in kids.items() if (mark := _json_marker(child))}
+        if not marks:
+            return None
+        return lambda v: v if v is None else {k: marks[k](x) if k in marks else x for k, x in v.items()}
+    return None
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(name)
+
+
+def _raw_json(value: _RawJSON) -> str:
+    """The JSON text of a JSON value, as it is when it is JSON as Python reads it (no NaN or
+    Infinity), else as a JSON string."""
+    try:
+        json.loads(value, parse_constant=_no_constant)
+    except ValueError:
+        return _SCALAR.encode(str(value))
+    return str(value).strip()
 
 
 def _error(exc: Exception) -> AidealsError:
@@ -449,6 +500,8 @@ def _plain(value: Any) -> Any:
     print as 1.2345678901234568e+29), an integer when it is one."""
     if value is None or type(value) in (str, int, bool):  # the most common first: millions of rows
         return value
+    if isinstance(value, _RawJSON):
+        return value
     if isinstance(value, float):
         if math.isfinite(value) and value.is_integer() and abs(value) < 2**53:
             return int(value)
@@ -482,6 +535,8 @@ def _json(value: Any, indent: int | None = None, level: int = 0) -> str:
     writes it, but for a Decimal, written with its exact digits (json.dumps takes no Decimal)."""
     if isinstance(value, decimal.Decimal):
         return _decimal(value)
+    if isinstance(value, _RawJSON):
+        return _raw_json(value)
     if isinstance(value, (list, dict)) and value:
         if isinstance(value, dict):
             items = [_SCALAR.encode(k) + ": " + _json(v, indent, level + 1) for k, v in value.items()]
@@ -641,7 +696,7 @@ def json_lines(result: QueryResult | Rows, terminal: bool = False) -> Iterator[s
         parts = []
         for prefix, value in zip(prefixes, row):
             value = _plain(value)
-            if isinstance(value, (list, dict, decimal.Decimal)):
+            if isinstance(value, (list, dict, decimal.Decimal, _RawJSON)):
                 parts.append(prefix + _json(value, indent=2, level=2))
             else:
                 parts.append(prefix + _SCALAR.encode(value))
