@@ -498,10 +498,10 @@ def test_a_changed_file_is_reported_whatever_its_modification_time(capsys, tmp_p
 
 
 def test_json_keeps_both_columns_of_one_name_and_writes_any_value(capsys, release):
-    rc, out, _ = q(capsys, release, "SELECT 1 AS a, 2 AS a, INTERVAL 1 DAY AS i, '2b0d8a6e-3c1e-4f7a-9a8e-2d7c0f1b5e4d'::UUID AS u",
-                   "--format", "json")
+    rc, out, _ = q(capsys, release, "SELECT 1 AS a, 2 AS a, INTERVAL 1 DAY AS i, '2b0d8a6e-3c1e-4f7a-9a8e-2d7c0f1b5e4d'::UUID AS u, "
+                   "'a\\xAA'::BLOB AS b", "--format", "json")
     assert rc == 0
-    assert json.loads(out) == [{"a": 1, "a_2": 2, "i": "1 day", "u": "2b0d8a6e-3c1e-4f7a-9a8e-2d7c0f1b5e4d"}]
+    assert json.loads(out) == [{"a": 1, "a_2": 2, "i": "1 day", "u": "2b0d8a6e-3c1e-4f7a-9a8e-2d7c0f1b5e4d", "b": "61aa"}]
     rc, out, _ = q(capsys, release, "SELECT 1 AS a, 2 AS a, 3 AS a_2", "--format", "json")  # a real a_2 keeps its name
     assert json.loads(out) == [{"a": 1, "a_3": 2, "a_2": 3}]
 
