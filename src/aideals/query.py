@@ -173,25 +173,25 @@ def execute(con: duckdb.DuckDBPyConnection, sql: str) -> Rows:
         )
     st = statements[0]
     try:
-        dated = _with_infinities(con, st) if st.type.name == "SELECT" else None
-        cursor = con.execute(dated.sql if dated else st)
+        wrapped = _wrapped(con, st) if st.type.name == "SELECT" else None
+        cursor = con.execute(wrapped.sql if wrapped else st)
         columns = [d[0] for d in cursor.description] if cursor.description else []
     except duckdb.Error as exc:
         raise _error(exc) from None
-    if dated:
-        columns = dated.columns
+    if wrapped:
+        columns = wrapped.columns
     marks = [_json_marker(d[1]) for d in cursor.description[:len(columns)]] if columns else []
     marked = None if not any(marks) else [(i, mark) for i, mark in enumerate(marks) if mark]
-    return Rows(columns, _fetched(cursor, dated, marked) if columns else iter(()))
+    return Rows(columns, _fetched(cursor, wrapped, marked) if columns else iter(()))
 
 
-def _fetched(cursor: duckdb.DuckDBPyConnection, dated: _Dated | None,
+def _fetched(cursor: duckdb.DuckDBPyConnection, wrapped: _Wrapped | None,
              marked: list[tuple[int, Callable[[Any], Any]]] | None = None) -> Iterator[tuple]:
     import duckdb
 
     try:
         while batch := cursor.fetchmany(FETCH_ROWS):
-            rows = (dated.restored(row) for row in batch) if dated else batch
+            rows = (wrapped.restored(row) for row in batch) if wrapped else batch
             if marked:
                 rows = (_marked(row, marked) for row in rows)
             yield from rows
@@ -325,28 +325,28 @@ def _companion(name: str, t: Any) -> str | None:
 
 
 @dataclass
-class _Dated:
+class _Wrapped:
     """A SELECT wrapped so that each of its columns that holds dates, timestamps, intervals or
-    FLOATs (`dated`, their indexes) has a companion column, after the others, that holds what
+    FLOATs (`shown`, their indexes) has a companion column, after the others, that holds what
     DuckDB shows of the values Python would misstate."""
 
     sql: str
     columns: list[str]
-    dated: list[int]
+    shown: list[int]
 
     def restored(self, row: tuple) -> tuple:
         n = len(self.columns)
         if all(v is None for v in row[n:]):
             return row[:n]
         values = list(row[:n])
-        for i, shown in zip(self.dated, row[n:]):
-            if shown is not None:
-                values[i] = shown
+        for i, value in zip(self.shown, row[n:]):
+            if value is not None:
+                values[i] = value
         return tuple(values)
 
 
-def _with_infinities(con: duckdb.DuckDBPyConnection, st: Any) -> _Dated | None:
-    """The SELECT `st` wrapped as _Dated describes, or None when it has no column that needs it
+def _wrapped(con: duckdb.DuckDBPyConnection, st: Any) -> _Wrapped | None:
+    """The SELECT `st` wrapped as _Wrapped describes, or None when it has no column that needs it
     (or when it cannot be wrapped: it then runs as it is, and says its own error)."""
     import duckdb
 
@@ -367,12 +367,12 @@ def _with_infinities(con: duckdb.DuckDBPyConnection, st: Any) -> _Dated | None:
     shown = [sql for _, sql in companions]
     sql = f"SELECT {', '.join(names + shown)}\nFROM (\n{inner}\n) AS aideals_result({', '.join(names)})"
     try:  # the same statement as a subquery: one SELECT still, or it is not wrapped
-        wrapped = con.extract_statements(sql)
+        statements = con.extract_statements(sql)
     except duckdb.Error:
         return None
-    if len(wrapped) != 1 or wrapped[0].type.name != "SELECT":
+    if len(statements) != 1 or statements[0].type.name != "SELECT":
         return None
-    return _Dated(sql, columns, [i for i, _ in companions])
+    return _Wrapped(sql, columns, [i for i, _ in companions])
 
 
 def _without_trailing_semicolons(text: str) -> str | None:
