@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import shutil
@@ -166,12 +167,21 @@ def test_invalid_data_is_refused_with_its_first_findings_one_per_line(repo: Path
 
 
 def drop_person(repo: Path, sections: str) -> dict:
-    """Commit an incompatible schema change (the parties' kind `person` removed) and CHANGELOG
-    `sections` above 0.1.0's; return the new parties schema."""
+    """Commit an incompatible schema change (the parties' kind `person` removed, the data's persons
+    made companies so that the package stays valid) and CHANGELOG `sections` above 0.1.0's; return
+    the new parties schema."""
     schema_path = repo / "schemas" / "parties.schema.json"
     schema = json.loads(schema_path.read_text(encoding="utf-8"))
     next(f for f in schema["fields"] if f["name"] == "kind")["constraints"]["enum"].remove("person")
     schema_path.write_text(json.dumps(schema, indent=2) + "\n", encoding="utf-8")
+    parties_path = repo / "data" / "parties.csv"
+    with parties_path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.reader(fh))
+    kind = rows[0].index("kind")
+    for row in rows[1:]:
+        row[kind] = "company" if row[kind] == "person" else row[kind]
+    with parties_path.open("w", newline="", encoding="utf-8") as fh:
+        csv.writer(fh, lineterminator="\n").writerows(rows)
     changelog = repo / "CHANGELOG.md"
     changelog.write_text(changelog.read_text(encoding="utf-8").replace(
         "## [0.1.0] - 2026-11-23", f"{sections}\n\n## [0.1.0] - 2026-11-23"), encoding="utf-8")
