@@ -80,12 +80,12 @@ def database(work: Path, pkg: Path, n: int) -> Path:
 def worker(db: str, plugins_dir: str, names: list[str]) -> None:
     """In a fresh process: run the metrics named on db as the build does; print counts as JSON."""
     from aideals import metrics, plugins
-    from aideals.db import locked_limits
+    from aideals.db import resource_config
 
     loaded = plugins.load(None, [Path(plugins_dir)], limit=None, entry_points=[])
     chosen = [m for m in loaded.metrics() if m.name in names]
     with tempfile.TemporaryDirectory(prefix="aideals-metrics-bench-") as tmp:
-        con = metrics.connect_readonly(Path(db), locked_limits(tmp))
+        con = metrics.connect_readonly(Path(db), resource_config(Path(tmp) / "spill"))
         t0 = time.perf_counter()
         run = metrics.compute(con, chosen, schema=metrics.result_schema(REPO))
         seconds = time.perf_counter() - t0

@@ -848,20 +848,42 @@ def test_a_reader_that_stops_early_ends_the_query_quietly(release):
 
 def test_query_runs_within_the_memory_and_threads_of_the_environment(capsys, release, monkeypatch):
     """AIDEALS_MEMORY_LIMIT and AIDEALS_THREADS bounded build and validate, not query (which took
-    80% of the memory), and a query of a release spilled into it (dist/aideals.duckdb.tmp/)."""
+    80% of the memory), and a query of a release spilled into it (dist/aideals.duckdb.tmp/) or, later,
+    nowhere; it spills into a temporary directory of its own, removed afterwards."""
+    import tempfile
+
     sql = ("SELECT current_setting('memory_limit') AS m, current_setting('threads') AS t, "
-           "current_setting('max_temp_directory_size') AS spill")
+           "current_setting('temp_directory') AS spill")
     monkeypatch.setenv("AIDEALS_MEMORY_LIMIT", "200MB")
     monkeypatch.setenv("AIDEALS_THREADS", "1")
-    assert q(capsys, release, sql, "--format", "csv") == (0, "m,t,spill\n190.7 MiB,1,0 bytes\n", "")
+    rc, out, err = q(capsys, release, sql, "--format", "csv")
+    m, t, spill = out.splitlines()[1].split(",")
+    assert (rc, err, m, t) == (0, "", "190.7 MiB", "1")
+    assert os.path.dirname(spill) == os.path.realpath(tempfile.gettempdir())
+    assert os.path.basename(spill).startswith("aideals-query-") and not os.path.exists(spill)
     monkeypatch.setenv("AIDEALS_THREADS", "many")
     assert q(capsys, release, "SELECT 1") == (2, "", "aideals: error: AIDEALS_THREADS='many': not a number of threads (1 to 256)\n")
 
 
-def test_a_query_of_a_release_that_needs_more_memory_stops_and_writes_nothing(capsys, release, monkeypatch):
+def test_a_query_of_a_release_that_needs_more_memory_spills_outside_the_release(capsys, release, monkeypatch, tmp_path):
+    """A query of a release could not spill (it stopped with an out-of-memory error): it spills to a
+    temporary directory of its own, removed afterwards, and writes nothing into the release."""
+    import tempfile
+
+    monkeypatch.setenv("AIDEALS_MEMORY_LIMIT", "128MB")
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    before = sorted(p.name for p in (release / "dist").iterdir())
+    sql = "SELECT count(*) AS n FROM (SELECT i, md5(i::VARCHAR) AS m FROM range(5000000) t(i) ORDER BY m)"
+    assert q(capsys, release, sql, "--format", "csv") == (0, "n\n5000000\n", "")
+    assert sorted(p.name for p in (release / "dist").iterdir()) == before
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_query_that_needs_more_memory_than_it_can_spill_stops_and_writes_nothing(capsys, release, monkeypatch):
+    """A string aggregate cannot spill: the error names the limit and how to raise it."""
     monkeypatch.setenv("AIDEALS_MEMORY_LIMIT", "128MB")
     before = sorted(p.name for p in (release / "dist").iterdir())
-    rc, out, err = q(capsys, release, "SELECT count(*) FROM (SELECT i, md5(i::VARCHAR) AS m FROM range(5000000) t(i) ORDER BY m)")
+    rc, out, err = q(capsys, release, "SELECT length(string_agg(md5(i::VARCHAR), ',')) FROM range(10000000) t(i)")
     assert (rc, out, err) == (2, "", "aideals: error: query: out of memory within AIDEALS_MEMORY_LIMIT=128MB: "
                                      "raise the limit (AIDEALS_MEMORY_LIMIT=4GB, say)\n")
     assert sorted(p.name for p in (release / "dist").iterdir()) == before

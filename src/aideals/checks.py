@@ -229,7 +229,7 @@ def _plugin_connection(con: duckdb.DuckDBPyConnection, tables: Iterable[str], tm
         writer.close()
     from aideals.metrics import connect_readonly
 
-    return connect_readonly(path, db.locked_limits(tmp))
+    return connect_readonly(path, db.resource_config(Path(tmp) / "spill"))
 
 
 def _needed_fields(pkg: Package, cross: list[ExtraCheck]) -> dict[str, set[str]] | None:

@@ -75,13 +75,6 @@ def resource_config(temp_directory: str | Path) -> dict[str, object]:
     return config
 
 
-def locked_limits(temp_directory: str | Path) -> dict[str, object]:
-    """resource_config without the spill directory: for read-only connections with external
-    access off and the configuration locked (metrics, plugin checks), which DuckDB refuses a
-    directory."""
-    return {k: v for k, v in resource_config(temp_directory).items() if k != "temp_directory"}
-
-
 # Settings, given when a database file is opened (before DuckDB reads it), that keep a connection
 # inside that file: no file, URL or other database read (read_text, ATTACH ...), no extension
 # installed (downloaded) or loaded, which DuckDB would otherwise do for a SQLite file or an `md:`
@@ -111,7 +104,7 @@ def connect(database: str = ":memory:", *, read_only: bool = False, config: dict
 def connect_readonly(path: str | Path, limits: dict[str, object] | None = None) -> duckdb.DuckDBPyConnection:
     """Open the DuckDB database file `path` read-only and sandboxed (SANDBOX_CONFIG): its views can
     read its own tables and nothing else. `limits`: DuckDB settings bounding memory
-    (resource_config), fixed before the lock. `query --db`, `report --db` and `metrics --database`
+    (resource_config, with the directory to spill to), fixed before the lock. `query --db`, `report --db` and `metrics --database`
     open a user's file this way; a file that is not a DuckDB database (a SQLite file, a CSV) is
     refused before DuckDB sees it, in one line (AidealsError)."""
     import duckdb
@@ -126,8 +119,10 @@ def connect_readonly(path: str | Path, limits: dict[str, object] | None = None) 
     if head[8:12] != DUCKDB_MAGIC:
         raise AidealsError(not_one)
     try:
-        # an absolute path: DuckDB reads a name such as `md:x` or `sqlite:x` as another database's
-        return connect(os.path.abspath(path), read_only=True, config={**(limits or {}), **SANDBOX_CONFIG}, lock=True)
+        # an absolute path: DuckDB reads a name such as `md:x` or `sqlite:x` as another database's.
+        # The sandbox first: DuckDB takes a temp_directory given after enable_external_access=false
+        # (the directory to spill to, ours), and refuses one given before it.
+        return connect(os.path.abspath(path), read_only=True, config={**SANDBOX_CONFIG, **(limits or {})}, lock=True)
     except duckdb.Error as exc:
         raise AidealsError(f"{path}: cannot open as a DuckDB database: {one_line(exc)}") from None
 

@@ -496,7 +496,7 @@ def populate(
     takes --plugins-dir when `plugins_dir_option`): the `metrics` table then stays empty.
     """
     from aideals import plugins as plugins_module
-    from aideals.db import locked_limits
+    from aideals.db import resource_config
 
     plugins = plugins or plugins_module.load(pkg.root, plugins_dirs)
     metrics = plugins.metrics()
@@ -506,7 +506,7 @@ def populate(
         with tempfile.TemporaryDirectory(prefix="aideals-metrics-") as tmp:
             path = Path(tmp) / "snapshot.duckdb"
             snapshot(con, path)
-            ro = connect_readonly(path, locked_limits(tmp))
+            ro = connect_readonly(path, resource_config(Path(tmp) / "spill"))
             try:
                 run = compute(ro, metrics, schema=result_schema(pkg.root), progress=progress)
             finally:

@@ -90,20 +90,10 @@ def sandbox(con: duckdb.DuckDBPyConnection) -> None:
         con.execute(statement)
 
 
-def release_limits() -> dict[str, object]:
-    """DuckDB settings of a query on a release: AIDEALS_MEMORY_LIMIT and AIDEALS_THREADS, and no
-    spilling to disk. The sandbox, fixed when the file is opened, forbids choosing where DuckDB
-    spills, and its default place is beside the database (`dist/aideals.duckdb.tmp/`, inside the
-    release): a query that needs more memory than the limit stops with an error instead."""
-    from aideals.db import locked_limits
-
-    return {**locked_limits(""), "max_temp_directory_size": "0KB"}
-
-
 def open_release(db_path: Path, limits: dict[str, object] | None = None) -> duckdb.DuckDBPyConnection:
     """Open a release database read-only and sandboxed from the start (aideals.db.connect_readonly:
     a file that is not a DuckDB database makes DuckDB neither download nor load an extension).
-    `limits`: DuckDB settings bounding memory (release_limits)."""
+    `limits`: DuckDB settings bounding memory and the directory to spill to (resource_config)."""
     from aideals.db import connect_readonly
 
     return connect_readonly(db_path, limits)
@@ -458,30 +448,30 @@ def _sha256(path: Path) -> str:
 @contextmanager
 def opened(*, db_path: Path | None, pkg: Package | None) -> Iterator[duckdb.DuckDBPyConnection]:
     """A sandboxed connection on the release at `db_path`, or on `pkg` loaded in memory when it is
-    None, closed on leaving; nothing DuckDB writes is left behind (see release_limits)."""
+    None, closed on leaving. Either runs within AIDEALS_MEMORY_LIMIT and AIDEALS_THREADS and spills
+    to a temporary directory of its own, removed on leaving: nothing DuckDB writes is left behind,
+    and nothing is written beside a release's database (DuckDB's own place to spill, inside the
+    release)."""
     import shutil
     import tempfile
 
-    spill = None
-    if db_path is None:
-        if pkg is None:
-            raise AidealsError("query: no database and no package to build one from")
-        spill = Path(tempfile.mkdtemp(prefix="aideals-query-"))
-        try:
-            con = open_in_memory(pkg, spill)
-        except BaseException:
-            shutil.rmtree(spill, ignore_errors=True)
-            raise
-    else:
-        if not db_path.is_file():
-            raise AidealsError(f"{db_path}: no such database (run `aideals build` first)")
-        con = open_release(db_path, release_limits())
+    from aideals.db import resource_config
+
+    if db_path is None and pkg is None:
+        raise AidealsError("query: no database and no package to build one from")
+    if db_path is not None and not db_path.is_file():
+        raise AidealsError(f"{db_path}: no such database (run `aideals build` first)")
+    spill = Path(tempfile.mkdtemp(prefix="aideals-query-"))
+    try:
+        con = open_in_memory(pkg, spill) if db_path is None else open_release(db_path, resource_config(spill))
+    except BaseException:
+        shutil.rmtree(spill, ignore_errors=True)
+        raise
     try:
         yield con
     finally:
         con.close()
-        if spill is not None:
-            shutil.rmtree(spill, ignore_errors=True)
+        shutil.rmtree(spill, ignore_errors=True)
 
 
 def query(sql: str, *, db_path: Path | None, pkg: Package | None) -> QueryResult:
