@@ -394,3 +394,27 @@ def test_aideals_plugins_naming_no_metric_plugin_is_said_so(capsys, monkeypatch)
     assert (rc, err) == (0, "aideals: warning: no metric plugin is loaded, so there are no metrics: AIDEALS_PLUGINS "
                             "names none that defines a metric (the built-in ones are the modules of the repository's "
                             "plugins/ directory)\n")
+
+
+def test_metrics_read_a_database_within_the_memory_limit_spilling_outside_it(tmp_path, monkeypatch):
+    """`aideals metrics` opened the database with DuckDB's defaults: 80% of the memory, and a
+    spill directory beside the database (inside a release: dist/aideals.duckdb.tmp/)."""
+    import os
+    import tempfile
+
+    import duckdb
+
+    from aideals import db, metrics, package
+
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    pkg = package.load(ROOT)
+    with duckdb.connect(str(dist / "aideals.duckdb")) as release:
+        db.load(release, pkg)
+    monkeypatch.setenv("AIDEALS_MEMORY_LIMIT", "300MB")
+    with metrics.readonly_database(pkg, dist / "aideals.duckdb") as con:
+        spill, memory = con.execute("SELECT current_setting('temp_directory'), current_setting('memory_limit')").fetchone()
+    assert memory == "286.1 MiB"
+    assert os.path.dirname(os.path.dirname(spill)) == os.path.realpath(tempfile.gettempdir())
+    assert os.path.basename(os.path.dirname(spill)).startswith("aideals-metrics-") and not os.path.exists(spill)
+    assert sorted(p.name for p in dist.iterdir()) == ["aideals.duckdb"]

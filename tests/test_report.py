@@ -676,6 +676,37 @@ def test_command_reads_a_release_database_with_its_descriptor(tmp_path, capsys):
     assert '<dd id="release-version">9.9.9</dd>' in (dist / "report.html").read_text(encoding="utf-8")
 
 
+def test_command_reads_a_database_within_the_memory_limit_spilling_outside_it(tmp_path, monkeypatch, capsys):
+    """`report --db` opened the database with DuckDB's defaults: 80% of the memory, and a spill
+    directory beside the database (inside a release: dist/aideals.duckdb.tmp/)."""
+    import tempfile
+
+    import duckdb
+
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    with duckdb.connect(str(dist / "aideals.duckdb")) as release:
+        db.load(release, package.load(ROOT))
+    seen = []
+    original = db.connect_readonly
+
+    def spy(path, limits=None):
+        con = original(path, limits)
+        seen.append(con.execute("SELECT current_setting('temp_directory'), current_setting('memory_limit')").fetchone())
+        return con
+
+    monkeypatch.setattr(db, "connect_readonly", spy)
+    monkeypatch.setenv("AIDEALS_MEMORY_LIMIT", "300MB")
+    with pytest.raises(SystemExit) as exc:
+        main(["report", "--db", str(dist / "aideals.duckdb"), "--out", str(tmp_path / "r.html"), "--built-at", "2026-11-23"])
+    assert exc.value.code == 0, capsys.readouterr().err
+    [(spill, memory)] = seen
+    assert memory == "286.1 MiB"
+    assert os.path.dirname(spill) == os.path.realpath(tempfile.gettempdir())
+    assert os.path.basename(spill).startswith("aideals-report-") and not os.path.exists(spill)
+    assert sorted(p.name for p in dist.iterdir()) == ["aideals.duckdb"]
+
+
 def test_command_prefers_the_built_release_found_under_the_package(tmp_path, monkeypatch, capsys):
     pkg = tmp_path / "pkg"
     pkg.mkdir()

@@ -190,25 +190,23 @@ def readonly_database(pkg: Package, database: Path | None = None) -> Iterator[du
     Uses `database` if given, else a fresh dist/aideals.duckdb, else loads the package into a
     temporary database file (metrics always read from a file opened read-only).
     """
+    from aideals.db import resource_config
+
     path = database or dist_database(pkg)
-    if path is not None:
-        con = connect_readonly(path)  # a file that is not a DuckDB database: one line
-        try:
-            yield con
-        finally:
-            con.close()
-        return
-
-    from aideals import build
-
+    # within AIDEALS_MEMORY_LIMIT, spilling to a directory of its own, never beside the database
+    # read (DuckDB's own place to spill, inside a release)
     with tempfile.TemporaryDirectory(prefix="aideals-metrics-") as tmp:
-        tmp_path = Path(tmp) / "aideals.duckdb"
-        writer = db_connect(str(tmp_path))
-        try:
-            build.load_valid(writer, pkg, refused="no metric was computed")
-        finally:
-            writer.close()
-        con = connect_readonly(tmp_path)
+        limits = resource_config(Path(tmp) / "spill")
+        if path is None:
+            from aideals import build
+
+            path = Path(tmp) / "aideals.duckdb"
+            writer = db_connect(str(path), config=limits)
+            try:
+                build.load_valid(writer, pkg, refused="no metric was computed")
+            finally:
+                writer.close()
+        con = connect_readonly(path, limits)  # a file that is not a DuckDB database: one line
         try:
             yield con
         finally:

@@ -2041,23 +2041,39 @@ def report_from_source(source: ReportSource, out: Path, *, built_at: datetime | 
 
     check_out(Path(out))
 
-    if source.db is not None:
-        from aideals.db import connect_readonly
+    import shutil
+    import tempfile
 
-        # sandboxed as `query` and `metrics` do: a view of a downloaded database cannot read the
-        # reader's files (read_text('~/.ssh/...')) into a page meant to be published
-        con = connect_readonly(source.db)
-    else:
-        from aideals import build
+    from aideals.db import resource_config
 
-        assert source.root is not None
-        pkg = package_mod.load(source.root)
-        con = db_connect(":memory:")
-        build.load_valid(con, pkg, refused="no report was written")
-        # as a build would: the metrics of the built-in and installed plugins (a failing one warned of)
-        from aideals import metrics
+    # within AIDEALS_MEMORY_LIMIT, spilling to a directory of its own (removed after), never
+    # beside the database read (DuckDB's own place to spill, inside a release) or in the current one
+    spill = Path(tempfile.mkdtemp(prefix="aideals-report-"))
+    try:
+        if source.db is not None:
+            from aideals.db import connect_readonly
 
-        metrics.populate(con, pkg, plugins_dir_option=False)
+            # sandboxed as `query` and `metrics` do: a view of a downloaded database cannot read the
+            # reader's files (read_text('~/.ssh/...')) into a page meant to be published
+            con = connect_readonly(source.db, resource_config(spill))
+        else:
+            from aideals import build
+
+            assert source.root is not None
+            pkg = package_mod.load(source.root)
+            con = db_connect(":memory:", config=resource_config(spill))
+            try:
+                build.load_valid(con, pkg, refused="no report was written")
+                # as a build would: the metrics of the built-in and installed plugins (a failing one warned of)
+                from aideals import metrics
+
+                metrics.populate(con, pkg, plugins_dir_option=False)
+            except BaseException:
+                con.close()
+                raise
+    except BaseException:
+        shutil.rmtree(spill, ignore_errors=True)
+        raise
     try:
         if source.db is not None:  # anyone's database: what the page reads is checked first
             check_release(con, source.label)
@@ -2076,6 +2092,7 @@ def report_from_source(source: ReportSource, out: Path, *, built_at: datetime | 
         raise AidealsError(f"{source.label}: cannot be reported: {one_line(exc)}; no report was written") from exc
     finally:
         con.close()
+        shutil.rmtree(spill, ignore_errors=True)
     if source.db is not None:
         from aideals import build
 
