@@ -7,7 +7,7 @@ import signal
 import subprocess
 
 from aideals import coverage, package
-from conftest import AIDEALS_WITHOUT_INSTALLED_PLUGINS, ROOT
+from conftest import AIDEALS_WITHOUT_INSTALLED_PLUGINS, ROOT, read_csv
 from fixture_packages import make_package
 
 
@@ -207,3 +207,29 @@ def test_coverage_write_of_a_readme_that_is_not_utf8_is_one_line(tmp_path, monke
     assert (exc.value.code, capsys.readouterr().err) == (
         2, f"aideals: error: {readme}:6: not UTF-8 (byte 0xe9 at offset {offset})\n")
     assert readme.read_bytes() == data
+
+
+def test_coverage_runs_within_the_memory_limit_spilling_to_a_directory_of_its_own(monkeypatch, tmp_path):
+    """coverage loaded the package with DuckDB's defaults: 80% of the memory, spilling to `.tmp`
+    in the current directory."""
+    import tempfile
+
+    from aideals import db
+
+    seen = []
+    original = db.connect
+
+    def spy(database=":memory:", **kwargs):
+        con = original(database, **kwargs)
+        seen.append(con.execute("SELECT current_setting('temp_directory'), current_setting('memory_limit')").fetchone())
+        return con
+
+    monkeypatch.setattr(coverage, "db_connect", spy)
+    monkeypatch.setenv("AIDEALS_MEMORY_LIMIT", "300MB")
+    monkeypatch.chdir(tmp_path)
+    assert coverage.markdown(package.load(ROOT)).startswith(f"{len(read_csv(ROOT / 'data' / 'deals.csv'))} deals, ")
+    [(spill, memory)] = seen
+    assert memory == "286.1 MiB"
+    assert os.path.dirname(spill) == os.path.realpath(tempfile.gettempdir())
+    assert os.path.basename(spill).startswith("aideals-coverage-") and not os.path.exists(spill)
+    assert list(tmp_path.iterdir()) == []
