@@ -103,10 +103,10 @@ def connect(database: str = ":memory:", *, read_only: bool = False, config: dict
 
 def connect_readonly(path: str | Path, limits: dict[str, object] | None = None) -> duckdb.DuckDBPyConnection:
     """Open the DuckDB database file `path` read-only and sandboxed (SANDBOX_CONFIG): its views can
-    read its own tables and nothing else. `limits`: DuckDB settings bounding memory
-    (resource_config, with the directory to spill to), fixed before the lock. `query --db`, `report --db` and `metrics --database`
-    open a user's file this way; a file that is not a DuckDB database (a SQLite file, a CSV) is
-    refused before DuckDB sees it, in one line (AidealsError)."""
+    read its own tables and nothing else. `limits`: DuckDB settings bounding memory, with the
+    directory to spill to (resource_config), fixed before the lock. `query --db`, `report --db`
+    and `metrics --database` open a user's file this way; a file that is not a DuckDB database (a
+    SQLite file, a CSV) is refused before DuckDB sees it, in one line (AidealsError)."""
     import duckdb
 
     from aideals.errors import AidealsError, one_line
