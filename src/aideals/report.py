@@ -2042,7 +2042,6 @@ def report_from_source(source: ReportSource, out: Path, *, built_at: datetime | 
     check_out(Path(out))
 
     import shutil
-    import tempfile
 
     from aideals.db import resource_config
 
