@@ -37,19 +37,26 @@ def _traceback_then(err: str, last: list[str]) -> None:
     assert lines[-len(last):] == last, err
 
 
-def test_a_file_that_cannot_be_read_or_written_is_one_line_not_an_internal_error(capsys, monkeypatch):
-    """An OSError (permission denied, a full disk...) is about the user's files, not a bug: one
-    line naming the file, exit 2; --debug adds the traceback, with the same line and exit code."""
+def _coverage_denied(capsys, monkeypatch, filename: str) -> tuple[int, str]:
+    """Exit code and stderr of `aideals coverage` when its command meets a PermissionError on
+    `filename` (the command left in place for the caller's further runs)."""
     from aideals.commands import coverage
 
     def denied(*args, **kwargs):
-        raise PermissionError(13, "Permission denied", "/srv/pkg/README.md")
+        raise PermissionError(13, "Permission denied", filename)
 
     monkeypatch.setattr(coverage.command, "callback", denied)
     monkeypatch.delenv("AIDEALS_DEBUG", raising=False)
     with pytest.raises(SystemExit) as exc:
         main(["coverage"])
-    assert (exc.value.code, capsys.readouterr().err) == (2, "aideals: error: /srv/pkg/README.md: Permission denied\n")
+    return exc.value.code, capsys.readouterr().err
+
+
+def test_a_file_that_cannot_be_read_or_written_is_one_line_not_an_internal_error(capsys, monkeypatch):
+    """An OSError (permission denied, a full disk...) is about the user's files, not a bug: one
+    line naming the file, exit 2; --debug adds the traceback, with the same line and exit code."""
+    assert _coverage_denied(capsys, monkeypatch, "/srv/pkg/README.md") == (
+        2, "aideals: error: /srv/pkg/README.md: Permission denied\n")
     for args in (["--debug", "coverage"], ["coverage", "--debug"]):  # after the command too, as the hint reads
         with pytest.raises(SystemExit) as exc:
             main(args)
@@ -428,16 +435,8 @@ def test_a_control_character_in_an_argument_stays_on_the_error_line(capsys, monk
 
 
 def test_an_os_error_on_a_file_whose_name_has_a_newline_is_one_line(capsys, monkeypatch):
-    from aideals.commands import coverage
-
-    def denied(*args, **kwargs):
-        raise PermissionError(13, "Permission denied", "/srv/pkg\nx/README.md")
-
-    monkeypatch.setattr(coverage.command, "callback", denied)
-    monkeypatch.delenv("AIDEALS_DEBUG", raising=False)
-    with pytest.raises(SystemExit) as exc:
-        main(["coverage"])
-    assert (exc.value.code, capsys.readouterr().err) == (2, "aideals: error: /srv/pkg\\nx/README.md: Permission denied\n")
+    assert _coverage_denied(capsys, monkeypatch, "/srv/pkg\nx/README.md") == (
+        2, "aideals: error: /srv/pkg\\nx/README.md: Permission denied\n")
 
 
 def test_an_error_s_detail_lines_are_kept_and_escaped():

@@ -452,7 +452,6 @@ def opened(*, db_path: Path | None, pkg: Package | None) -> Iterator[duckdb.Duck
     to a temporary directory of its own, removed on leaving: nothing DuckDB writes is left behind,
     and nothing is written beside a release's database (DuckDB's own place to spill, inside the
     release)."""
-    import shutil
     import tempfile
 
     from aideals.db import resource_config
@@ -461,17 +460,13 @@ def opened(*, db_path: Path | None, pkg: Package | None) -> Iterator[duckdb.Duck
         raise AidealsError("query: no database and no package to build one from")
     if db_path is not None and not db_path.is_file():
         raise AidealsError(f"{db_path}: no such database (run `aideals build` first)")
-    spill = Path(tempfile.mkdtemp(prefix="aideals-query-"))
-    try:
+    with tempfile.TemporaryDirectory(prefix="aideals-query-", ignore_cleanup_errors=True) as tmp:
+        spill = Path(tmp)
         con = open_in_memory(pkg, spill) if db_path is None else open_release(db_path, resource_config(spill))
-    except BaseException:
-        shutil.rmtree(spill, ignore_errors=True)
-        raise
-    try:
-        yield con
-    finally:
-        con.close()
-        shutil.rmtree(spill, ignore_errors=True)
+        try:
+            yield con
+        finally:
+            con.close()
 
 
 def query(sql: str, *, db_path: Path | None, pkg: Package | None) -> QueryResult:

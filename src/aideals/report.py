@@ -2032,66 +2032,64 @@ def check_out(out: Path) -> None:
         raise AidealsError(f"{out}: exists and is not an HTML page: refusing to replace it (remove it first)")
 
 
+def _open_source(source: ReportSource, spill: Path) -> duckdb.DuckDBPyConnection:
+    """A connection on the report's source within the memory limits, spilling to `spill`: the
+    database read-only and sandboxed, or the package validated and loaded in memory with the
+    metrics of its plugins."""
+    from aideals import package as package_mod
+    from aideals.db import resource_config
+
+    if source.db is not None:
+        from aideals.db import connect_readonly
+
+        # sandboxed as `query` and `metrics` do: a view of a downloaded database cannot read the
+        # reader's files (read_text('~/.ssh/...')) into a page meant to be published
+        return connect_readonly(source.db, resource_config(spill))
+    from aideals import build, metrics
+
+    assert source.root is not None
+    pkg = package_mod.load(source.root)
+    con = db_connect(":memory:", config=resource_config(spill))
+    try:
+        build.load_valid(con, pkg, refused="no report was written")
+        # as a build would: the metrics of the built-in and installed plugins (a failing one warned of)
+        metrics.populate(con, pkg, plugins_dir_option=False)
+    except BaseException:
+        con.close()
+        raise
+    return con
+
+
 def report_from_source(source: ReportSource, out: Path, *, built_at: datetime | str) -> Path:
     """Open the source read-only, write the report to `out`, return `out`."""
     import duckdb
 
-    from aideals import package as package_mod
     from aideals.errors import AidealsError, interrupted, one_line, user_error
 
     check_out(Path(out))
 
-    import shutil
-
-    from aideals.db import resource_config
-
     # within AIDEALS_MEMORY_LIMIT, spilling to a directory of its own (removed after), never
     # beside the database read (DuckDB's own place to spill, inside a release) or in the current one
-    spill = Path(tempfile.mkdtemp(prefix="aideals-report-"))
-    try:
-        if source.db is not None:
-            from aideals.db import connect_readonly
-
-            # sandboxed as `query` and `metrics` do: a view of a downloaded database cannot read the
-            # reader's files (read_text('~/.ssh/...')) into a page meant to be published
-            con = connect_readonly(source.db, resource_config(spill))
-        else:
-            from aideals import build
-
-            assert source.root is not None
-            pkg = package_mod.load(source.root)
-            con = db_connect(":memory:", config=resource_config(spill))
-            try:
-                build.load_valid(con, pkg, refused="no report was written")
-                # as a build would: the metrics of the built-in and installed plugins (a failing one warned of)
-                from aideals import metrics
-
-                metrics.populate(con, pkg, plugins_dir_option=False)
-            except BaseException:
-                con.close()
+    with tempfile.TemporaryDirectory(prefix="aideals-report-", ignore_cleanup_errors=True) as spill:
+        con = _open_source(source, Path(spill))
+        try:
+            if source.db is not None:  # anyone's database: what the page reads is checked first
+                check_release(con, source.label)
+            written = write_report(con, out, version=source.version, built_at=built_at, descriptor=source.descriptor)
+        except duckdb.PermissionException as exc:
+            raise AidealsError(
+                f"{source.label}: refused: the database reads outside itself ({one_line(exc)}); "
+                "no report was written"
+            ) from None
+        except duckdb.Error as exc:
+            # A database that fails as it is read (a corrupt block, a view failing on its rows): the
+            # database's fault, not the toolkit's. Ctrl-C and a memory limit too small are said as
+            # for any command.
+            if source.db is None or interrupted(exc) or user_error(exc) is not None:
                 raise
-    except BaseException:
-        shutil.rmtree(spill, ignore_errors=True)
-        raise
-    try:
-        if source.db is not None:  # anyone's database: what the page reads is checked first
-            check_release(con, source.label)
-        written = write_report(con, out, version=source.version, built_at=built_at, descriptor=source.descriptor)
-    except duckdb.PermissionException as exc:
-        raise AidealsError(
-            f"{source.label}: refused: the database reads outside itself ({one_line(exc)}); "
-            "no report was written"
-        ) from None
-    except duckdb.Error as exc:
-        # A database that fails as it is read (a corrupt block, a view failing on its rows): the
-        # database's fault, not the toolkit's. Ctrl-C and a memory limit too small are said as
-        # for any command.
-        if source.db is None or interrupted(exc) or user_error(exc) is not None:
-            raise
-        raise AidealsError(f"{source.label}: cannot be reported: {one_line(exc)}; no report was written") from exc
-    finally:
-        con.close()
-        shutil.rmtree(spill, ignore_errors=True)
+            raise AidealsError(f"{source.label}: cannot be reported: {one_line(exc)}; no report was written") from exc
+        finally:
+            con.close()
     if source.db is not None:
         from aideals import build
 
