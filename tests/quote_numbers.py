@@ -14,15 +14,15 @@ import unicodedata
 # Scale words after a number, lowercase; the longest match at a position wins.
 SCALES: dict[str, float] = {}
 for _words, _factor in (
-    ("thousand k mille tausend 千 천 тыс ribu rb", 1e3),
+    ("thousand k mille tausend tisíc tisíce tysięcy tys 千 천 тыс ribu rb", 1e3),
     ("万 萬 만", 1e4),
     ("lakh lakhs", 1e5),
     ("million millions mn mln mio m mm mill millones millón milioni milione milhões milhão millionen "
-     "miljoner millioner miljoen miljon milion millió 百万 백만 млн juta मिलियन", 1e6),
+     "miljoner millioner miljoen miljon milion milionů milionów millió 百万 백만 млн juta मिलियन", 1e6),
     ("crore crores cr करोड़", 1e7),
     ("亿 億 억", 1e8),
     ("billion billions bn b bln milliard milliards mrd md mds miliardi miliardo milliarden milliarde "
-     "miljarder milliarder miljard mld млрд bilhões bilhão bi bil miliar مليار", 1e9),
+     "miljarder milliarder miljard miliard miliardy miliardů miliardów mld млрд bilhões bilhão bi bil miliar مليار", 1e9),
     ("trillion trillions tn billones billón billionen trilhões trilhão triliun 兆 조 трлн", 1e12),
 ):
     for _w in _words.split():

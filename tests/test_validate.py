@@ -482,7 +482,7 @@ def test_rows_failing_different_fields_and_rules_each_get_their_findings(tmp_pat
     assert [f.line() for f in checks.validate(package.load(tmp_path / "pkg")).findings] == [
         'data/figures.csv:2: value: "1e9x" is not a number',
         'data/figures.csv:3: unit: "percnt" is not one of: USD, EUR, GBP, JPY, CNY, KRW, INR, AUD, CAD, SGD, HKD, TWD, CHF,'
-        ' SEK, NOK, DKK, SAR, AED, QAR, BRL, MYR, MXN, ZAR, CLP, COP, ILS, IDR, THB, PLN, TRY, NZD, GW, MW, percent,'
+        ' SEK, NOK, DKK, SAR, AED, QAR, BRL, MYR, MXN, ZAR, CLP, COP, ILS, IDR, THB, PLN, CZK, TRY, NZD, GW, MW, percent,'
         ' shares, years, chips, USD_per_GW',
         "data/figures.csv:3: unit: percnt does not fit measure equity_stake" + UNITS_HINT,
     ]
