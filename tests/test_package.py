@@ -324,6 +324,17 @@ def test_an_undated_deal_says_why(tables):
     assert silent == []
 
 
+# What an undated deal's summary says of itself; a deal dated later must drop it.
+SAYS_IT_IS_UNDATED = re.compile(r"\bnot dated here\b|\bthe deal is not dated\b|\bstays undated\b|\bso it is not dated\b", re.I)
+
+
+def test_a_dated_deal_does_not_say_it_is_undated(tables):
+    """The converse: when a later search finds a page that dates a deal (`quality/dating-check-*.csv`),
+    its summary no longer says "Not dated here: ..." beside the date it now has."""
+    stale = [d["deal_id"] for d in tables["deals"] if d["announced"] and SAYS_IT_IS_UNDATED.search(d["summary"])]
+    assert stale == []
+
+
 # Whole figures one page states twice for the same flow, and why each pair is not a mistake.
 SAME_PAGE_TWICE = {
     ("moore-threads-b-plus-2023", "valuation", "cnyes-2023-11-16-moore-threads-funding"):
