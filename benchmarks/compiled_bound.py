@@ -56,7 +56,7 @@ OPTIONS = {
                 "unit_cost", "chip_count", "commitments_total", "backlog"],
     "unit": ["USD", "EUR", "GBP", "JPY", "CNY", "KRW", "INR", "AUD", "CAD", "SGD", "HKD", "TWD", "CHF", "SEK",
              "NOK", "DKK", "SAR", "AED", "QAR", "BRL", "MYR", "MXN", "ZAR", "CLP", "COP", "ILS", "IDR", "THB",
-             "PLN", "TRY", "NZD", "GW", "MW", "percent", "shares", "years", "chips",
+             "PLN", "CZK", "TRY", "NZD", "GW", "MW", "percent", "shares", "years", "chips",
              "USD_per_GW"],
     "qualifier": ["exact", "approximately", "up_to", "at_least", "more_than", "range", "estimate"],
 }
@@ -200,7 +200,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="aideals-compiled-") as tmp:
         os.environ["NUMBA_CACHE_DIR"] = str(Path(tmp) / "cache")  # the warm run and timed() inherit it
         me = [sys.executable, str(Path(__file__).resolve()), str(args.package), "--once"]
-        warm = subprocess.run(me, check=True, capture_output=True, text=True)
+        warm = subprocess.run(me, capture_output=True, text=True)
+        if warm.returncode:  # the child's own message (a schema it was not written for...), not a traceback
+            lines = (warm.stderr or warm.stdout).strip().splitlines()
+            raise SystemExit(lines[-1] if lines else f"the compiled run failed (exit {warm.returncode})")
         print(warm.stdout.strip())
         bare = [sys.executable, str(HERE / "bare_scan.py"), str(args.package)]
         walls = {"bare": [], "compiled": []}

@@ -9,8 +9,8 @@ from numba import njit, prange
 K_TEXT, K_ENUM, K_NUM, K_DATE, K_ID, K_QUOTE = range(6)
 # the indices of the figures `unit` options the row rules name (compiled_bound.OPTIONS checks them):
 # the currencies come first, 0 to LAST_CURRENCY
-LAST_CURRENCY = 30
-U_GW, U_MW, U_PERCENT, U_SHARES, U_YEARS, U_CHIPS, U_USD_PER_GW = range(31, 38)
+LAST_CURRENCY = 31
+U_GW, U_MW, U_PERCENT, U_SHARES, U_YEARS, U_CHIPS, U_USD_PER_GW = range(32, 39)
 # the indices of the figures `measure` options (compiled_bound.OPTIONS checks them)
 (M_AMOUNT, M_POWER, M_EQUITY_STAKE, M_SHARES, M_DURATION, M_REVENUE, M_NET_LOSS, M_VALUATION, M_UNIT_COST, M_CHIP_COUNT,
  M_COMMITMENTS_TOTAL, M_BACKLOG) = range(12)

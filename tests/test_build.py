@@ -975,7 +975,7 @@ def test_a_package_outside_git_builds_reports_and_cites_without_git_installed(tm
     # the version as the descriptor names it: without git nothing says the data differ from it
     assert json.loads((tmp_path / "out" / "datapackage.json").read_text(encoding="utf-8"))["version"] == version
     assert run("report", "--out", str(tmp_path / "r.html")) == (
-        "", none_loaded + f"wrote {tmp_path / 'r.html'} (release {version}, from the package in {pkg})\n")
+        f"wrote {tmp_path / 'r.html'} (release {version}, from the package in {pkg})\n", none_loaded)
     assert run("cite") == (
         f"aideals contributors. ({year}). {title} (Version {version}) [Data set]. Licence: CC-BY-4.0.\n", "")
     assert (tmp_path / "out" / "aideals.duckdb").is_file() and (tmp_path / "r.html").is_file()

@@ -438,3 +438,16 @@ def test_an_approximate_date_is_marked_so_in_bibtex_csl_json_and_cff():
         '    languages:\n      - "en"',
         '    notes: "Quote."',
     ]
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    (b'{"name": "x",\n  bad}\n', "datapackage.json:2: not valid JSON: Expecting property name enclosed in double quotes"),
+    (b'{"name": "\xe9"}\n', "datapackage.json: not UTF-8 (byte 10)"),
+])
+def test_a_descriptor_that_cannot_be_read_is_named_as_every_command_names_it(tmp_path, content, message):
+    """`cite` said `not valid UTF-8 JSON: Expecting ... line 2 column 3 (char 16)` where every other
+    command says `datapackage.json:2: not valid JSON: ...`: the same words, the line first."""
+    (tmp_path / "datapackage.json").write_bytes(content)
+    with pytest.raises(AidealsError) as exc:
+        snapshot.from_directory(tmp_path).descriptor
+    assert str(exc.value) == f"{tmp_path}: {message}"

@@ -224,8 +224,8 @@ def test_debug_after_a_double_dash_is_a_value_not_the_option():
         ("AIDEALS_THREADS", "\u00b2", "AIDEALS_THREADS='\u00b2': not a number of threads (1 to 256)"),
         ("AIDEALS_THREADS", "\u0663", "AIDEALS_THREADS='\u0663': not a number of threads (1 to 256)"),
         ("AIDEALS_MEMORY_LIMIT", "\u0663GB", "AIDEALS_MEMORY_LIMIT='\u0663GB': not a size such as 1GB, 512MB or 1.5GiB"),
-        ("AIDEALS_MEMORY_LIMIT", "10KB", "AIDEALS_MEMORY_LIMIT='10KB': too small to read the package (at least 128MB)"),
-        ("AIDEALS_MEMORY_LIMIT", "64MB", "AIDEALS_MEMORY_LIMIT='64MB': too small to read the package (at least 128MB)"),
+        ("AIDEALS_MEMORY_LIMIT", "10KB", "AIDEALS_MEMORY_LIMIT='10KB': too small (at least 128MB)"),
+        ("AIDEALS_MEMORY_LIMIT", "64MB", "AIDEALS_MEMORY_LIMIT='64MB': too small (at least 128MB)"),
         ("AIDEALS_MEMORY_LIMIT", "99999999999TB", "AIDEALS_MEMORY_LIMIT='99999999999TB': too large (at most 1000TB)"),
     ],
 )

@@ -268,6 +268,23 @@ def test_a_database_option_that_is_not_a_duckdb_file_is_a_one_line_error(capsys,
                                      "(a release's aideals.duckdb, as `aideals build` writes, is one)\n")
 
 
+@pytest.mark.parametrize("command", ["run", "explain"])
+def test_a_database_that_is_not_a_release_is_refused_in_one_line(capsys, monkeypatch, metrics_package, tmp_path, command):
+    """A DuckDB file without the package's tables (another project's database) gave one warning of a
+    missing relation per metric and exit 1 (explain: a "CatalogException" as the error): it is
+    refused in one line before any metric runs, exit 2, as `report --db` refuses it."""
+    import duckdb
+
+    other = tmp_path / "other.duckdb"
+    with duckdb.connect(str(other)) as con:
+        con.execute("CREATE TABLE parties (party_id VARCHAR); CREATE TABLE sources (source_id VARCHAR)")
+    extra = ["cost_per_gigawatt", "d-bc", *BUILTINS] if command == "explain" else list(BUILTINS)
+    rc, out, err = run_cli(capsys, monkeypatch, "metrics", command, "--package", str(metrics_package), *extra,
+                           "--database", str(other))
+    assert (rc, out, err) == (2, "", f"aideals: error: {other}: not an aideals release: it has no table or view "
+                                     "named deals; no metric was computed\n")
+
+
 def test_explain_of_an_unknown_subject_names_at_most_twenty_known_ones(capsys, monkeypatch, tmp_path):
     """A metric of 156 subjects printed all of them in its one-line error; it names the first 20."""
     from fixture_packages import make_package

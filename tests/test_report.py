@@ -643,7 +643,7 @@ def test_command_writes_the_report_from_the_package(tmp_path, capsys):
     # the repository's own version, or X.Y.Z+unreleased when its data changed since tag vX.Y.Z
     # (tests/test_unreleased.py checks that rule on packages of its own)
     version = descriptor["version"] + ("+unreleased" if unreleased_changes(ROOT, descriptor) else "")
-    assert f"wrote {out} (release {version}, from the package in {ROOT})" in capsys.readouterr().err
+    assert f"wrote {out} (release {version}, from the package in {ROOT})" in capsys.readouterr().out
     page = out.read_text(encoding="utf-8")
     assert f'<dd id="release-version">{version}</dd>' in page
     # the metrics a build would hold, computed by the repository's plugins, not an empty table
@@ -672,7 +672,7 @@ def test_command_reads_a_release_database_with_its_descriptor(tmp_path, capsys):
     with pytest.raises(SystemExit) as exc:
         main(["report", "--db", str(dist / "aideals.duckdb"), "--built-at", "2026-11-23"])
     assert exc.value.code == 0
-    assert f"(release 9.9.9, from {dist / 'aideals.duckdb'})" in capsys.readouterr().err
+    assert f"(release 9.9.9, from {dist / 'aideals.duckdb'})" in capsys.readouterr().out
     assert '<dd id="release-version">9.9.9</dd>' in (dist / "report.html").read_text(encoding="utf-8")
 
 
@@ -722,7 +722,7 @@ def test_command_prefers_the_built_release_found_under_the_package(tmp_path, mon
     with pytest.raises(SystemExit) as exc:
         main(["report", "--built-at", "2026-11-23"])
     assert exc.value.code == 0
-    assert f"from {pkg / 'dist' / 'aideals.duckdb'})" in capsys.readouterr().err
+    assert f"from {pkg / 'dist' / 'aideals.duckdb'})" in capsys.readouterr().out
     assert (pkg / "dist" / "report.html").is_file()
 
 
@@ -851,7 +851,7 @@ def test_a_database_with_only_the_columns_the_page_reads_is_reported(tmp_path, s
             names = ", ".join(db.quote_ident(c.rstrip("!")) for c in columns) or "1 AS one"
             con.execute(f"CREATE TABLE {db.quote_ident(relation)} AS SELECT {names} FROM src.{db.quote_ident(relation)}")
     assert _report_db(path, tmp_path / "r.html") == 0
-    assert capsys.readouterr().err == f"wrote {tmp_path / 'r.html'} (release 1.2.3, from {path})\n"
+    assert capsys.readouterr() == (f"wrote {tmp_path / 'r.html'} (release 1.2.3, from {path})\n", "")
     assert 'OpenAI' in (tmp_path / "r.html").read_text(encoding="utf-8")
 
 
@@ -876,7 +876,7 @@ def test_a_version_with_a_line_break_beside_the_database_stays_on_its_line(tmp_p
     path = _release_db(tmp_path / "aideals.duckdb", seed_root)
     (tmp_path / "datapackage.json").write_text('{"version": "1.0.0\\nx"}', encoding="utf-8")
     assert _report_db(path, tmp_path / "r.html") == 0
-    assert capsys.readouterr().err == f"wrote {tmp_path / 'r.html'} (release 1.0.0\\nx, from {path})\n"
+    assert capsys.readouterr() == (f"wrote {tmp_path / 'r.html'} (release 1.0.0\\nx, from {path})\n", "")
 
 
 def test_command_rejects_a_csv_given_as_the_database_saying_it_is_not_one(tmp_path, capsys):
@@ -1011,7 +1011,7 @@ def test_the_report_of_a_release_names_its_version_not_the_checkout_s(release_di
     with pytest.raises(SystemExit) as exc:
         main(["report", "--db", str(db_path), "--out", str(out), "--built-at", "2026-12-07"])
     assert exc.value.code == 0
-    assert capsys.readouterr().err == f"wrote {out} (release 9.8.7, from {db_path})\n"
+    assert capsys.readouterr() == (f"wrote {out} (release 9.8.7, from {db_path})\n", "")
     page = out.read_text(encoding="utf-8")
     assert '<dd id="release-version">9.8.7</dd>' in page
     checkout = json.loads((ROOT / "datapackage.json").read_text(encoding="utf-8"))
@@ -1266,14 +1266,14 @@ def test_command_warns_as_query_does_when_the_data_changed_after_the_build(tmp_p
     written = f"wrote {root / 'dist' / 'report.html'} (release {package.load(root).version}, from {root / 'dist' / 'aideals.duckdb'})\n"
     with pytest.raises(SystemExit) as exc:
         main(["report", "--built-at", "2026-11-23"])
-    assert (exc.value.code, capsys.readouterr().err) == (0, written)
+    assert (exc.value.code, *capsys.readouterr()) == (0, written, "")
     parties = root / "data" / "parties.csv"
     parties.write_text(parties.read_text(encoding="utf-8").replace("alpha,Alpha,", "alpha,Alphabet,"), encoding="utf-8")
     with pytest.raises(SystemExit) as exc:
         main(["report", "--built-at", "2026-11-23"])
     warning = (f"aideals: warning: data/parties.csv changed after {root / 'dist'} was built; "
                "run `aideals build` to report the current data\n")
-    assert (exc.value.code, capsys.readouterr().err) == (0, warning + written)
+    assert (exc.value.code, *capsys.readouterr()) == (0, written, warning)
     page = (root / "dist" / "report.html").read_text(encoding="utf-8")
     assert "Alphabet" not in page and "Alpha" in page  # the build's data, as the warning says
     with pytest.raises(SystemExit) as exc:  # the same words as `aideals query`, but for its verb
@@ -1281,12 +1281,13 @@ def test_command_warns_as_query_does_when_the_data_changed_after_the_build(tmp_p
     assert capsys.readouterr().err == warning.replace("to report the", "to query the")
     with pytest.raises(SystemExit) as exc:  # an explicit --db is read as given, as query does
         main(["report", "--db", str(root / "dist" / "aideals.duckdb"), "--built-at", "2026-11-23"])
-    assert (exc.value.code, capsys.readouterr().err) == (0, written)
+    assert (exc.value.code, *capsys.readouterr()) == (0, written, "")
 
 
 def test_a_page_that_cannot_be_written_is_named(tmp_path, seed_root, monkeypatch, capsys):
     """A full disk while writing the page said `aideals: error: No space left on device`, naming no
-    file: the page is named, and no temporary file is left beside it."""
+    file: the page is named, in the words of a build (`cannot write OUT: the disk is full (...)`),
+    and no temporary file is left beside it."""
     (tmp_path / "db").mkdir()
     path = _release_db(tmp_path / "db" / "aideals.duckdb", seed_root)
 
@@ -1295,5 +1296,6 @@ def test_a_page_that_cannot_be_written_is_named(tmp_path, seed_root, monkeypatch
 
     monkeypatch.setattr(report.os, "chmod", full_disk)  # the page is written, not yet renamed into place
     assert _report_db(path, tmp_path / "out" / "r.html") == 2
-    assert capsys.readouterr().err == f"aideals: error: {tmp_path / 'out' / 'r.html'}: No space left on device\n"
+    assert capsys.readouterr().err == (
+        f"aideals: error: cannot write {tmp_path / 'out' / 'r.html'}: the disk is full (No space left on device)\n")
     assert os.listdir(tmp_path / "out") == []

@@ -373,6 +373,29 @@ def test_the_compiled_bound_finds_the_defects_the_lower_bound_finds(tmp_path):
     assert re.fullmatch(r"least: bare scan \d+\.\d\d s, compiled bound \d+\.\d\d s \(\d+ MiB\), ratio \d+\.\d\dx", out[1])
 
 
+def test_the_compiled_bound_says_which_schema_it_was_not_written_for_in_one_line(tmp_path):
+    """A package whose `unit` enum differs from the prototype's options (a currency added to the
+    schemas, say) stops the benchmark with the prototype's own one-line message, not a traceback
+    of the warm-up run it starts."""
+    import json
+    import subprocess
+    import sys
+
+    bench = Path(__file__).resolve().parents[1] / "benchmarks"
+    pkg = tmp_path / "pkg"
+    subprocess.run([sys.executable, str(bench / "generate.py"), str(pkg), "--rows", "200"],
+                   check=True, capture_output=True)
+    schema_path = pkg / "schemas" / "figures.schema.json"
+    schema = json.loads(schema_path.read_text(encoding="utf-8"))
+    unit = next(f for f in schema["fields"] if f["name"] == "unit")
+    unit["constraints"]["enum"].remove("CZK")
+    schema_path.write_text(json.dumps(schema), encoding="utf-8")
+    out = subprocess.run([sys.executable, str(bench / "compiled_bound.py"), str(pkg), "--repeat", "1"],
+                         capture_output=True, text=True)
+    assert (out.returncode, out.stdout, out.stderr) == (
+        1, "", "figures.schema.json does not have the enum options this prototype is written for\n")
+
+
 @pytest.mark.parametrize("defect, counts", [
     # a duplicated figure id: the copy of row 1 is cleared (its cells are fine) but its id is seen twice
     ("duplicate", "rows not cleared 0; duplicate figure ids 1; dangling foreign keys [0, 0, 0, 0, 0]"),

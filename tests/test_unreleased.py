@@ -76,10 +76,10 @@ def test_a_build_of_changed_data_is_labelled_unreleased(tmp_path: Path, capsys):
     page = (tmp_path / "changed" / "report.html").read_text(encoding="utf-8")
     assert f'<dd id="release-version">{version}+unreleased</dd>' in page
     assert f"(Version {version}+unreleased) [Data set]" in page  # the citation, as `aideals cite` gives it
-    rc, _, err = run_cli(["report", "--package", str(root), "--out", str(tmp_path / "r.html"), "--built-at", "2026-12-05"],
-                         capsys)
-    assert (rc, err) == (0, no_metrics_warning(root, plugins_dir_option=False)
-                         + f"wrote {tmp_path / 'r.html'} (release {version}+unreleased, from the package in {root})\n")
+    rc, out, err = run_cli(["report", "--package", str(root), "--out", str(tmp_path / "r.html"), "--built-at", "2026-12-05"],
+                           capsys)
+    assert (rc, out, err) == (0, f"wrote {tmp_path / 'r.html'} (release {version}+unreleased, from the package in {root})\n",
+                              no_metrics_warning(root, plugins_dir_option=False))
 
 
 def untagged(tmp_path: Path) -> tuple[Path, str]:
@@ -137,6 +137,26 @@ def test_cite_in_a_clone_without_the_tag_warns_on_stderr_and_keeps_stdout(tmp_pa
     assert f"(Version {version}) [Data set]" in out
 
 
+def test_a_release_looked_for_by_its_tag_in_a_clone_without_tags_says_to_fetch_them(tmp_path: Path, capsys):
+    """`cite --version` and `diff vX.Y.Z` in a clone made without tags said only that the tag was
+    not found, where build, cite and report say `git fetch --tags`: they say it too, and only
+    there (a work tree with release tags, a package below the top, or a revision that is not a
+    release's tag, get the plain message)."""
+    root, version = untagged(tmp_path)
+    hint = " (this clone has no release tags: run `git fetch --tags`)"
+    rc, out, err = run_cli(["cite", "--package", str(root), "--version", version], capsys)
+    assert (rc, out, err) == (2, "", f"aideals: error: --version {version}: no release {version}: tag v{version} not found{hint}\n")
+    rc, out, err = run_cli(["diff", "--package", str(root), f"v{version}", "HEAD"], capsys)
+    assert (rc, out, err) == (2, "", f"aideals: error: v{version}: no such release path or git revision{hint}\n")
+    rc, out, err = run_cli(["diff", "--package", str(root), "mian", "HEAD"], capsys)  # a typo, not a tag
+    assert (rc, out, err) == (2, "", "aideals: error: mian: no such release path or git revision\n")
+    git(root, "tag", "v0.0.1")  # other release tags: fetching would not help
+    rc, out, err = run_cli(["cite", "--package", str(root), "--version", version], capsys)
+    assert (rc, out, err) == (2, "", f"aideals: error: --version {version}: no release {version}: tag v{version} not found\n")
+    rc, out, err = run_cli(["diff", "--package", str(root), f"v{version}", "HEAD"], capsys)
+    assert (rc, out, err) == (2, "", f"aideals: error: v{version}: no such release path or git revision\n")
+
+
 def test_build_and_report_in_a_clone_without_the_tag_warn_on_stderr(tmp_path: Path, capsys):
     root, version = untagged(tmp_path)
     rc, out, err = run_cli(["build", "--package", str(root), "--out", str(tmp_path / "dist")], capsys)
@@ -145,6 +165,5 @@ def test_build_and_report_in_a_clone_without_the_tag_warn_on_stderr(tmp_path: Pa
     assert descriptor(tmp_path / "dist")["version"] == version
     rc, out, err = run_cli(["report", "--package", str(root), "--out", str(tmp_path / "r.html"), "--built-at", "2026-12-05"],
                            capsys)
-    assert (rc, out) == (0, "")
-    assert err == (untagged_warning(version) + no_metrics_warning(root, plugins_dir_option=False)
-                   + f"wrote {tmp_path / 'r.html'} (release {version}, from the package in {root})\n")
+    assert (rc, out) == (0, f"wrote {tmp_path / 'r.html'} (release {version}, from the package in {root})\n")
+    assert err == untagged_warning(version) + no_metrics_warning(root, plugins_dir_option=False)

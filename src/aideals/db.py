@@ -62,7 +62,7 @@ def resource_config(temp_directory: str | Path) -> dict[str, object]:
     unit = m.group(2).upper()
     size = float(m.group(1)) * (1024 if "I" in unit else 1000) ** "BKMGT".index(unit[0])
     if size < MIN_MEMORY_LIMIT:
-        raise AidealsError(f"AIDEALS_MEMORY_LIMIT={memory!r}: too small to read the package (at least 128MB)")
+        raise AidealsError(f"AIDEALS_MEMORY_LIMIT={memory!r}: too small (at least 128MB)")
     if size > MAX_MEMORY_LIMIT:
         raise AidealsError(f"AIDEALS_MEMORY_LIMIT={memory!r}: too large (at most 1000TB)")
     config: dict[str, object] = {"memory_limit": memory, "temp_directory": str(temp_directory)}

@@ -208,9 +208,26 @@ def readonly_database(pkg: Package, database: Path | None = None) -> Iterator[du
                 writer.close()
         con = connect_readonly(path, limits)  # a file that is not a DuckDB database: one line
         try:
+            _require_release(con, path)
             yield con
         finally:
             con.close()
+
+
+RELEASE_TABLES = ("parties", "sources", "deals", "figures")
+
+
+def _require_release(con: duckdb.DuckDBPyConnection, path: Path) -> None:
+    """Refuse a DuckDB file that is not a release (it lacks one of the package's tables) in one line,
+    as `report --db` does, rather than warn of each metric's missing relation."""
+    names = {name for (name,) in con.execute(  # fetchall: no result left open on the connection
+        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main' "
+        "UNION ALL SELECT view_name FROM duckdb_views() WHERE database_name = current_database() AND schema_name = 'main'"
+    ).fetchall()}
+    for relation in RELEASE_TABLES:
+        if relation not in names:
+            raise AidealsError(f"{path}: not an aideals release: it has no table or view named {relation}; "
+                               "no metric was computed")
 
 
 def _require_deals_counted(con: duckdb.DuckDBPyConnection) -> None:

@@ -1778,6 +1778,11 @@ def write_report(
     except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
         if isinstance(exc, OSError) and exc.errno and not exc.filename:  # a full disk: name the page, not no file
+            from aideals.build import WRITE_CAUSES
+            from aideals.errors import AidealsError
+
+            if exc.errno in WRITE_CAUSES:  # as a build says it: `cannot write OUT: the disk is full (...)`
+                raise AidealsError(f"cannot write {out}: {WRITE_CAUSES[exc.errno]} ({exc.strerror})") from exc
             raise OSError(exc.errno, exc.strerror, str(out)) from exc
         raise
     return out

@@ -10,6 +10,7 @@ import csv
 import io
 import json
 import posixpath
+import re
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -18,6 +19,8 @@ from pathlib import Path
 from aideals import gitrepo
 from aideals.errors import PackageError
 from aideals.verify import ZIP_READ_ERRORS
+
+RELEASE_TAG_RE = re.compile(r"v\d+\.\d+\.\d+\S*")  # how a release's git tag reads
 
 DESCRIPTOR = "datapackage.json"
 RELEASE_FILES = ("SHA256SUMS", "release-manifest.json")
@@ -56,10 +59,13 @@ class Snapshot:
 
     def read_json(self, relpath: str) -> dict:
         """A JSON object file of the package."""
-        try:
-            data = json.loads(self.read(relpath).decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise PackageError(f"{self.label}: {relpath}: not valid UTF-8 JSON: {exc}") from None
+        raw = self.read(relpath)
+        try:  # the words of every command that reads a package (aideals.package)
+            data = json.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise PackageError(f"{self.label}: {relpath}: not UTF-8 (byte {exc.start})") from None
+        except json.JSONDecodeError as exc:
+            raise PackageError(f"{self.label}: {relpath}:{exc.lineno}: not valid JSON: {exc.msg}") from None
         if not isinstance(data, dict):
             raise PackageError(f"{self.label}: {relpath}: must hold a JSON object")
         return data
@@ -168,7 +174,9 @@ def from_git(package_root: Path, rev: str) -> Snapshot:
         raise PackageError(f"{rev}: not a release path, and {package_root} is not in a git repository")
     commit = gitrepo.resolve_commit(top, rev)
     if commit is None:
-        raise PackageError(f"{rev}: no such release path or git revision")
+        # a release's tag (v1.2.0) in a clone made without tags: say how to get them
+        hint = gitrepo.no_release_tags_hint(package_root, top) if RELEASE_TAG_RE.fullmatch(rev) else ""
+        raise PackageError(f"{rev}: no such release path or git revision{hint}")
     prefix = package_root.resolve().relative_to(top.resolve()).as_posix()
     prefix = "" if prefix == "." else prefix + "/"
 

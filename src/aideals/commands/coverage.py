@@ -14,7 +14,9 @@ def command(package: str | None, write: bool) -> None:
     """Print the coverage tables (deals per party, figures per measure, money figures per currency,
     deals per kind and status, deals by number of sources, sources per kind, date range).
     The package is validated first, with the built-in checks: invalid data is refused with
-    exit 1 and its first findings.
+    exit 1 and its first findings (a missing or unreadable file, exit 2).
+    DuckDB runs within AIDEALS_MEMORY_LIMIT (default 1GB, at least 128MB) and AIDEALS_THREADS
+    (default: all cores), spilling what does not fit to a temporary directory of its own.
 
     Example (after adding data, to refresh the README):
 

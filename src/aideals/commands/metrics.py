@@ -103,7 +103,10 @@ def run_command(
     A metric that fails is reported on stderr and skipped; the exit code is then 1.
     Without a release database to read (--database, or a dist/aideals.duckdb newer than the
     data), the package is validated first, with the built-in checks: invalid data is refused
-    with exit 1 and its first findings, and no metric is computed.
+    with exit 1 and its first findings (a missing or unreadable file, exit 2), and no metric is
+    computed. DuckDB runs within AIDEALS_MEMORY_LIMIT (default 1GB, at least 128MB) and
+    AIDEALS_THREADS (default: all cores), spilling what does not fit to a temporary directory of
+    its own.
     With --confirmed-only, the figures of rumoured deals are not counted (the release's
     `metrics` table counts them, as this command does by default).
 
@@ -155,7 +158,8 @@ def explain_command(
     SUBJECT is the row's subject_id: a deal or party id, or party ids joined by `/`.
     Without a release database to read (--database, or a dist/aideals.duckdb newer than the
     data), the package is validated first, with the built-in checks: invalid data is refused
-    with exit 1 and its first findings.
+    with exit 1 and its first findings (a missing or unreadable file, exit 2). DuckDB runs within
+    AIDEALS_MEMORY_LIMIT (default 1GB, at least 128MB) and AIDEALS_THREADS (default: all cores).
 
     Example:
 

@@ -38,11 +38,12 @@ def command(sql: str, db_path: Path | None, fmt: str, package: str | None) -> No
     Statements that write, and any access to files, URLs or other databases, are refused, and so
     are several statements (separated by `;`: run each with its own aideals query).
     Without a release database, the package is validated first, with the built-in checks:
-    invalid data is refused with exit 1 and its first findings.
+    invalid data is refused with exit 1 and its first findings (a missing or unreadable file,
+    exit 2).
     The result is printed as it is read (a longer value past the first 10,000 rows of a table
-    widens its own line only). The query runs within AIDEALS_MEMORY_LIMIT (default 1GB) and
-    AIDEALS_THREADS, and writes no temporary file into the release: one that needs more memory
-    stops, saying so.
+    widens its own line only). The query runs within AIDEALS_MEMORY_LIMIT (default 1GB, at least
+    128MB) and AIDEALS_THREADS (default: all cores), spilling what does not fit to a temporary
+    directory of its own, never into the release: one that cannot spill stops, saying so.
 
     Example:
 

@@ -39,7 +39,9 @@ def command(out: Path | None, db: Path | None, built_at: str | None, package: st
     --package the CSVs of that package are used, and its metrics computed as a build does, by the
     installed plugins and those of its plugins/ directory (a plugin that fails is warned of).
     CSVs are checked with the built-in checks (a plugin's checks run in validate, build and release):
-    invalid data is refused with exit 1 and its first findings.
+    invalid data is refused with exit 1 and its first findings (a missing or unreadable file, exit
+    2). DuckDB runs within AIDEALS_MEMORY_LIMIT (default 1GB, at least 128MB) and AIDEALS_THREADS
+    (default: all cores), spilling what does not fit to a temporary directory of its own.
 
     Example:
 
@@ -56,4 +58,4 @@ def command(out: Path | None, db: Path | None, built_at: str | None, package: st
     from aideals.errors import visible
 
     # a version from a file beside the database may hold a line break: the line stays one
-    click.echo(visible(f"wrote {written} (release {source.version}, from {source.label})"), err=True)
+    click.echo(visible(f"wrote {written} (release {source.version}, from {source.label})"))

@@ -58,6 +58,8 @@ def command(
     object with exit code 0, 1 or 2 alike: its `error` is null when the checks ran, else the
     message of the error line printed on stderr. Checks added by metric plugins (installed, in plugins/, or
     --plugins-dir) run with the built-in cross-table checks.
+    DuckDB runs within AIDEALS_MEMORY_LIMIT (default 1GB, at least 128MB) and AIDEALS_THREADS
+    (default: all cores), spilling what does not fit to a temporary directory of its own.
 
     Example:
 
