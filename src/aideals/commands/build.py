@@ -48,7 +48,8 @@ def command(out: Path | None, package: str | None, plugins_dirs: tuple[str, ...]
     datapackage.json with the size and sha256 hash of every resource, and build-manifest.json
     with the size and sha256 of every other file (`aideals verify OUT` checks them all). The
     plugins' checks run with the validation. Invalid data is refused (exit 1; a missing or
-    unreadable file, exit 2) and the previous release is left untouched. Set SOURCE_DATE_EPOCH for a reproducible report date.
+    unreadable file, exit 2) and the previous release is left untouched. Set SOURCE_DATE_EPOCH
+    for a reproducible report date.
     When a data, schema or descriptor file differs from git tag vX.Y.Z of the version the package
     names, OUT's datapackage.json and report say X.Y.Z+unreleased: it is not that release. In a
     git clone without release tags a warning on stderr says the comparison could not be made
