@@ -196,18 +196,44 @@ def test_every_source_is_cited_by_a_figure_or_a_deal(tables):
     assert still == []
 
 
+def same_page(url: str) -> str:
+    """A URL as the page it names: scheme and host in lower case, no `www.`, no fragment, no
+    trailing slash, and no tracking parameters (`utm_*`, `fbclid`, `gclid`), so that one page
+    copied with a tracking link or a final slash is still seen as one page."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    parts = urlsplit(url.strip())
+    host = parts.netloc.lower().removeprefix("www.")
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+             if not k.lower().startswith("utm_") and k.lower() not in ("fbclid", "gclid")]
+    return urlunsplit((parts.scheme.lower(), host, parts.path.rstrip("/"), urlencode(query), ""))
+
+
+@pytest.mark.parametrize(("a", "b"), [
+    ("https://example.com/news/a", "https://www.example.com/news/a/"),
+    ("https://example.com/news/a?id=1", "https://example.com/news/a?id=1&utm_source=x&fbclid=y"),
+    ("HTTPS://Example.com/news/a", "https://example.com/news/a#top"),
+])
+def test_same_page_sees_one_page_in_two_forms(a, b):
+    assert same_page(a) == same_page(b)
+    assert same_page(a) != same_page(a.replace("/a", "/b"))
+
+
 def test_one_page_is_one_source(tables):
     """Two sources with one URL would split one page's figures and dates between two ids; a page
     recorded twice keeps one cited row, the other marked NO_LONGER_CITED (the Jang page on xAI's
-    servers was recorded twice until 2026-12-06)."""
+    servers was recorded twice until 2026-12-06). The same page in two forms (a final slash, a
+    tracking parameter) is one page too."""
     seen: dict[str, str] = {}
     twice = []
     for s in tables["sources"]:
         if s["url"] and not s["note"].startswith(NO_LONGER_CITED):
-            if s["url"] in seen:
-                twice.append((seen[s["url"]], s["source_id"]))
-            seen[s["url"]] = s["source_id"]
-    assert twice == []
+            page = same_page(s["url"])
+            if page in seen:
+                twice.append((seen[page], s["source_id"]))
+            seen[page] = s["source_id"]
+    assert twice == [], ("one page recorded as two sources: keep one, repoint the other's rows to it and start "
+                         f"its note with {NO_LONGER_CITED!r} (a published id is never removed)")
 
 
 NOT_IN_ANY_ROW = "Not in any row:"
@@ -221,7 +247,9 @@ def test_every_party_is_in_a_deal_a_figure_or_a_group(tables):
     used |= {p["parent_id"] for p in tables["parties"]}
     orphans = [p["party_id"] for p in tables["parties"] if p["party_id"] not in used]
     noted = {p["party_id"] for p in tables["parties"] if p["note"].startswith(NOT_IN_ANY_ROW)}
-    assert [p for p in orphans if p not in noted] == []
+    assert [p for p in orphans if p not in noted] == [], (
+        f"a party no deal, figure or parent_id names: use it, drop it if it was never released, or start its note "
+        f"with {NOT_IN_ANY_ROW!r} and say why it is kept (a published id is never removed)")
     assert sorted(noted - set(orphans)) == [], "a party noted as unused is used again: drop the mark"
 
 
@@ -321,7 +349,8 @@ def test_an_undated_deal_says_why(tables):
     so and why ("Not dated here: the pages read show no date ..."), so that a reader does not take
     the gap for an omission."""
     silent = [d["deal_id"] for d in tables["deals"] if not d["announced"] and not UNDATED_SAYS_WHY.search(d["summary"])]
-    assert silent == []
+    assert silent == [], ("an undated deal's summary says so and why: end it with 'Not dated here: ...' (what the "
+                          "pages read show, and when the deal was reported)")
 
 
 # What an undated deal's summary says of itself; a deal dated later must drop it.
@@ -332,7 +361,7 @@ def test_a_dated_deal_does_not_say_it_is_undated(tables):
     """The converse: when a later search finds a page that dates a deal (`quality/dating-check-*.csv`),
     its summary no longer says "Not dated here: ..." beside the date it now has."""
     stale = [d["deal_id"] for d in tables["deals"] if d["announced"] and SAYS_IT_IS_UNDATED.search(d["summary"])]
-    assert stale == []
+    assert stale == [], "a dated deal's summary still says it is undated: drop that sentence"
 
 
 # Whole figures one page states twice for the same flow, and why each pair is not a mistake.

@@ -9,6 +9,12 @@ ROOT = Path(__file__).resolve().parent.parent
 OUTCOMES = quality_table.VERDICTS
 
 
+def unnamed(path) -> str:
+    """The message of a record README does not name."""
+    return (f"README does not name quality/{path.name}: add its sentence under \"How the data is checked\" "
+            "(quality/README.md, \"What README says of a record\") and run `python tests/quality_table.py --write`")
+
+
 def _records(kind: str = "spot-check") -> list[Path]:
     """The records of one kind of check under quality/ (spot-check, deal-check, dating-check, status-check,
     party-check, qualifier-review, flow-review...), in the order they were made."""
@@ -71,7 +77,7 @@ def test_the_deal_checks_name_existing_deals_and_match_the_readme():
     every = []
     for path in records:
         rows = _rows(path)
-        assert f"`quality/{path.name}`" in readme
+        assert f"`quality/{path.name}`" in readme, unnamed(path)
         assert [r["deal_id"] for r in rows if r["deal_id"] not in deal_ids] == []
         assert len({r["deal_id"] for r in rows}) == len(rows)
         assert {r["outcome"] for r in rows} <= OUTCOMES
@@ -98,7 +104,7 @@ def _checked(kind: str, table: str, outcomes: set[str]) -> tuple[dict[str, dict[
     records = [(path, _rows(path)) for path in _records(kind)]
     assert records, f"no {kind} in quality/"
     for path, rows in records:
-        assert f"`quality/{path.name}`" in readme
+        assert f"`quality/{path.name}`" in readme, unnamed(path)
         assert {r["outcome"] for r in rows} <= outcomes, path.name
         key = next(iter(rows[0])) if rows else None
         assert [r[key] for r in rows if r[key] not in data] == [], path.name
@@ -224,7 +230,7 @@ def test_the_rereads_read_again_rows_whose_page_did_not_come_back_and_match_the_
         reread: list[dict[str, str]] = []
         for path in records:
             rows = _rows(path)
-            assert f"`quality/{path.name}`" in readme
+            assert f"`quality/{path.name}`" in readme, unnamed(path)
             assert {r["outcome"] for r in rows} <= OUTCOMES, path.name
             assert [r[key] for r in rows if latest.get(r[key], {}).get("outcome") != "not_found"] == [], path.name
             assert [r[key] for r in rows if r["outcome"] != "ok" and not r["note"]] == [], path.name
