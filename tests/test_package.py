@@ -370,6 +370,8 @@ SAME_PAGE_TWICE = {
         "one post-money valuation as two people put it (about 25 and about 24.8 billion yuan)",
     ("rebellions-sapeon-merger-2024", "valuation", "economyac-2024-08-20-rebellions-sapeon-contract"):
         "the valuations of the two merging companies, behind the merger ratio",
+    ("rebellions-sapeon-merger-2024", "valuation", "thebell-2024-06-14-rebellions-sapeon-ratio"):
+        "the valuations of the two merging companies, behind the provisional merger ratio",
 }
 
 
