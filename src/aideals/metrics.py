@@ -221,8 +221,8 @@ def _require_release(con: duckdb.DuckDBPyConnection, path: Path) -> None:
     """Refuse a DuckDB file that is not a release (it lacks one of the package's tables) in one line,
     as `report --db` does, rather than warn of each metric's missing relation."""
     names = {name for (name,) in con.execute(  # fetchall: no result left open on the connection
-        "SELECT table_name FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main' "
-        "UNION ALL SELECT view_name FROM duckdb_views() WHERE database_name = current_database() AND schema_name = 'main'"
+        "SELECT lower(table_name) FROM duckdb_tables() WHERE database_name = current_database() AND schema_name = 'main' "
+        "UNION ALL SELECT lower(view_name) FROM duckdb_views() WHERE database_name = current_database() AND schema_name = 'main'"
     ).fetchall()}
     for relation in RELEASE_TABLES:
         if relation not in names:
