@@ -288,6 +288,22 @@ def test_every_large_usd_money_figure_has_been_read_against_its_page():
     )
 
 
+def test_a_large_figure_keeps_the_value_its_reading_names():
+    """A large-figure check's note says what the page shows (`ok`) or what the value was corrected
+    to (`error`): the figure still holds that value. A value changed after its reading (a corrected
+    figure, a digit slipped in an edit) would otherwise pass as checked."""
+    from quote_numbers import numbers_in, states
+
+    figures = {f["figure_id"]: f for f in _rows(ROOT / "data" / "figures.csv")}
+    changed = [(path.name, r["figure_id"], figures[r["figure_id"]]["value"])
+               for path in _records("large-check") for r in _rows(path)
+               if r["outcome"] != "not_found"
+               and not states(float(figures[r["figure_id"]]["value"]), figures[r["figure_id"]]["unit"], numbers_in(r["note"]))]
+    assert changed == [], (
+        "a figure's value is not the one its large-figure check read: read it against its page again and "
+        "say in that record's note what the page shows and the value now held")
+
+
 def test_the_readme_table_of_checks_is_the_records():
     """README's table of checks gives, for every kind of record in quality/, how many records and
     rows it holds and their outcomes (`python tests/quality_table.py --write` rewrites it)."""
