@@ -64,16 +64,6 @@ def tags(root: Path) -> list[str]:
     return run(root, "tag", "--list").decode().split()
 
 
-def no_release_tags_hint(package_root: Path, top: Path) -> str:
-    """For a release looked for by its tag and not found: in a clone made without tags (the package
-    at the top of a work tree that has no `vX.Y.Z` tag at all), the hint to fetch them; else ''."""
-    from aideals.versioning import versions_from_tags
-
-    if package_root.resolve() != top.resolve() or versions_from_tags(tags(top)):
-        return ""
-    return " (this clone has no release tags: run `git fetch --tags`)"
-
-
 def resolve_commit(root: Path, rev: str) -> str | None:
     """The full commit id `rev` names, or None when it names no commit."""
     if rev.startswith("-"):

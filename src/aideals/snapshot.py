@@ -10,7 +10,6 @@ import csv
 import io
 import json
 import posixpath
-import re
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -19,8 +18,6 @@ from pathlib import Path
 from aideals import gitrepo
 from aideals.errors import PackageError
 from aideals.verify import ZIP_READ_ERRORS
-
-RELEASE_TAG_RE = re.compile(r"v\d+\.\d+\.\d+\S*")  # how a release's git tag reads
 
 DESCRIPTOR = "datapackage.json"
 RELEASE_FILES = ("SHA256SUMS", "release-manifest.json")
@@ -174,8 +171,10 @@ def from_git(package_root: Path, rev: str) -> Snapshot:
         raise PackageError(f"{rev}: not a release path, and {package_root} is not in a git repository")
     commit = gitrepo.resolve_commit(top, rev)
     if commit is None:
+        from aideals.versioning import fetch_tags_hint, versions_from_tags
+
         # a release's tag (v1.2.0) in a clone made without tags: say how to get them
-        hint = gitrepo.no_release_tags_hint(package_root, top) if RELEASE_TAG_RE.fullmatch(rev) else ""
+        hint = fetch_tags_hint(package_root, top) if versions_from_tags([rev]) else ""
         raise PackageError(f"{rev}: no such release path or git revision{hint}")
     prefix = package_root.resolve().relative_to(top.resolve()).as_posix()
     prefix = "" if prefix == "." else prefix + "/"

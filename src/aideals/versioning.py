@@ -156,6 +156,25 @@ class ReleaseComparison:
                 "run `git fetch --tags`")
 
 
+FETCH_TAGS_HINT = " (this clone has no release tags: run `git fetch --tags`)"
+
+
+def clone_without_release_tags(root: Path, top: Path, tags: list[str]) -> bool:
+    """Whether the package at `root` is that of a work tree (at its top `top`, whose tag names are
+    `tags`) cloned without its release tags. Only the work tree's own package is released by its
+    tags: a package in a subdirectory (a test fixture, an unzipped release, another project's
+    data) is not, and a work tree with other release tags was not cloned without them."""
+    return root.resolve() == top.resolve() and not versions_from_tags(tags)
+
+
+def fetch_tags_hint(root: Path, top: Path) -> str:
+    """For a release looked for by its tag and not found: in a clone made without tags, the advice
+    to fetch them (FETCH_TAGS_HINT); else ''."""
+    from aideals import gitrepo
+
+    return FETCH_TAGS_HINT if clone_without_release_tags(root, top, gitrepo.tags(top)) else ""
+
+
 def compare_with_release(root: Path, descriptor: dict) -> ReleaseComparison:
     """Compare the package at `root` with the release its descriptor names: datapackage.json and
     each resource's data and schema file, by git against tag v<version>. Nothing is compared
@@ -176,11 +195,7 @@ def compare_with_release(root: Path, descriptor: dict) -> ReleaseComparison:
         return ReleaseComparison(version, tag, [])
     tags = gitrepo.tags(top)
     if tag not in tags:
-        # Only the work tree's own package (at its top, as this repository's) is released by its
-        # tags: a package in a subdirectory of a tagless clone (a test fixture, an unzipped
-        # release, another project's data) would be warned about for nothing.
-        at_top = root.resolve() == top.resolve()
-        return ReleaseComparison(version, tag, [], tags_missing=at_top and not versions_from_tags(tags))
+        return ReleaseComparison(version, tag, [], tags_missing=clone_without_release_tags(root, top, tags))
     paths = {"datapackage.json"}
     for res in descriptor.get("resources", []):
         if isinstance(res, dict):

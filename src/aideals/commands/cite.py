@@ -39,7 +39,7 @@ def command(fmt: str, version: str | None, figure_id: str | None, package: str |
     from aideals import cite, gitrepo, snapshot
     from aideals.errors import AidealsError
     from aideals.package import resolve_root
-    from aideals.versioning import Version, compare_with_release
+    from aideals.versioning import Version, compare_with_release, fetch_tags_hint
 
     root = resolve_root(package)
     shown = None
@@ -57,7 +57,7 @@ def command(fmt: str, version: str | None, figure_id: str | None, package: str |
         wanted = Version.parse(version)
         top = gitrepo.toplevel(root)
         if top is None or wanted.tag not in gitrepo.tags(top):
-            hint = "" if top is None else gitrepo.no_release_tags_hint(root, top)
+            hint = "" if top is None else fetch_tags_hint(root, top)
             raise AidealsError(f"--version {version}: no release {version}: tag {wanted.tag} not found{hint}")
         snap = snapshot.from_git(root, wanted.tag)
     click.echo(cite.render(snap, fmt, figure_id, version=shown))
