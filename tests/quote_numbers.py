@@ -149,24 +149,26 @@ def states(value: float, unit: str, numbers: set[float], tolerance: float = 0.00
 
 # A capacity a site could, may, is designed or has the option to reach (README: `up_to`).
 CEILING = re.compile(
-    r"\b(?:expandable|scalable|(?:option|potential|ability|capacity|designed|aspirations?) to (?:be )?(?:expand|scale|grow)\w*"
-    r"|(?:could|may|can)(?: eventually)? (?:be expanded|expand|scale|grow|reach)\w*)(?: up)? to\b",
+    r"\b(?:(?:expandable|scalable|(?:option|potential|ability|capacity|designed|aspirations?) to (?:be )?(?:expand|scale|grow)\w*"
+    r"|(?:could|may|can)(?: eventually)? (?:be expanded|expand|scale|grow|reach)\w*)(?: up)? to"
+    r"|design(?:ed)? capacity (?:of|is))\b",
     re.IGNORECASE,
 )
 
 
 # A capacity named before the words that make it a ceiling: "600 megawatts may be added", "600
-# megawatts of potential capacity".
+# megawatts of potential capacity", "2.3GW of design capacity" (what a site is designed to reach).
 CEILING_AFTER = re.compile(
-    r"(\d[\d.,]*\d|\d)\s*(?:megawatts?|MW|gigawatts?|GW)\s+(?:of potential\b|(?:may|could|might) be added\b)",
+    r"(\d[\d.,]*\d|\d)\s*(?:megawatts?|MW|gigawatts?|GW)\s+(?:of potential\b|(?:may|could|might) be added\b|of design(?:ed)? capacity\b)",
     re.IGNORECASE,
 )
 
 
 def ceilings(quote: str) -> set[float]:
     """The numbers a quote gives as what a site could reach: the number right after a phrase such as
-    "expandable to", "could scale to" or "the option to expand to", or right before "may be added"
-    or "of potential capacity" (README: such a ceiling is `up_to`)."""
+    "expandable to", "could scale to", "the option to expand to" or "a design capacity of", or right
+    before "may be added", "of potential capacity" or "of design capacity" (README: such a ceiling
+    is `up_to`)."""
     out: set[float] = set()
     for m in CEILING_AFTER.finditer(quote):
         out |= readings(m.group(1))

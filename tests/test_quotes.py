@@ -121,6 +121,8 @@ def test_every_exception_is_a_figure_the_reader_still_misses(tables):
         ("designed to scale to 10 gigawatts in all", 10),
         ("An additional 600 megawatts may be added near the Abilene site.", 600),
         ("An additional 600 megawatts of potential capacity is also planned near", 600),
+        ("The iXAfrica Nairobi campus, NBOX1, features a design capacity of 22.5MW.", 22.5),
+        ("with 2.3GW of design capacity across 12 major markets", 2.3),
     ],
 )
 def test_ceilings_reads_the_capacity_a_site_could_reach(quote, ceiling):
@@ -129,7 +131,7 @@ def test_ceilings_reads_the_capacity_a_site_could_reach(quote, ceiling):
 
 def test_a_capacity_a_site_could_reach_is_up_to(tables):
     """Power a quote gives as a ceiling ("expandable to", "could scale to", "the option to expand
-    to") is `up_to` (or the source's own hedge); a capacity a site will or is expected to reach
+    to", "a design capacity of") is `up_to` (or the source's own hedge); a capacity a site will or is expected to reach
     is a target, stated as it is."""
     wrong = [
         row["figure_id"]
