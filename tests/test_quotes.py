@@ -131,8 +131,8 @@ def test_ceilings_reads_the_capacity_a_site_could_reach(quote, ceiling):
 
 def test_a_capacity_a_site_could_reach_is_up_to(tables):
     """Power a quote gives as a ceiling ("expandable to", "could scale to", "the option to expand
-    to", "a design capacity of") is `up_to` (or the source's own hedge); a capacity a site will or is expected to reach
-    is a target, stated as it is."""
+    to", "a design capacity of") is `up_to` (or the source's own hedge); a capacity a site will or
+    is expected to reach is a target, stated as it is."""
     wrong = [
         row["figure_id"]
         for row in tables["figures"]
