@@ -49,19 +49,39 @@ def set_changelog_section(repo: Path, heading: str) -> None:
     path.write_text(path.read_text(encoding="utf-8").replace("## [Unreleased]", heading, 1), encoding="utf-8")
 
 
-def make_repo(path: Path, changelog_heading: str | None = "## [0.1.0] - 2026-11-23", toolkit: bool = False) -> Path:
-    """A git repository holding a copy of this repository's data package (and with `toolkit`, of the
-    toolkit's source, at version 0.0.0), committed."""
-    path.mkdir()
-    for name in PACKAGE_FILES + (("src", "pyproject.toml") if toolkit else ()):
-        src = ROOT / name
+def _copy(names: tuple[str, ...], source: Path, path: Path) -> None:
+    for name in names:
+        src = source / name
         if src.is_dir():
             shutil.copytree(src, path / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", "build"))
         else:
             shutil.copyfile(src, path / name)
+
+
+_snapshot: list[Path] = []  # the module's one copy of the repository's files (package_snapshot)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def package_snapshot(tmp_path_factory):
+    """One copy of this repository's package and toolkit, taken when the module starts, from which
+    every repository of its tests is made: two releases compared byte for byte come from the same
+    files even when the data is edited while the tests run."""
+    snapshot = tmp_path_factory.mktemp("package-snapshot")
+    _copy(PACKAGE_FILES + ("src", "pyproject.toml"), ROOT, snapshot)
+    _snapshot.append(snapshot)
+    yield snapshot
+    _snapshot.remove(snapshot)
+
+
+def make_repo(path: Path, changelog_heading: str | None = "## [0.1.0] - 2026-11-23", toolkit: bool = False) -> Path:
+    """A git repository holding a copy of this repository's data package (and with `toolkit`, of the
+    toolkit's source, at version 0.0.0), committed; copied from the module's snapshot of them."""
+    source = _snapshot[-1]
+    path.mkdir()
+    _copy(PACKAGE_FILES + (("src", "pyproject.toml") if toolkit else ()), source, path)
     # the repository's own CHANGELOG has dated sections of real releases: start from its preamble
     # and an `Unreleased` section only, at line 8 as there
-    preamble = (ROOT / "CHANGELOG.md").read_text(encoding="utf-8").split("## [", 1)[0]
+    preamble = (source / "CHANGELOG.md").read_text(encoding="utf-8").split("## [", 1)[0]
     (path / "CHANGELOG.md").write_text(preamble + "## [Unreleased]\n\n### Added\n- The seed data.\n", encoding="utf-8")
     if changelog_heading:
         set_changelog_section(path, changelog_heading)
@@ -321,7 +341,7 @@ def test_a_release_writes_its_files_tags_and_verifies(two_releases):
     assert verified.stdout == "dist/0.1.0: OK, 12 files match their recorded hashes and sizes\n"
 
 
-def test_the_manifest_records_commit_files_rows_and_toolkit(two_releases):
+def test_the_manifest_records_commit_files_rows_and_toolkit(two_releases, package_snapshot):
     import hashlib
 
     import jsonschema
@@ -336,7 +356,7 @@ def test_the_manifest_records_commit_files_rows_and_toolkit(two_releases):
     assert (manifest["version"], manifest["date"], manifest["tag"]) == ("0.1.0", "2026-11-23", "v0.1.0")
     assert manifest["git_commit"] == git(repo, "rev-parse", "HEAD").strip()
     assert manifest["toolkit_version"] == __version__
-    expected_rows = {name: len(read_csv(ROOT / "data" / f"{name}.csv")) for name in ("deals", "figures", "parties", "sources")}
+    expected_rows = {name: len(read_csv(package_snapshot / "data" / f"{name}.csv")) for name in ("deals", "figures", "parties", "sources")}
     import duckdb
 
     with duckdb.connect(str(out / "aideals-0.1.0.duckdb"), read_only=True) as con:
@@ -357,7 +377,7 @@ def test_the_manifest_records_commit_files_rows_and_toolkit(two_releases):
         assert (f["bytes"], f["sha256"]) == (len(data), hashlib.sha256(data).hexdigest())
 
 
-def test_the_zip_holds_the_hashed_package_with_fixed_timestamps(two_releases):
+def test_the_zip_holds_the_hashed_package_with_fixed_timestamps(two_releases, package_snapshot):
     import zipfile
 
     repo, _, _ = two_releases
@@ -378,7 +398,7 @@ def test_the_zip_holds_the_hashed_package_with_fixed_timestamps(two_releases):
         desc = json.loads(zf.read("datapackage.json"))
         assert desc["version"] == "0.1.0"
         assert all(r["hash"].startswith("sha256:") and r["bytes"] > 0 for r in desc["resources"])
-        assert zf.read("data/figures.csv") == (ROOT / "data" / "figures.csv").read_bytes()
+        assert zf.read("data/figures.csv") == (package_snapshot / "data" / "figures.csv").read_bytes()
 
 
 def test_two_builds_of_the_same_release_are_byte_identical(two_releases):
