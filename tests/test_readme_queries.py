@@ -9,8 +9,8 @@ from readme_queries import output, queries
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 
 
-def test_the_readme_has_five_worked_queries():
-    assert len(queries(README)) == 5
+def test_the_readme_has_six_worked_queries():
+    assert len(queries(README)) == 6
 
 
 @pytest.mark.parametrize("sql, shown", queries(README))
