@@ -147,10 +147,11 @@ def states(value: float, unit: str, numbers: set[float], tolerance: float = 0.00
     return any(abs(n - t) <= tolerance * abs(t) for t in targets for n in numbers if t)
 
 
-# A capacity a site could, may, is designed or has the option to reach (README: `up_to`).
+# A capacity a site could, may, is designed or has the option to reach, or scales "up to" (README: `up_to`).
 CEILING = re.compile(
     r"\b(?:(?:expandable|scalable|(?:option|potential|ability|capacity|designed|aspirations?) to (?:be )?(?:expand|scale|grow)\w*"
     r"|(?:could|may|can)(?: eventually)? (?:be expanded|expand|scale|grow|reach)\w*)(?: up)? to"
+    r"|scal(?:e|es|ed|ing) up to"
     r"|design(?:ed)? capacity (?:of|is))\b",
     re.IGNORECASE,
 )
@@ -173,7 +174,8 @@ def ceilings(quote: str) -> set[float]:
     for m in CEILING_AFTER.finditer(quote):
         out |= readings(m.group(1))
     for m in CEILING.finditer(quote):
-        head = re.match(r"\s*(?:use\s+|a\s+|around\s+)?[$€£]?(\d[\d.,]*\d|\d)", quote[m.end():m.end() + 24])
+        head = re.match(r"\s*(?:use\s+|a\s+|around\s+|an? (?:(?:ultimate|eventual|maximum|total) )?capacity of\s+)?[$€£]?(\d[\d.,]*\d|\d)",
+                        quote[m.end():m.end() + 40])
         if head:
             out |= readings(head.group(1))
     return out

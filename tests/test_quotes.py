@@ -123,6 +123,8 @@ def test_every_exception_is_a_figure_the_reader_still_misses(tables):
         ("An additional 600 megawatts of potential capacity is also planned near", 600),
         ("The iXAfrica Nairobi campus, NBOX1, features a design capacity of 22.5MW.", 22.5),
         ("with 2.3GW of design capacity across 12 major markets", 2.3),
+        ("both the sites can scale up to 1.5 gigawatts within 18 months", 1.5),
+        ("an initial phase of 100 MW, scaling up to an ultimate capacity of 1 GW.", 1),
     ],
 )
 def test_ceilings_reads_the_capacity_a_site_could_reach(quote, ceiling):
