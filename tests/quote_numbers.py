@@ -167,9 +167,9 @@ CEILING_AFTER = re.compile(
 
 def ceilings(quote: str) -> set[float]:
     """The numbers a quote gives as what a site could reach: the number right after a phrase such as
-    "expandable to", "could scale to", "the option to expand to" or "a design capacity of", or right
-    before "may be added", "of potential capacity" or "of design capacity" (README: such a ceiling
-    is `up_to`)."""
+    "expandable to", "could scale to", "scaling up to (an ultimate capacity of)", "the option to
+    expand to" or "a design capacity of", or right before "may be added", "of potential capacity" or
+    "of design capacity" (README: such a ceiling is `up_to`)."""
     out: set[float] = set()
     for m in CEILING_AFTER.finditer(quote):
         out |= readings(m.group(1))
