@@ -236,6 +236,39 @@ def test_one_page_is_one_source(tables):
                          f"its note with {NO_LONGER_CITED!r} (a published id is never removed)")
 
 
+# A note saying the title was built from the page's URL (or paraphrased): "Title supplied from the URL
+# slug", "title reconstructed from URL", "Title as in the URL slug", "title paraphrased from lead".
+# A note telling what the title *had been* ("it had been supplied from the URL slug") is not one.
+SUPPLIED_TITLE_NOTE = re.compile(
+    r"\btitle (?:is |was )?(?:reconstructed |taken |inferred |paraphrased |supplied |built |derived )?"
+    r"(?:from|as in) (?:the )?(?:url|slug)|\btitle (?:paraphrased|inferred)\b",
+    re.IGNORECASE,
+)
+
+
+@pytest.mark.parametrize(("note", "supplied"), [
+    ("Title supplied from the URL slug; date from the URL.", True),
+    ("title reconstructed from URL slug", True),
+    ("Title as in the URL slug.", True),
+    ("undated in the text read; title paraphrased from lead", True),
+    ("Title inferred from URL.", True),
+    ("Title as the page shows it (re-read 2026-12-06; it had been supplied from the URL slug).", False),
+    ("Date from the URL path; relays a Bloomberg report.", False),
+])
+def test_supplied_title_note_reads_what_a_note_says_of_its_title(note, supplied):
+    assert bool(SUPPLIED_TITLE_NOTE.search(note)) is supplied
+
+
+def test_a_title_built_from_the_url_is_in_square_brackets(tables):
+    """The schema: a title in square brackets is one we supplied because the text read did not show
+    the title, often the words of the URL slug. A slug's words carry no capitals or punctuation, so a
+    title rebuilt from them is ours, not the page's: 253 such titles were written as headlines until
+    2026-12-07. A reading that shows the headline replaces the title and the note says so."""
+    unbracketed = [s["source_id"] for s in tables["sources"]
+                   if SUPPLIED_TITLE_NOTE.search(s["note"]) and not s["title"].startswith("[")]
+    assert unbracketed == []
+
+
 NOT_IN_ANY_ROW = "Not in any row:"
 
 
