@@ -85,8 +85,19 @@ def records(kind: str) -> list[Path]:
 
 
 def rows(path: Path) -> list[dict[str, str]]:
+    """The rows of a record; a row with more or fewer cells than the header (a quote inside a field
+    not doubled splits it) is refused, naming its line, rather than read with a cell cut off."""
     with open(path, encoding="utf-8", newline="") as fh:
-        return list(csv.DictReader(fh))
+        reader = csv.DictReader(fh)
+        out = []
+        for row in reader:
+            extra = row.pop(None, [])
+            cells = sum(v is not None for v in row.values()) + len(extra)
+            if cells != len(reader.fieldnames):
+                raise ValueError(f"{path.name}: line {reader.line_num}: {cells} cells where the header has "
+                                 f"{len(reader.fieldnames)} (a quote inside a field must be doubled)")
+            out.append(row)
+        return out
 
 
 def in_readme(text: str) -> str | None:

@@ -3,6 +3,7 @@
 import re
 from pathlib import Path
 
+import pytest
 import quality_table
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,6 +37,26 @@ def _assert_readme_totals(pattern: str, rows: list[dict[str, str]], what: str) -
         counts["error"],
         counts["not_found"],
     )
+
+
+def test_every_record_has_as_many_cells_in_each_row_as_in_its_header():
+    """A quote inside a field not doubled splits the field: the rest of the row would be read as
+    extra cells and the note cut off (a qualifier review's reason was, until 2026-12-07)."""
+    paths = sorted((ROOT / "quality").glob("*.csv"))
+    assert len(paths) > 100
+    for path in paths:
+        _rows(path)  # raises on a ragged row, naming the file and line
+
+
+@pytest.mark.parametrize(("text", "cells"), [
+    ('figure_id,outcome,note\na,ok,"the page says "about", a hedge"\n', 4),
+    ("figure_id,outcome,note\na,ok\n", 2),
+])
+def test_a_ragged_record_row_is_refused_with_its_line(tmp_path, text, cells):
+    path = tmp_path / "spot-check-2026-01-01.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ValueError, match=rf"^spot-check-2026-01-01.csv: line 2: {cells} cells where the header has 3 "):
+        _rows(path)
 
 
 def test_the_readme_names_every_spot_check_record():
