@@ -732,6 +732,39 @@ def test_intervals_and_nested_dates_are_printed_as_duckdb_writes_them(capsys, re
                                    '"{""2025-01-01"": ""1 day""}",[infinity],"[1, 2]"')
 
 
+def test_a_timestamp_inside_a_list_struct_or_map_is_written_as_a_timestamp_column_is(capsys, release):
+    """A timestamp inside a nested value reached the output as DuckDB's text (`2025-01-01 10:00:00`)
+    where a timestamp column is written in ISO 8601 (`2025-01-01T10:00:00`); both are ISO now, with
+    the same fraction and offset, and what Python cannot hold (`infinity`, a year past 9999) stays
+    as DuckDB writes it."""
+    sql = ("SELECT TIMESTAMP '2025-01-01 10:00:00.5' AS t, [TIMESTAMP '2025-01-01 10:00:00.5', 'infinity'::TIMESTAMP, NULL] AS l, "
+           "{'d': DATE '2025-01-01', 'ts': [TIMESTAMP_S '2025-01-01 10:00:00']} AS s, "
+           "MAP([TIMESTAMP '2025-01-01 10:00:00'], [1]) AS m, [TIMESTAMP '10000-01-01 00:00:00'] AS big")
+    rc, out, err = q(capsys, release, sql, "--format", "json")
+    assert (rc, err) == (0, "")
+    assert json.loads(out) == [{
+        "t": "2025-01-01T10:00:00.500000", "l": ["2025-01-01T10:00:00.500000", "infinity", None],
+        "s": {"d": "2025-01-01", "ts": ["2025-01-01T10:00:00"]}, "m": {"2025-01-01T10:00:00": 1},
+        "big": ["10000-01-01 00:00:00"],
+    }]
+    rc, out, err = q(capsys, release, "SELECT [TIMESTAMP '2025-01-01 10:00:00'] AS l, TIMESTAMP '2025-01-01 10:00:00' AS t",
+                     "--format", "csv")
+    assert (rc, out, err) == (0, "l,t\n[2025-01-01T10:00:00],2025-01-01T10:00:00\n", "")
+
+
+@pytest.mark.parametrize(("text", "iso"), [
+    ("2025-01-01 10:00:00", "2025-01-01T10:00:00"),
+    ("2025-01-01 10:00:00.5+05:30", "2025-01-01T10:00:00.500000+05:30"),  # a TIMESTAMPTZ's offset
+    ("2025-01-01 10:00:00+00", "2025-01-01T10:00:00+00:00"),
+    ("2025-01-01 10:00:00.123456789", "2025-01-01T10:00:00.123456"),  # a TIMESTAMP_NS, as a column's
+    ("-infinity", "-infinity"),
+    ("0044-03-15 00:00:00 (BC)", "0044-03-15 00:00:00 (BC)"),
+    (None, None),
+])
+def test_iso_timestamp_writes_duckdb_text_as_a_column_s_timestamp(text, iso):
+    assert querying._iso_timestamp(text) == iso
+
+
 def test_a_float_is_printed_with_the_digits_duckdb_shows(capsys, release):
     """A FLOAT (single precision) reached Python widened to a double: 0.1 printed as
     0.10000000149011612, in a column and in a list or struct."""

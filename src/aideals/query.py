@@ -18,7 +18,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -314,15 +314,52 @@ def _companion(name: str, t: Any) -> str | None:
     return f"CAST({name} AS {text})" if shown == text else f"CAST(CAST({name} AS {text}) AS {shown})"
 
 
+def _iso_timestamp(text: str | None) -> str | None:
+    """DuckDB's text of a finite timestamp (`2025-01-01 10:00:00`, `... 10:00:00.5+00`) as a
+    timestamp of a column is written, in ISO 8601 (`2025-01-01T10:00:00`, `...T10:00:00.500000+00:00`);
+    `infinity` and what Python cannot hold (a year past 9999, BC) as DuckDB writes them."""
+    if text is None:
+        return None
+    try:
+        return dt.datetime.fromisoformat(text).isoformat()
+    except ValueError:
+        return text
+
+
+def _iso_leaves(t: Any) -> Callable[[Any], Any] | None:
+    """What writes the timestamps inside a companion of nested type `t` (DuckDB's text of them) as
+    a timestamp of a column is written (None if it holds none)."""
+    if t.id in _TIMES and t.id != "date":
+        return _iso_timestamp
+    if t.id not in _NESTED:
+        return None
+    kids = dict(t.children) if t.id != "struct" else None
+    if t.id in ("list", "array"):
+        inner = _iso_leaves(kids["child"])
+        return None if inner is None else (lambda v: v if v is None else [inner(x) for x in v])
+    if t.id == "map":  # a MAP reaches Python as a dict
+        key, value = _iso_leaves(kids["key"]), _iso_leaves(kids["value"])
+        if key is None and value is None:
+            return None
+        key, value = key or (lambda k: k), value or (lambda x: x)
+        return lambda v: v if v is None else {key(k): value(x) for k, x in v.items()}
+    fields = {name: leaf for name, child in t.children if (leaf := _iso_leaves(child))}
+    if not fields:
+        return None
+    return lambda v: v if v is None else {k: fields[k](x) if k in fields else x for k, x in v.items()}
+
+
 @dataclass
 class _Wrapped:
     """A SELECT wrapped so that each of its columns that holds dates, timestamps, intervals or
     FLOATs (`shown`, their indexes) has a companion column, after the others, that holds what
-    DuckDB shows of the values Python would misstate."""
+    DuckDB shows of the values Python would misstate; the timestamps inside a list, struct or map
+    are then written in ISO 8601 (`iso`, by column index), as a timestamp column is."""
 
     sql: str
     columns: list[str]
     shown: list[int]
+    iso: dict[int, Callable[[Any], Any]] = field(default_factory=dict)
 
     def restored(self, row: tuple) -> tuple:
         n = len(self.columns)
@@ -331,7 +368,7 @@ class _Wrapped:
         values = list(row[:n])
         for i, value in zip(self.shown, row[n:]):
             if value is not None:
-                values[i] = value
+                values[i] = self.iso[i](value) if i in self.iso else value
         return tuple(values)
 
 
@@ -362,7 +399,8 @@ def _wrapped(con: duckdb.DuckDBPyConnection, st: Any) -> _Wrapped | None:
         return None
     if len(statements) != 1 or statements[0].type.name != "SELECT":
         return None
-    return _Wrapped(sql, columns, [i for i, _ in companions])
+    iso = {i: leaf for i, _ in companions if types[i].id in _NESTED and (leaf := _iso_leaves(types[i]))}
+    return _Wrapped(sql, columns, [i for i, _ in companions], iso)
 
 
 def _without_trailing_semicolons(text: str) -> str | None:
