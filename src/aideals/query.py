@@ -201,23 +201,41 @@ class _RawJSON(str):
     writes the JSON it holds, not a string of it; the other formats write its text."""
 
 
-def _json_marker(t: Any) -> Callable[[Any], Any] | None:
-    """What marks the JSON values in a value of type `t` as _RawJSON (None if it holds none)."""
-    if str(t) == "JSON":
-        return lambda v: v if v is None else _RawJSON(v)
+def _each_leaf(t: Any, leaf: Callable[[Any], Callable[[Any], Any] | None], keys: bool = True) -> Callable[[Any], Any] | None:
+    """What applies, to a value of type `t` as Python has it, the function `leaf` gives for a type
+    (None for a type it leaves alone) to each value of such a type inside it: in a list or array,
+    a struct's fields, a MAP's values (a dict in Python) and, with `keys`, its keys. None when `t`
+    holds no such type, so that a column needing nothing costs nothing."""
+    own = leaf(t)
+    if own is not None:
+        return own
     if t.id in ("list", "array"):
-        inner = _json_marker(dict(t.children)["child"])
+        inner = _each_leaf(dict(t.children)["child"], leaf, keys)
         return None if inner is None else (lambda v: v if v is None else [inner(x) for x in v])
-    if t.id in ("struct", "map"):
+    if t.id == "map":
         kids = dict(t.children)
-        if t.id == "map":  # Python has a MAP as a dict: its values are marked (a JSON key stays text)
-            inner = _json_marker(kids["value"])
-            return None if inner is None else (lambda v: v if v is None else {k: inner(x) for k, x in v.items()})
-        marks = {name: mark for name, child in kids.items() if (mark := _json_marker(child))}
-        if not marks:
+        key = _each_leaf(kids["key"], leaf, keys) if keys else None
+        value = _each_leaf(kids["value"], leaf, keys)
+        if key is None and value is None:
             return None
-        return lambda v: v if v is None else {k: marks[k](x) if k in marks else x for k, x in v.items()}
+        key, value = key or _same, value or _same
+        return lambda v: v if v is None else {key(k): value(x) for k, x in v.items()}
+    if t.id == "struct":
+        fields = {name: f for name, child in t.children if (f := _each_leaf(child, leaf, keys))}
+        if not fields:
+            return None
+        return lambda v: v if v is None else {k: fields[k](x) if k in fields else x for k, x in v.items()}
     return None
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _json_marker(t: Any) -> Callable[[Any], Any] | None:
+    """What marks the JSON values in a value of type `t` as _RawJSON (None if it holds none); a
+    JSON key of a MAP stays text."""
+    return _each_leaf(t, lambda u: (lambda v: v if v is None else _RawJSON(v)) if str(u) == "JSON" else None, keys=False)
 
 
 def _no_constant(name: str) -> None:
@@ -329,24 +347,7 @@ def _iso_timestamp(text: str | None) -> str | None:
 def _iso_leaves(t: Any) -> Callable[[Any], Any] | None:
     """What writes the timestamps inside a companion of nested type `t` (DuckDB's text of them) as
     a timestamp of a column is written (None if it holds none)."""
-    if t.id in _TIMES and t.id != "date":
-        return _iso_timestamp
-    if t.id not in _NESTED:
-        return None
-    kids = dict(t.children) if t.id != "struct" else None
-    if t.id in ("list", "array"):
-        inner = _iso_leaves(kids["child"])
-        return None if inner is None else (lambda v: v if v is None else [inner(x) for x in v])
-    if t.id == "map":  # a MAP reaches Python as a dict
-        key, value = _iso_leaves(kids["key"]), _iso_leaves(kids["value"])
-        if key is None and value is None:
-            return None
-        key, value = key or (lambda k: k), value or (lambda x: x)
-        return lambda v: v if v is None else {key(k): value(x) for k, x in v.items()}
-    fields = {name: leaf for name, child in t.children if (leaf := _iso_leaves(child))}
-    if not fields:
-        return None
-    return lambda v: v if v is None else {k: fields[k](x) if k in fields else x for k, x in v.items()}
+    return _each_leaf(t, lambda u: _iso_timestamp if u.id in _TIMES and u.id != "date" else None)
 
 
 @dataclass
