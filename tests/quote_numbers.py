@@ -36,7 +36,7 @@ WORDS: dict[str, float] = {
     "hundred": 100, "half": 0.5, "un": 1, "une": 1, "deux": 2, "trois": 3, "cinq": 5, "sept": 7,
     "dix": 10, "quinze": 15, "vingt": 20, "trente": 30, "mezzo": 0.5, "einer": 1, "eine": 1,
     "zehn": 10, "dos": 2, "dois": 2, "tres": 3, "cinco": 5, "diez": 10, "dez": 10, "fem": 5,
-    "femårig": 5, "first": 1, "четыре": 4, "một": 1, "عشر": 10, "لعشر": 10,
+    "femårig": 5, "first": 1, "четыре": 4, "một": 1, "عشر": 10, "لعشر": 10, "tři": 3, "čtyři": 4,
 }
 
 # Words that are a number only before a scale or a unit ("a billion", "a gigawatt", "một gigawatt").
@@ -46,7 +46,7 @@ UNIT_WORDS = frozenset({"gigawatt", "gigawatts", "gw", "year", "years"})
 _NUMBER = re.compile(r"\d+(?:[.,\u202f\u00a0' ]\d+)*")
 _GAP = re.compile(r"[\s\u202f\u00a0]*-?[\s\u202f\u00a0]*")
 _RANGE = re.compile(
-    r"[\s\u202f\u00a0]*(?:-|–|—|~|～|(?:and|bis|to|et|à|a|e|y)(?![^\W\d_]))[\s\u202f\u00a0]*[$€£¥]?", re.IGNORECASE
+    r"[\s\u202f\u00a0]*(?:-|–|—|~|～|(?:and|bis|to|et|à|a|e|y|až)(?![^\W\d_]))[\s\u202f\u00a0]*[$€£¥]?", re.IGNORECASE
 )
 _WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
 _CJK_PAIRS = (("조", "억"), ("억", "만"), ("亿", "万"), ("億", "万"), ("兆", "億"), ("万", ""), ("만", ""), ("萬", ""))
@@ -129,6 +129,14 @@ def numbers_in(text: str) -> set[float]:
         scale = _scale_at(lower, m.end())
         if scale is None and m.group() == "half" and nxt and nxt.group() in ("a", "an"):
             scale = _scale_at(lower, nxt.end())  # "half a billion"
+        if scale is None and m.group() not in ARTICLES:
+            # "three to four billion", "tři až čtyři miliardy": the first word takes the second's scale
+            link = _RANGE.match(lower, m.end())
+            second = _WORD.match(lower, link.end()) if link else None
+            if second and second.group() in WORDS and second.group() not in ARTICLES:
+                scale = _scale_at(lower, second.end())
+            if scale:
+                out.add(value)
         if scale:
             out.add(value * scale)
         elif m.group() not in ARTICLES or (nxt and nxt.group() in UNIT_WORDS):

@@ -55,6 +55,9 @@ NOT_READ: dict[str, str] = {
         ("entre 30 et 50 milliards d'euros", 30e9),
         ("roughly $31-$32 billion", 31e9),
         ("superior a US$ 300 milho\u0303es", 3e8),  # decomposed accents, as some pages store them
+        ("three to four billion dollars", 3e9),  # a word range: the first word takes the second's scale
+        ("investice tři až čtyři miliardy eur", 3e9),
+        ("investice tři až čtyři miliardy eur", 4e9),
     ],
 )
 def test_numbers_in_reads_the_number_a_quote_states(text, value):
@@ -69,6 +72,8 @@ def test_numbers_in_reads_the_number_a_quote_states(text, value):
         ("raised $1.5B", 1.5e6),
         ("B200 7656장", 7656e4),
         ("vendeu 155 mil GPUs", 155e6),  # "mil" is a thousand here: millions only after US$, S$ or RM
+        ("two and a half billion", 2e9),  # "a" is no number word to take a range's scale from
+        ("five to ten years", 5e9),
     ],
 )
 def test_numbers_in_does_not_read_what_is_not_there(text, value):
