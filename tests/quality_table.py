@@ -36,6 +36,7 @@ KINDS = {
 OUTCOME_WORDS = {
     "ok": "confirmed", "ok_seed": "confirmed", "error": "error", "repoint": "repointed", "redate": "redated",
     "coarsen": "coarsened", "undate": "undated", "change": "changed", "keep": "kept", "not_found": "not retrievable",
+    "added": "added (the package held none)",
 }
 
 
@@ -54,7 +55,7 @@ def table() -> str:
         if kind == "status-check":  # a later stage found, applied or not (the record says why not)
             counts = {("later stage found" if w == "changed" else w): n for w, n in counts.items()}
         # a check whose verdicts are confirmed, error or not retrievable gives its errors even when there are none
-        verdicts = {r["outcome"] for r in read} <= VERDICTS
+        verdicts = {r["outcome"] for r in read} <= VERDICTS | {"added"}
         outcomes = ", ".join(f"{n} {word}{'s' if word == 'error' and n != 1 else ''}" for word, n in counts.items()
                              if n or (verdicts and word == "error"))
         lines.append(f"| `{kind}` | {what} | {len(paths)} | {len(read)} | {outcomes} |")

@@ -30,13 +30,11 @@ def _assert_readme_totals(pattern: str, rows: list[dict[str, str]], what: str) -
     readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
     m = re.search(pattern, readme)
     assert m, f"README no longer gives the totals of {what}"
-    counts = {o: sum(r["outcome"] == o for r in rows) for o in OUTCOMES}
-    assert tuple(map(int, m.groups())) == (
-        len(rows),
-        counts["ok"] + counts["ok_seed"],
-        counts["error"],
-        counts["not_found"],
-    )
+    counts = {o: sum(r["outcome"] == o for r in rows) for o in OUTCOMES | {"added"}}
+    expected = (len(rows), counts["ok"] + counts["ok_seed"], counts["error"], counts["not_found"])
+    if len(m.groups()) == 5:  # a party check's values the package lacked, set from the page read
+        expected += (counts["added"] or None,)
+    assert tuple(int(g) if g else None for g in m.groups()) == expected
 
 
 def test_every_record_has_as_many_cells_in_each_row_as_in_its_header():
@@ -169,16 +167,19 @@ def test_the_status_checks_record_what_the_data_holds():
 
 def test_the_party_checks_record_the_values_the_data_holds():
     """quality/party-check-*.csv: every value checked is the party's value now (a later change must
-    update the record too), a confirmed or wrong value has its page and quote, and the README's
-    totals are the records'."""
-    parties, records = _checked("party-check", "parties", {"ok", "error", "not_found"})
+    update the record too), a confirmed, wrong or added value (`added`: the package held none, the
+    page read shows it, and it is set) has its page and quote, and the README's totals are the
+    records'."""
+    parties, records = _checked("party-check", "parties", {"ok", "error", "not_found", "added"})
     for path, rows in records:
         assert {r["field"] for r in rows} <= {"ticker", "parent_id", "country"}
         assert len({(r["party_id"], r["field"]) for r in rows}) == len(rows)
         assert [r["party_id"] for r in rows if r["outcome"] != "error" and parties[r["party_id"]][r["field"]] != r["value"]] == []
         assert [r["party_id"] for r in rows if r["outcome"] != "not_found" and not (r["url"] and r["quote"])] == []
+        assert [r["party_id"] for r in rows if r["outcome"] == "added" and not r["value"]] == []
         _assert_readme_totals(
-            rf"`quality/{re.escape(path.name)}` lists (\d+) checks .*?: (\d+) confirmed, (\d+) with an error, (\d+) whose value",
+            rf"`quality/{re.escape(path.name)}` lists (\d+) checks .*?: (\d+) confirmed, (\d+) with an error, (\d+) whose value"
+            r"(?:[^;.]*?, and (\d+) values? the package lacked)?",
             rows,
             f"quality/{path.name}",
         )
