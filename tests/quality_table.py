@@ -17,6 +17,8 @@ ROOT = Path(__file__).resolve().parent.parent
 BLOCK = re.compile(r"(<!-- quality:begin -->\n)(.*?)(\n<!-- quality:end -->)", re.DOTALL)
 NAME = re.compile(r"(.+?)-(\d{4}-\d{2}-\d{2})(?:-(\d+))?\.csv")  # KIND-YYYY-MM-DD[-N].csv
 VERDICTS = {"ok", "ok_seed", "error", "not_found"}
+# A party check's outcome for a value the package lacked: the page read shows it, and it is now set.
+ADDED = "added"
 
 # README's table of the checks: what each kind of record reads, in the order the table gives them.
 KINDS = {
@@ -36,7 +38,7 @@ KINDS = {
 OUTCOME_WORDS = {
     "ok": "confirmed", "ok_seed": "confirmed", "error": "error", "repoint": "repointed", "redate": "redated",
     "coarsen": "coarsened", "undate": "undated", "change": "changed", "keep": "kept", "not_found": "not retrievable",
-    "added": "added (the package held none)",
+    ADDED: "added (the package held none)",
 }
 
 
@@ -55,7 +57,7 @@ def table() -> str:
         if kind == "status-check":  # a later stage found, applied or not (the record says why not)
             counts = {("later stage found" if w == "changed" else w): n for w, n in counts.items()}
         # a check whose verdicts are confirmed, error or not retrievable gives its errors even when there are none
-        verdicts = {r["outcome"] for r in read} <= VERDICTS | {"added"}
+        verdicts = {r["outcome"] for r in read} <= VERDICTS | {ADDED}
         outcomes = ", ".join(f"{n} {word}{'s' if word == 'error' and n != 1 else ''}" for word, n in counts.items()
                              if n or (verdicts and word == "error"))
         lines.append(f"| `{kind}` | {what} | {len(paths)} | {len(read)} | {outcomes} |")

@@ -30,10 +30,10 @@ def _assert_readme_totals(pattern: str, rows: list[dict[str, str]], what: str) -
     readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
     m = re.search(pattern, readme)
     assert m, f"README no longer gives the totals of {what}"
-    counts = {o: sum(r["outcome"] == o for r in rows) for o in OUTCOMES | {"added"}}
+    counts = {o: sum(r["outcome"] == o for r in rows) for o in OUTCOMES | {quality_table.ADDED}}
     expected = (len(rows), counts["ok"] + counts["ok_seed"], counts["error"], counts["not_found"])
     if len(m.groups()) == 5:  # a party check's values the package lacked, set from the page read
-        expected += (counts["added"] or None,)
+        expected += (counts[quality_table.ADDED] or None,)
     assert tuple(int(g) if g else None for g in m.groups()) == expected
 
 
@@ -170,13 +170,13 @@ def test_the_party_checks_record_the_values_the_data_holds():
     update the record too), a confirmed, wrong or added value (`added`: the package held none, the
     page read shows it, and it is set) has its page and quote, and the README's totals are the
     records'."""
-    parties, records = _checked("party-check", "parties", {"ok", "error", "not_found", "added"})
+    parties, records = _checked("party-check", "parties", {"ok", "error", "not_found", quality_table.ADDED})
     for path, rows in records:
         assert {r["field"] for r in rows} <= {"ticker", "parent_id", "country"}
         assert len({(r["party_id"], r["field"]) for r in rows}) == len(rows)
         assert [r["party_id"] for r in rows if r["outcome"] != "error" and parties[r["party_id"]][r["field"]] != r["value"]] == []
         assert [r["party_id"] for r in rows if r["outcome"] != "not_found" and not (r["url"] and r["quote"])] == []
-        assert [r["party_id"] for r in rows if r["outcome"] == "added" and not r["value"]] == []
+        assert [r["party_id"] for r in rows if r["outcome"] == quality_table.ADDED and not r["value"]] == []
         _assert_readme_totals(
             rf"`quality/{re.escape(path.name)}` lists (\d+) checks .*?: (\d+) confirmed, (\d+) with an error, (\d+) whose value"
             r"(?:[^;.]*?, and (\d+) values? the package lacked)?",
