@@ -240,8 +240,20 @@ def test_a_floor_written_or_more_is_at_least(tables):
 
 # 규모 ("a size of": "2조 5000억 원 규모") says what the number measures, not that it is rough;
 # an `approximately` needs a hedge word of its own (약 about, 가량/정도/안팎/내외 or so, 여 odd,
-# 급 class, 수준 level). Four figures had read 규모 as a hedge (an eighteenth sample found one).
-KO_HEDGE = re.compile(r"약|가량|정도|안팎|내외|수준|급|\d\s*여|남짓|가까이|넘|이상|최대")
+# 급 class, 수준 level, 억원대 / 조원대 in the range of). Four figures had read 규모 as a hedge (an
+# eighteenth sample found one).
+KO_HEDGE = re.compile(r"약|가량|정도|안팎|내외|수준|급|\d\s*여|남짓|가까이|넘|이상|최대|[억조]\s*원대")
+
+
+@pytest.mark.parametrize(("quote", "hedged"), [
+    ("총사업비는 약 1000억원 규모로", True),
+    ("1000억원대 규모 냉각 시스템", True),
+    ("4,200억 원대 인도네시아 데이터센터", True),
+    ("2조 5000억 원 규모의 투자", False),
+    ("원대한 계획에 따라 1000억원 규모", False),
+])
+def test_korean_hedge_words_are_read(quote, hedged):
+    assert bool(KO_HEDGE.search(quote)) is hedged
 
 
 def test_gyumo_alone_does_not_make_a_number_approximate(tables):
