@@ -241,7 +241,7 @@ def test_one_page_is_one_source(tables):
 # A note telling what the title *had been* ("it had been supplied from the URL slug") is not one.
 SUPPLIED_TITLE_NOTE = re.compile(
     r"\btitle (?:is |was )?(?:reconstructed |taken |inferred |paraphrased |supplied |built |derived )?"
-    r"(?:from|as in) (?:the )?(?:url|slug)|\btitle (?:paraphrased|inferred)\b",
+    r"\(?(?:from|as in) (?:the )?(?:url|slug)|\btitle (?:paraphrased|inferred)\b",
     re.IGNORECASE,
 )
 
@@ -252,6 +252,7 @@ SUPPLIED_TITLE_NOTE = re.compile(
     ("Title as in the URL slug.", True),
     ("undated in the text read; title paraphrased from lead", True),
     ("Title inferred from URL.", True),
+    ("Title supplied (from the URL slug and the opening sentence).", True),
     ("Title as the page shows it (re-read 2026-12-06; it had been supplied from the URL slug).", False),
     ("Date from the URL path; relays a Bloomberg report.", False),
 ])
