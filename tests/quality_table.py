@@ -31,6 +31,7 @@ KINDS = {
     "status-check": "open deals: has a later page moved them on?",
     "party-check": "tickers, parents and countries",
     "source-check": "sources' title, publisher, author, date, language and kind",
+    "source-reread": "the sources whose page had not come back, again",
     "flow-review": "money figures: `cash` or `equity`?",
     "qualifier-review": "qualifiers against their quotes' words",
 }

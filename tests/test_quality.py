@@ -189,9 +189,15 @@ SOURCE_FIELDS = ("title", "publisher", "author", "published", "language", "kind"
 
 
 def test_the_source_checks_name_sources_and_fields_and_match_the_readme():
-    """quality/source-check-*.csv: each row names a source of the data, the fields it confirmed
-    (ok) or found wrong (error, corrected since), in the schema's order, and the README's totals
-    are the records'."""
+    """quality/source-check-*.csv and source-reread-*.csv: each row names a source of the data, the
+    fields it confirmed (ok) or found wrong (error, corrected since), in the schema's order; the
+    README's totals of each source check are the record's (a re-read's, in the re-reads' test)."""
+    _, rereads = _checked("source-reread", "sources", {"ok", "error", "not_found"})
+    for _, rows in rereads:
+        for r in rows:
+            fields = r["fields"].split()
+            assert fields == [f for f in SOURCE_FIELDS if f in fields], (r["source_id"], fields)
+            assert bool(fields) == (r["outcome"] != "not_found"), r["source_id"]
     sources, records = _checked("source-check", "sources", {"ok", "error", "not_found"})
     for path, rows in records:
         assert len({r["source_id"] for r in rows}) == len(rows)
@@ -240,12 +246,14 @@ def test_the_qualifier_reviews_record_what_the_data_holds():
 
 
 def test_the_rereads_read_again_rows_whose_page_did_not_come_back_and_match_the_readme():
-    """quality/deal-reread-*.csv and spot-reread-*.csv: a second, harder try at the rows of the deal
-    and figure samples whose page did not come back. Each re-reads only such rows, once; the README
-    gives each record's totals and, with the re-reads, the samples' latest outcome per row."""
+    """quality/deal-reread-*.csv, spot-reread-*.csv and source-reread-*.csv: a second, harder try at
+    the rows of the deal, figure and source samples whose page did not come back. Each re-reads only
+    such rows, once; the README gives each record's totals and, with the re-reads, the samples'
+    latest outcome per row."""
     readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
     for kind, first, key, what in (("deal-reread", "deal-check", "deal_id", "deals"),
-                                   ("spot-reread", "spot-check", "figure_id", "figures")):
+                                   ("spot-reread", "spot-check", "figure_id", "figures"),
+                                   ("source-reread", "source-check", "source_id", "sources")):
         latest = {r[key]: r for path in _records(first) for r in _rows(path)}
         records = _records(kind)
         assert records, f"no {kind} in quality/"
