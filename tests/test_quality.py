@@ -193,18 +193,14 @@ def test_the_source_checks_name_sources_and_fields_and_match_the_readme():
     fields it confirmed (ok) or found wrong (error, corrected since), in the schema's order; the
     README's totals of each source check are the record's (a re-read's, in the re-reads' test)."""
     _, rereads = _checked("source-reread", "sources", {"ok", "error", "not_found"})
-    for _, rows in rereads:
-        for r in rows:
-            fields = r["fields"].split()
-            assert fields == [f for f in SOURCE_FIELDS if f in fields], (r["source_id"], fields)
-            assert bool(fields) == (r["outcome"] != "not_found"), r["source_id"]
-    sources, records = _checked("source-check", "sources", {"ok", "error", "not_found"})
-    for path, rows in records:
+    _, records = _checked("source-check", "sources", {"ok", "error", "not_found"})
+    for _, rows in records + rereads:
         assert len({r["source_id"] for r in rows}) == len(rows)
         for r in rows:
             fields = r["fields"].split()
             assert fields == [f for f in SOURCE_FIELDS if f in fields], (r["source_id"], fields)
             assert bool(fields) == (r["outcome"] != "not_found"), r["source_id"]
+    for path, rows in records:
         _assert_readme_totals(
             rf"`quality/{re.escape(path.name)}` lists (\d+) sources? .*?: (\d+) confirmed, (\d+) with an error, (\d+) whose page",
             rows,
