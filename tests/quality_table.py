@@ -23,7 +23,7 @@ ADDED = "added"
 # README's table of the checks: what each kind of record reads, in the order the table gives them.
 KINDS = {
     "spot-check": "figures drawn at random",
-    "spot-reread": "the sampled figures whose page had not come back, again",
+    "spot-reread": "the sampled or large-checked figures whose page had not come back, again",
     "large-check": "the USD figures of $5 billion or more no sample drew",
     "deal-check": "every deal (kind, date, status, parties, summary)",
     "deal-reread": "the deals whose page had not come back, again",

@@ -243,14 +243,17 @@ def test_the_qualifier_reviews_record_what_the_data_holds():
 
 def test_the_rereads_read_again_rows_whose_page_did_not_come_back_and_match_the_readme():
     """quality/deal-reread-*.csv, spot-reread-*.csv and source-reread-*.csv: a second, harder try at
-    the rows of the deal, figure and source samples whose page did not come back. Each re-reads only
+    the rows of the deal, figure (random samples and large checks) and source samples whose page did
+    not come back. Each re-reads only
     such rows, once; the README gives each record's totals and, with the re-reads, the samples'
     latest outcome per row."""
     readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
-    for kind, first, key, what in (("deal-reread", "deal-check", "deal_id", "deals"),
-                                   ("spot-reread", "spot-check", "figure_id", "figures"),
-                                   ("source-reread", "source-check", "source_id", "sources")):
-        latest = {r[key]: r for path in _records(first) for r in _rows(path)}
+    for kind, firsts, key, what, read in (
+        ("deal-reread", ("deal-check",), "deal_id", "deals", "sampled"),
+        ("spot-reread", ("spot-check", "large-check"), "figure_id", "figures", "sampled or large-checked"),
+        ("source-reread", ("source-check",), "source_id", "sources", "sampled"),
+    ):
+        latest = {r[key]: r for first in firsts for path in _records(first) for r in _rows(path)}
         records = _records(kind)
         assert records, f"no {kind} in quality/"
         reread: list[dict[str, str]] = []
@@ -269,9 +272,9 @@ def test_the_rereads_read_again_rows_whose_page_did_not_come_back_and_match_the_
             latest.update({r[key]: r for r in rows})
         assert len({r[key] for r in reread}) == len(reread), f"a row is in two {kind} records"
         _assert_readme_totals(
-            rf"With the re-reads, the {what} sampled end as (\d+) {what}: (\d+) confirmed, (\d+) with an error, (\d+) whose page",
+            rf"With the re-reads, the {what} {read} end as (\d+) {what}: (\d+) confirmed, (\d+) with an error, (\d+) whose page",
             list(latest.values()),
-            f"the {first} records with the re-reads",
+            f"the {' and '.join(firsts)} records with the re-reads",
         )
 
 
