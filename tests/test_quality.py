@@ -1,4 +1,4 @@
-"""The spot-check records under quality/ stay consistent with the data and with the README."""
+"""The records under quality/ stay consistent with the data, with README's table of them and with quality/LOG.md."""
 
 import re
 from pathlib import Path
@@ -7,13 +7,19 @@ import pytest
 import quality_table
 
 ROOT = Path(__file__).resolve().parent.parent
+LOG = ROOT / "quality" / "LOG.md"
+
+
+def _log() -> str:
+    """quality/LOG.md, which tells each record with its totals."""
+    return LOG.read_text(encoding="utf-8")
 OUTCOMES = quality_table.VERDICTS
 
 
 def unnamed(path) -> str:
-    """The message of a record README does not name."""
-    return (f"README does not name quality/{path.name}: add its sentence under \"How the data is checked\" "
-            "(quality/README.md, \"What README says of a record\") and run `python tests/quality_table.py --write`")
+    """The message of a record the log does not name."""
+    return (f"quality/LOG.md does not name quality/{path.name}: add its sentence there "
+            "(quality/README.md, \"What the log says of a record\") and run `python tests/quality_table.py --write`")
 
 
 def _records(kind: str = "spot-check") -> list[Path]:
@@ -25,11 +31,10 @@ def _records(kind: str = "spot-check") -> list[Path]:
 _rows = quality_table.rows
 
 
-def _assert_readme_totals(pattern: str, rows: list[dict[str, str]], what: str) -> None:
-    """The README's (listed, confirmed, errors, not found) for `what`, matched by `pattern`, are the rows'."""
-    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
-    m = re.search(pattern, readme)
-    assert m, f"README no longer gives the totals of {what}"
+def _assert_log_totals(pattern: str, rows: list[dict[str, str]], what: str) -> None:
+    """The log's (listed, confirmed, errors, not found) for `what`, matched by `pattern`, are the rows'."""
+    m = re.search(pattern, " ".join(_log().split()))
+    assert m, f"quality/LOG.md no longer gives the totals of {what}"
     counts = {o: sum(r["outcome"] == o for r in rows) for o in OUTCOMES | {quality_table.ADDED}}
     expected = (len(rows), counts["ok"] + counts["ok_seed"], counts["error"], counts["not_found"])
     if len(m.groups()) == 5:  # a party check's values the package lacked, set from the page read
@@ -57,11 +62,11 @@ def test_a_ragged_record_row_is_refused_with_its_line(tmp_path, text, cells):
         _rows(path)
 
 
-def test_the_readme_names_every_spot_check_record():
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+def test_the_log_names_every_spot_check_record():
+    log = _log()
     names = [p.name for p in _records()]
     assert names, "no spot-check record in quality/"
-    assert [n for n in names if f"`quality/{n}`" not in readme] == []
+    assert [n for n in names if f"`quality/{n}`" not in log] == []
 
 
 def test_every_checked_figure_is_still_in_the_data_with_a_known_outcome():
@@ -80,35 +85,35 @@ def test_no_figure_is_in_two_samples():
     assert len(seen) == len(set(seen))
 
 
-def test_readme_counts_match_the_records():
-    _assert_readme_totals(
+def test_the_log_counts_match_the_records():
+    _assert_log_totals(
         r"Together they list (\d+) figures drawn at random: (\d+) confirmed .*? (\d+) errors?, (\d+) whose page",
         [r for path in _records() for r in _rows(path)],
         "the spot checks in quality/",
     )
 
 
-def test_the_deal_checks_name_existing_deals_and_match_the_readme():
+def test_the_deal_checks_name_existing_deals_and_match_the_log():
     deal_ids = {row["deal_id"] for row in _rows(ROOT / "data" / "deals.csv")}
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    log = _log()
     records = _records("deal-check")
     assert len(records) >= 2
     every = []
     for path in records:
         rows = _rows(path)
-        assert f"`quality/{path.name}`" in readme, unnamed(path)
+        assert f"`quality/{path.name}`" in log, unnamed(path)
         assert [r["deal_id"] for r in rows if r["deal_id"] not in deal_ids] == []
         assert len({r["deal_id"] for r in rows}) == len(rows)
         assert {r["outcome"] for r in rows} <= OUTCOMES
         assert [r["deal_id"] for r in rows if r["outcome"] == "error" and not r["note"]] == []
-        _assert_readme_totals(
+        _assert_log_totals(
             rf"`quality/{re.escape(path.name)}` lists (\d+) (?:more|deals) .*?: (\d+) confirmed, (\d+) with an error, (\d+) whose page",
             rows,
             f"quality/{path.name}",
         )
         every += rows
     assert len({r["deal_id"] for r in every}) == len(every), "a deal is in two samples"
-    _assert_readme_totals(
+    _assert_log_totals(
         r"Together the deal samples list (\d+) deals: (\d+) confirmed, (\d+) with an error, (\d+) whose page",
         every,
         "the deal checks in quality/",
@@ -117,13 +122,13 @@ def test_the_deal_checks_name_existing_deals_and_match_the_readme():
 
 def _checked(kind: str, table: str, outcomes: set[str]) -> tuple[dict[str, dict[str, str]], list[tuple[Path, list[dict[str, str]]]]]:
     """The rows of `table` by id, and each record of `kind` with its rows, once the checks every
-    kind shares hold: there is a record, the README names each, outcomes are known, ids exist."""
+    kind shares hold: there is a record, the log names each, outcomes are known, ids exist."""
     data = {row[next(iter(row))]: row for row in _rows(ROOT / "data" / f"{table}.csv")}
-    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    log = _log()
     records = [(path, _rows(path)) for path in _records(kind)]
     assert records, f"no {kind} in quality/"
     for path, rows in records:
-        assert f"`quality/{path.name}`" in readme, unnamed(path)
+        assert f"`quality/{path.name}`" in log, unnamed(path)
         assert {r["outcome"] for r in rows} <= outcomes, path.name
         key = next(iter(rows[0])) if rows else None
         assert [r[key] for r in rows if r[key] not in data] == [], path.name
@@ -168,7 +173,7 @@ def test_the_status_checks_record_what_the_data_holds():
 def test_the_party_checks_record_the_values_the_data_holds():
     """quality/party-check-*.csv: every value checked is the party's value now (a later change must
     update the record too), a confirmed, wrong or added value (`added`: the package held none, the
-    page read shows it, and it is set) has its page and quote, and the README's totals are the
+    page read shows it, and it is set) has its page and quote, and the log's totals are the
     records'."""
     parties, records = _checked("party-check", "parties", {"ok", "error", "not_found", quality_table.ADDED})
     for path, rows in records:
@@ -177,7 +182,7 @@ def test_the_party_checks_record_the_values_the_data_holds():
         assert [r["party_id"] for r in rows if r["outcome"] != "error" and parties[r["party_id"]][r["field"]] != r["value"]] == []
         assert [r["party_id"] for r in rows if r["outcome"] != "not_found" and not (r["url"] and r["quote"])] == []
         assert [r["party_id"] for r in rows if r["outcome"] == quality_table.ADDED and not r["value"]] == []
-        _assert_readme_totals(
+        _assert_log_totals(
             rf"`quality/{re.escape(path.name)}` lists (\d+) checks .*?: (\d+) confirmed, (\d+) with an error, (\d+) whose value"
             r"(?:[^;.]*?, and (\d+) values? the package lacked)?",
             rows,
@@ -188,10 +193,10 @@ def test_the_party_checks_record_the_values_the_data_holds():
 SOURCE_FIELDS = ("title", "publisher", "author", "published", "language", "kind")
 
 
-def test_the_source_checks_name_sources_and_fields_and_match_the_readme():
+def test_the_source_checks_name_sources_and_fields_and_match_the_log():
     """quality/source-check-*.csv and source-reread-*.csv: each row names a source of the data, the
     fields it confirmed (ok) or found wrong (error, corrected since), in the schema's order; the
-    README's totals of each source check are the record's (a re-read's, in the re-reads' test)."""
+    the log's totals of each source check are the record's (a re-read's, in the re-reads' test)."""
     _, rereads = _checked("source-reread", "sources", {"ok", "error", "not_found"})
     _, records = _checked("source-check", "sources", {"ok", "error", "not_found"})
     for _, rows in records + rereads:
@@ -201,7 +206,7 @@ def test_the_source_checks_name_sources_and_fields_and_match_the_readme():
             assert fields == [f for f in SOURCE_FIELDS if f in fields], (r["source_id"], fields)
             assert bool(fields) == (r["outcome"] != "not_found"), r["source_id"]
     for path, rows in records:
-        _assert_readme_totals(
+        _assert_log_totals(
             rf"`quality/{re.escape(path.name)}` lists (\d+) sources? .*?: (\d+) confirmed, (\d+) with an error, (\d+) whose page",
             rows,
             f"quality/{path.name}",
@@ -241,13 +246,13 @@ def test_the_qualifier_reviews_record_what_the_data_holds():
                 assert r["new_qualifier"] == "", r["figure_id"]
 
 
-def test_the_rereads_read_again_rows_whose_page_did_not_come_back_and_match_the_readme():
+def test_the_rereads_read_again_rows_whose_page_did_not_come_back_and_match_the_log():
     """quality/deal-reread-*.csv, spot-reread-*.csv and source-reread-*.csv: a second, harder try at
     the rows of the deal, figure (random samples and large checks) and source samples whose page did
     not come back. Each re-reads only
-    such rows, once; the README gives each record's totals and, with the re-reads, the samples'
+    such rows, once; the log gives each record's totals and, with the re-reads, the samples'
     latest outcome per row."""
-    readme = " ".join((ROOT / "README.md").read_text(encoding="utf-8").split())
+    log = " ".join(_log().split())
     for kind, firsts, key, what, read in (
         ("deal-reread", ("deal-check",), "deal_id", "deals", "sampled"),
         ("spot-reread", ("spot-check", "large-check"), "figure_id", "figures", "sampled or large-checked"),
@@ -259,11 +264,11 @@ def test_the_rereads_read_again_rows_whose_page_did_not_come_back_and_match_the_
         reread: list[dict[str, str]] = []
         for path in records:
             rows = _rows(path)
-            assert f"`quality/{path.name}`" in readme, unnamed(path)
+            assert f"`quality/{path.name}`" in log, unnamed(path)
             assert {r["outcome"] for r in rows} <= OUTCOMES, path.name
             assert [r[key] for r in rows if latest.get(r[key], {}).get("outcome") != "not_found"] == [], path.name
             assert [r[key] for r in rows if r["outcome"] != "ok" and not r["note"]] == [], path.name
-            _assert_readme_totals(
+            _assert_log_totals(
                 rf"`quality/{re.escape(path.name)}` re-reads (\d+) {what}.*?: (\d+) confirmed, (\d+) with an error, (\d+) whose page",
                 rows,
                 f"quality/{path.name}",
@@ -271,17 +276,17 @@ def test_the_rereads_read_again_rows_whose_page_did_not_come_back_and_match_the_
             reread += rows
             latest.update({r[key]: r for r in rows})
         assert len({r[key] for r in reread}) == len(reread), f"a row is in two {kind} records"
-        _assert_readme_totals(
+        _assert_log_totals(
             rf"With the re-reads, the {what} {read} end as (\d+) {what}: (\d+) confirmed, (\d+) with an error, (\d+) whose page",
             list(latest.values()),
             f"the {' and '.join(firsts)} records with the re-reads",
         )
 
 
-def test_the_large_figure_checks_read_figures_no_sample_drew_and_match_the_readme():
+def test_the_large_figure_checks_read_figures_no_sample_drew_and_match_the_log():
     """quality/large-check-*.csv: the largest USD amounts, commitments and valuations that no random
     sample had drawn, read against their pages. Each names existing figures, once, none of them in a
-    spot check, says why for every outcome but a plain ok, and the README gives its totals."""
+    spot check, says why for every outcome but a plain ok, and the log gives its totals."""
     figures, records = _checked("large-check", "figures", {"ok", "ok_seed", "error", "not_found"})
     sampled = {r["figure_id"] for path in _records() for r in _rows(path)}
     seen: list[str] = []
@@ -291,7 +296,7 @@ def test_the_large_figure_checks_read_figures_no_sample_drew_and_match_the_readm
         assert [i for i in ids if i in sampled] == [], path.name
         assert [i for i in ids if figures[i]["unit"] != "USD"] == [], path.name
         assert [r["figure_id"] for r in rows if r["outcome"] != "ok" and not r["note"]] == [], path.name
-        _assert_readme_totals(
+        _assert_log_totals(
             rf"`quality/{re.escape(path.name)}` lists (\d+) figures?.*?: (\d+) confirmed, (\d+) with an error, (\d+) whose page",
             rows,
             f"quality/{path.name}",
@@ -312,8 +317,8 @@ def test_every_large_usd_money_figure_has_been_read_against_its_page():
              and float(f["value_high"] or f["value"]) >= LARGE]
     assert len(large) > 400
     assert [i for i in large if i not in read] == [], (
-        "read each against its page and record it in a quality/large-check-*.csv, with README's sentence "
-        "for the record (quality/README.md, \"What README says of a record\")"
+        "read each against its page and record it in a quality/large-check-*.csv, with its sentence "
+        "in quality/LOG.md (quality/README.md, \"What the log says of a record\")"
     )
 
 
