@@ -8,12 +8,12 @@ import quality_table
 
 ROOT = Path(__file__).resolve().parent.parent
 LOG = ROOT / "quality" / "LOG.md"
+OUTCOMES = quality_table.VERDICTS
 
 
 def _log() -> str:
     """quality/LOG.md, which tells each record with its totals."""
     return LOG.read_text(encoding="utf-8")
-OUTCOMES = quality_table.VERDICTS
 
 
 def unnamed(path) -> str:
