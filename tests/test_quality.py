@@ -1,5 +1,6 @@
 """The records under quality/ stay consistent with the data, with README's table of them and with quality/LOG.md."""
 
+import functools
 import re
 from pathlib import Path
 
@@ -11,9 +12,16 @@ LOG = ROOT / "quality" / "LOG.md"
 OUTCOMES = quality_table.VERDICTS
 
 
+@functools.cache
 def _log() -> str:
-    """quality/LOG.md, which tells each record with its totals."""
+    """quality/LOG.md, which tells each record with its totals (read once a run)."""
     return LOG.read_text(encoding="utf-8")
+
+
+@functools.cache
+def _log_words() -> str:
+    """The log with its line breaks and runs of spaces made single spaces, as its sentences are matched."""
+    return " ".join(_log().split())
 
 
 def unnamed(path) -> str:
@@ -33,7 +41,7 @@ _rows = quality_table.rows
 
 def _assert_log_totals(pattern: str, rows: list[dict[str, str]], what: str) -> None:
     """The log's (listed, confirmed, errors, not found) for `what`, matched by `pattern`, are the rows'."""
-    m = re.search(pattern, " ".join(_log().split()))
+    m = re.search(pattern, _log_words())
     assert m, f"quality/LOG.md no longer gives the totals of {what}"
     counts = {o: sum(r["outcome"] == o for r in rows) for o in OUTCOMES | {quality_table.ADDED}}
     expected = (len(rows), counts["ok"] + counts["ok_seed"], counts["error"], counts["not_found"])
@@ -252,7 +260,7 @@ def test_the_rereads_read_again_rows_whose_page_did_not_come_back_and_match_the_
     not come back. Each re-reads only
     such rows, once; the log gives each record's totals and, with the re-reads, the samples'
     latest outcome per row."""
-    log = " ".join(_log().split())
+    log = _log_words()
     for kind, firsts, key, what, read in (
         ("deal-reread", ("deal-check",), "deal_id", "deals", "sampled"),
         ("spot-reread", ("spot-check", "large-check"), "figure_id", "figures", "sampled or large-checked"),
