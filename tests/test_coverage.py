@@ -14,7 +14,8 @@ from fixture_packages import make_package
 def test_readme_coverage_block_is_up_to_date():
     pkg = package.load(ROOT)
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert coverage.replace_block(readme, coverage.markdown(pkg)) == readme, "run `aideals coverage --write`"
+    assert coverage.replace_block(readme, coverage.markdown(pkg, coverage.README_MIN_DEALS)) == readme, (
+        "run `aideals coverage --write`")
 
 
 def test_coverage_counts_every_deal_and_figure(tables):
@@ -64,6 +65,52 @@ def test_coverage_counts_deals_by_the_sources_their_figures_cite(tables):
     )
     assert rows == dict(expected)
     assert sum(rows.values()) == len(tables["deals"])
+
+
+def _rows(text: str, start: str, end: str) -> list[list[str]]:
+    """The body rows of the Markdown table between two headings of the coverage text."""
+    block = text[text.index(start):text.index(end)]
+    lines = [line for line in block.splitlines() if line.startswith("| ")]
+    return [[c.strip() for c in line.strip("|").split("|")] for line in lines[1:]]
+
+
+def _deals_per_party(tables) -> dict[str, int]:
+    from collections import Counter
+
+    return Counter(p for d in tables["deals"] for p in {d["party_a"], d["party_b"]})
+
+
+def test_coverage_counts_deals_per_year(tables):
+    """The table of deals per year agrees with a count made here from the CSVs: a deal counts in
+    the year of its date (whatever its precision), undated deals last, and the rows add up."""
+    from collections import Counter
+
+    year = {d["deal_id"]: d["announced"][:4] or "not dated" for d in tables["deals"]}
+    deals = Counter(year.values())
+    figures = Counter(year[f["deal_id"]] for f in tables["figures"] if f["deal_id"])
+    rows = _rows(coverage.markdown(package.load(ROOT)), "Deals per year announced", "Figures per measure")
+    assert [r[0] for r in rows] == sorted(y for y in deals if y != "not dated") + ["not dated"]
+    assert {r[0]: (int(r[1]), int(r[2])) for r in rows} == {y: (n, figures[y]) for y, n in deals.items()}
+    assert sum(int(r[1]) for r in rows) == len(tables["deals"])
+
+
+def test_readme_lists_the_parties_of_five_deals_or_more_and_counts_the_others(tables):
+    """The README's table of parties stops at 5 deals and says how many parties it leaves out;
+    the printed tables list every party of a deal, each once, with its number of deals."""
+    name = {p["party_id"]: p["name"] for p in tables["parties"]}
+    per_party = _deals_per_party(tables)
+    pkg = package.load(ROOT)
+    assert coverage.README_MIN_DEALS == 5
+    short = coverage.markdown(pkg, coverage.README_MIN_DEALS)
+    rows = _rows(short, "Deals and figures per party", "Deals per year announced")
+    many = sorted((n, name[p]) for p, n in per_party.items() if n >= 5)
+    assert sorted((int(r[1]), r[0]) for r in rows) == many
+    assert f"\nand {len(per_party) - len(many)} other parties, each in fewer than 5 deals " in short
+    assert "the parties of 5 deals or more):" in short
+    full = coverage.markdown(pkg)
+    rows = _rows(full, "Deals and figures per party", "Deals per year announced")
+    assert sorted((int(r[1]), r[0]) for r in rows) == sorted((n, name[p]) for p, n in per_party.items())
+    assert "other parties" not in full and "deals or more" not in full
 
 
 def test_coverage_counts_money_figures_per_currency(tables):
@@ -169,7 +216,7 @@ def test_coverage_write_that_fails_half_way_leaves_the_readme_whole(tmp_path):
     assert sorted(os.listdir(root)) == ["README.md", "data", "datapackage.json", "schemas"]
     proc = subprocess.run([*AIDEALS_WITHOUT_INSTALLED_PLUGINS, "coverage", "--write"], cwd=root, capture_output=True, text=True)
     assert (proc.returncode, proc.stdout, proc.stderr) == (0, "README.md updated\n", "")
-    assert readme.read_text(encoding="utf-8") == coverage.replace_block(text, coverage.markdown(package.load(root)))
+    assert readme.read_text(encoding="utf-8") == coverage.replace_block(text, coverage.markdown(package.load(root), coverage.README_MIN_DEALS))
     assert oct(readme.stat().st_mode & 0o777) == oct(0o640)  # its permissions kept
     assert sorted(os.listdir(root)) == ["README.md", "data", "datapackage.json", "schemas"]
 
@@ -184,7 +231,7 @@ def test_coverage_write_through_a_symbolic_link_replaces_its_target(tmp_path):
     pkg = package.load(root)
     assert coverage.write_readme(pkg, root / "README.md") is True
     assert (root / "README.md").is_symlink() and os.readlink(root / "README.md") == str(real)
-    assert real.read_text(encoding="utf-8") == coverage.replace_block(empty, coverage.markdown(pkg))
+    assert real.read_text(encoding="utf-8") == coverage.replace_block(empty, coverage.markdown(pkg, coverage.README_MIN_DEALS))
     assert sorted(os.listdir(real.parent)) == ["README.md"]
 
 
