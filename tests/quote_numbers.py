@@ -18,12 +18,12 @@ for _words, _factor in (
     ("万 萬 만", 1e4),
     ("lakh lakhs", 1e5),
     ("million millions mn mln mio m mm mill millones millón milioni milione milhões milhão millionen "
-     "miljoner millioner miljoen miljon milion milionů milionów millió 百万 백만 млн juta मिलियन", 1e6),
+     "miljoner millioner miljoen miljon milion milionů milionów millió milyon milioane triệu 百万 백만 млн juta मिलियन", 1e6),
     ("crore crores cr करोड़", 1e7),
     ("亿 億 억", 1e8),
     ("billion billions bn b bln milliard milliards mrd md mds miliardi miliardo milliarden milliarde "
-     "miljarder milliarder miljard miliard miliardy miliardů miliardów mld млрд bilhões bilhão bi bil miliar مليار", 1e9),
-    ("trillion trillions tn billones billón billionen trilhões trilhão triliun 兆 조 трлн", 1e12),
+     "miljarder milliarder miljard miliard miliardy miliardů miliardów milliárd miliarde milyar tỷ mld млрд bilhões bilhão bi bil miliar مليار", 1e9),
+    ("trillion trillions tn billones billón billionen trilhões trilhão triliun trilyon 兆 조 трлн", 1e12),
 ):
     for _w in _words.split():
         SCALES[_w] = _factor

@@ -58,6 +58,12 @@ NOT_READ: dict[str, str] = {
         ("three to four billion dollars", 3e9),  # a word range: the first word takes the second's scale
         ("investice tři až čtyři miliardy eur", 3e9),
         ("investice tři až čtyři miliardy eur", 4e9),
+        ("1 milyar dolarlık yatırım", 1e9),  # Turkish
+        ("450 milyon dolar", 4.5e8),
+        ("khoảng 2 tỷ USD", 2e9),  # Vietnamese
+        ("500 triệu USD", 5e8),
+        ("1,5 milliárd eurós", 1.5e9),  # Hungarian
+        ("investiții de 2 miliarde de euro", 2e9),  # Romanian
     ],
 )
 def test_numbers_in_reads_the_number_a_quote_states(text, value):
