@@ -18,8 +18,8 @@ for _words, _factor in (
     ("万 萬 만", 1e4),
     ("lakh lakhs", 1e5),
     ("million millions mn mln mio m mm mill millones millón milioni milione milhões milhão millionen "
-     "miljoner millioner miljoen miljon milion milionů milionów millió milyon milioane triệu 百万 백만 млн juta मिलियन", 1e6),
-    ("crore crores cr करोड़", 1e7),
+     "miljoner millioner miljoen miljon milion milionů milionów millió milyon milioane triệu 百万 百萬 백만 млн juta मिलियन", 1e6),
+    ("crore crores cr करोड़ 千万 千萬", 1e7),
     ("亿 億 억", 1e8),
     ("billion billions bn b bln milliard milliards mrd md mds miliardi miliardo milliarden milliarde "
      "miljarder milliarder miljard miliard miliardy miliardů miliardów milliárd miliarde milyar tỷ mld млрд bilhões bilhão bi bil miliar مليار", 1e9),

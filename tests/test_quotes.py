@@ -62,6 +62,8 @@ NOT_READ: dict[str, str] = {
         ("450 milyon dolar", 4.5e8),
         ("khoảng 2 tỷ USD", 2e9),  # Vietnamese
         ("500 triệu USD", 5e8),
+        ("捐贈新台幣3千萬元", 3e7),  # Chinese: thousands of ten-thousands
+        ("投資5百萬美元", 5e6),
         ("1,5 milliárd eurós", 1.5e9),  # Hungarian
         ("investiții de 2 miliarde de euro", 2e9),  # Romanian
     ],
