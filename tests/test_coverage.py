@@ -88,10 +88,34 @@ def test_coverage_counts_deals_per_year(tables):
     year = {d["deal_id"]: d["announced"][:4] or "not dated" for d in tables["deals"]}
     deals = Counter(year.values())
     figures = Counter(year[f["deal_id"]] for f in tables["figures"] if f["deal_id"])
-    rows = _rows(coverage.markdown(package.load(ROOT)), "Deals per year announced", "Figures per measure")
+    rows = _rows(coverage.markdown(package.load(ROOT)), "Deals per year announced", "Deals per country")
     assert [r[0] for r in rows] == sorted(y for y in deals if y != "not dated") + ["not dated"]
     assert {r[0]: (int(r[1]), int(r[2])) for r in rows} == {y: (n, figures[y]) for y, n in deals.items()}
     assert sum(int(r[1]) for r in rows) == len(tables["deals"])
+
+
+def test_coverage_counts_deals_per_country_of_their_parties(tables):
+    """The table of deals per country agrees with a count made here from the CSVs: a deal counts
+    once for each country its parties have; the deals of no known country are counted apart; the
+    README's table stops at 5 deals and counts the other countries."""
+    from collections import Counter
+
+    country = {p["party_id"]: p["country"] for p in tables["parties"]}
+    per_deal = {d["deal_id"]: {country[d["party_a"]], country[d["party_b"]]} - {""} for d in tables["deals"]}
+    expected = Counter(c for cs in per_deal.values() for c in cs)
+    countryless = sum(not cs for cs in per_deal.values())
+    assert countryless > 0 and len(expected) > 20
+    pkg = package.load(ROOT)
+    full = coverage.markdown(pkg)
+    rows = _rows(full, "Deals per country of their parties", "Figures per measure")
+    assert {r[0]: int(r[1]) for r in rows} == dict(expected)
+    assert [int(r[1]) for r in rows] == sorted((int(r[1]) for r in rows), reverse=True)
+    assert f"\n{countryless} deals have no party whose country is known.\n" in full
+    short = coverage.markdown(pkg, coverage.README_MIN_DEALS)
+    rows = _rows(short, "Deals per country of their parties", "Figures per measure")
+    assert {r[0]: int(r[1]) for r in rows} == {c: n for c, n in expected.items() if n >= 5}
+    others = sum(n < 5 for n in expected.values())
+    assert f"\nand {others} other countries, each with fewer than 5 deals (`aideals coverage` prints every country).\n" in short
 
 
 def test_readme_lists_the_parties_of_five_deals_or_more_and_counts_the_others(tables):

@@ -11,10 +11,10 @@ from aideals.options import package_option
 @package_option
 @click.option("--write", is_flag=True, help="Replace the generated block in README.md instead of printing.")
 def command(package: str | None, write: bool) -> None:
-    """Print the coverage tables (deals per party, deals per year, figures per measure, money
-    figures per currency, deals per kind and status, deals by number of sources, sources per
-    kind, date range). With --write, README.md's table of parties lists those of five deals or
-    more and counts the others in one line.
+    """Print the coverage tables (deals per party, per year and per country, figures per measure,
+    money figures per currency, deals per kind and status, deals by number of sources, sources per
+    kind, date range). With --write, README.md's tables of parties and countries list those of
+    five deals or more and count the others in one line.
     The package is validated first, with the built-in checks: invalid data is refused with
     exit 1 and its first findings (a missing or unreadable file, exit 2).
     DuckDB runs within AIDEALS_MEMORY_LIMIT (default 1GB, at least 128MB) and AIDEALS_THREADS
