@@ -133,8 +133,8 @@ def _table(headers: list[str], rows: list[tuple]) -> str:
 
 
 def markdown(pkg: Package, min_deals: int = 0) -> str:
-    """The coverage section's body, as Markdown. With `min_deals`, the table of parties lists
-    only those of at least that many deals, and says how many it leaves out."""
+    """The coverage section's body, as Markdown. With `min_deals`, the tables of parties and
+    countries list only those of at least that many deals, and say how many they leave out."""
 
     import tempfile
 
@@ -150,28 +150,16 @@ def markdown(pkg: Package, min_deals: int = 0) -> str:
             con.close()
 
 
-def _party_table(con: duckdb.DuckDBPyConnection, min_deals: int) -> str:
-    rows = con.execute(DEALS_PER_PARTY).fetchall()
+def _top_table(headers: list[str], rows: list[tuple], min_deals: int, kind: tuple[str, str, str]) -> str:
+    """A table of `rows` (most deals first, deals in their second column) that keeps those of at
+    least `min_deals` deals and counts the others in one line; `kind` names them: singular,
+    plural, and how they relate to their deals ("party", "parties", "in")."""
     shown = [r for r in rows if r[1] >= min_deals]
-    text = _table(["party", "deals", "figures of its deals"], shown)
+    text = _table(headers, shown)
     if len(shown) < len(rows):
-        text += (
-            f"\n\nand {len(rows) - len(shown)} other parties, each in fewer than {min_deals} deals"
-            " (`aideals coverage` prints every party)."
-        )
-    return text
-
-
-def _country_table(con: duckdb.DuckDBPyConnection, min_deals: int) -> str:
-    rows = con.execute(DEALS_PER_COUNTRY).fetchall()
-    shown = [r for r in rows if r[1] >= min_deals]
-    text = _table(["country", "deals"], shown)
-    if len(shown) < len(rows):
-        text += (f"\n\nand {len(rows) - len(shown)} other countries, each with fewer than {min_deals} deals"
-                 " (`aideals coverage` prints every country).")
-    countryless = con.execute(COUNTRYLESS_DEALS).fetchone()[0]
-    if countryless:
-        text += f"\n\n{countryless} deals have no party whose country is known."
+        one, many, relation = kind
+        text += (f"\n\nand {len(rows) - len(shown)} other {many}, each {relation} fewer than {min_deals} deals"
+                 f" (`aideals coverage` prints every {one}).")
     return text
 
 
@@ -181,6 +169,7 @@ def _markdown(con: duckdb.DuckDBPyConnection, pkg: Package, min_deals: int = 0) 
 
     build.load_valid(con, pkg, refused="no coverage was computed")
     t = con.execute(TOTALS).fetchone()
+    countryless = con.execute(COUNTRYLESS_DEALS).fetchone()[0]
     parts = [
         f"{t[0]} deals, {t[1]} figures from {t[2]} sources, {t[3]} parties. "
         + (f"Deals announced from {show_date(*t[4])} to {show_date(*t[5])}" + (f" ({t[6]} not dated by any source)." if t[6] else ".")
@@ -189,7 +178,8 @@ def _markdown(con: duckdb.DuckDBPyConnection, pkg: Package, min_deals: int = 0) 
         "Deals and figures per party (a deal counts for both its parties; the figures are those of its deals"
         + (f"; the parties of {min_deals} deals or more" if min_deals > 1 else "") + "):",
         "",
-        _party_table(con, min_deals),
+        _top_table(["party", "deals", "figures of its deals"], con.execute(DEALS_PER_PARTY).fetchall(), min_deals,
+                   ("party", "parties", "in")),
         "",
         "Deals per year announced (a deal dated only to its year counts in that year):",
         "",
@@ -198,7 +188,9 @@ def _markdown(con: duckdb.DuckDBPyConnection, pkg: Package, min_deals: int = 0) 
         "Deals per country of their parties (a deal counts once for each country its parties have"
         + (f"; the countries of {min_deals} deals or more" if min_deals > 1 else "") + "):",
         "",
-        _country_table(con, min_deals),
+        _top_table(["country", "deals"], con.execute(DEALS_PER_COUNTRY).fetchall(), min_deals,
+                   ("country", "countries", "with"))
+        + (f"\n\n{countryless} deals have no party whose country is known." if countryless else ""),
         "",
         "Figures per measure:",
         "",
