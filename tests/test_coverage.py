@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import subprocess
@@ -11,15 +12,28 @@ from conftest import AIDEALS_WITHOUT_INSTALLED_PLUGINS, ROOT, read_csv
 from fixture_packages import make_package
 
 
+@functools.cache
+def _coverage(min_deals: int = 0) -> str:
+    """The coverage text of the repository's package (validating and loading it takes a second,
+    so the tests that only read the text share one computation per `min_deals`)."""
+    return coverage.markdown(package.load(ROOT), min_deals)
+
+
+def _rows(text: str, start: str, end: str) -> list[list[str]]:
+    """The body rows of the Markdown table between two headings of the coverage text."""
+    block = text[text.index(start):text.index(end)]
+    lines = [line for line in block.splitlines() if line.startswith("| ")]
+    return [[c.strip() for c in line.strip("|").split("|")] for line in lines[1:]]
+
+
 def test_readme_coverage_block_is_up_to_date():
-    pkg = package.load(ROOT)
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    assert coverage.replace_block(readme, coverage.markdown(pkg, coverage.README_MIN_DEALS)) == readme, (
+    assert coverage.replace_block(readme, _coverage(coverage.README_MIN_DEALS)) == readme, (
         "run `aideals coverage --write`")
 
 
 def test_coverage_counts_every_deal_and_figure(tables):
-    text = coverage.markdown(package.load(ROOT))
+    text = _coverage()
     first_line = text.splitlines()[0]
     assert first_line.startswith(f"{len(tables['deals'])} deals, {len(tables['figures'])} figures from {len(tables['sources'])} sources")
 
@@ -55,29 +69,9 @@ def test_coverage_counts_deals_by_the_sources_their_figures_cite(tables):
             sources[f["deal_id"]].add(f["source_id"])
     label = {0: "none (no figure)", 1: "one", 2: "two"}
     expected = Counter(label.get(len(s), "three or more") for s in sources.values())
-    text = coverage.markdown(package.load(ROOT))
-    block = text[text.index("Deals by the number of sources"):text.index("Sources per kind")]
-    rows = dict(
-        (cells[0], int(cells[1]))
-        for line in block.splitlines()
-        if line.startswith("| ") and not line.startswith("| sources")
-        for cells in [[c.strip() for c in line.strip("|").split("|")]]
-    )
+    rows = {r[0]: int(r[1]) for r in _rows(_coverage(), "Deals by the number of sources", "Sources per kind")}
     assert rows == dict(expected)
     assert sum(rows.values()) == len(tables["deals"])
-
-
-def _rows(text: str, start: str, end: str) -> list[list[str]]:
-    """The body rows of the Markdown table between two headings of the coverage text."""
-    block = text[text.index(start):text.index(end)]
-    lines = [line for line in block.splitlines() if line.startswith("| ")]
-    return [[c.strip() for c in line.strip("|").split("|")] for line in lines[1:]]
-
-
-def _deals_per_party(tables) -> dict[str, int]:
-    from collections import Counter
-
-    return Counter(p for d in tables["deals"] for p in {d["party_a"], d["party_b"]})
 
 
 def test_coverage_counts_deals_per_year(tables):
@@ -88,7 +82,7 @@ def test_coverage_counts_deals_per_year(tables):
     year = {d["deal_id"]: d["announced"][:4] or "not dated" for d in tables["deals"]}
     deals = Counter(year.values())
     figures = Counter(year[f["deal_id"]] for f in tables["figures"] if f["deal_id"])
-    rows = _rows(coverage.markdown(package.load(ROOT)), "Deals per year announced", "Deals per country")
+    rows = _rows(_coverage(), "Deals per year announced", "Deals per country")
     assert [r[0] for r in rows] == sorted(y for y in deals if y != "not dated") + ["not dated"]
     assert {r[0]: (int(r[1]), int(r[2])) for r in rows} == {y: (n, figures[y]) for y, n in deals.items()}
     assert sum(int(r[1]) for r in rows) == len(tables["deals"])
@@ -105,13 +99,12 @@ def test_coverage_counts_deals_per_country_of_their_parties(tables):
     expected = Counter(c for cs in per_deal.values() for c in cs)
     countryless = sum(not cs for cs in per_deal.values())
     assert countryless > 0 and len(expected) > 20
-    pkg = package.load(ROOT)
-    full = coverage.markdown(pkg)
+    full = _coverage()
     rows = _rows(full, "Deals per country of their parties", "Figures per measure")
     assert {r[0]: int(r[1]) for r in rows} == dict(expected)
     assert [int(r[1]) for r in rows] == sorted((int(r[1]) for r in rows), reverse=True)
     assert f"\n{countryless} deals have no party whose country is known.\n" in full
-    short = coverage.markdown(pkg, coverage.README_MIN_DEALS)
+    short = _coverage(coverage.README_MIN_DEALS)
     rows = _rows(short, "Deals per country of their parties", "Figures per measure")
     assert {r[0]: int(r[1]) for r in rows} == {c: n for c, n in expected.items() if n >= 5}
     others = sum(n < 5 for n in expected.values())
@@ -121,17 +114,18 @@ def test_coverage_counts_deals_per_country_of_their_parties(tables):
 def test_readme_lists_the_parties_of_five_deals_or_more_and_counts_the_others(tables):
     """The README's table of parties stops at 5 deals and says how many parties it leaves out;
     the printed tables list every party of a deal, each once, with its number of deals."""
+    from collections import Counter
+
     name = {p["party_id"]: p["name"] for p in tables["parties"]}
-    per_party = _deals_per_party(tables)
-    pkg = package.load(ROOT)
+    per_party = Counter(p for d in tables["deals"] for p in {d["party_a"], d["party_b"]})
     assert coverage.README_MIN_DEALS == 5
-    short = coverage.markdown(pkg, coverage.README_MIN_DEALS)
+    short = _coverage(coverage.README_MIN_DEALS)
     rows = _rows(short, "Deals and figures per party", "Deals per year announced")
     many = sorted((n, name[p]) for p, n in per_party.items() if n >= 5)
     assert sorted((int(r[1]), r[0]) for r in rows) == many
     assert f"\nand {len(per_party) - len(many)} other parties, each in fewer than 5 deals " in short
     assert "the parties of 5 deals or more):" in short
-    full = coverage.markdown(pkg)
+    full = _coverage()
     rows = _rows(full, "Deals and figures per party", "Deals per year announced")
     assert sorted((int(r[1]), r[0]) for r in rows) == sorted((n, name[p]) for p, n in per_party.items())
     assert "other parties" not in full and "deals or more" not in full
@@ -146,13 +140,7 @@ def test_coverage_counts_money_figures_per_currency(tables):
     money = set(money_measures(package.load(ROOT)))
     assert money == {"amount", "revenue", "net_loss", "valuation", "commitments_total", "backlog"}
     expected = Counter(f["unit"] for f in tables["figures"] if f["measure"] in money)
-    text = coverage.markdown(package.load(ROOT))
-    block = text[text.index("Money figures per currency"):text.index("Deals per kind and status")]
-    rows = [
-        [c.strip() for c in line.strip("|").split("|")]
-        for line in block.splitlines()
-        if line.startswith("| ") and not line.startswith("| unit")
-    ]
+    rows = _rows(_coverage(), "Money figures per currency", "Deals per kind and status")
     assert {cells[0]: int(cells[1]) for cells in rows} == dict(expected)
     assert rows[0][0] == "USD" and len(rows) > 1, "dollars first, then the other currencies"
 
@@ -167,7 +155,7 @@ def test_coverage_counts_deals_per_kind_and_status(tables):
     (status_field,) = [f for f in schema["fields"] if f["name"] == "status"]
     assert sorted(coverage.STATUSES) == sorted(status_field["constraints"]["enum"])
     expected = Counter((d["kind"], d["status"]) for d in tables["deals"])
-    text = coverage.markdown(package.load(ROOT))
+    text = _coverage()
     block = text[text.index("Deals per kind and status"):text.index("Deals by the number of sources")]
     lines = [line for line in block.splitlines() if line.startswith("| ")]
     header = [c.strip() for c in lines[0].strip("|").split("|")]
@@ -194,7 +182,6 @@ def test_a_readme_without_the_markers_is_a_one_line_error():
 def test_coverage_of_a_package_with_no_dated_deal_and_two_parties_of_one_name(tmp_path):
     """No deal dated: said so, not a crash; two parties sharing a name are two rows."""
     import shutil
-
 
 
     root = tmp_path / "pkg"
