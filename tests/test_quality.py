@@ -115,7 +115,7 @@ def test_the_deal_checks_name_existing_deals_and_match_the_log():
         assert {r["outcome"] for r in rows} <= OUTCOMES
         assert [r["deal_id"] for r in rows if r["outcome"] == "error" and not r["note"]] == []
         _assert_log_totals(
-            rf"`quality/{re.escape(path.name)}` lists (\d+) (?:more|deals) .*?: (\d+) confirmed, (\d+) with an error, (\d+) whose page",
+            rf"`quality/{re.escape(path.name)}` lists (\d+) (?:more|deals?) .*?: (\d+) confirmed, (\d+) with an error, (\d+) whose page",
             rows,
             f"quality/{path.name}",
         )
@@ -191,7 +191,7 @@ def test_the_party_checks_record_the_values_the_data_holds():
         assert [r["party_id"] for r in rows if r["outcome"] != "not_found" and not (r["url"] and r["quote"])] == []
         assert [r["party_id"] for r in rows if r["outcome"] == quality_table.ADDED and not r["value"]] == []
         _assert_log_totals(
-            rf"`quality/{re.escape(path.name)}` lists (\d+) checks .*?: (\d+) confirmed, (\d+) with an error, (\d+) whose value"
+            rf"`quality/{re.escape(path.name)}` lists (\d+) checks? .*?: (\d+) confirmed, (\d+) with an error, (\d+) whose value"
             r"(?:[^;.]*?, and (\d+) values? the package lacked)?",
             rows,
             f"quality/{path.name}",
