@@ -1,7 +1,7 @@
 """aideals: the deals that finance the AI compute build-out, as a checked, citable data package."""
 
 # The version of the last release of this repository (data and toolkit): `aideals release X.Y.Z` sets it.
-__version__ = "0.62.0"
+__version__ = "0.63.0"
 
 
 def __getattr__(name: str):
